@@ -1,0 +1,118 @@
+"""Recurrent cells: each one's forward sweep over time, and right below it, its backward sweep.
+
+A cell sees one layer. The model has already projected the layer's input for every step at
+once (``xproj = x W_ih^T + b_ih``, shape (T, B, G·H) with G gates), so the only Python loop
+here is the one over time that a recurrence cannot avoid. States are tuples so that cells
+with more than one state (the LSTM's (h, c)) fit the same interface.
+
+Shapes: T steps, B batch, H hidden units, G gates (1 for the vanilla cells).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class CellRun:
+    """What a cell's forward sweep keeps for its backward sweep and for the plots."""
+
+    hidden: np.ndarray  # (T, B, H) h_1 .. h_T
+    state0: tuple  # each (B, H): the state before step 1
+    state_last: tuple  # each (B, H): the state after step T, to carry into the next window
+    extras: dict = field(default_factory=dict)  # per-cell arrays for plots (gates, cell state)
+    cache: dict = field(default_factory=dict)  # private arrays the backward sweep needs
+
+
+@dataclass
+class CellGrads:
+    dxproj: np.ndarray  # (T, B, G*H)  dL/d(x W_ih^T + b_ih)
+    dw_hh: np.ndarray  # (G*H, H)
+    db_hh: np.ndarray  # (G*H,)
+    dstate0: tuple  # each (B, H)
+    grad_hidden: np.ndarray  # (T, B, H) total dL/dh_t: from above at t and from step t+1
+    extras: dict = field(default_factory=dict)  # e.g. the LSTM's dL/dc_t
+
+
+class VanillaCell:
+    """h_t = phi(xproj_t + W_hh h_{t-1} + b_hh), phi in {tanh, relu, linear}."""
+
+    gates = 1
+    state_names = ("h",)
+    # gamma: the largest value phi' can take, used by the bound (gamma * sigma_max(W_hh))^k
+    GAMMA = {"tanh": 1.0, "relu": 1.0, "linear": 1.0}
+
+    def __init__(self, activation: str) -> None:
+        if activation not in self.GAMMA:
+            raise ValueError(f"cell must be one of tanh, relu, linear, got {activation!r}")
+        self.name = activation
+        self.gamma = self.GAMMA[activation]
+
+    def activate(self, a: np.ndarray) -> None:
+        """Apply phi in place."""
+        if self.name == "tanh":
+            np.tanh(a, out=a)
+        elif self.name == "relu":
+            np.maximum(a, 0, out=a)
+
+    def derivative(self, hidden: np.ndarray) -> np.ndarray:
+        """phi'(a_t) computed from the stored outputs h_t = phi(a_t); same shape as ``hidden``."""
+        if self.name == "tanh":
+            return 1 - hidden * hidden
+        if self.name == "relu":
+            return (hidden > 0).astype(hidden.dtype)
+        return np.ones_like(hidden)
+
+    def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:
+        """J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) W_hh for one sample: (T, H, H).
+
+        hidden (T, H) and state0 ((H,),) and extras {name: (T, H)} are one sample of one layer.
+        Every cell offers this, over its full recurrent state, for the Jacobian-chain diagnostics.
+        """
+        return self.derivative(hidden)[:, :, None] * w_hh[None, :, :]
+
+    def forward(self, xproj, w_hh, b_hh, state0, offset=None) -> CellRun:
+        # xproj (T, B, H); w_hh (H, H); b_hh (H,); state0 ((B, H),)
+        # offset (T, B, H) or None: added to h_t after phi; only for probing dL/dh_t in tests
+        steps = xproj.shape[0]
+        pre = xproj + b_hh  # (T, B, H) fresh buffer, becomes the hidden states in place
+        w_hh_t = w_hh.T
+        (h,) = state0
+        for t in range(steps):
+            a = pre[t]  # (B, H), contiguous
+            a += h @ w_hh_t
+            self.activate(a)
+            if offset is not None:
+                a += offset[t]
+            h = a
+        return CellRun(hidden=pre, state0=state0, state_last=(h,))
+
+    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray) -> CellGrads:
+        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step
+        hidden = run.hidden  # (T, B, H)
+        steps = hidden.shape[0]
+        deriv = self.derivative(hidden)  # (T, B, H)
+        grad_hidden = np.empty_like(hidden)  # (T, B, H)
+        da = deriv  # (T, B, H), overwritten step by step with dL/da_t
+        carry = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
+        for t in range(steps - 1, -1, -1):
+            g = grad_hidden[t]
+            np.add(dhidden[t], carry, out=g)
+            np.multiply(g, deriv[t], out=da[t])
+            np.matmul(da[t], w_hh, out=carry)
+        (h0,) = run.state0
+        hid = hidden.shape[2]
+        dw_hh = da[0].T @ h0  # (H, H)
+        if steps > 1:
+            dw_hh += da[1:].reshape(-1, hid).T @ hidden[:-1].reshape(-1, hid)
+        db_hh = da.sum(axis=(0, 1))  # (H,)
+        return CellGrads(dxproj=da, dw_hh=dw_hh, db_hh=db_hh, dstate0=(carry,), grad_hidden=grad_hidden)
+
+
+def make_cell(name: str):
+    """The cell object for a ``ModelConfig.cell`` name."""
+    if name in VanillaCell.GAMMA:
+        return VanillaCell(name)
+    raise ValueError(f"cell {name!r} is not available yet")

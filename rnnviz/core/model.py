@@ -1,0 +1,278 @@
+"""The recurrent network: stacked cells, a linear readout, a loss, and exact BPTT.
+
+Parameters live in one dict with PyTorch's state_dict names and shapes, so weights move
+between rnnviz and PyTorch by name. ``loss_and_grads`` returns, besides the loss and the
+gradients, a ``Trace`` of the hidden states and of the total derivative dL/dh_t at every step:
+the quantity every gradient plot in the app is built on.
+
+Shapes: T steps, B batch, L layers, H hidden, X inputs, Y outputs, G gates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnviz.core import init as initialisers
+from rnnviz.core.cells import make_cell
+from rnnviz.core.config import ModelConfig
+from rnnviz.core.losses import cross_entropy, squared_error
+
+TARGET_KINDS = ("ce_steps", "se_steps", "ce_last", "se_last")
+
+
+@dataclass
+class Trace:
+    """What one batch did inside the network: states, and the gradients arriving at them."""
+
+    hidden: np.ndarray  # (T, L, B, H) h_1 .. h_T
+    grad_hidden: np.ndarray  # (T, L, B, H) total dL/dh_t (from the output at t and from h_{t+1})
+    h_last: np.ndarray  # (L, B, H) h_T, to carry into the next window
+    state_last: object  # what to pass as h0 for the next window: (L, B, H), or a pair for the LSTM
+    outputs: np.ndarray  # (T, B, Y) logits / predictions, or (B, Y) when only the last step is scored
+    target_kind: str  # one of TARGET_KINDS
+    extras: dict = field(default_factory=dict)  # per-cell arrays, each (T, L, B, H): gates, cell state
+    state0: object = None  # h0 as given (zeros if None): (L, B, H), or a pair for the LSTM
+    dstate0: object = None  # dL/dh0 in the form h0 is given: (L, B, H), or a pair for the LSTM
+
+
+class RNN:
+    """A stack of recurrent cells read out by one linear layer from the top layer."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        self.dtype = np.dtype(config.dtype)
+        self.cell = make_cell(config.cell)
+        self.params = self._initial_params()
+
+    # ----------------------------------------------------------------- parameters
+    def _initial_params(self) -> dict[str, np.ndarray]:
+        c = self.config
+        rng = np.random.default_rng(c.seed)
+        gh = self.cell.gates * c.hidden_size
+        params: dict[str, np.ndarray] = {}
+        for layer in range(c.num_layers):
+            fan_in = c.input_size if layer == 0 else c.hidden_size
+            if c.init == "orthogonal":
+                w_ih = initialisers.orthogonal(rng, (gh, fan_in), c.init_scale / np.sqrt(self.cell.gates))
+                w_hh = initialisers.orthogonal(rng, (gh, c.hidden_size), c.init_scale / np.sqrt(self.cell.gates))
+            elif c.init == "identity":  # IRNN: identity recurrence, small input weights (Le et al. 2015)
+                w_ih = initialisers.normal(rng, (gh, fan_in), 1e-3 * np.sqrt(fan_in))
+                w_hh = initialisers.identity((gh, c.hidden_size), c.init_scale)
+            else:
+                w_ih = initialisers.normal(rng, (gh, fan_in), c.init_scale)
+                w_hh = initialisers.normal(rng, (gh, c.hidden_size), c.init_scale)
+            if c.recurrent_scale is not None:
+                w_hh = initialisers.rescale_to_sigma_max(w_hh, c.recurrent_scale)
+            params[f"weight_ih_l{layer}"] = w_ih
+            params[f"weight_hh_l{layer}"] = w_hh
+            params[f"bias_ih_l{layer}"] = np.zeros(gh)
+            params[f"bias_hh_l{layer}"] = np.zeros(gh)
+            if hasattr(self.cell, "init_biases"):
+                self.cell.init_biases(params[f"bias_ih_l{layer}"], params[f"bias_hh_l{layer}"], c)
+        params["out.weight"] = initialisers.normal(rng, (c.output_size, c.hidden_size), 1.0)
+        params["out.bias"] = np.zeros(c.output_size)
+        return {name: np.ascontiguousarray(value, dtype=self.dtype) for name, value in params.items()}
+
+    def layer_params(self, layer: int):
+        p = self.params
+        return (p[f"weight_ih_l{layer}"], p[f"weight_hh_l{layer}"],
+                p[f"bias_ih_l{layer}"], p[f"bias_hh_l{layer}"])
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(v.size for v in self.params.values()))
+
+    # ----------------------------------------------------------------- checking inputs
+    def _check_inputs(self, inputs) -> tuple[np.ndarray, bool]:
+        c = self.config
+        inputs = np.asarray(inputs)
+        if inputs.dtype == bool or not (np.issubdtype(inputs.dtype, np.integer)
+                                        or np.issubdtype(inputs.dtype, np.floating)):
+            raise ValueError(f"inputs must be integer token ids or floats, got dtype {inputs.dtype}")
+        if np.issubdtype(inputs.dtype, np.integer):
+            if inputs.ndim != 2:
+                raise ValueError(f"token-id inputs must have shape (T, B), got {inputs.shape}")
+            if inputs.size and (inputs.min() < 0 or inputs.max() >= c.input_size):
+                raise ValueError(f"token ids must lie in [0, {c.input_size}) (input_size), "
+                                 f"got values from {inputs.min()} to {inputs.max()}")
+            tokens = True
+        else:
+            if inputs.ndim != 3 or inputs.shape[2] != c.input_size:
+                raise ValueError(f"float inputs must have shape (T, B, {c.input_size}) "
+                                 f"(input_size={c.input_size}), got {inputs.shape}")
+            inputs = inputs.astype(self.dtype, copy=False)
+            tokens = False
+        if inputs.shape[0] < 1 or inputs.shape[1] < 1:
+            raise ValueError(f"inputs need at least one step and one sample, got shape {inputs.shape}")
+        return inputs, tokens
+
+    def _check_state(self, h0, batch: int) -> list[tuple]:
+        """h0 as one tuple of (B, H) arrays per layer."""
+        c = self.config
+        names = self.cell.state_names
+        expected = (c.num_layers, batch, c.hidden_size)
+        if h0 is None:
+            zero = np.zeros(expected, dtype=self.dtype)
+            return [tuple(zero[layer] for _ in names) for layer in range(c.num_layers)]
+        parts = tuple(h0) if len(names) > 1 else (h0,)
+        if len(names) > 1 and len(parts) != len(names):
+            raise ValueError(f"h0 for the {c.cell} cell must be a pair {names}, got {len(parts)} arrays")
+        checked = []
+        for name, part in zip(names, parts):
+            part = np.asarray(part)
+            if part.shape != expected:
+                raise ValueError(f"h0 ({name}) must have shape (num_layers, B, H) = {expected}, got {part.shape}")
+            if not np.issubdtype(part.dtype, np.floating):
+                raise ValueError(f"h0 ({name}) must be floats, got dtype {part.dtype}")
+            checked.append(part.astype(self.dtype, copy=False))
+        return [tuple(p[layer] for p in checked) for layer in range(c.num_layers)]
+
+    def _check_targets(self, targets, steps: int, batch: int) -> tuple[np.ndarray, str]:
+        c = self.config
+        targets = np.asarray(targets)
+        integer = np.issubdtype(targets.dtype, np.integer) and targets.dtype != bool
+        floating = np.issubdtype(targets.dtype, np.floating)
+        if integer and targets.ndim == 2:
+            kind, shape = "ce_steps", (steps, batch)
+        elif integer and targets.ndim == 1:
+            kind, shape = "ce_last", (batch,)
+        elif floating and targets.ndim == 3:
+            kind, shape = "se_steps", (steps, batch, c.output_size)
+        elif floating and targets.ndim == 2:
+            kind, shape = "se_last", (batch, c.output_size)
+        else:
+            raise ValueError("targets must be ints (T, B) or (B,) for cross-entropy, or floats (T, B, Y) "
+                             f"or (B, Y) for squared error; got dtype {targets.dtype} shape {targets.shape}")
+        if targets.shape != shape:
+            raise ValueError(f"targets must have shape {shape} to match inputs (T={steps}, B={batch}, "
+                             f"output_size={c.output_size}), got {targets.shape}")
+        if integer:
+            if targets.min() < 0 or targets.max() >= c.output_size:
+                raise ValueError(f"target classes must lie in [0, {c.output_size}) (output_size), "
+                                 f"got values from {targets.min()} to {targets.max()}")
+        else:
+            targets = targets.astype(self.dtype, copy=False)
+        return targets, kind
+
+    # ----------------------------------------------------------------- forward
+    def _project(self, x, tokens: bool, layer: int):
+        """xproj = x W_ih^T + b_ih for every step at once: (T, B, G*H)."""
+        w_ih, _, b_ih, _ = self.layer_params(layer)
+        if tokens:  # a row gather instead of a one-hot matrix product
+            return w_ih.T[x] + b_ih
+        steps, batch, width = x.shape
+        return (x.reshape(steps * batch, width) @ w_ih.T).reshape(steps, batch, -1) + b_ih
+
+    def _run_layers(self, inputs, tokens, states, offsets=None):
+        runs = []
+        x = inputs
+        for layer in range(self.config.num_layers):
+            _, w_hh, _, b_hh = self.layer_params(layer)
+            xproj = self._project(x, tokens and layer == 0, layer)
+            offset = None if offsets is None else offsets[:, layer]
+            run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset)
+            runs.append(run)
+            x = run.hidden
+        return runs
+
+    def _readout(self, top: np.ndarray) -> np.ndarray:
+        return top @ self.params["out.weight"].T + self.params["out.bias"]
+
+    def _per_state(self, per_layer: list[tuple]):
+        """Per-layer state tuples stacked the way h0 is given: (L, B, H), or a tuple of them."""
+        parts = tuple(np.stack([s[i] for s in per_layer]) for i in range(len(self.cell.state_names)))
+        return parts if len(parts) > 1 else parts[0]
+
+    def _state_out(self, runs):
+        return self._per_state([run.state_last for run in runs])
+
+    def forward(self, inputs, h0=None):
+        """Inference: returns (outputs (T, B, Y), state to carry) without computing gradients."""
+        inputs, tokens = self._check_inputs(inputs)
+        states = self._check_state(h0, inputs.shape[1])
+        runs = self._run_layers(inputs, tokens, states)
+        return self._readout(runs[-1].hidden), self._state_out(runs)
+
+    # ----------------------------------------------------------------- loss and backward
+    def loss_and_grads(self, inputs, targets, h0=None, _hidden_offsets=None):
+        """Loss, exact gradients for every parameter, and the trace of one batch.
+
+        ``_hidden_offsets`` (T, L, B, H) is added to each h_t after the activation; it exists
+        only so that tests can check ``trace.grad_hidden`` by finite differences.
+        """
+        inputs, tokens = self._check_inputs(inputs)
+        steps, batch = inputs.shape[:2]
+        targets, kind = self._check_targets(targets, steps, batch)
+        states = self._check_state(h0, batch)
+        runs = self._run_layers(inputs, tokens, states, _hidden_offsets)
+        p = self.params
+        top = runs[-1].hidden  # (T, B, H)
+
+        # readout and loss; dtop is dL/dh_t arriving from the readout, (T, B, H)
+        scored = top if kind.endswith("steps") else top[-1]  # (T, B, H) or (B, H)
+        outputs = self._readout(scored)  # (T, B, Y) or (B, Y)
+        loss_fn = cross_entropy if kind.startswith("ce") else squared_error
+        loss, doutputs = loss_fn(outputs, targets, batch)
+        hid = self.config.hidden_size
+        grads: dict[str, np.ndarray] = {
+            "out.weight": doutputs.reshape(-1, doutputs.shape[-1]).T @ scored.reshape(-1, hid),
+            "out.bias": doutputs.reshape(-1, doutputs.shape[-1]).sum(axis=0),
+        }
+        dscored = doutputs @ p["out.weight"]
+        if kind.endswith("steps"):
+            dtop = dscored
+        else:
+            dtop = np.zeros_like(top)
+            dtop[-1] = dscored
+
+        # backward through the layers, top to bottom
+        grad_hidden = np.empty((steps, self.config.num_layers, batch, hid), dtype=self.dtype)
+        dstate0 = [None] * self.config.num_layers
+        dabove = dtop
+        for layer in range(self.config.num_layers - 1, -1, -1):
+            w_ih, w_hh, _, _ = self.layer_params(layer)
+            run = runs[layer]
+            g = self.cell.backward(run, dabove, w_hh)
+            grad_hidden[:, layer] = g.grad_hidden
+            dstate0[layer] = g.dstate0
+            gh = g.dxproj.shape[2]
+            dxproj = g.dxproj.reshape(-1, gh)  # (T*B, G*H)
+            grads[f"weight_hh_l{layer}"] = g.dw_hh
+            grads[f"bias_hh_l{layer}"] = g.db_hh
+            grads[f"bias_ih_l{layer}"] = dxproj.sum(axis=0)
+            if layer == 0 and tokens:
+                grads["weight_ih_l0"] = _scatter_rows(dxproj, inputs.reshape(-1), w_ih.shape[1]).T
+            else:
+                below = inputs if layer == 0 else runs[layer - 1].hidden
+                grads[f"weight_ih_l{layer}"] = dxproj.T @ below.reshape(steps * batch, -1)
+            if layer > 0:
+                dabove = g.dxproj @ w_ih  # (T, B, H) into the layer below
+        grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
+
+        trace = Trace(
+            hidden=np.stack([run.hidden for run in runs], axis=1),
+            grad_hidden=grad_hidden,
+            h_last=np.stack([run.state_last[0] for run in runs]),
+            state_last=self._state_out(runs),
+            outputs=outputs,
+            target_kind=kind,
+            extras={name: np.stack([run.extras[name] for run in runs], axis=1) for name in runs[0].extras},
+            state0=self._per_state(states),
+            dstate0=self._per_state(dstate0),
+        )
+        return loss, grads, trace
+
+
+def _scatter_rows(values: np.ndarray, ids: np.ndarray, num_rows: int) -> np.ndarray:
+    """Sum the rows of ``values`` (N, G) into ``num_rows`` bins by ``ids`` (N,): (num_rows, G).
+
+    Sort once, then one ``np.add.reduceat``: no one-hot matrix and no ``np.add.at``.
+    """
+    out = np.zeros((num_rows, values.shape[1]), dtype=values.dtype)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    out[sorted_ids[starts]] = np.add.reduceat(values[order], starts, axis=0)
+    return out
