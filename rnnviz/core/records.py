@@ -40,3 +40,26 @@ class Snapshot:
     labels: list  # (T,) token labels for the time axis
     diagnostics: object = None  # rnnviz.core.diagnostics.Diagnostics for this sample, when computed
     extras: dict = field(default_factory=dict)  # per-cell arrays for the sample, each (T, L, H)
+
+
+@dataclass(frozen=True)
+class ViewData:
+    """Everything one redraw of the window (or one export) needs, as copies.
+
+    Built by ``Trainer.view_data()`` on the training thread; read by every panel and by the
+    exporters, so a figure exported headless is drawn from exactly what the window would show.
+    """
+
+    snapshot: Snapshot
+    series: dict  # name -> (steps (N,), values (N,)) copies: loss, loss_smooth, val_loss, grad_norm,
+    #               clipped_norm, clip_fraction, update_ratio, param_norm, horizon
+    flow_steps: np.ndarray  # (S,) training steps at which a gradient profile was recorded
+    flow: np.ndarray  # (S, T) batch-mean ||dL/dh_t|| of the bottom layer at those steps
+    baseline: float | None  # the source's memoryless baseline, in loss units
+    clip_mode: str  # "none", "value" or "norm"
+    clip_threshold: float | None
+    model_config: dict  # ModelConfig.to_dict()
+    train_config: dict  # TrainConfig.to_dict()
+    source_name: str
+    status: str  # "ready", "running", "finished" or "diverged"
+    divergence: str = ""  # where a NaN/Inf first appeared, for people
