@@ -5,7 +5,14 @@ once (``xproj = x W_ih^T + b_ih``, shape (T, B, G·H) with G gates), so the only
 here is the one over time that a recurrence cannot avoid. States are tuples so that cells
 with more than one state (the LSTM's (h, c)) fit the same interface.
 
-Shapes: T steps, B batch, H hidden units, G gates (1 for the vanilla cells).
+Shapes: T steps, B batch, H hidden units, G gates (1 for the vanilla cells, 4 for the LSTM,
+3 for the GRU). The gated cells live in their own files (lstm.py, gru.py) and share the two
+records and the ``sigmoid`` below.
+
+Every cell has: ``name``, ``gates``, ``state_names``, ``gamma`` (the constant of the bound
+(gamma * sigma_max(W_hh))^k, or None where no such bound holds), ``forward``, ``backward``,
+``step_jacobians`` over its full recurrent state (S = H, or 2H for the LSTM's (h, c)), and
+``recurrent_grads`` (dL/d(W_hh h_{t-1} + b_hh) per step, from a trace).
 """
 
 from __future__ import annotations
@@ -34,6 +41,16 @@ class CellGrads:
     dstate0: tuple  # each (B, H)
     grad_hidden: np.ndarray  # (T, B, H) total dL/dh_t: from above at t and from step t+1
     extras: dict = field(default_factory=dict)  # e.g. the LSTM's dL/dc_t
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """The logistic function in place, as 0.5 * (1 + tanh(a / 2)): no overflow for any a,
+    no temporary arrays, and the dtype (float32 or float64) is kept. Returns ``a``."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
 
 
 class VanillaCell:
@@ -72,6 +89,15 @@ class VanillaCell:
         Every cell offers this, over its full recurrent state, for the Jacobian-chain diagnostics.
         """
         return self.derivative(hidden)[:, :, None] * w_hh[None, :, :]
+
+    def recurrent_grads(self, hidden, state0, extras, grad_hidden) -> np.ndarray:
+        """dL/d(W_hh h_{t-1} + b_hh) at every step for one sample: (T, G*H).
+
+        hidden, grad_hidden (T, H); state0, extras as for ``step_jacobians``. Step t's share of
+        dL/dW_hh is the outer product of row t with h_{t-1}; summed over steps and samples it is
+        the whole gradient. Every cell offers this, for the per-step weight-gradient plots.
+        """
+        return grad_hidden * self.derivative(hidden)
 
     def forward(self, xproj, w_hh, b_hh, state0, offset=None) -> CellRun:
         # xproj (T, B, H); w_hh (H, H); b_hh (H,); state0 ((B, H),)
@@ -113,6 +139,14 @@ class VanillaCell:
 
 def make_cell(name: str):
     """The cell object for a ``ModelConfig.cell`` name."""
+    # imported here, not at the top: lstm.py and gru.py import CellRun/CellGrads from this module
+    from rnnviz.core.gru import GRUCell
+    from rnnviz.core.lstm import LSTMCell
+
     if name in VanillaCell.GAMMA:
         return VanillaCell(name)
-    raise ValueError(f"cell {name!r} is not available yet")
+    if name == "lstm":
+        return LSTMCell()
+    if name == "gru":
+        return GRUCell()
+    raise ValueError(f"cell must be one of tanh, relu, linear, lstm, gru, got {name!r}")

@@ -32,9 +32,19 @@ class Trace:
     state_last: object  # what to pass as h0 for the next window: (L, B, H), or a pair for the LSTM
     outputs: np.ndarray  # (T, B, Y) logits / predictions, or (B, Y) when only the last step is scored
     target_kind: str  # one of TARGET_KINDS
-    extras: dict = field(default_factory=dict)  # per-cell arrays, each (T, L, B, H): gates, cell state
+    extras: dict = field(default_factory=dict)  # per-cell (T, L, B, H): gates, LSTM c_t and dL/dc_t
     state0: object = None  # h0 as given (zeros if None): (L, B, H), or a pair for the LSTM
     dstate0: object = None  # dL/dh0 in the form h0 is given: (L, B, H), or a pair for the LSTM
+
+    @property
+    def cell(self):
+        """The LSTM's cell states c_1 .. c_T, (T, L, B, H); None for cells without one."""
+        return self.extras.get("cell")
+
+    @property
+    def grad_cell(self):
+        """The LSTM's total dL/dc_t, (T, L, B, H); None for cells without one."""
+        return self.extras.get("grad_cell")
 
 
 class RNN:
@@ -165,14 +175,18 @@ class RNN:
         steps, batch, width = x.shape
         return (x.reshape(steps * batch, width) @ w_ih.T).reshape(steps, batch, -1) + b_ih
 
-    def _run_layers(self, inputs, tokens, states, offsets=None):
+    def _run_layers(self, inputs, tokens, states, offsets=None, cell_offsets=None):
         runs = []
         x = inputs
         for layer in range(self.config.num_layers):
             _, w_hh, _, b_hh = self.layer_params(layer)
             xproj = self._project(x, tokens and layer == 0, layer)
             offset = None if offsets is None else offsets[:, layer]
-            run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset)
+            if cell_offsets is None:
+                run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset)
+            else:  # the LSTM only: probes dL/dc_t in tests
+                run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset,
+                                        cell_offset=cell_offsets[:, layer])
             runs.append(run)
             x = run.hidden
         return runs
@@ -196,17 +210,18 @@ class RNN:
         return self._readout(runs[-1].hidden), self._state_out(runs)
 
     # ----------------------------------------------------------------- loss and backward
-    def loss_and_grads(self, inputs, targets, h0=None, _hidden_offsets=None):
+    def loss_and_grads(self, inputs, targets, h0=None, _hidden_offsets=None, _cell_offsets=None):
         """Loss, exact gradients for every parameter, and the trace of one batch.
 
         ``_hidden_offsets`` (T, L, B, H) is added to each h_t after the activation; it exists
         only so that tests can check ``trace.grad_hidden`` by finite differences.
+        ``_cell_offsets`` (T, L, B, H), LSTM only, does the same for c_t and ``extras["grad_cell"]``.
         """
         inputs, tokens = self._check_inputs(inputs)
         steps, batch = inputs.shape[:2]
         targets, kind = self._check_targets(targets, steps, batch)
         states = self._check_state(h0, batch)
-        runs = self._run_layers(inputs, tokens, states, _hidden_offsets)
+        runs = self._run_layers(inputs, tokens, states, _hidden_offsets, _cell_offsets)
         p = self.params
         top = runs[-1].hidden  # (T, B, H)
 
@@ -230,6 +245,7 @@ class RNN:
         # backward through the layers, top to bottom
         grad_hidden = np.empty((steps, self.config.num_layers, batch, hid), dtype=self.dtype)
         dstate0 = [None] * self.config.num_layers
+        grad_extras = [None] * self.config.num_layers  # per layer {name: (T, B, H)}, e.g. dL/dc_t
         dabove = dtop
         for layer in range(self.config.num_layers - 1, -1, -1):
             w_ih, w_hh, _, _ = self.layer_params(layer)
@@ -237,6 +253,7 @@ class RNN:
             g = self.cell.backward(run, dabove, w_hh)
             grad_hidden[:, layer] = g.grad_hidden
             dstate0[layer] = g.dstate0
+            grad_extras[layer] = g.extras
             gh = g.dxproj.shape[2]
             dxproj = g.dxproj.reshape(-1, gh)  # (T*B, G*H)
             grads[f"weight_hh_l{layer}"] = g.dw_hh
@@ -258,11 +275,16 @@ class RNN:
             state_last=self._state_out(runs),
             outputs=outputs,
             target_kind=kind,
-            extras={name: np.stack([run.extras[name] for run in runs], axis=1) for name in runs[0].extras},
+            extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(runs, grad_extras)]),
             state0=self._per_state(states),
             dstate0=self._per_state(dstate0),
         )
         return loss, grads, trace
+
+
+def _stack_extras(per_layer: list[dict]) -> dict:
+    """Per-layer {name: (T, B, H)} dicts stacked into {name: (T, L, B, H)} copies."""
+    return {name: np.stack([extras[name] for extras in per_layer], axis=1) for name in per_layer[0]}
 
 
 def _scatter_rows(values: np.ndarray, ids: np.ndarray, num_rows: int) -> np.ndarray:

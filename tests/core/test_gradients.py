@@ -8,7 +8,7 @@ import pytest
 from rnnviz.core import RNN, ModelConfig
 from tests.core.gradcheck import numerical_grad, relative_error
 
-CELLS = ["tanh", "relu", "linear"]  # the gated cells join this list when they exist
+CELLS = ["tanh", "relu", "linear", "lstm", "gru"]
 TARGET_KINDS = ["ce_steps", "se_steps", "ce_last", "se_last"]
 T, B, X, H, Y = 5, 3, 4, 5, 3
 TOLERANCE = 1e-6
