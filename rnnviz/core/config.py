@@ -70,3 +70,70 @@ def _finite_number(value) -> bool:
 def _require(ok: bool, field: str, rule: str, value) -> None:
     if not ok:
         raise ValueError(f"{field} {rule}, got {value!r}")
+
+
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+CLIP_MODES = ("none", "value", "norm")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "adam"  # per-parameter step sizes: one learning rate works for every cell and task
+    lr: float = 0.01  # Adam's sweet spot for these small nets; lower it when the loss starts to spike
+    clip_mode: str = "none"  # clipping hides the explosions this tool exists to show; turn it on to see the cure
+    clip_threshold: float = 5.0  # the usual global-norm cap (char-rnn used +-5 element-wise too)
+    batch_size: int = 16  # enough samples for a steady gradient, few enough for tens of steps a second
+    seq_len: int = 25  # the truncated-BPTT window of min-char-rnn: long enough to watch gradients fade
+    carry_state: bool | None = None  # carry h between windows; None asks the source (yes for text streams)
+    steps: int = 1000  # a few minutes on a laptop, enough for a char model to start spelling words
+    seed: int = 0  # drives the batches; the model's own seed drives the weights
+    diag_every: int = 10  # gradient profile and horizon every 10 steps: cheap, yet a smooth heatmap
+    val_every: int = 50  # held-out loss every 50 steps: a forward pass only, under 2% of the work
+    checkpoint_every: int = 100  # a roll-back after divergence loses at most this many steps
+    momentum: float = 0.9  # the textbook heavy-ball coefficient (about ten steps of memory)
+    rms_decay: float = 0.99  # RMSprop's average of g^2 over about 100 steps (PyTorch's default)
+    beta1: float = 0.9  # Adam's first-moment decay (Kingma & Ba 2015)
+    beta2: float = 0.999  # Adam's second-moment decay (Kingma & Ba 2015)
+    eps: float = 1e-8  # keeps Adagrad/RMSprop/Adam from dividing by zero, too small to matter otherwise
+    history_size: int = 4000  # points kept per curve; older points are merged keeping min and max
+    flow_size: int = 400  # gradient profiles kept for the flow heatmap; older rows merge pairwise
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "seq_len", "steps", "seed", "diag_every", "val_every",
+                     "checkpoint_every", "history_size", "flow_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        _require(self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}",
+                 self.optimizer)
+        _require(_finite_number(self.lr) and 0 < self.lr <= 1e6, "lr", "must be a number in (0, 1e6]", self.lr)
+        _require(self.clip_mode in CLIP_MODES, "clip_mode", f"must be one of {', '.join(CLIP_MODES)}",
+                 self.clip_mode)
+        _require(_finite_number(self.clip_threshold) and self.clip_threshold > 0,
+                 "clip_threshold", "must be a positive finite number", self.clip_threshold)
+        _require(1 <= self.batch_size <= 4096, "batch_size", "must be between 1 and 4096", self.batch_size)
+        _require(1 <= self.seq_len <= 10000, "seq_len", "must be between 1 and 10000", self.seq_len)
+        _require(self.carry_state is None or isinstance(self.carry_state, bool),
+                 "carry_state", "must be true, false or None (ask the data)", self.carry_state)
+        _require(self.steps >= 0, "steps", "must be non-negative", self.steps)
+        _require(self.seed >= 0, "seed", "must be non-negative", self.seed)
+        for name in ("diag_every", "val_every", "checkpoint_every"):
+            _require(getattr(self, name) >= 1, name, "must be at least 1", getattr(self, name))
+        _require(16 <= self.history_size <= 10_000_000, "history_size", "must be between 16 and 10000000",
+                 self.history_size)
+        _require(4 <= self.flow_size <= 100_000, "flow_size", "must be between 4 and 100000", self.flow_size)
+        for name in ("momentum", "rms_decay", "beta1", "beta2"):
+            value = getattr(self, name)
+            _require(_finite_number(value) and 0 <= value < 1, name, "must be a number in [0, 1)", value)
+        _require(_finite_number(self.eps) and 0 < self.eps <= 1, "eps", "must be a number in (0, 1]", self.eps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
+        return cls(**data)

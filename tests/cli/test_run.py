@@ -1,0 +1,126 @@
+"""``rnnviz run`` as a user runs it: a subprocess, its exit code, its stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnviz.core import session
+
+TINY = ["--task", "adding", "--length", "6", "--hidden", "8", "--batch", "4"]
+EXPLODING = ["--task", "adding", "--length", "40", "--hidden", "16", "--cell", "relu", "--recurrent-scale", "3",
+             "--optimizer", "sgd", "--lr", "100", "--steps", "50"]
+
+
+def rnnviz(*args, cwd=None):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-m", "rnnviz", "run", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
+def test_a_run_finishes_with_progress_lines_and_a_summary():
+    done = rnnviz(*TINY, "--steps", "20")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert "\r" not in done.stdout  # not a terminal: plain lines, no redrawn bar
+    assert sum(line.startswith("step ") for line in lines) == 10
+    assert "finished: 20 steps on adding (T=6)" in done.stdout
+    assert "memoryless baseline 0.1667" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--hidden", "0"], "--hidden: hidden_size must be between 1 and 4096"),
+    (["--hidden", "many"], "--hidden must be a whole number"),
+    (["--lr", "-1"], "--lr: lr must be"),
+    (["--task", "nosuch"], "unknown task 'nosuch'"),
+    (["--data", "missing.txt"], "data file not found"),
+    (["--clip-norm", "1", "--clip-value", "1"], "exclude each other"),
+    (["--cell", "transformer"], "cell must be one of"),
+])
+def test_bad_input_exits_2_with_one_line(args, message, tmp_path):
+    done = rnnviz(*args, "--steps", "1", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("rnnviz: error: ")
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_divergence_exits_3_names_the_place_and_saves(tmp_path):
+    path = tmp_path / "diverged.npz"
+    done = rnnviz(*EXPLODING, "--save", str(path))
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "rnnviz: training diverged at step " in done.stderr
+    assert "layer" in done.stderr or "gradient of" in done.stderr or "loss" in done.stderr
+    trainer = session.load(path)
+    assert trainer.status == "diverged" and trainer.divergence in done.stderr
+    assert all(np.isfinite(p).all() for p in trainer.model.params.values())
+
+
+def test_save_and_resume_continue_exactly(tmp_path):
+    straight, first, resumed = tmp_path / "straight.npz", tmp_path / "first.npz", tmp_path / "resumed.npz"
+    assert rnnviz(*TINY, "--steps", "30", "--save", str(straight)).returncode == 0
+    assert rnnviz(*TINY, "--steps", "18", "--save", str(first)).returncode == 0
+    done = rnnviz("--resume", str(first), "--steps", "12", "--save", str(resumed))
+    assert done.returncode == 0, done.stderr
+    assert "finished: 30 steps" in done.stdout
+    a, b = session.load(straight), session.load(resumed)
+    assert a.step_count == b.step_count == 30
+    for name in a.model.params:
+        np.testing.assert_array_equal(a.model.params[name], b.model.params[name])
+    np.testing.assert_array_equal(a.history.series("loss")[1], b.history.series("loss")[1])
+
+
+def test_resume_refuses_model_changes_and_bad_files(tmp_path):
+    path = tmp_path / "s.npz"
+    assert rnnviz(*TINY, "--steps", "2", "--save", str(path)).returncode == 0
+    done = rnnviz("--resume", str(path), "--hidden", "32")
+    assert done.returncode == 2 and "--hidden cannot change a resumed run" in done.stderr
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really")
+    done = rnnviz("--resume", str(tmp_path / "junk.npz"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a readable rnnviz session" in done.stderr
+
+
+def test_unwritable_targets_fail_before_training(tmp_path):
+    done = rnnviz(*TINY, "--steps", "5", "--save", str(tmp_path / "no" / "such" / "run.npz"))
+    assert done.returncode == 2 and "does not exist" in done.stderr and done.stdout == ""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = rnnviz(*TINY, "--steps", "5", "--export", str(blocker / "out"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stdout == ""
+
+
+def test_export_after_training(tmp_path):
+    pytest.importorskip("PyQt6")
+    out = tmp_path / "out"
+    done = rnnviz(*TINY, "--steps", "5", "--export", str(out))
+    assert done.returncode == 0, done.stderr
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["steps_done"] == 5 and metadata["status"] == "finished"
+
+
+def test_help_lists_every_flag_and_the_exit_codes():
+    done = subprocess.run([sys.executable, "-m", "rnnviz", "run", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for flag in ("--data", "--task", "--length", "--cell", "--hidden", "--layers", "--seq-len", "--batch",
+                 "--steps", "--lr", "--optimizer", "--clip-norm", "--clip-value", "--init", "--init-scale",
+                 "--recurrent-scale", "--seed", "--dtype", "--save", "--resume", "--encoding", "--level",
+                 "--export"):
+        assert flag in done.stdout
+    assert "3  training diverged" in done.stdout
+
+
+def test_export_unavailable_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+    from rnnviz import cli
+
+    monkeypatch.setitem(sys.modules, "rnnviz.cli_export", None)  # as if this version had no exporter
+    code = cli.main(["run", *TINY, "--steps", "1", "--export", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err == "rnnviz: error: export is not available in this version\n"
+    assert captured.out == "" and not (tmp_path / "out").exists()
