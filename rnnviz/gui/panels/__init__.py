@@ -1,1 +1,20 @@
-"""One file per view; each panel is built once and then only updated with setData / setImage."""
+"""One file per view; each panel is built once and then only updated with setData / setImage.
+
+``PANEL_CLASSES`` is the order of the window's docks and of exported files.
+"""
+
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.chain import ChainPanel
+from rnnviz.gui.panels.flow import FlowPanel
+from rnnviz.gui.panels.gradients import GradientsPanel
+from rnnviz.gui.panels.hidden import HiddenPanel
+from rnnviz.gui.panels.loss import LossPanel
+from rnnviz.gui.panels.norms import NormsPanel
+from rnnviz.gui.panels.spectrum import SpectrumPanel
+from rnnviz.gui.panels.weights import WeightsPanel
+
+PANEL_CLASSES = (LossPanel, HiddenPanel, GradientsPanel, ChainPanel, FlowPanel, WeightsPanel,
+                 SpectrumPanel, NormsPanel)
+
+__all__ = ["PANEL_CLASSES", "Panel", "LossPanel", "HiddenPanel", "GradientsPanel", "ChainPanel",
+           "FlowPanel", "WeightsPanel", "SpectrumPanel", "NormsPanel"]

@@ -1,0 +1,232 @@
+"""Write panels to files: PNG and SVG pictures, CSV numbers, and a whole run's folder.
+
+The window's "Export" menu and the headless ``rnnviz run --export`` / ``rnnviz export`` use
+the very same panel classes, so a figure written without a display is the one on screen.
+
+SVG is written with Qt's own QSvgGenerator because pyqtgraph 0.14's SVGExporter crashes
+under Qt 6.11 on closed paths (pyqtgraph issue 3495, see DESIGN.md "Traps").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.core.errors import UserError
+
+FORMATS = (".png", ".svg", ".csv")
+PNG_SCALE = 2  # pixels per screen pixel in PNGs: sharp when a page or README scales them down
+LAYOUT_PASSES = 2  # throwaway paints before the real one; axes settle their width in one or two
+_APP = None  # the QApplication made here, kept alive (Qt deletes an unreferenced one)
+
+
+def ensure_app():
+    """The running QApplication, or a new offscreen one (exports never need a display)."""
+    from PyQt6 import QtWidgets
+
+    global _APP
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is created
+        app = _APP = QtWidgets.QApplication(["rnnviz-export"])
+    return app
+
+
+def export_panel(panel, path) -> Path:
+    """Write one panel to ``path``; the suffix (.png, .svg, .csv) picks the format."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UserError(f"cannot export to '{path.name}': use a name ending in .png, .svg or .csv")
+    _check_folder(path.parent)
+    try:
+        if suffix == ".csv":
+            _write_csv(panel, path)
+        elif suffix == ".svg":
+            _write_svg(panel, path)
+        else:
+            _write_png(panel, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path]:
+    """Every view as DIR/<view>.png, .svg and .csv, then DIR/metadata.json and DIR/history.npz.
+    Returns the paths written, in that order."""
+    from rnnviz.gui.panels import PANEL_CLASSES
+
+    out_dir = Path(out_dir)
+    _check_folder(out_dir)
+    ensure_app()
+    written: list[Path] = []
+    for panel_class in PANEL_CLASSES:
+        panel = panel_class()
+        try:
+            panel.update_view(view)
+            for suffix in FORMATS:
+                written.append(export_panel(panel, out_dir / f"{panel.view_name}{suffix}"))
+        finally:
+            panel.close()
+            panel.deleteLater()
+    written.append(write_metadata(out_dir / "metadata.json", metadata))
+    written.append(write_history(out_dir / "history.npz", history_arrays))
+    return written
+
+
+def write_metadata(path: Path, metadata: dict) -> Path:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(_jsonable(metadata), handle, indent=2, allow_nan=False)
+            handle.write("\n")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def write_history(path: Path, arrays: dict) -> Path:
+    try:
+        np.savez(path, **{name: np.asarray(value) for name, value in arrays.items()})
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+# --------------------------------------------------------------------- formats
+def _check_folder(folder: Path) -> None:
+    """Create ``folder`` or say in one line why it cannot be used."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create export folder {folder}: {exc.strerror or exc}") from None
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write to export folder {folder}: permission denied")
+
+
+def _write_csv(panel, path: Path) -> None:
+    header, rows = panel.csv_table()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_cell(value) for value in row])
+
+
+def _cell(value):
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))  # shortest exact form; 'nan' / 'inf' stay readable
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _prepared_scene(panel):
+    """Lay the panel's canvas out at its on-screen size, or at the export size when it has
+    never been shown, and return (scene, source rect, size) ready to render."""
+    from PyQt6 import QtCore, QtGui
+
+    from rnnviz.gui import style
+
+    canvas = panel.graphics()
+    if not canvas.isVisible():
+        # never shown (headless, tests): size it and lay it out without opening a window,
+        # since show() on the offscreen platform prints a Qt warning
+        canvas.resize(*style.EXPORT_SIZE)
+        canvas.resizeEvent(None)
+    scene = canvas.scene()
+    size = QtCore.QSize(canvas.width(), canvas.height())
+    source = canvas.viewportTransform().inverted()[0].mapRect(QtCore.QRectF(0, 0, size.width(), size.height()))
+    for _ in range(LAYOUT_PASSES):
+        _settle(canvas)
+        # a throwaway paint: axes measure their tick labels while painting and then ask for
+        # more room, so the first paint of a fresh panel is laid out with the old sizes
+        scratch = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32)
+        painter = QtGui.QPainter(scratch)
+        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+        painter.end()
+    _settle(canvas)
+    return scene, source, size
+
+
+def _settle(canvas) -> None:
+    """Apply pending layout requests and auto-ranges now instead of at the next event loop."""
+    from PyQt6 import QtCore
+
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest.value)
+    canvas.ci.layout.activate()
+    canvas.scene().prepareForPaint()  # lets view boxes finish pending auto-range before painting
+
+
+def _write_png(panel, path: Path) -> None:
+    from PyQt6 import QtCore, QtGui
+
+    scene, source, size = _prepared_scene(panel)
+    image = QtGui.QImage(size.width() * PNG_SCALE, size.height() * PNG_SCALE, QtGui.QImage.Format.Format_ARGB32)
+    image.setDevicePixelRatio(PNG_SCALE)  # like a high-DPI screen: lines and text scale together
+    image.fill(QtGui.QColor("white"))
+    painter = QtGui.QPainter(image)
+    try:
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
+        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+    finally:
+        painter.end()
+    if not image.save(str(path), "PNG"):
+        raise UserError(f"cannot write {path}: the image could not be saved there")
+
+
+def _write_svg(panel, path: Path) -> None:
+    from PyQt6 import QtCore, QtGui, QtSvg
+
+    scene, source, size = _prepared_scene(panel)
+    generator = QtSvg.QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(size)
+    generator.setViewBox(QtCore.QRect(0, 0, size.width(), size.height()))
+    generator.setTitle(f"rnnviz: {panel.title}")
+    # the generator defaults to 72 dpi; the scene was laid out at the screen's (96 on the offscreen
+    # platform): without matching them, text and cosmetic pens come out scaled against the data
+    generator.setResolution(int(round(_logical_dpi())))
+    painter = QtGui.QPainter()
+    if not painter.begin(generator):
+        raise UserError(f"cannot write {path}: the SVG file could not be opened")
+    try:
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), QtGui.QColor("white"))
+        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+    finally:
+        painter.end()
+    if not path.exists() or path.stat().st_size == 0:
+        raise UserError(f"cannot write {path}: nothing was written")
+
+
+def _logical_dpi() -> float:
+    from PyQt6 import QtGui
+
+    screen = QtGui.QGuiApplication.primaryScreen()
+    return screen.logicalDotsPerInch() if screen is not None else 96.0
+
+
+def _jsonable(value):
+    """Plain JSON: numpy scalars and arrays become numbers and lists, NaN/Inf become null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value

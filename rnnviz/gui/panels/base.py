@@ -1,0 +1,307 @@
+"""What every plot panel shares: the Panel widget, a heatmap with its colour bar, and the
+small numeric guards (NaN, Inf, log of zero) that keep a bad step from crashing a redraw.
+
+A panel is built once (plot items made in ``__init__``) and then only fed new numbers with
+``setData`` / ``setImage`` in ``update_view``. The same panel object draws on screen, in the
+headless exporter and in tests, so they all show the same figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+
+from rnnviz.core.records import ViewData
+from rnnviz.gui import style
+
+LOG_FLOOR_WHEN_NOTHING_POSITIVE = 1e-30  # float64 gradients reach ~1e-30 in the vanishing preset
+FLOOR_NOTE = "0 or negative: drawn at the log floor"  # what the CSV says about floored values
+MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
+TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
+
+
+class Panel(QtWidgets.QWidget):
+    """One view of a ViewData: a pyqtgraph canvas, optional controls above it, and the
+    numbers behind it as a table.
+
+    Subclasses set ``view_name`` and ``title``, build their items in ``_build()``, draw the
+    stored view in ``_redraw()`` and return their table from ``_table()``. Controls (log-y,
+    layer, weights/gradients) call ``_redraw()`` so they work without a new ViewData.
+    """
+
+    view_name = ""
+    title = ""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        style.configure()
+        self.view: ViewData | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        self.controls = QtWidgets.QHBoxLayout()
+        self.controls.setContentsMargins(4, 0, 4, 0)
+        layout.addLayout(self.controls)
+        self.canvas = pg.GraphicsLayoutWidget()
+        layout.addWidget(self.canvas, stretch=1)
+        self.readout = QtWidgets.QLabel("")  # hover text; outside the canvas so exports omit it
+        self.readout.setVisible(False)
+        layout.addWidget(self.readout)
+        self.setWindowTitle(self.title)
+        self._build()
+        self.controls.addStretch(1)
+
+    # ----------------------------------------------------------------- public API
+    def graphics(self) -> pg.GraphicsLayoutWidget:
+        """The pyqtgraph widget to render when exporting (controls and readout excluded)."""
+        return self.canvas
+
+    def update_view(self, view: ViewData) -> None:
+        """Show ``view``: only setData / setImage on the items built in ``__init__``."""
+        self.view = view
+        self._refresh()
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        """(header, rows): the numbers behind the plot, one row per plotted value."""
+        header, rows = self._table()
+        return list(header), [list(row) for row in rows]
+
+    # ----------------------------------------------------------------- for subclasses
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def _redraw(self) -> None:
+        raise NotImplementedError
+
+    def _table(self) -> tuple[list[str], list]:
+        raise NotImplementedError
+
+    def add_checkbox(self, text: str, tooltip: str, checked: bool = False) -> QtWidgets.QCheckBox:
+        box = QtWidgets.QCheckBox(text)
+        box.setToolTip(tooltip)
+        box.setChecked(checked)
+        box.toggled.connect(self._redraw_if_view)
+        self.controls.addWidget(box)
+        return box
+
+    def add_layer_selector(self) -> QtWidgets.QComboBox:
+        self.controls.addWidget(QtWidgets.QLabel("layer"))
+        combo = QtWidgets.QComboBox()
+        combo.setToolTip("which recurrent layer to show (0 = next to the input)")
+        combo.addItem("0")
+        combo.currentIndexChanged.connect(self._redraw_if_view)
+        self.controls.addWidget(combo)
+        return combo
+
+    def _redraw_if_view(self, *_args) -> None:
+        if self.view is not None:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self._redraw()
+        for item in self.canvas.scene().items():  # an empty legend would be a stray white box
+            if isinstance(item, pg.LegendItem):
+                item.setVisible(bool(item.items))
+
+
+def sync_layer_selector(combo: QtWidgets.QComboBox, num_layers: int) -> int:
+    """Offer layers 0..num_layers-1 and return the chosen one (kept when still valid)."""
+    num_layers = max(int(num_layers), 1)
+    if combo.count() != num_layers:
+        current = combo.currentIndex()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItems([str(k) for k in range(num_layers)])
+        combo.setCurrentIndex(min(max(current, 0), num_layers - 1))
+        combo.blockSignals(False)
+    return max(combo.currentIndex(), 0)
+
+
+def legend_entry(plot: pg.PlotItem, item, name: str, show: bool) -> None:
+    """Keep ``item`` in the plot's legend only while it has something to show (a baseline
+    that exists, clipping that is on), so the legend never names an invisible line."""
+    legend = plot.legend
+    if legend is None:
+        return
+    labels = [label for sample, label in legend.items if sample.item is item]
+    if labels and (not show or labels[0].text != name):
+        legend.removeItem(item)
+        labels = []
+    if show and not labels:
+        legend.addItem(item, name)
+
+
+def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:
+    """Show or hide a per-layer item together with its legend entry."""
+    item.setVisible(visible)
+    legend_entry(plot, item, name, visible)
+
+
+# --------------------------------------------------------------------- numeric guards
+def as_float(values) -> np.ndarray:
+    """A float array copy (empty when None)."""
+    if values is None:
+        return np.zeros(0)
+    return np.array(values, dtype=float)
+
+
+def finite_or_nan(values) -> np.ndarray:
+    """Inf becomes NaN so a curve shows a gap instead of an axis stretched to infinity."""
+    values = as_float(values)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def log_floor(*arrays) -> float:
+    """The value that 0 (or a negative) is drawn at on a log axis: a decade below the
+    smallest positive finite value among ``arrays``, so a zero is visible but never hides
+    the real range."""
+    smallest = np.inf
+    for values in arrays:
+        values = as_float(values)
+        with np.errstate(invalid="ignore"):
+            positive = values[np.isfinite(values) & (values > 0)]
+        if positive.size:
+            smallest = min(smallest, float(positive.min()))
+    return smallest / 10.0 if np.isfinite(smallest) else LOG_FLOOR_WHEN_NOTHING_POSITIVE
+
+
+def for_log_axis(values, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """(values to plot, mask of values that were 0 or negative and now sit at ``floor``).
+    Inf and NaN become NaN gaps."""
+    values = as_float(values)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        floored = finite & (values <= 0)
+    plotted = np.where(finite, values, np.nan)
+    plotted[floored] = floor
+    return plotted, floored
+
+
+def floor_note(floored: bool, floor: float) -> str:
+    """Title suffix saying where zeros were drawn on a log axis (empty when none were)."""
+    return f" (zeros drawn at {floor:.0e})" if floored else ""
+
+
+def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
+    plot.setTitle(text, size=style.TITLE_SIZE, color=color)
+
+
+def divergence_note(view) -> str:
+    """' - diverged (step 812: ...)' for a title when the run hit NaN/Inf, else ''."""
+    if view is None or view.status != "diverged":
+        return ""
+    where = view.divergence if len(view.divergence) <= 60 else view.divergence[:59] + "\u2026"
+    return f" \u2014 diverged ({where})" if where else " \u2014 diverged"
+
+
+SHORT_SERIES = 3  # a curve with fewer points than this gets markers: one point draws no line
+
+
+def mark_short(curve: pg.PlotDataItem, points: int, color: str) -> None:
+    """Show markers on ``curve`` while it has only a point or two, so it is never invisible."""
+    short = points < SHORT_SERIES
+    marked = getattr(curve, "_rnnviz_short_marked", False)  # markers we added, not the curve's own
+    if short and not marked and curve.opts.get("symbol") is None:
+        curve.setSymbol("o")
+        curve.setSymbolSize(6)
+        curve.setSymbolBrush(color)
+        curve.setSymbolPen(None)
+        curve._rnnviz_short_marked = True
+    elif not short and marked:
+        curve.setSymbol(None)
+        curve._rnnviz_short_marked = False
+
+
+def step_cell(step):
+    """A training step for a CSV cell: an int when whole (history may store steps as floats)."""
+    step = float(step)
+    return int(step) if step.is_integer() else step
+
+
+def symmetric_levels(values) -> tuple[float, float]:
+    """(-m, m) with m the largest finite |value|, so zero sits at the colormap's centre."""
+    values = as_float(values)
+    finite = np.abs(values[np.isfinite(values)])
+    m = float(finite.max()) if finite.size else 0.0
+    if m <= 0:
+        m = 1.0  # all zero (or nothing finite): any symmetric range shows it as white
+    return (-m, m)
+
+
+def finite_range(values) -> tuple[float, float] | None:
+    values = as_float(values)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    if high - low < 1e-12:
+        low, high = low - 0.5, high + 0.5  # a flat map still needs a non-empty range
+    return low, high
+
+
+def printable_label(label) -> str:
+    """A token as it can stand on an axis: whitespace made visible, long words cut."""
+    text = str(label)
+    text = text.replace("\n", "\u23ce").replace("\t", "\u21e5").replace(" ", "\u2423")
+    return text if len(text) <= 8 else text[:7] + "\u2026"
+
+
+def time_ticks(labels, count: int, offset: float = 0.5) -> list[tuple[float, str]]:
+    """Tick (position, text) pairs for a time axis of ``count`` steps labelled with tokens,
+    thinned to at most MAX_TIME_LABELS so they do not overlap. Step t sits at t + offset."""
+    labels = list(labels or [])
+    if count <= 0:
+        return []
+    texts = [printable_label(labels[t]) if t < len(labels) else str(t) for t in range(count)]
+    widest = max(len(text) for text in texts) + 1  # a space between neighbours
+    fit = max(min(MAX_TIME_LABELS, TIME_LABEL_CHARS // widest), 1)
+    every = style.nice_step(count, fit) if count > fit else 1
+    ticks = []
+    for t in range(0, count, every):
+        ticks.append((t + offset, texts[t]))
+    return ticks
+
+
+# --------------------------------------------------------------------- heatmap
+class Heatmap:
+    """A PlotItem holding one row-major ImageItem and a (non-interactive) colour bar."""
+
+    def __init__(self, layout: pg.GraphicsLayout, title: str, left: str, bottom: str,
+                 colormap: pg.ColorMap, bar_label: str, row: int | None = None, col: int | None = None,
+                 axis_items: dict | None = None) -> None:
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, axisItems=axis_items)
+        style.style_plot(self.plot, title, left, bottom)
+        self.plot.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap, label=bar_label,
+                                   interactive=False, width=16, colorMapMenu=False)
+        self.bar.setImageItem(self.image, insert_in=self.plot)
+        self.bar.getAxis("right").setTickFont(style.tick_font())
+
+    def set(self, matrix: np.ndarray, levels: tuple[float, float], rect: tuple[float, float, float, float]) -> None:
+        """Show ``matrix`` (rows = y, cols = x) over ``rect`` = (x, y, width, height)."""
+        matrix = as_float(matrix)
+        if matrix.ndim != 2 or matrix.size == 0:
+            self.clear()
+            return
+        matrix[~np.isfinite(matrix)] = np.nan  # drawn transparent, never stretches the levels
+        self.image.setImage(matrix, autoLevels=False)
+        self.bar.setLevels(levels)
+        self.image.setRect(QtCore.QRectF(*rect))
+        rows, cols = matrix.shape
+        self.plot.getAxis("bottom").setTickSpacing(style.nice_step(cols), 1)  # whole indices only
+        self.plot.getAxis("left").setTickSpacing(style.nice_step(rows), 1)
+        self.plot.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]), padding=0)
+
+    def clear(self) -> None:
+        self.image.clear()
+
+    def cell_at(self, scene_pos) -> tuple[float, float] | None:
+        """The (x, y) data coordinates under a scene position, or None outside the plot."""
+        if not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        return point.x(), point.y()

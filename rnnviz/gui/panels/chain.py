@@ -1,0 +1,127 @@
+"""Jacobian-chain panel: how strongly h_T still depends on h_{T-k}, lag by lag.
+
+||dh_T/dh_{T-k}|| against the lag k on a log axis (solid), with the textbook bound
+(gamma * sigma_max)^k (dashed): when the bound falls, gradients must vanish (Pascanu et
+al. 2013). A vertical line marks the gradient horizon, and a badge names the regime.
+Everything comes from ``snapshot.diagnostics``; without it the plot says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
+                                    set_title, show_item)
+
+TITLE = "How far back h_T still depends on the past"
+
+NO_DIAGNOSTICS = "no diagnostics for this snapshot yet (they are computed every few steps)"
+NO_DIAGNOSTICS_DIVERGED = "no diagnostics: the run diverged, and a chain through NaN/Inf has no norm"
+
+
+class ChainPanel(Panel):
+    view_name = "chain"
+    title = "Jacobian chain"
+
+    def _build(self) -> None:
+        self.badge = self.canvas.addLabel("", row=0, col=0, size=style.TITLE_SIZE)
+        self.plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
+        style.style_plot(self.plot, TITLE,
+                         "\u2016\u2202h_T/\u2202h_{T\u2212k}\u2016 (log scale)", "lag k (steps back from T)")
+        self.plot.setLogMode(x=False, y=True)
+        style.add_legend(self.plot)
+        self.chain_curves: list[pg.PlotDataItem] = []
+        self.bound_curves: list[pg.PlotDataItem] = []
+        self.horizon = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
+                                       label="horizon", labelOpts={"position": 0.5, "color": style.MARKER_COLOR,
+                                                                     "fill": (255, 255, 255, 200)})
+        self.plot.addItem(self.horizon)
+        self.horizon.setVisible(False)
+
+    def _ensure_curves(self, layers: int, bounds_known=()) -> None:
+        """A solid chain and a dashed bound per layer; a bound the diagnostics could not give
+        (gated cells) is hidden, legend entry included."""
+        while len(self.chain_curves) < layers:
+            color = style.layer_color(len(self.chain_curves))
+            self.chain_curves.append(self.plot.plot(pen=style.pen(color), connect="finite"))
+            self.bound_curves.append(self.plot.plot(pen=style.pen(color, 1.5, dashed=True), connect="finite"))
+        for k, (chain, bound) in enumerate(zip(self.chain_curves, self.bound_curves)):
+            show_item(self.plot, chain, f"layer {k}", k < layers)
+            known = k < layers and k < len(bounds_known) and bool(bounds_known[k])
+            show_item(self.plot, bound, f"layer {k} bound (\u03b3\u03c3_max)^k", known)
+
+    def _arrays(self):
+        diag = self.view.snapshot.diagnostics if self.view is not None else None
+        if diag is None:
+            return None
+        chain = as_float(getattr(diag, "chain", None))  # (L, T+1)
+        bound = as_float(getattr(diag, "bound", None))  # (L, T+1)
+        if chain.ndim != 2:
+            return None
+        if bound.shape != chain.shape:
+            bound = np.full(chain.shape, np.nan)
+        return diag, chain, bound
+
+    def _redraw(self) -> None:
+        arrays = self._arrays()
+        if arrays is None:
+            self._ensure_curves(0)
+            self.horizon.setVisible(False)
+            message = NO_DIAGNOSTICS_DIVERGED if self.view.status == "diverged" else NO_DIAGNOSTICS
+            self.badge.setText(message, color=style.UNKNOWN_COLOR, size=style.LABEL_SIZE)
+            return
+        diag, chain, bound = arrays
+        layers = chain.shape[0]
+        self._ensure_curves(layers, np.isfinite(bound).any(axis=1))
+        floor = log_floor(chain, bound)
+        lags = np.arange(chain.shape[1])
+        any_floored = False
+        for k in range(layers):
+            shown_chain, floored_chain = for_log_axis(chain[k], floor)
+            shown_bound, floored_bound = for_log_axis(bound[k], floor)
+            self.chain_curves[k].setData(lags, shown_chain)
+            self.bound_curves[k].setData(lags, shown_bound)
+            any_floored |= bool(floored_chain.any() or floored_bound.any())
+        set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        horizon = getattr(diag, "horizon", None)
+        if horizon is not None and np.isfinite(float(horizon)):
+            self.horizon.setVisible(True)  # first: a hidden label ignores new text
+            self.horizon.setValue(float(horizon))
+            self.horizon.label.setFormat(f"horizon k={int(horizon)}")
+        else:
+            self.horizon.setVisible(False)
+        self.badge.setText(self._badge_text(diag), color=self._badge_color(diag), size=style.TITLE_SIZE)
+
+    @staticmethod
+    def _badge_color(diag) -> str:
+        return style.REGIME_COLORS.get(str(getattr(diag, "regime", "")), style.UNKNOWN_COLOR)
+
+    @staticmethod
+    def _badge_text(diag) -> str:
+        regime = str(getattr(diag, "regime", "unknown"))
+        parts = [f"<b>{regime.upper()}</b>"]
+        growth = getattr(diag, "growth", None)
+        if growth is not None and np.isfinite(float(growth)):
+            parts.append(f"chain grows \u00d7{float(growth):.3g} per step")
+        radius = as_float(getattr(diag, "spectral_radius", None))
+        if radius.size:
+            parts.append("spectral radius " + ", ".join(f"{r:.3g}" for r in radius.ravel()))
+        return "   \u2022   ".join(parts)
+
+    def _table(self):
+        header = ["layer", "lag_k", "chain_norm", "bound", "marker", "note"]
+        arrays = self._arrays()
+        if arrays is None:
+            return header, []
+        diag, chain, bound = arrays
+        horizon = getattr(diag, "horizon", None)
+        rows = []
+        for k in range(chain.shape[0]):
+            for lag in range(chain.shape[1]):
+                a, b = float(chain[k, lag]), float(bound[k, lag])
+                marker = "horizon" if horizon is not None and k == chain.shape[0] - 1 and lag == int(horizon) else ""
+                floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
+                rows.append([k, lag, a, b, marker, FLOOR_NOTE if floored else ""])
+        return header, rows

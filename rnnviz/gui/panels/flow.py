@@ -1,0 +1,97 @@
+"""Gradient-flow panel: vanishing setting in (or being cured) across training.
+
+A heatmap of log10 ||dL/dh_t|| (batch mean, bottom layer) with the timestep t across and the
+training step upwards, from the history. A dark band spreading from early t towards late t
+is the gradient fading away as training goes on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range, log_floor, step_cell
+
+
+class StepAxis(pg.AxisItem):
+    """Row i of the flow map is the i-th recorded step; ticks show the step number, so
+    unevenly recorded history (thinned ring buffers) still reads correctly."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.steps = np.zeros(0)
+
+    def tickStrings(self, values, scale, spacing):
+        out = []
+        for value in values:
+            row = int(np.floor(value + 0.5))  # row i is centred on y = i
+            out.append(str(int(self.steps[row])) if 0 <= row < self.steps.size else "")
+        return out
+
+
+class FlowPanel(Panel):
+    view_name = "flow"
+    title = "Gradient flow"
+
+    def _build(self) -> None:
+        self.step_axis = StepAxis("left")
+        self.map = Heatmap(self.canvas.ci,
+                           "Gradient flow over training: log\u2081\u2080 \u2016\u2202L/\u2202h_t\u2016 "
+                           "(batch mean, layer 0)",
+                           "training step", "time step t", style.sequential_colormap(),
+                           "log\u2081\u2080 \u2016\u2202L/\u2202h_t\u2016", axis_items={"left": self.step_axis})
+        self.empty = pg.TextItem("no gradient history yet: train a few steps", color=style.UNKNOWN_COLOR,
+                                 anchor=(0.5, 0.5))
+        self.map.plot.addItem(self.empty)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps (S,), norms (S, T)) with matching lengths."""
+        steps = as_float(self.view.flow_steps).ravel()
+        flow = as_float(self.view.flow)
+        if flow.ndim != 2 or flow.shape[0] != steps.size:
+            return np.zeros(0), np.zeros((0, 0))
+        return steps, flow
+
+    def log_norms(self, flow: np.ndarray) -> np.ndarray:
+        """log10 of the norms; 0 drawn at the log floor, NaN/Inf left out (transparent)."""
+        floor = log_floor(flow)
+        finite = np.isfinite(flow)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(np.where(finite & (flow > 0), flow, floor))
+        logs[~finite] = np.nan
+        return logs
+
+    def _redraw(self) -> None:
+        steps, flow = self.arrays()
+        self.step_axis.steps = steps
+        if flow.size == 0:
+            self.map.clear()
+            self.empty.setVisible(True)
+            self.map.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self.empty.setPos(0.5, 0.5)
+            return
+        self.empty.setVisible(False)
+        logs = self.log_norms(flow)
+        levels = finite_range(logs) or (-1.0, 1.0)
+        rows, steps_t = flow.shape
+        # rows = recorded steps (y), cols = t (x); cells centred on the integers
+        self.map.set(logs, levels, (-0.5, -0.5, steps_t, rows))
+        self.step_axis.picture = None  # tick labels depend on self.steps: redraw them
+        self.step_axis.update()
+
+    def _table(self):
+        header = ["step", "t", "grad_norm", "log10_grad_norm", "note"]
+        if self.view is None:
+            return header, []
+        steps, flow = self.arrays()
+        if flow.size == 0:
+            return header, []
+        logs = self.log_norms(flow)
+        rows = []
+        for i, step in enumerate(steps):
+            for t in range(flow.shape[1]):
+                value = float(flow[i, t])
+                note = "0: log drawn at the floor" if np.isfinite(value) and value <= 0 else ""
+                rows.append([step_cell(step), t, value, float(logs[i, t]), note])
+        return header, rows

@@ -1,0 +1,93 @@
+"""Hidden-state panel: what the network holds in memory, unit by unit, as it reads.
+
+A time x unit heatmap of one sample's hidden states for one layer; the time axis carries
+the input tokens. Saturated tanh units (deep red or blue, |h| near 1) are the ones whose
+derivative, and so whose gradient, has gone to zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
+                                    sync_layer_selector, time_ticks)
+
+BOUNDED_CELLS = ("tanh", "lstm", "gru")  # their h lies in [-1, 1]: fixed levels make runs comparable
+
+
+class HiddenPanel(Panel):
+    view_name = "hidden"
+    title = "Hidden states"
+
+    def _build(self) -> None:
+        self.layer = self.add_layer_selector()
+        self.map = Heatmap(self.canvas.ci, "Hidden states h_t (one sample)", "hidden unit",
+                           "time step t (input token)", style.diverging_colormap(), "h")
+        bottom = self.map.plot.getAxis("bottom")
+        bottom.setStyle(hideOverlappingLabels=False)  # keep the first token's label at the edge
+        self.map.plot.showAxis("top")  # the step numbers t, since the bottom axis shows tokens
+        self.map.plot.getAxis("top").setTickFont(style.tick_font())
+        self.readout.setVisible(True)
+        self.readout.setText("hover over the map to read a value")
+        self.canvas.scene().sigMouseMoved.connect(self._hover)
+
+    def _hidden(self) -> np.ndarray:
+        return as_float(self.view.snapshot.hidden)  # (T, L, H)
+
+    def _levels(self, values: np.ndarray) -> tuple[float, float]:
+        cell = str(self.view.model_config.get("cell", "tanh"))
+        return (-1.0, 1.0) if cell in BOUNDED_CELLS else symmetric_levels(values)
+
+    def _redraw(self) -> None:
+        hidden = self._hidden()
+        if hidden.ndim != 3 or hidden.size == 0:
+            self.map.clear()
+            return
+        steps, layers, units = hidden.shape
+        layer = sync_layer_selector(self.layer, layers)
+        values = hidden[:, layer, :]  # (T, H)
+        # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
+        self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
+        self.map.plot.setTitle(f"Hidden states h_t, layer {layer} (one sample, step {self.view.snapshot.step})",
+                               size=style.TITLE_SIZE)
+        self.map.plot.getAxis("bottom").setTicks([time_ticks(self.view.snapshot.labels, steps, offset=0.0)])
+        self.map.plot.getAxis("top").setTickSpacing(style.nice_step(steps, 10), 1)
+
+    def readout_at(self, x: float, y: float) -> str:
+        """The hover text for data coordinates (x = time, y = unit), '' outside the map."""
+        if self.view is None:
+            return ""
+        hidden = self._hidden()
+        if hidden.ndim != 3:
+            return ""
+        t, unit = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))  # cells are centred on integers
+        steps, _, units = hidden.shape
+        if not (0 <= t < steps and 0 <= unit < units):
+            return ""
+        layer = max(self.layer.currentIndex(), 0)
+        labels = list(self.view.snapshot.labels or [])
+        token = printable_label(labels[t]) if t < len(labels) else "?"
+        return f"h = {hidden[t, layer, unit]:.4g}   unit {unit}   t = {t}   token '{token}'   layer {layer}"
+
+    def _hover(self, scene_pos) -> None:
+        point = self.map.cell_at(scene_pos)
+        text = self.readout_at(*point) if point is not None else ""
+        self.readout.setText(text or "hover over the map to read a value")
+
+    def _table(self):
+        header = ["layer", "t", "token", "unit", "h"]
+        if self.view is None:
+            return header, []
+        hidden = self._hidden()
+        if hidden.ndim != 3:
+            return header, []
+        labels = list(self.view.snapshot.labels or [])
+        rows = []
+        steps, layers, units = hidden.shape
+        for layer in range(layers):
+            for t in range(steps):
+                token = str(labels[t]) if t < len(labels) else ""
+                for unit in range(units):
+                    rows.append([layer, t, token, unit, float(hidden[t, layer, unit])])
+        return header, rows

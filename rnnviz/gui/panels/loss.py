@@ -1,0 +1,88 @@
+"""Loss panel: is it learning at all, and is it beating the memoryless baseline?
+
+Raw training loss (light), its smoothed curve (dark), validation loss, and the task's
+baseline as a dashed line: a model that has learned nothing about the past sits on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, finite_or_nan, floor_note,
+                                    for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
+
+TITLE = "Training loss"
+COLORS = {"loss": style.RAW_COLOR, "loss_smooth": style.SMOOTH_COLOR, "val_loss": style.VALIDATION_COLOR}
+
+SERIES = (("loss", "training loss"), ("loss_smooth", "smoothed"), ("val_loss", "validation"))
+
+
+class LossPanel(Panel):
+    view_name = "loss"
+    title = "Loss"
+
+    def _build(self) -> None:
+        self.log_y = self.add_checkbox("log y", "show the loss on a logarithmic axis")
+        self.plot: pg.PlotItem = self.canvas.addPlot(axisItems=style.log_axis())
+        style.style_plot(self.plot, TITLE, "loss (summed over scored steps)", "training step")
+        style.add_legend(self.plot)
+        self.curves = {
+            "loss": self.plot.plot(pen=style.pen(style.RAW_COLOR, 1.5), name="training loss", connect="finite"),
+            "loss_smooth": self.plot.plot(pen=style.pen(style.SMOOTH_COLOR), name="smoothed", connect="finite"),
+            "val_loss": self.plot.plot(pen=style.pen(style.VALIDATION_COLOR), symbol="o", symbolSize=5,
+                                       symbolBrush=style.VALIDATION_COLOR, symbolPen=None, name="validation",
+                                       connect="finite"),
+        }
+        self.curves["loss"].setDownsampling(auto=True, method="peak")  # long runs: keep the spikes
+        self.curves["loss"].setClipToView(True)
+        self.baseline = self.plot.plot(pen=style.pen(style.BASELINE_COLOR, dashed=True))  # legend: when known
+
+    def _series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        steps, values = self.view.series.get(name, (None, None)) if self.view else (None, None)
+        return as_float(steps), as_float(values)
+
+    def _redraw(self) -> None:
+        log = self.log_y.isChecked()
+        self.plot.setLogMode(x=False, y=log)
+        data = {name: self._series(name) for name, _ in SERIES}
+        baseline = self.view.baseline
+        floor = log_floor(*(v for _, v in data.values()), [baseline] if baseline is not None else [])
+        all_steps = np.concatenate([s for s, _ in data.values()])
+        any_floored = False
+        for name, (steps, values) in data.items():
+            if log:
+                shown, floored = for_log_axis(values, floor)
+                any_floored |= bool(floored.any())
+            else:
+                shown = finite_or_nan(values)
+            self.curves[name].setData(steps, shown)
+            mark_short(self.curves[name], int(np.isfinite(shown).sum()), COLORS[name])
+        legend_entry(self.plot, self.curves["val_loss"], "validation", data["val_loss"][0].size > 0)
+        empty = " — no steps recorded yet" if all_steps.size == 0 else ""
+        diverged = divergence_note(self.view)
+        set_title(self.plot, TITLE + empty + diverged + floor_note(any_floored, floor),
+                  color=style.THRESHOLD_COLOR if diverged else None)
+        if baseline is not None and np.isfinite(baseline) and all_steps.size:
+            x = [float(np.nanmin(all_steps)), float(np.nanmax(all_steps))]
+            y = [baseline, baseline]
+            self.baseline.setData(x, for_log_axis(y, floor)[0] if log else y)
+            legend_entry(self.plot, self.baseline, "baseline (no memory)", True)
+        else:
+            self.baseline.setData([], [])
+            legend_entry(self.plot, self.baseline, "baseline (no memory)", False)
+
+    def _table(self):
+        header = ["series", "step", "value", "note"]
+        rows = []
+        if self.view is None:
+            return header, rows
+        for name, _ in SERIES:
+            steps, values = self._series(name)
+            for step, value in zip(steps, values):
+                note = FLOOR_NOTE if self.log_y.isChecked() and np.isfinite(value) and value <= 0 else ""
+                rows.append([name, step_cell(step), float(value), note])
+        if self.view.baseline is not None:
+            rows.append(["baseline", "", float(self.view.baseline), "memoryless baseline, all steps"])
+        return header, rows

@@ -1,0 +1,95 @@
+"""Norms panel: the size of each update, the signature of exploding gradients.
+
+Top: the global gradient norm before and after clipping, with the threshold when clipping
+by norm is on (an exploding run shows spikes that clipping cuts flat). Bottom: the
+parameter norm and the update-to-parameter ratio (around 1e-3 is healthy; near 1 an update
+rewrites the weights). Both on log axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
+                                    divergence_note, legend_entry, mark_short, set_title, step_cell)
+
+TOP_TITLE = "Global gradient norm"
+BOTTOM_TITLE = "Parameters and update size"
+
+TOP = (("grad_norm", "before clipping", style.SMOOTH_COLOR, False),
+       ("clipped_norm", "after clipping", style.VALIDATION_COLOR, True))
+BOTTOM = (("param_norm", "parameter norm \u2016\u03b8\u2016", style.LAYER_COLORS[2], False),
+          ("update_ratio", "update ratio \u2016\u0394\u03b8\u2016/\u2016\u03b8\u2016", style.LAYER_COLORS[3], False))
+
+
+COLORS = {name: color for name, _, color, _ in TOP + BOTTOM}
+
+
+class NormsPanel(Panel):
+    view_name = "norms"
+    title = "Norms"
+
+    def _build(self) -> None:
+        self.top: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
+        style.style_plot(self.top, TOP_TITLE, "\u2016\u2202L/\u2202\u03b8\u2016 (log scale)", "training step")
+        self.bottom: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
+        style.style_plot(self.bottom, BOTTOM_TITLE, "value (log scale)", "training step")
+        self.bottom.setXLink(self.top)
+        self.curves = {}
+        for plot, specs in ((self.top, TOP), (self.bottom, BOTTOM)):
+            plot.setLogMode(x=False, y=True)
+            style.add_legend(plot)
+            for name, label, color, dashed in specs:
+                curve = plot.plot(pen=style.pen(color, dashed=dashed), name=label, connect="finite")
+                curve.setDownsampling(auto=True, method="peak")  # long runs keep their spikes
+                curve.setClipToView(True)
+                self.curves[name] = curve
+        self.threshold = self.top.plot(pen=style.pen(style.THRESHOLD_COLOR, 1.5, dotted=True))  # legend: when on
+
+    def _series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        steps, values = self.view.series.get(name, (None, None))
+        return as_float(steps), as_float(values)
+
+    def _redraw(self) -> None:
+        for plot, title, specs, shared_floor in ((self.top, TOP_TITLE, TOP, True),
+                                                 (self.bottom, BOTTOM_TITLE, BOTTOM, False)):
+            data = {name: self._series(name) for name, *_ in specs}
+            common = log_floor(*(values for _, values in data.values()))
+            notes, empty = [], all(steps.size == 0 for steps, _ in data.values())
+            for name, (steps, values) in data.items():
+                # gradient norms share one floor; a parameter norm and a ratio each get their own,
+                # or a zero update ratio would be drawn a decade below the parameter norm (~1)
+                floor = common if shared_floor else log_floor(values)
+                shown, floored = for_log_axis(values, floor)
+                self.curves[name].setData(steps, shown)
+                mark_short(self.curves[name], int(np.isfinite(shown).sum()), COLORS[name])
+                if floored.any():
+                    notes.append(floor_note(True, floor))
+            suffix = " — no steps recorded yet" if empty else (notes[0] if notes else "")
+            diverged = divergence_note(self.view) if plot is self.top else ""
+            set_title(plot, title + diverged + suffix, color=style.THRESHOLD_COLOR if diverged else None)
+        steps = self._series("grad_norm")[0]
+        threshold = self.view.clip_threshold
+        if self.view.clip_mode == "norm" and threshold is not None and np.isfinite(threshold) \
+                and threshold > 0 and steps.size:
+            self.threshold.setData([steps.min(), steps.max()], [threshold, threshold])
+            legend_entry(self.top, self.threshold, f"clipping threshold ({threshold:g})", True)
+        else:
+            self.threshold.setData([], [])
+            legend_entry(self.top, self.threshold, "", False)
+
+    def _table(self):
+        header = ["series", "step", "value", "note"]
+        if self.view is None:
+            return header, []
+        rows = []
+        for name, *_ in TOP + BOTTOM:
+            steps, values = self._series(name)
+            for step, value in zip(steps, values):
+                floored = np.isfinite(value) and value <= 0
+                rows.append([name, step_cell(step), float(value), FLOOR_NOTE if floored else ""])
+        if self.view.clip_mode == "norm" and self.view.clip_threshold is not None:
+            rows.append(["clip_threshold", "", float(self.view.clip_threshold), "clipping by global norm"])
+        return header, rows

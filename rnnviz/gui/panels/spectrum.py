@@ -1,0 +1,107 @@
+"""Spectrum panel: the recurrent matrix's eigenvalues and singular values.
+
+Left: W_hh's eigenvalues in the complex plane with the unit circle; outside it, a linear
+network's state grows step after step. Right: the singular values, largest first, with a
+line at 1; a largest singular value below 1 / gamma (gamma = 1 for tanh) guarantees that
+gradients vanish (Pascanu et al. 2013). Taken from the diagnostics when present, else
+computed here from W_hh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel, as_float, set_title, show_item
+
+PLANE_TITLE = "Eigenvalues of W_hh"
+SINGULAR_TITLE = "Singular values of W_hh"
+
+
+class SpectrumPanel(Panel):
+    view_name = "spectrum"
+    title = "Spectrum"
+
+    def _build(self) -> None:
+        self.plane: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
+        style.style_plot(self.plane, PLANE_TITLE, "imaginary part", "real part")
+        self.plane.setAspectLocked(True)
+        angle = np.linspace(0, 2 * np.pi, 361)
+        self.plane.plot(np.cos(angle), np.sin(angle), pen=style.pen("#888888", 1.5, dashed=True))
+        self.singular: pg.PlotItem = self.canvas.addPlot(row=0, col=1)
+        style.style_plot(self.singular, SINGULAR_TITLE, "singular value \u03c3_i",
+                         "index i (largest first)")
+        self.singular.addItem(pg.InfiniteLine(pos=1.0, angle=0, movable=False,
+                                              pen=style.pen(style.THRESHOLD_COLOR, 1.5, dashed=True),
+                                              label="\u03c3 = 1", labelOpts={"position": 0.95,
+                                                                              "color": style.THRESHOLD_COLOR}))
+        self.legend = style.add_legend(self.plane)
+        self.eig_points: list[pg.ScatterPlotItem] = []
+        self.sv_curves: list[pg.PlotDataItem] = []
+
+    def _ensure_items(self, layers: int, has_points=()) -> None:
+        while len(self.eig_points) < layers:
+            k = len(self.eig_points)
+            color = style.layer_color(k)
+            points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), brush=pg.mkBrush(color))
+            self.plane.addItem(points)
+            self.eig_points.append(points)
+            self.sv_curves.append(self.singular.plot(pen=style.pen(color), symbol="o", symbolSize=4,
+                                                     symbolBrush=color, symbolPen=None, connect="finite"))
+        for k, (points, curve) in enumerate(zip(self.eig_points, self.sv_curves)):
+            show_item(self.plane, points, f"layer {k}", k < layers and k < len(has_points) and has_points[k])
+            curve.setVisible(k < layers)
+
+    def spectra(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per layer: (eigenvalues (complex), singular values sorted largest first)."""
+        if self.view is None:
+            return []
+        diag = self.view.snapshot.diagnostics
+        if diag is not None and getattr(diag, "singular_values", None) is not None:
+            eig = [np.asarray(e, dtype=complex).ravel() for e in getattr(diag, "eigenvalues", None) or []]
+            sv = [np.sort(as_float(s).ravel())[::-1] for s in diag.singular_values]
+            eig += [np.zeros(0, dtype=complex)] * (len(sv) - len(eig))
+            return list(zip(eig, sv))
+        result = []
+        layers = int(self.view.model_config.get("num_layers", 1) or 1)
+        for layer in range(layers):
+            w_hh = as_float(self.view.snapshot.params.get(f"weight_hh_l{layer}"))
+            result.append(_spectrum(w_hh))
+        return result
+
+    def _redraw(self) -> None:
+        spectra = self.spectra()
+        self._ensure_items(len(spectra), [eig.size > 0 for eig, _ in spectra])
+        for k, (eig, sv) in enumerate(spectra):
+            keep = np.isfinite(eig)
+            self.eig_points[k].setData(eig.real[keep], eig.imag[keep])
+            shown = np.where(np.isfinite(sv), sv, np.nan)
+            self.sv_curves[k].setData(np.arange(1, sv.size + 1), shown)
+        missing = not any(sv.size for _, sv in spectra)
+        note = " (not finite)" if missing else ""
+        set_title(self.plane, PLANE_TITLE + note)
+        set_title(self.singular, SINGULAR_TITLE + note)
+        self.plane.autoRange()
+
+    def _table(self):
+        header = ["layer", "kind", "index", "real", "imag", "abs"]
+        rows = []
+        for k, (eig, sv) in enumerate(self.spectra()):
+            for i, value in enumerate(eig):
+                rows.append([k, "eigenvalue", i, float(value.real), float(value.imag), float(abs(value))])
+            for i, value in enumerate(sv):
+                rows.append([k, "singular_value", i + 1, float(value), 0.0, float(abs(value))])
+        return header, rows
+
+
+def _spectrum(w_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (square matrices only; gated cells stack their gates) and singular values,
+    or empty arrays when the matrix holds NaN/Inf (np.linalg would raise)."""
+    empty = (np.zeros(0, dtype=complex), np.zeros(0))
+    if w_hh.ndim != 2 or w_hh.size == 0 or not np.all(np.isfinite(w_hh)):
+        return empty
+    sv = np.linalg.svd(w_hh, compute_uv=False)  # already sorted largest first
+    rows, cols = w_hh.shape
+    eig = np.linalg.eigvals(w_hh) if rows == cols else np.zeros(0, dtype=complex)
+    return eig, sv

@@ -1,0 +1,131 @@
+"""One look for every plot, on screen and in exported files.
+
+Colours, colormaps, fonts and the pyqtgraph options live here so that the window and the
+headless exporter draw the same figure, and so that a panel never hard-codes a colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtGui
+
+# one colour per layer (layer 0 first); dark enough to read on white, distinct for colour-blind eyes
+# (Okabe & Ito 2008 palette)
+LAYER_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+# the regime badge: blue = signal dies away, green = it survives, red = it blows up
+REGIME_COLORS = {"vanishing": "#0072B2", "stable": "#009E73", "exploding": "#D55E00"}
+UNKNOWN_COLOR = "#666666"  # for text when there is nothing to judge yet
+
+RAW_COLOR = "#8AAFD6"  # raw loss: lighter than the smoothed curve on top, still visible
+SMOOTH_COLOR = "#0B3C6E"
+VALIDATION_COLOR = "#D55E00"
+BASELINE_COLOR = "#555555"
+THRESHOLD_COLOR = "#CC0000"
+MARKER_COLOR = "#7A1FA2"  # vertical markers (the gradient horizon)
+
+TITLE_SIZE = "12pt"  # readable in a dock of ~400 px and in a README screenshot
+LABEL_SIZE = "10pt"
+TICK_POINT_SIZE = 9
+LINE_WIDTH = 2  # thin lines vanish in exported PNGs scaled down for a page
+EXPORT_SIZE = (960, 600)  # pixels of a panel rendered without a window: 16:10, room for labels
+
+
+def configure() -> None:
+    """Set pyqtgraph's global options: white background, black ink, smooth lines, and
+    row-major images (array[row, col] = (y, x), the order numpy prints them in)."""
+    pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
+
+
+def layer_color(layer: int) -> str:
+    return LAYER_COLORS[layer % len(LAYER_COLORS)]
+
+
+def pen(color, width: float = LINE_WIDTH, dashed: bool = False, dotted: bool = False) -> QtGui.QPen:
+    style = None
+    if dashed:
+        style = pg.QtCore.Qt.PenStyle.DashLine
+    elif dotted:
+        style = pg.QtCore.Qt.PenStyle.DotLine
+    result = pg.mkPen(color=color, width=width)
+    if style is not None:
+        result.setStyle(style)
+    result.setCosmetic(True)  # width in screen pixels, whatever the axis scale
+    return result
+
+
+def diverging_colormap() -> pg.ColorMap:
+    """Blue (negative) - white (zero) - red (positive): the sign of a weight or activation
+    reads at a glance and zero is the paper colour."""
+    try:
+        return pg.colormap.get("CET-D1")  # ships with pyqtgraph; perceptually uniform
+    except (FileNotFoundError, KeyError, ValueError):  # pragma: no cover - older/newer pyqtgraph
+        stops = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+        colors = np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247],
+                           [244, 165, 130], [178, 24, 43]], dtype=np.ubyte)
+        return pg.ColorMap(stops, colors)
+
+
+def sequential_colormap() -> pg.ColorMap:
+    """Dark (small) to bright (large) for magnitudes such as log10 of a gradient norm."""
+    return pg.colormap.get("viridis")
+
+
+def tick_font() -> QtGui.QFont:
+    font = QtGui.QFont()
+    font.setPointSize(TICK_POINT_SIZE)
+    return font
+
+
+def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
+    """Title and axis labels at reading size; ticks in a readable font."""
+    plot.setTitle(title, size=TITLE_SIZE)
+    label_style = {"font-size": LABEL_SIZE}
+    plot.setLabel("left", left, **label_style)
+    plot.setLabel("bottom", bottom, **label_style)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setTickFont(tick_font())
+        axis.enableAutoSIPrefix(False)  # "(x0.001)" next to a log axis only confuses
+    # fewer tick texts than pyqtgraph's default: on a short log axis the minor labels
+    # (0.2 ... 0.9) otherwise pile on top of each other
+    plot.getAxis("left").setStyle(textFillLimits=[(0, 0.8), (2, 0.35), (4, 0.2), (6, 0.1)])
+    plot.showGrid(x=True, y=True, alpha=0.15)
+
+
+class LogAxis(pg.AxisItem):
+    """A left axis whose log-mode labels stay readable on a short plot: when a level has
+    many ticks, only 1, 2 and 5 times a power of ten keep their text."""
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        if len(values) <= 3:
+            return strings
+        kept = []
+        for value, text in zip(values, strings):
+            mantissa = 10 ** (float(value) - np.floor(float(value)))
+            kept.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
+        return kept
+
+
+def log_axis() -> dict:
+    """axisItems for a PlotItem whose y axis is (or may become) logarithmic."""
+    return {"left": LogAxis("left")}
+
+
+def nice_step(count: int, target_ticks: int = 8) -> int:
+    """An integer tick spacing (1, 2, 5, 10, 20, ...) giving about ``target_ticks`` ticks."""
+    raw = max(count / target_ticks, 1.0)
+    power = 10 ** int(np.floor(np.log10(raw)))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return int(factor * power)
+    return int(10 * power)
+
+
+def add_legend(plot: pg.PlotItem) -> pg.LegendItem:
+    legend = plot.addLegend(offset=(-10, 10), labelTextSize=LABEL_SIZE)
+    legend.setBrush(pg.mkBrush(255, 255, 255, 210))  # readable over curves
+    legend.setPen(pg.mkPen("#BBBBBB"))
+    return legend

@@ -1,0 +1,165 @@
+"""ViewData for panel and export tests, built from the real model but without the trainer.
+
+``make_view`` runs ``RNN.loss_and_grads`` on random tokens, so hidden states, dL/dh_t and
+gradients have the shapes and scales the window sees; the training history is synthetic but
+shaped like the trainer's. Edge cases (empty history, NaN/Inf, all-zero gradients) are
+derived from it, so every panel can be fed what a bad step could hand it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from rnnviz.core.config import ModelConfig
+from rnnviz.core.model import RNN
+from rnnviz.core.records import Snapshot, ViewData
+
+try:  # written by the "diagnostics" helper; the panels must also work without it
+    from rnnviz.core.diagnostics import summarize
+except ImportError:  # pragma: no cover - depends on the tree's state
+    summarize = None
+
+VOCAB = list("abcdefgh ")  # small vocabulary with a space, to see whitespace labels drawn
+
+
+def make_view(*, steps: int = 12, hidden: int = 8, layers: int = 2, cell: str = "tanh",
+              history: int = 30, seed: int = 0, clip_mode: str = "norm", status: str = "running",
+              diagnostics: bool = True) -> ViewData:
+    """A realistic ViewData: T=steps, H=hidden, L=layers, ``history`` recorded steps."""
+    rng = np.random.default_rng(seed)
+    config = ModelConfig(input_size=len(VOCAB), hidden_size=hidden, output_size=len(VOCAB), cell=cell,
+                         num_layers=layers, seed=seed)
+    model = RNN(config)
+    batch = 4
+    inputs = rng.integers(0, len(VOCAB), size=(steps, batch))  # (T, B)
+    targets = rng.integers(0, len(VOCAB), size=(steps, batch))  # (T, B)
+    loss, grads, trace = model.loss_and_grads(inputs, targets)
+    sample = 0
+    diag = None
+    if diagnostics:
+        diag = summarize(model, trace, sample=sample) if summarize is not None else stand_in_diagnostics(
+            model, trace, sample)
+    snapshot = Snapshot(
+        step=history,
+        params={k: v.copy() for k, v in model.params.items()},
+        grads={k: v.copy() for k, v in grads.items()},
+        hidden=trace.hidden[:, :, sample, :].copy(),  # (T, L, H)
+        grad_hidden=trace.grad_hidden[:, :, sample, :].copy(),  # (T, L, H)
+        grad_hidden_mean=np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2),  # (T, L)
+        inputs=inputs[:, sample].copy(),
+        targets=targets[:, sample].copy(),
+        outputs=trace.outputs[:, sample].copy(),
+        labels=[VOCAB[i] for i in inputs[:, sample]],
+        diagnostics=diag,
+        extras={},
+    )
+    series, flow_steps, flow = synthetic_history(history, steps, float(loss), rng)
+    return ViewData(snapshot=snapshot, series=series, flow_steps=flow_steps, flow=flow,
+                    baseline=float(np.log(len(VOCAB)) * steps), clip_mode=clip_mode,
+                    clip_threshold=1.0 if clip_mode != "none" else None,
+                    model_config=config.to_dict(), train_config={"optimizer": "adam", "lr": 1e-3},
+                    source_name="random tokens", status=status)
+
+
+def stand_in_diagnostics(model, trace, sample: int):
+    """The fields the panels read, from rnnviz.core.chain, until rnnviz.core.diagnostics exists."""
+    from types import SimpleNamespace
+
+    from rnnviz.core.chain import chain_norms
+
+    layers = model.config.num_layers
+    steps = trace.hidden.shape[0]
+    chain = np.stack([chain_norms(model, trace, layer, sample) for layer in range(layers)])  # (L, T+1)
+    w_hh = [model.params[f"weight_hh_l{k}"] for k in range(layers)]
+    sigma = np.array([np.linalg.svd(w, compute_uv=False)[0] for w in w_hh])  # (L,)
+    bound = sigma[:, None] ** np.arange(steps + 1)[None, :]  # (L, T+1), gamma = 1 for tanh
+    profile = np.linalg.norm(trace.grad_hidden[:, -1, sample], axis=-1)  # (T,) top layer
+    above = np.flatnonzero(profile[::-1] >= 1e-3 * profile.max())
+    growth = float(np.exp(np.log(chain[-1, -1]) / steps))
+    regime = "vanishing" if growth < 0.9 else ("exploding" if growth > 1.1 else "stable")
+    return SimpleNamespace(
+        chain=chain, bound=bound, horizon=int(above[-1]) if above.size else 0, regime=regime, growth=growth,
+        singular_values=[np.linalg.svd(w, compute_uv=False) for w in w_hh],
+        eigenvalues=[np.linalg.eigvals(w) for w in w_hh],
+        spectral_radius=np.array([np.abs(np.linalg.eigvals(w)).max() for w in w_hh]), sigma_max=sigma)
+
+
+def synthetic_history(n: int, steps: int, last_loss: float, rng: np.random.Generator):
+    """Series shaped like Trainer.history: loss falling with noise, norms, a flow map in
+    which the gradient at early timesteps fades over training."""
+    s = np.arange(1, n + 1)  # (N,) steps
+    loss = last_loss * (1.5 - 0.5 * s / max(n, 1)) * np.exp(0.05 * rng.standard_normal(n))
+    smooth = np.copy(loss)
+    for i in range(1, n):  # exponential moving average, like the trainer's loss_smooth
+        smooth[i] = 0.8 * smooth[i - 1] + 0.2 * loss[i]
+    grad = np.exp(rng.standard_normal(n))
+    series = {
+        "loss": (s, loss),
+        "loss_smooth": (s, smooth),
+        "val_loss": (s[::5], loss[::5] * 1.1),
+        "grad_norm": (s, grad),
+        "clipped_norm": (s, np.minimum(grad, 1.0)),
+        "clip_fraction": (s, (grad > 1.0).astype(float)),
+        "update_ratio": (s, 1e-3 * np.exp(rng.standard_normal(n))),
+        "param_norm": (s, 10.0 + 0.01 * s),
+        "horizon": (s, np.full(n, steps // 2, dtype=float)),
+    }
+    flow_steps = s[::3]  # (S,)
+    fade = np.exp(-(steps - 1 - np.arange(steps))[None, :] * (0.1 + flow_steps[:, None] / max(n, 1)))
+    flow = fade * (0.5 + rng.random((flow_steps.size, steps)))  # (S, T)
+    return series, flow_steps, flow
+
+
+def empty_history_view(**kw) -> ViewData:
+    """A model that has not trained yet: every series and the flow map are empty."""
+    view = make_view(**kw)
+    empty = (np.zeros(0, dtype=int), np.zeros(0))
+    series = {name: empty for name in view.series}
+    return dataclasses.replace(view, series=series, flow_steps=np.zeros(0, dtype=int),
+                               flow=np.zeros((0, view.snapshot.hidden.shape[0])), baseline=None,
+                               status="ready")
+
+
+def _poison(values: np.ndarray) -> np.ndarray:
+    values = np.array(values, dtype=float)
+    flat = values.reshape(-1)
+    if flat.size:
+        flat[0] = np.nan
+        flat[-1] = np.inf
+        if flat.size > 2:
+            flat[1] = -np.inf
+    return values
+
+
+def nonfinite_view(**kw) -> ViewData:
+    """What a diverging step hands the panels: NaN and +-Inf in every array and series."""
+    view = make_view(**kw)
+    snap = view.snapshot
+    poisoned = dataclasses.replace(
+        snap,
+        params={k: _poison(v) for k, v in snap.params.items()},
+        grads={k: _poison(v) for k, v in snap.grads.items()},
+        hidden=_poison(snap.hidden), grad_hidden=_poison(snap.grad_hidden),
+        grad_hidden_mean=_poison(snap.grad_hidden_mean), diagnostics=None)
+    series = {name: (steps, _poison(values)) for name, (steps, values) in view.series.items()}
+    return dataclasses.replace(view, snapshot=poisoned, series=series, flow=_poison(view.flow),
+                               status="diverged", divergence="step 30: hidden state, layer 0, t=3")
+
+
+def zero_gradient_view(**kw) -> ViewData:
+    """All gradients exactly zero (a dead ReLU net, or a loss at its minimum): log axes must
+    floor them, not warn."""
+    view = make_view(**kw)
+    snap = view.snapshot
+    zeroed = dataclasses.replace(
+        snap, grads={k: np.zeros_like(v) for k, v in snap.grads.items()},
+        grad_hidden=np.zeros_like(snap.grad_hidden), grad_hidden_mean=np.zeros_like(snap.grad_hidden_mean),
+        params={k: np.zeros_like(v) for k, v in snap.params.items()},
+        hidden=np.zeros_like(snap.hidden))
+    series = dict(view.series)
+    for name in ("grad_norm", "clipped_norm", "update_ratio", "loss", "loss_smooth"):
+        steps, values = series[name]
+        series[name] = (steps, np.zeros_like(values))
+    return dataclasses.replace(view, snapshot=zeroed, series=series, flow=np.zeros_like(view.flow))

@@ -1,0 +1,310 @@
+"""The eight plot panels: each builds, draws exactly the numbers it is given, survives the
+NaN / Inf / zero / empty input a diverging or fresh run hands it, and its controls work."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, FlowPanel, GradientsPanel, HiddenPanel, LossPanel,
+                               NormsPanel, SpectrumPanel, WeightsPanel)
+from rnnviz.gui.panels.base import FLOOR_NOTE
+from tests.gui.factories import (empty_history_view, make_view, nonfinite_view, zero_gradient_view)
+
+T, H, L = 10, 6, 2  # small: every test stays well under a second
+
+
+@pytest.fixture(scope="module")
+def view():
+    return make_view(steps=T, hidden=H, layers=L, history=20)
+
+
+def build(qtbot, panel_class, view=None):
+    panel = panel_class()
+    qtbot.addWidget(panel)
+    if view is not None:
+        panel.update_view(view)
+    return panel
+
+
+def drawn(panel) -> list[np.ndarray]:
+    """Every array the panel's canvas currently draws: curve and scatter y data, images."""
+    arrays = []
+    for item in panel.graphics().scene().items():
+        if isinstance(item, pg.PlotDataItem) and item.isVisible():
+            y = item.yData  # the data as given, before any log mapping
+            if y is not None and len(y):
+                arrays.append(np.asarray(y, dtype=float))
+        elif isinstance(item, pg.ScatterPlotItem) and item.isVisible() and item.parentItem() is not None:
+            y = item.getData()[1]
+            if y is not None and len(y):
+                arrays.append(np.asarray(y, dtype=float))
+        elif isinstance(item, pg.ImageItem) and item.image is not None:
+            arrays.append(np.asarray(item.image, dtype=float))
+    return arrays
+
+
+def expected_rows(panel_class, view) -> int:
+    """CSV rows derived from the view's shapes, independently of the panel's code."""
+    snap = view.snapshot
+    steps, layers, units = snap.hidden.shape
+    series_len = {name: len(values) for name, (_, values) in view.series.items()}
+    if panel_class is LossPanel:
+        return series_len["loss"] + series_len["loss_smooth"] + series_len["val_loss"] + (view.baseline is not None)
+    if panel_class is HiddenPanel:
+        return steps * layers * units
+    if panel_class is GradientsPanel:
+        return steps * layers
+    if panel_class is ChainPanel:
+        return 0 if snap.diagnostics is None else layers * (steps + 1)
+    if panel_class is FlowPanel:
+        return view.flow.size
+    if panel_class is WeightsPanel:
+        return sum(v.size for k, v in snap.params.items() if k.startswith("weight_") or k == "out.weight")
+    if panel_class is SpectrumPanel:  # H eigenvalues and H singular values per layer with a finite W_hh
+        if snap.diagnostics is not None:
+            return layers * 2 * units
+        return sum(2 * units for k in range(layers) if np.isfinite(snap.params[f"weight_hh_l{k}"]).all())
+    if panel_class is NormsPanel:
+        return (series_len["grad_norm"] + series_len["clipped_norm"] + series_len["param_norm"]
+                + series_len["update_ratio"] + (view.clip_mode == "norm"))
+    raise AssertionError(panel_class)
+
+
+def test_panel_classes_are_the_eight_views_in_order():
+    assert [cls.view_name for cls in PANEL_CLASSES] == [
+        "loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms"]
+    assert all(cls.title for cls in PANEL_CLASSES)
+
+
+@pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
+def test_panel_draws_its_view_and_tables_it(qtbot, view, panel_class):
+    panel = build(qtbot, panel_class)
+    assert panel.csv_table()[1] == []  # nothing shown yet, nothing to write
+    panel.update_view(view)
+    arrays = drawn(panel)
+    assert arrays and any(np.isfinite(a).any() for a in arrays), "panel drew nothing"
+    header, rows = panel.csv_table()
+    assert header and all(isinstance(h, str) and h for h in header)
+    assert len(rows) == expected_rows(panel_class, view)
+    assert all(len(row) == len(header) for row in rows)
+
+
+@pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
+def test_update_view_replaces_the_data(qtbot, view, panel_class):
+    panel = build(qtbot, panel_class, view)
+    before = [a.copy() for a in drawn(panel)]
+    panel.update_view(make_view(steps=T, hidden=H, layers=L, history=20, seed=7))
+    after = drawn(panel)
+    changed = len(before) != len(after) or any(
+        a.shape != b.shape or not np.allclose(a, b, equal_nan=True) for a, b in zip(before, after))
+    assert changed
+
+
+@pytest.mark.parametrize("make", [empty_history_view, nonfinite_view, zero_gradient_view],
+                         ids=["empty", "nonfinite", "zeros"])
+@pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
+def test_bad_input_neither_crashes_nor_warns(qtbot, panel_class, make):
+    bad = make(steps=T, hidden=H, layers=L, history=20)
+    panel = build(qtbot, panel_class, bad)  # warnings are errors in this suite
+    header, rows = panel.csv_table()
+    assert len(rows) == expected_rows(panel_class, bad)
+    for control in ("log_y", "show_grads"):  # every control redraws the bad view too
+        if hasattr(panel, control):
+            getattr(panel, control).setChecked(True)
+    if hasattr(panel, "layer"):
+        panel.layer.setCurrentIndex(L - 1)
+    panel.csv_table()
+    panel.update_view(make_view(steps=T, hidden=H, layers=L, history=20))  # and recovers
+
+
+# ------------------------------------------------------------------ loss
+def test_loss_curves_are_the_series_and_log_toggle_floors_zeros(qtbot):
+    view = zero_gradient_view(steps=T, hidden=H, layers=1, history=20)  # training loss all zero
+    panel = build(qtbot, LossPanel, view)
+    steps, values = view.series["val_loss"]
+    x, y = panel.curves["val_loss"].xData, panel.curves["val_loss"].yData
+    np.testing.assert_allclose(x, steps)
+    np.testing.assert_allclose(y, values)
+    assert np.all(panel.curves["loss"].yData == 0)
+
+    panel.log_y.setChecked(True)
+    assert panel.plot.getAxis("left").logMode
+    shown = panel.curves["loss"].yData  # what is handed to the log axis
+    assert np.all(np.isfinite(shown)) and np.all(shown > 0)  # zeros sit on the floor
+    assert "zeros drawn at" in panel.plot.titleLabel.text
+    notes = [row[3] for row in panel.csv_table()[1] if row[0] == "loss"]
+    assert notes and all(note == FLOOR_NOTE for note in notes)
+
+    panel.log_y.setChecked(False)
+    assert not panel.plot.getAxis("left").logMode
+
+
+def test_loss_baseline_is_drawn_at_the_baseline(qtbot, view):
+    panel = build(qtbot, LossPanel, view)
+    y = panel.baseline.yData
+    np.testing.assert_allclose(y, [view.baseline, view.baseline])
+    assert panel.baseline.opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
+
+
+# ------------------------------------------------------------------ hidden
+def test_hidden_shows_the_chosen_layer_at_fixed_levels(qtbot, view):
+    panel = build(qtbot, HiddenPanel, view)
+    np.testing.assert_allclose(panel.map.image.image, view.snapshot.hidden[:, 0, :].T)
+    assert tuple(panel.map.image.getLevels()) == (-1.0, 1.0)  # tanh: fixed, comparable across runs
+    assert panel.layer.count() == L
+    panel.layer.setCurrentIndex(1)
+    np.testing.assert_allclose(panel.map.image.image, view.snapshot.hidden[:, 1, :].T)
+
+
+def test_hidden_levels_are_symmetric_max_abs_for_relu(qtbot):
+    view = make_view(steps=T, hidden=H, layers=1, cell="relu")
+    panel = build(qtbot, HiddenPanel, view)
+    m = np.abs(view.snapshot.hidden[:, 0, :]).max()
+    np.testing.assert_allclose(panel.map.image.getLevels(), (-m, m))
+
+
+def test_hidden_hover_names_value_unit_step_and_token(qtbot, view):
+    panel = build(qtbot, HiddenPanel, view)
+    t, unit = 3, 4
+    text = panel.readout_at(t, unit)
+    assert f"{view.snapshot.hidden[t, 0, unit]:.4g}" in text
+    assert f"unit {unit}" in text and f"t = {t}" in text
+    assert f"'{view.snapshot.labels[t]}'" in text or view.snapshot.labels[t] == " "
+    assert panel.readout_at(-3, 0) == "" and panel.readout_at(0, H + 2) == ""
+
+
+def test_hidden_hover_signal_updates_the_readout(qtbot, view):
+    from PyQt6 import QtCore
+
+    from rnnviz.gui.export import _prepared_scene
+
+    panel = build(qtbot, HiddenPanel, view)
+    _prepared_scene(panel)  # lays the canvas out at the export size without showing a window
+    scene_pos = panel.map.plot.vb.mapViewToScene(QtCore.QPointF(5.1, 2.2))  # cell t=5, unit 2
+    panel.canvas.scene().sigMouseMoved.emit(scene_pos)
+    assert f"{view.snapshot.hidden[5, 0, 2]:.4g}" in panel.readout.text() and "t = 5" in panel.readout.text()
+    panel.canvas.scene().sigMouseMoved.emit(QtCore.QPointF(-50, -50))  # off the map
+    assert panel.readout.text().startswith("hover over")
+
+
+# ------------------------------------------------------------------ gradients
+def test_gradient_curves_are_the_norms_per_layer(qtbot, view):
+    panel = build(qtbot, GradientsPanel, view)
+    for k in range(L):
+        np.testing.assert_allclose(panel.sample_curves[k].yData,
+                                   np.linalg.norm(view.snapshot.grad_hidden[:, k], axis=-1))
+        np.testing.assert_allclose(panel.mean_curves[k].yData, view.snapshot.grad_hidden_mean[:, k])
+    assert panel.plot.getAxis("left").logMode
+
+
+def test_zero_gradients_are_floored_and_said_so(qtbot):
+    panel = build(qtbot, GradientsPanel, zero_gradient_view(steps=T, hidden=H, layers=1))
+    y = panel.sample_curves[0].yData
+    assert np.all(y > 0) and np.ptp(y) == 0
+    rows = panel.csv_table()[1]
+    assert all(row[3] == 0.0 and row[5] == FLOOR_NOTE for row in rows)
+
+
+# ------------------------------------------------------------------ chain
+def test_chain_plots_diagnostics_with_bound_horizon_and_badge(qtbot, view):
+    diag = view.snapshot.diagnostics
+    if diag is None:
+        pytest.skip("no diagnostics in this tree")
+    panel = build(qtbot, ChainPanel, view)
+    np.testing.assert_allclose(panel.chain_curves[0].yData, np.asarray(diag.chain)[0])
+    np.testing.assert_allclose(panel.bound_curves[0].yData, np.asarray(diag.bound)[0])
+    assert panel.horizon.isVisible() and panel.horizon.value() == diag.horizon
+    assert diag.regime.upper() in panel.badge.text
+
+
+def test_chain_without_diagnostics_says_so(qtbot, view):
+    import dataclasses
+
+    bare = dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=None))
+    panel = build(qtbot, ChainPanel, view)
+    panel.update_view(bare)
+    assert "no diagnostics" in panel.badge.text
+    assert not any(curve.isVisible() for curve in panel.chain_curves)
+    assert not panel.horizon.isVisible()
+
+
+# ------------------------------------------------------------------ flow
+def test_flow_is_log10_of_the_history_and_empty_is_cleared(qtbot, view):
+    panel = build(qtbot, FlowPanel, view)
+    np.testing.assert_allclose(panel.map.image.image, np.log10(view.flow))
+    assert panel.map.image.image.shape == (len(view.flow_steps), T)  # rows = training steps
+    panel.update_view(empty_history_view(steps=T, hidden=H, layers=L))
+    assert panel.map.image.image is None and panel.empty.isVisible()
+
+
+# ------------------------------------------------------------------ weights
+def test_weights_toggle_between_weights_and_gradients(qtbot, view):
+    panel = build(qtbot, WeightsPanel, view)
+    w_hh = view.snapshot.params["weight_hh_l0"]
+    np.testing.assert_allclose(panel.maps["hh"].image.image, w_hh)
+    m = np.abs(w_hh).max()
+    np.testing.assert_allclose(panel.maps["hh"].image.getLevels(), (-m, m))
+    panel.show_grads.setChecked(True)
+    np.testing.assert_allclose(panel.maps["hh"].image.image, view.snapshot.grads["weight_hh_l0"])
+    np.testing.assert_allclose(panel.maps["out"].image.image, view.snapshot.grads["out.weight"])
+    panel.layer.setCurrentIndex(1)
+    np.testing.assert_allclose(panel.maps["ih"].image.image, view.snapshot.grads["weight_ih_l1"])
+    panel.show_grads.setChecked(False)
+    np.testing.assert_allclose(panel.maps["ih"].image.image, view.snapshot.params["weight_ih_l1"])
+
+
+# ------------------------------------------------------------------ spectrum
+def test_spectrum_shows_eigenvalues_and_sorted_singular_values(qtbot, view):
+    panel = build(qtbot, SpectrumPanel, view)
+    w_hh = view.snapshot.params["weight_hh_l0"]
+    x, y = panel.eig_points[0].getData()
+    np.testing.assert_allclose(np.sort(np.hypot(x, y)), np.sort(np.abs(np.linalg.eigvals(w_hh))), rtol=1e-6)
+    np.testing.assert_allclose(panel.sv_curves[0].yData, np.linalg.svd(w_hh, compute_uv=False), rtol=1e-6)
+    assert panel.plane.vb.state["aspectLocked"]
+
+
+# ------------------------------------------------------------------ norms
+def test_norms_threshold_only_when_clipping_by_norm(qtbot, view):
+    panel = build(qtbot, NormsPanel, view)
+    np.testing.assert_allclose(panel.curves["grad_norm"].yData, view.series["grad_norm"][1])
+    np.testing.assert_allclose(panel.threshold.yData, [view.clip_threshold] * 2)
+    import dataclasses
+
+    panel.update_view(dataclasses.replace(view, clip_mode="none", clip_threshold=None))
+    assert panel.threshold.yData is None or len(panel.threshold.yData) == 0
+
+
+# ------------------------------------------------------------------ legends
+def legend_names(plot) -> list[str]:
+    return [label.text for _, label in plot.legend.items]
+
+
+def test_legends_name_only_what_is_drawn(qtbot, view):
+    import dataclasses
+
+    norms = build(qtbot, NormsPanel, view)
+    assert any("clipping threshold" in name for name in legend_names(norms.top))
+    norms.update_view(dataclasses.replace(view, clip_mode="none", clip_threshold=None))
+    assert not any("clipping threshold" in name for name in legend_names(norms.top))
+
+    loss = build(qtbot, LossPanel, dataclasses.replace(view, baseline=None))
+    assert "baseline (no memory)" not in legend_names(loss.plot)
+    loss.update_view(view)
+    assert "baseline (no memory)" in legend_names(loss.plot)
+
+    chain = build(qtbot, ChainPanel, view)
+    layers_named = [name for name in legend_names(chain.plot) if name.startswith("layer")]
+    assert len(layers_named) == (2 * L if view.snapshot.diagnostics is not None else 0)
+    chain.update_view(dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=None)))
+    assert legend_names(chain.plot) == []
+
+    one_layer = make_view(steps=T, hidden=H, layers=1)
+    gradients = build(qtbot, GradientsPanel, view)
+    gradients.update_view(one_layer)
+    assert legend_names(gradients.plot) == ["layer 0, this sample", "layer 0, batch mean"]
