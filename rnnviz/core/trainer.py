@@ -29,8 +29,21 @@ from rnnviz.core.model import RNN
 from rnnviz.core.optim import Optimizer, clip, square_norm, sum_of_squares
 from rnnviz.core.records import Snapshot, StepResult, ViewData
 
-SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss
+SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss,
+#                   bias-corrected (as Adam's moments) so that it does not lag the first 50 steps
 KEEP_CHECKPOINTS = 3  # roll-back points kept: repeated roll-backs go further back
+
+
+def smoothed(previous: float | None, loss: float, n: int) -> float:
+    """The n-th bias-corrected moving average, from the (n-1)-th and the n-th loss.
+
+    With m_n = beta m_{n-1} + (1 - beta) x_n started at m_0 = 0, the corrected value is
+    s_n = m_n / (1 - beta^n); rewritten in terms of s_{n-1} it needs no extra state.
+    """
+    if previous is None or n <= 1:
+        return loss
+    kept = SMOOTHING * (1 - SMOOTHING ** (n - 1))
+    return (kept * previous + (1 - SMOOTHING) * loss) / (1 - SMOOTHING ** n)
 
 
 class Trainer:
@@ -117,7 +130,7 @@ class Trainer:
         self.step_count = attempt
         self._carry = trace.state_last if self.carry_state else None
         self._last = (inputs, targets, h0, trace, grads)
-        self.loss_smooth = loss if self.loss_smooth is None else SMOOTHING * self.loss_smooth + (1 - SMOOTHING) * loss
+        self.loss_smooth = smoothed(self.loss_smooth, loss, attempt)
         update_ratio = update_norm / param_norm if param_norm > 0 else 0.0
         self.history.record(attempt, loss=loss, loss_smooth=self.loss_smooth, grad_norm=grad_norm,
                             clipped_norm=clipped.norm_after, clip_fraction=clipped.fraction,

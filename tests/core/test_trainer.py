@@ -269,3 +269,21 @@ def test_relu_with_identity_init_learns_the_adding_problem():
     predict_one = 1 / 6  # the variance of the sum of two U(0, 1): the loss of always answering 1
     assert source.baseline(10) == pytest.approx(predict_one)
     assert trainer.validation_loss() < 0.75 * predict_one
+
+
+def test_smoothed_loss_is_the_bias_corrected_moving_average():
+    from rnnviz.core.trainer import SMOOTHING, smoothed
+
+    losses = np.random.default_rng(0).uniform(0, 10, 40)
+    value = None
+    for n, loss in enumerate(losses, start=1):
+        value = smoothed(value, loss, n)
+        weights = (1 - SMOOTHING) * SMOOTHING ** np.arange(n - 1, -1, -1)
+        assert value == pytest.approx(np.dot(weights, losses[:n]) / (1 - SMOOTHING ** n), rel=1e-12)
+    # a falling loss: the corrected average lags it less than a plain EMA started at x_1
+    falling = np.linspace(5, 1, 30)
+    plain, corrected = falling[0], None
+    for n, loss in enumerate(falling, start=1):
+        plain = plain if n == 1 else SMOOTHING * plain + (1 - SMOOTHING) * loss
+        corrected = smoothed(corrected, loss, n)
+    assert abs(corrected - falling[-1]) < 0.7 * abs(plain - falling[-1])
