@@ -1,6 +1,126 @@
-"""Placeholder until the window exists: says what ``rnnviz`` will open."""
+"""``rnnviz`` with no subcommand: the QApplication, pyqtgraph's options, and the main window.
+
+What the command line asks for (``--data``, ``--task``, ``--session``, ``--preset``) is
+checked and loaded BEFORE any window opens: a bad file or an unknown name raises UserError,
+which the CLI prints as one line ``rnnviz: error: ...`` on stderr with exit code 2. The person
+typed it in a terminal, so the terminal is where the answer goes, and scripts get an exit
+code. Once the window is open, a bad file opened from it gives a dialog instead, and the
+current run is kept.
+
+With nothing given, the window opens on the default sample text with the last settings used
+(or the defaults), ready to train; ``--autostart`` starts training at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+from rnnviz.core import presets
+from rnnviz.core.data import DEFAULT_SAMPLE
+from rnnviz.core.errors import UserError
+
+# settings for the default start: the char-level sample text with a small tanh network
+DEFAULT_MODEL = {"cell": "tanh", "hidden_size": 64, "num_layers": 1, "init": "normal",
+                 "init_scale": 1.0, "recurrent_scale": None, "seed": 0}  # the textbook vanilla RNN
+DEFAULT_TRAIN = {"optimizer": "adam", "lr": 3e-3, "batch_size": 16, "seq_len": 50,
+                 "clip_mode": "none", "clip_threshold": 5.0, "seed": 0}  # 50 steps: long enough to watch fading
+DEFAULT_DATA = {"kind": "sample", "name": DEFAULT_SAMPLE}  # the longest, most varied sample text
+DEFAULT_TASK_LENGTH = 50  # --task NAME without a length: long enough to make plain RNNs struggle
+
+
+def start_plan(args, last: dict | None = None):
+    """What to open, from the command line (and the last session's settings when the command
+    line says nothing): returns (trainer, data choice). Raises UserError on bad input."""
+    data_arg, task_arg, session_arg = (getattr(args, name, None) for name in ("data", "task", "session"))
+    if sum(value is not None for value in (data_arg, task_arg, session_arg)) > 1:
+        raise UserError("give only one of --data, --task and --session")
+    if session_arg is not None:
+        if getattr(args, "preset", None):
+            raise UserError("--preset cannot be combined with --session (a session has its own settings)")
+        from rnnviz.core import session
+
+        return session.load(session_arg), {"kind": "session", "path": session_arg,
+                                           "name": os.path.basename(session_arg)}
+    last = last or {}
+    model = {**DEFAULT_MODEL, **last.get("model", {})}
+    train = {**DEFAULT_TRAIN, **last.get("train", {})}
+    data = dict(last.get("data") or DEFAULT_DATA)
+    if getattr(args, "preset", None):
+        preset = presets.get_preset(args.preset)
+        model, train, data = dict(preset.model), dict(preset.train), dict(preset.data)
+    if data_arg is not None:
+        data = {"kind": "file", "path": os.path.abspath(data_arg)}
+    elif task_arg is not None:
+        data = {"kind": "task", "name": task_arg, "length": DEFAULT_TASK_LENGTH}
+    from rnnviz.gui.main_window import OPEN_ENDED_STEPS
+
+    try:
+        trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
+    except UserError:
+        if not last or getattr(args, "preset", None) or data_arg or task_arg:
+            raise
+        # the remembered settings no longer work (a sample renamed, say): start from the defaults
+        data = dict(DEFAULT_DATA)
+        trainer = presets.make_trainer(DEFAULT_MODEL, {**DEFAULT_TRAIN, "steps": OPEN_ENDED_STEPS}, data)
+    return trainer, data
+
+
+def _check_display() -> None:
+    """Qt aborts the process when it finds no display; say so in one line instead."""
+    if sys.platform.startswith("linux") and not any(
+            os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        raise UserError("no display found (DISPLAY is not set); use 'rnnviz run' to train without a "
+                        "window, or set QT_QPA_PLATFORM=offscreen")
+
+
+def last_settings(settings) -> dict:
+    """The model, training and data settings saved when the window last closed ({} if none)."""
+    result = {}
+    for key, name in (("model", "last_model"), ("train", "last_train"), ("data", "last_data")):
+        try:
+            value = json.loads(str(settings.value(name, "")))
+        except ValueError:
+            continue  # never saved, or written by something else: the defaults will do
+        if isinstance(value, dict):
+            result[key] = value
+    return result
 
 
 def launch(args) -> int:
-    print("rnnviz: the window is not built yet; it will open the default sample text, ready to train.")
-    return 0
+    """Open the window; returns the application's exit code."""
+    _check_display()
+    from PyQt6.QtCore import QSettings, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from rnnviz.gui import style
+    from rnnviz.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("rnnviz")
+    app.setApplicationName("rnnviz")
+    style.configure()  # pg.setConfigOptions: white background, antialiasing, row-major images
+    settings = QSettings("rnnviz", "rnnviz")
+    trainer, data = start_plan(args, last_settings(settings))  # UserError -> exit 2, no window
+    window = MainWindow(settings)
+    window.start_with_trainer(trainer, data)
+    if getattr(args, "preset", None):
+        preset = presets.get_preset(args.preset)
+        name = next(key for key, value in presets.PRESETS.items() if value is preset)
+        window.statusBar().showMessage(f"{name}: {preset.story}", 15000)
+    window.show()
+    if getattr(args, "autostart", False):
+        QTimer.singleShot(0, window.start_training)
+    # Ctrl+C in the terminal closes the window properly (settings saved, worker stopped); the
+    # idle timer gives Python a moment every 200 ms to notice the signal while Qt's loop runs
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        return app.exec()
+    finally:
+        wake.stop()
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,66 @@
+"""The divergence banner: a coloured strip at the top of the window, not a modal dialog.
+
+When a NaN or Inf stops training, the run pauses and this strip says at which step and where
+(hidden state, gradient, which layer, which time step), with the two ways on: roll back to
+the last finite parameters, or roll back and continue with gradient-norm clipping. Training
+can still be watched and the plots read while it is shown.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolBar
+
+BANNER_STYLE = ("QFrame#divergence { background: #fde2dd; border: 1px solid #c0392b; border-radius: 4px; }"
+                "QLabel { color: #7b1d12; font-weight: bold; }")  # red: something broke, but calmly
+
+
+class DivergenceBanner(QToolBar):
+    """A fixed tool bar holding one coloured frame; hidden until ``show_message``."""
+
+    roll_back = pyqtSignal()
+    continue_clipped = pyqtSignal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Divergence", parent)
+        self.setObjectName("divergence-banner")  # for saveState
+        self.setMovable(False)
+        self.setFloatable(False)
+        self.toggleViewAction().setVisible(False)  # not something to switch on by hand
+        self.frame = QFrame()
+        self.frame.setObjectName("divergence")
+        self.frame.setStyleSheet(BANNER_STYLE)
+        row = QHBoxLayout(self.frame)
+        row.setContentsMargins(10, 6, 10, 6)
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.rollback_button = QPushButton("Roll back")
+        self.rollback_button.setToolTip("Restore the last parameters that were all finite; training stays paused.")
+        self.rollback_button.clicked.connect(self.roll_back)
+        self.clip_button = QPushButton("Continue with clipping")
+        self.clip_button.setToolTip("Roll back, switch on gradient-norm clipping, and train on.")
+        self.clip_button.clicked.connect(self.continue_clipped)
+        self.close_button = QPushButton("×")
+        self.close_button.setToolTip("Hide this message (training stays paused).")
+        self.close_button.setFlat(True)
+        self.close_button.clicked.connect(self.hide_banner)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.rollback_button)
+        row.addWidget(self.clip_button)
+        row.addWidget(self.close_button)
+        self.addWidget(self.frame)
+        self.message = ""
+        self.setVisible(False)
+
+    def show_message(self, where: str) -> None:
+        self.message = where
+        self.label.setText(f"Training diverged and is paused — {where}. "
+                           "The gradient exploded until a number overflowed to Inf/NaN.")
+        self.setVisible(True)
+
+    def hide_banner(self) -> None:
+        self.setVisible(False)
+
+    @property
+    def shown(self) -> bool:
+        return not self.isHidden()

@@ -1,0 +1,374 @@
+"""The settings form: data, model and training settings, bound both ways to the trainer's config.
+
+The form never touches the trainer. It is filled from the configuration in use
+(``set_settings``), read back as plain dicts (``model_settings``, ``train_settings``,
+``data_choice``), and says which edits wait for a Reset: learning rate and clipping apply
+live (``live_settings_changed``); everything that changes shapes or the run's randomness is
+listed under "needs reset" until Reset applies it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                             QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+CELL_CHOICES = ("tanh", "relu", "linear", "lstm", "gru")
+INIT_CHOICES = ("normal", "orthogonal", "identity")
+OPTIMIZER_CHOICES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+CLIP_CHOICES = ("none", "value", "norm")
+LIVE_KEYS = ("lr", "clip_mode", "clip_threshold")
+SEQ_LEN_TIP = ("Steps of backpropagation through time per update: the length of the chain whose "
+               "gradients the plots show.")  # the trainer accepts these between steps
+
+# people-readable names for the "needs reset" line
+LABELS = {"data": "data", "length": "task length", "cell": "cell", "hidden_size": "hidden size",
+          "num_layers": "layers", "init": "init", "init_scale": "init scale",
+          "recurrent_scale": "recurrent scale", "optimizer": "optimizer", "batch_size": "batch",
+          "seq_len": "sequence length", "seed": "seed", "model_seed": "model seed"}
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A spin box for quantities that live on a log scale (learning rate, clip threshold):
+    shown as ``3e-03``, and each arrow step multiplies or divides by two."""
+
+    def __init__(self, minimum: float, maximum: float, value: float, parent=None) -> None:
+        super().__init__(parent)
+        self.setDecimals(12)  # so that QDoubleSpinBox does not round 1e-5 to zero
+        self.setRange(minimum, maximum)
+        self.setValue(value)
+        self.setKeyboardTracking(False)  # apply when the user finishes typing, not per keystroke
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt name)
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        from PyQt6.QtGui import QValidator
+        try:
+            value = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+        ok = math.isfinite(value) and self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        self.setValue(self.value() * 2.0 ** steps)
+
+
+def _form(group: QGroupBox) -> QFormLayout:
+    form = QFormLayout(group)
+    form.setVerticalSpacing(3)  # 17 rows must fit above the text panel at 1000 px
+    form.setContentsMargins(6, 4, 6, 4)
+    return form
+
+
+def _combo(choices, tip: str) -> QComboBox:
+    box = QComboBox()
+    box.addItems(list(choices))
+    box.setToolTip(tip)
+    return box
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def _double(low: float, high: float, value: float, step: float, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(2)
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    box.setKeyboardTracking(False)
+    return box
+
+
+class ControlsForm(QWidget):
+    """Data, Model and Training groups, the run buttons, and the "needs reset" notice."""
+
+    train_toggled = pyqtSignal()  # Train / Pause
+    step_requested = pyqtSignal()  # one update
+    train_n_requested = pyqtSignal(int)  # "Train N steps"
+    reset_requested = pyqtSignal()  # rebuild the model with the form's settings
+    open_file_requested = pyqtSignal()
+    live_settings_changed = pyqtSignal(dict)  # {"lr", "clip_mode", "clip_threshold"}
+    pending_changed = pyqtSignal(list)  # labels of settings waiting for a Reset
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._applied: dict = {}  # the settings the running trainer was built with
+        self._filling = False  # True while set_settings fills the widgets (no signals then)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._build_data())
+        layout.addWidget(self._build_model())
+        layout.addWidget(self._build_training())
+        layout.addStretch(1)
+        # the run buttons and the "needs reset" notice: a separate widget, so the window can
+        # keep them in view below the (scrollable) settings
+        self.run_panel = QWidget()
+        run_layout = QVBoxLayout(self.run_panel)
+        run_layout.setContentsMargins(4, 2, 4, 2)
+        run_layout.addLayout(self._build_buttons())
+        self.pending_label = QLabel("")
+        self.pending_label.setWordWrap(True)
+        self.pending_label.setStyleSheet("color: #b35900; font-weight: bold;")
+        self.pending_label.setToolTip("These settings change the network's shape or the run itself; "
+                                      "press Reset (Ctrl+R) to apply them. Learning rate and "
+                                      "clipping apply at once, even while training.")
+        run_layout.addWidget(self.pending_label)
+        for widget in self._reset_widgets():
+            signal = widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged
+            signal.connect(self._refresh_pending)
+        for widget in (self.lr, self.clip_threshold):
+            widget.valueChanged.connect(self._emit_live)
+        self.clip_mode.currentIndexChanged.connect(self._emit_live)
+        self.data_combo.currentIndexChanged.connect(self._sync_length_enabled)
+
+    # ----------------------------------------------------------------- building
+    def _build_data(self) -> QGroupBox:
+        group = QGroupBox("Data")
+        form = _form(group)
+        self.data_combo = QComboBox()
+        self.data_combo.setToolTip("What to train on: a sample text written for rnnviz, a synthetic "
+                                   "long-memory task, or a file you opened. Applies on Reset.")
+        self.data_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.data_combo.setMinimumContentsLength(12)  # "sample: fables.txt" fits; long file names elide
+        self.open_button = QPushButton("Open file…")
+        self.open_button.setToolTip("Load a text (.txt) or series (.csv) file and train on it (Ctrl+O).")
+        self.open_button.clicked.connect(self.open_file_requested)
+        form.addRow("Source", self.data_combo)
+        form.addRow("", self.open_button)
+        self.task_length = _spin(2, 1000, 50, "T for a task: how far back the answer depends on the "
+                                 "input. Long T is where plain RNNs' gradients vanish.")
+        form.addRow("Task length T", self.task_length)
+        return group
+
+    def _build_model(self) -> QGroupBox:
+        group = QGroupBox("Model")
+        form = _form(group)
+        self.cell = _combo(CELL_CHOICES, "The recurrent cell. tanh/relu/linear are vanilla RNNs "
+                           "h' = f(W_ih x + W_hh h + b); LSTM and GRU add gates that keep gradients alive.")
+        self.hidden_size = _spin(1, 1024, 64, "Units per layer (H). The heatmaps show every unit.")
+        self.num_layers = _spin(1, 4, 1, "Stacked recurrent layers; each gets its own curves.")
+        self.init = _combo(INIT_CHOICES, "normal: Gaussian / sqrt(fan-in); orthogonal: every singular "
+                           "value equal; identity: W_hh = I (the IRNN start).")
+        self.init_scale = _double(0.01, 10.0, 1.0, 0.1, "Multiplies the initial weights; for normal "
+                                  "init the spectral radius of W_hh is about this number.")
+        self.recurrent_scale = _double(0.0, 10.0, 0.0, 0.1, "Rescale W_hh so its largest singular "
+                                       "value is this number: below 1 the gradient chain must vanish, "
+                                       "well above 1 it can explode. 0 keeps the init's own scale.")
+        self.recurrent_scale.setSpecialValueText("init's own")
+        self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
+                                "the same network, so two runs can be compared.")
+        form.addRow("Cell", self.cell)
+        form.addRow("Hidden size", self.hidden_size)
+        form.addRow("Layers", self.num_layers)
+        form.addRow("Init", self.init)
+        form.addRow("Init scale", self.init_scale)
+        form.addRow("Recurrent σ_max", self.recurrent_scale)
+        form.addRow("Weight seed", self.model_seed)
+        return group
+
+    def _build_training(self) -> QGroupBox:
+        group = QGroupBox("Training")
+        form = _form(group)
+        self.optimizer = _combo(OPTIMIZER_CHOICES, "How gradients become updates. SGD shows exploding "
+                                "gradients most plainly; Adam rescales them per parameter.")
+        self.lr = LogSpinBox(1e-6, 10.0, 1e-3)
+        self.lr.setToolTip("Learning rate; arrows halve or double it. Applies at once, even while training.")
+        self.batch_size = _spin(1, 512, 32, "Sequences per update; the loss is averaged over them.")
+        self.seq_len = _spin(2, 1000, 50, SEQ_LEN_TIP)
+        self.clip_mode = _combo(CLIP_CHOICES, "none: raw gradients; value: clamp each element; "
+                                "norm: rescale the whole gradient to at most the threshold. Applies at once.")
+        self.clip_threshold = LogSpinBox(1e-4, 1e6, 1.0)
+        self.clip_threshold.setToolTip("Clipping threshold (element value, or global norm). Applies at once.")
+        self.train_seed = _spin(0, 2**31 - 1, 0, "Seed of the batches drawn for training.")
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Batch", self.batch_size)
+        form.addRow("Sequence length", self.seq_len)
+        form.addRow("Clipping", self.clip_mode)
+        form.addRow("Clip threshold", self.clip_threshold)
+        form.addRow("Batch seed", self.train_seed)
+        return group
+
+    def _build_buttons(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Start or pause training (Space).")
+        self.train_button.clicked.connect(self.train_toggled)
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Apply exactly one update (S or →).")
+        self.step_button.clicked.connect(self.step_requested)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Rebuild the network from the settings above (Ctrl+R).")
+        self.reset_button.clicked.connect(self.reset_requested)
+        for button in (self.train_button, self.step_button, self.reset_button):
+            row.addWidget(button)
+        column.addLayout(row)
+        row = QHBoxLayout()
+        self.n_steps = _spin(1, 1_000_000, 500, "How many updates \"Train N\" applies before pausing.")
+        self.train_n_button = QPushButton("Train N steps")
+        self.train_n_button.setToolTip("Train this many updates, with a progress bar, then pause.")
+        self.train_n_button.clicked.connect(lambda: self.train_n_requested.emit(self.n_steps.value()))
+        row.addWidget(self.n_steps)
+        row.addWidget(self.train_n_button)
+        column.addLayout(row)
+        return column
+
+    def _reset_widgets(self):
+        return (self.data_combo, self.task_length, self.cell, self.hidden_size, self.num_layers,
+                self.init, self.init_scale, self.recurrent_scale, self.model_seed, self.optimizer,
+                self.batch_size, self.seq_len, self.train_seed)
+
+    # ----------------------------------------------------------------- data choices
+    def set_data_choices(self, samples, tasks) -> None:
+        """Fill the source list: sample texts first (the default), then tasks."""
+        self._filling = True
+        try:
+            self.data_combo.clear()
+            for name in samples:
+                self.data_combo.addItem(f"sample: {name}", {"kind": "sample", "name": name})
+            for name in tasks:
+                self.data_combo.addItem(f"task: {name}", {"kind": "task", "name": name})
+        finally:
+            self._filling = False
+
+    def _select_data(self, choice: dict) -> None:
+        """Select the entry for ``choice``, adding it (an opened file, a session) when new."""
+        key = _data_key(choice)
+        for index in range(self.data_combo.count()):
+            item = self.data_combo.itemData(index) or {}
+            if _data_key(item) == key or (key == ("sample", None) and item.get("kind") == "sample"):
+                self.data_combo.setCurrentIndex(index)
+                return
+        kind, name = key
+        shown = Path(name).name if kind in ("file", "session") and name else (name or "default")
+        entry = {k: v for k, v in choice.items() if k != "length"}
+        self.data_combo.addItem(f"{kind}: {shown}", entry)
+        self.data_combo.setCurrentIndex(self.data_combo.count() - 1)
+
+    def _sync_length_enabled(self) -> None:
+        is_task = self.data_choice().get("kind") == "task"
+        self.task_length.setEnabled(is_task)
+        self.seq_len.setEnabled(not is_task)  # a task's sequences are as long as the task says
+        self.seq_len.setToolTip(SEQ_LEN_TIP + (" (Tasks set their own length: see Task length T.)" if is_task else ""))
+
+    # ----------------------------------------------------------------- both ways
+    def set_settings(self, model: dict, train: dict, data: dict) -> None:
+        """Show the settings in use; they become the reference for "needs reset"."""
+        self._filling = True
+        try:
+            if data:
+                self._select_data(data)
+                if data.get("kind") == "task" and data.get("length"):
+                    self.task_length.setValue(int(data["length"]))
+            _set_combo(self.cell, model.get("cell"))
+            _set_value(self.hidden_size, model.get("hidden_size"))
+            _set_value(self.num_layers, model.get("num_layers"))
+            _set_combo(self.init, model.get("init"))
+            _set_value(self.init_scale, model.get("init_scale"))
+            if "recurrent_scale" in model:
+                self.recurrent_scale.setValue(model["recurrent_scale"] or 0.0)
+            _set_value(self.model_seed, model.get("seed"))
+            _set_combo(self.optimizer, train.get("optimizer"))
+            _set_value(self.lr, train.get("lr"))
+            _set_value(self.batch_size, train.get("batch_size"))
+            _set_value(self.seq_len, train.get("seq_len"))
+            _set_combo(self.clip_mode, train.get("clip_mode"))
+            _set_value(self.clip_threshold, train.get("clip_threshold"))
+            _set_value(self.train_seed, train.get("seed"))
+        finally:
+            self._filling = False
+        self._applied = self._reset_state()
+        self._sync_length_enabled()
+        self._refresh_pending()
+
+    def model_settings(self) -> dict:
+        scale = self.recurrent_scale.value()
+        return {"cell": self.cell.currentText(), "hidden_size": self.hidden_size.value(),
+                "num_layers": self.num_layers.value(), "init": self.init.currentText(),
+                "init_scale": self.init_scale.value(),
+                "recurrent_scale": None if scale == 0.0 else scale,
+                "seed": self.model_seed.value()}
+
+    def train_settings(self) -> dict:
+        return {"optimizer": self.optimizer.currentText(), "lr": self.lr.value(),
+                "batch_size": self.batch_size.value(), "seq_len": self.seq_len.value(),
+                "clip_mode": self.clip_mode.currentText(),
+                "clip_threshold": self.clip_threshold.value(), "seed": self.train_seed.value()}
+
+    def live_settings(self) -> dict:
+        train = self.train_settings()
+        return {key: train[key] for key in LIVE_KEYS}
+
+    def data_choice(self) -> dict:
+        choice = dict(self.data_combo.currentData() or {"kind": "sample", "name": None})
+        if choice.get("kind") == "task":
+            choice["length"] = self.task_length.value()
+        return choice
+
+    def pending_changes(self) -> list[str]:
+        """People-readable names of the settings that differ from the ones in use."""
+        now = self._reset_state()
+        return [LABELS.get(key, key) for key in now if self._applied and now[key] != self._applied.get(key)]
+
+    def set_running(self, running: bool) -> None:
+        self.train_button.setText("Pause" if running else "Train")
+        self.step_button.setEnabled(not running)
+        self.train_n_button.setEnabled(not running)
+
+    # ----------------------------------------------------------------- internals
+    def _reset_state(self) -> dict:
+        model, train, data = self.model_settings(), self.train_settings(), self.data_choice()
+        state = {"data": (data.get("kind"), data.get("name"), data.get("path")),
+                 "length": data.get("length")}
+        state.update({k: v for k, v in model.items() if k != "seed"})
+        state["model_seed"] = model["seed"]
+        state.update({k: v for k, v in train.items() if k not in LIVE_KEYS})
+        return state
+
+    def _refresh_pending(self, *_args) -> None:
+        if self._filling:
+            return
+        pending = self.pending_changes()
+        self.pending_label.setText(f"Needs reset: {', '.join(pending)}" if pending else "")
+        self.reset_button.setText("Reset ●" if pending else "Reset")
+        self.pending_changed.emit(pending)
+
+    def _emit_live(self, *_args) -> None:
+        if not self._filling:
+            self.live_settings_changed.emit(self.live_settings())
+
+
+def _data_key(choice: dict) -> tuple:
+    """(kind, name or path): what makes two data choices the same entry in the list."""
+    kind = choice.get("kind", "sample")
+    return kind, choice.get("path") if kind in ("file", "session") else choice.get("name")
+
+
+def _set_combo(box: QComboBox, value) -> None:
+    if value is not None and box.findText(str(value)) >= 0:
+        box.setCurrentIndex(box.findText(str(value)))
+
+
+def _set_value(box, value) -> None:
+    if value is not None:
+        box.setValue(value)

@@ -1,0 +1,59 @@
+"""Help > "How to read the plots" and Help > About: words for people, kept out of the window code.
+
+The text says, panel by panel, what vanishing and exploding gradients look like, so that a
+user who opened rnnviz to see them knows where to look.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout
+
+HOW_TO_READ = """
+<h2>How to read the plots</h2>
+<p>Every gradient in a recurrent network travels back through time by a chain of Jacobians
+∂h<sub>t</sub>/∂h<sub>t−1</sub>. If their norms are below 1 the chain <b>vanishes</b>
+exponentially; above 1 it can <b>explode</b>. Try the presets: <i>Vanishing</i>,
+<i>Exploding</i>, <i>Exploding, clipped</i>, <i>IRNN</i> and <i>LSTM</i>.</p>
+<dl>
+<dt><b>Loss</b></dt><dd>Raw and smoothed training loss, validation loss and the dashed
+memoryless baseline. A network whose gradient vanishes sits on the baseline of a long-memory
+task; an exploding one shows spikes, then stops with a divergence banner.</dd>
+<dt><b>Hidden states</b></dt><dd>Time × unit heatmap for one sample. Saturated tanh units
+(deep red/blue everywhere) pass almost no gradient; all-white rows are dead or silent units.</dd>
+<dt><b>Gradients through time</b></dt><dd>‖∂L/∂h<sub>t</sub>‖ on a log axis. Vanishing: a
+straight line falling towards early time steps. Exploding: rising towards early steps.</dd>
+<dt><b>Jacobian chain</b></dt><dd>‖∂h<sub>T</sub>/∂h<sub>T−k</sub>‖ against the lag k with
+the bound (γ·σ<sub>max</sub>)<sup>k</sup>. The slope is the regime (the badge); the marked
+horizon is how far back the gradient still carries information.</dd>
+<dt><b>Gradient flow</b></dt><dd>The gradient profile over training steps: dark columns on
+the left mean early inputs get no learning signal; watch LSTM or clipping change that.</dd>
+<dt><b>Weights</b></dt><dd>W<sub>ih</sub>, W<sub>hh</sub>, W<sub>out</sub> (or their gradients)
+with symmetric colour levels: growing colour bars mean growing weights.</dd>
+<dt><b>Spectrum</b></dt><dd>Eigenvalues of W<sub>hh</sub> against the unit circle and its
+singular values against 1: outside the circle means a direction that can explode.</dd>
+<dt><b>Norms</b></dt><dd>Global gradient norm before and after clipping, with the threshold,
+parameter norms and the update-to-parameter ratio (about 1e-3 is healthy).</dd>
+<dt><b>Text</b></dt><dd>Samples from the model and its next-token guesses (text data), or its
+prediction against the target (tasks).</dd>
+</dl>
+<p><b>Keys:</b> Space train/pause · S or → one step · Ctrl+T train N steps · Ctrl+R reset ·
+Ctrl+O open data · Ctrl+S save session · Ctrl+Q quit.</p>
+"""
+
+
+def about(version: str) -> str:
+    return (f"<h3>rnnviz {version}</h3><p>Watch vanishing and exploding gradients happen inside "
+            "a recurrent network while it trains.</p><p>numpy for the numbers, PyQt6 and "
+            "pyqtgraph for the window.</p>")
+
+
+def show_help(parent) -> QDialog:
+    """A non-modal window, so the plots it explains stay usable beside it."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("How to read the plots")
+    dialog.resize(640, 640)
+    browser = QTextBrowser(dialog)
+    browser.setHtml(HOW_TO_READ)
+    QVBoxLayout(dialog).addWidget(browser)
+    dialog.show()
+    return dialog

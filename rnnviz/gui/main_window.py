@@ -1,0 +1,429 @@
+"""The main window: docks around the plots, menus, the status bar, and the redraw timer.
+
+The window never trains and never touches the Trainer: it sends requests to the
+``TrainingWorker`` on its QThread (queued signals) and keeps only the LATEST ViewData it
+received. A ~30 Hz timer pushes that view into every visible panel, so however fast the
+worker reports, the window redraws at most 30 times a second and stays responsive.
+
+A bad file or setting shows a dialog and leaves the current run as it was: sources and
+trainers are built first, and only handed to the worker once they exist.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from PyQt6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (QDockWidget, QFrame, QMainWindow, QMessageBox,
+                             QScrollArea, QVBoxLayout, QWidget)
+
+from rnnviz import __version__
+from rnnviz.core import presets
+from rnnviz.core.errors import UserError
+from rnnviz.gui import help_text
+from rnnviz.gui.banner import DivergenceBanner
+from rnnviz.gui.controls import ControlsForm
+from rnnviz.gui.panels.text import TextPanel
+from rnnviz.gui.status import StatusFields
+from rnnviz.gui.window_files import FileActions
+from rnnviz.gui.worker import TrainingWorker, start_worker_thread, stop_worker_thread
+
+REDRAW_MS = 33  # at most ~30 redraws a second: smooth to the eye, cheap for the GUI thread
+WINDOW_SIZE = (1600, 1000)  # every panel readable at once on a common laptop screen
+CONTROLS_WIDTH = 330  # the form's labels and spin boxes fit without a scroll bar
+CONTROLS_HEIGHT = 720  # the whole form without scrolling; the text panel gets the rest
+DEFAULT_CLIP_FOR_CONTINUE = 1.0  # "Continue with clipping" when clipping was off: norm 1 is safe
+LAST_WAIT_MS = 30_000  # after the first second, how long closing waits for one last long step
+OPEN_ENDED_STEPS = 10**9  # the window trains until paused; TrainConfig.steps would stop it at 1000
+
+
+def panel_classes() -> tuple:
+    """The plot panels in dock order (tolerates a panels package still being written)."""
+    try:
+        from rnnviz.gui.panels import PANEL_CLASSES
+    except ImportError:
+        return ()
+    return tuple(PANEL_CLASSES)
+
+
+class MainWindow(FileActions, QMainWindow):
+    # requests to the worker: queued, because the worker lives in another thread
+    request_start = pyqtSignal()
+    request_pause = pyqtSignal()
+    request_step = pyqtSignal()
+    request_train_n = pyqtSignal(int)
+    request_set_trainer = pyqtSignal(object)
+    request_rebuild = pyqtSignal(object, object)
+    request_apply = pyqtSignal(dict)
+    request_rollback = pyqtSignal()
+    request_continue_clipped = pyqtSignal(float)
+    request_save = pyqtSignal(str)
+    request_export = pyqtSignal(str)
+    request_view = pyqtSignal()
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings("rnnviz", "rnnviz")
+        self.setWindowTitle("rnnviz")
+        self.resize(*WINDOW_SIZE)
+        self.latest_view = None  # the newest ViewData from the worker (a copy)
+        self.drawn = {}  # panel -> the view it last drew
+        self.redraw_cost = 0.0  # seconds the last redraw took
+        self.running = False
+        self.data_choice: dict = {"kind": "sample", "name": None}  # the data of the current run
+        self.current_panel = None  # the panel "Export this panel" writes
+        self.closed = False
+
+        self.controls = ControlsForm()
+        self._build_docks()
+        self.banner = DivergenceBanner(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
+        self.status = StatusFields(self.statusBar())
+        self._build_menus()
+        self._connect_controls()
+        self._load_data_choices()
+
+        self.worker = TrainingWorker()
+        self.worker_thread = start_worker_thread(self.worker)
+        self._connect_worker()
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+        self.redraw_timer.start()
+        self.default_state = self.saveState()
+        self._restore_layout()
+
+    # ----------------------------------------------------------------- building
+    def _build_docks(self) -> None:
+        self.setDockNestingEnabled(True)
+        self.panels = [cls() for cls in panel_classes()]
+        self.text_panel = TextPanel()
+        self.panels.append(self.text_panel)
+        self.docks = {}
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        settings_box = QWidget()
+        column = QVBoxLayout(settings_box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        column.addWidget(self.controls.run_panel)  # Train / Step / Reset always in view
+        self.controls_dock = self._dock("Settings", "settings", settings_box)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+        for panel in self.panels:
+            self.docks[panel] = self._dock(panel.title, panel.view_name, panel)
+        self._arrange_panels()
+        self._panel_of = {}  # watched widget -> its panel, for eventFilter
+        for panel in self.panels:
+            for widget in [panel, *panel.findChildren(QWidget)]:
+                self._panel_of[widget] = panel
+                widget.installEventFilter(self)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")  # saveState / restoreState find docks by this name
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        return dock
+
+    def _arrange_panels(self) -> None:
+        """Settings above the text panel on the left; the plots in three columns of (at most)
+        three to the right: everything visible at once at 1600 x 1000."""
+        text_dock = self.docks[self.text_panel]
+        self.splitDockWidget(self.controls_dock, text_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.controls_dock, text_dock], [CONTROLS_HEIGHT, WINDOW_SIZE[1] - CONTROLS_HEIGHT],
+                         Qt.Orientation.Vertical)
+        docks = [self.docks[p] for p in self.panels if p is not self.text_panel]
+        if not docks:
+            return
+        columns = [docks[i::3] for i in range(3)] if len(docks) >= 3 else [docks]
+        tops = [column[0] for column in columns]
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, tops[0])
+        for left, right in zip(tops, tops[1:]):
+            self.splitDockWidget(left, right, Qt.Orientation.Horizontal)
+        for column in columns:
+            for upper, lower in zip(column, column[1:]):
+                self.splitDockWidget(upper, lower, Qt.Orientation.Vertical)
+        width = (WINDOW_SIZE[0] - CONTROLS_WIDTH) // len(columns)
+        self.resizeDocks([self.controls_dock] + tops, [CONTROLS_WIDTH] + [width] * len(tops),
+                         Qt.Orientation.Horizontal)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self._action(menu, "&Open data…", self.choose_data, QKeySequence.StandardKey.Open)
+        self._action(menu, "Open &session…", self.choose_session)
+        self._action(menu, "&Save session…", self.choose_save, QKeySequence.StandardKey.Save)
+        menu.addSeparator()
+        self._action(menu, "&Export all plots…", self.choose_export_all)
+        self.export_panel_action = self._action(menu, "Export this &panel…", self.choose_export_panel)
+        menu.addSeparator()
+        self.recent_menu = menu.addMenu("&Recent files")
+        self._refresh_recent()
+        menu.addSeparator()
+        self._action(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        menu = self.menuBar().addMenu("&Train")
+        self.train_action = self._action(menu, "&Train / Pause", self.toggle_training, "Space")
+        self.step_action = self._action(menu, "&Step", self.step_once, "S")
+        self.step_action.setShortcuts([QKeySequence("S"), QKeySequence("Right")])
+        self._action(menu, "Train &N steps", lambda: self.train_steps(self.controls.n_steps.value()), "Ctrl+T")
+        self._action(menu, "&Reset", self.reset, "Ctrl+R")
+
+        menu = self.menuBar().addMenu("&View")
+        for dock in [self.controls_dock] + [self.docks[p] for p in self.panels]:
+            menu.addAction(dock.toggleViewAction())
+        menu.addSeparator()
+        self._action(menu, "Reset &layout", self.reset_layout)
+
+        menu = self.menuBar().addMenu("&Presets")
+        for name, preset in presets.PRESETS.items():
+            action = self._action(menu, name, lambda _=False, n=name: self.apply_preset(n))
+            action.setStatusTip(preset.story)
+            action.setToolTip(preset.story)
+        menu.setToolTipsVisible(True)
+
+        menu = self.menuBar().addMenu("&Help")
+        self._action(menu, "How to read the &plots", self.show_help, QKeySequence.StandardKey.HelpContents)
+        self._action(menu, "&About rnnviz", self.show_about)
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _connect_controls(self) -> None:
+        c = self.controls
+        c.train_toggled.connect(self.toggle_training)
+        c.step_requested.connect(self.step_once)
+        c.train_n_requested.connect(self.train_steps)
+        c.reset_requested.connect(self.reset)
+        c.open_file_requested.connect(self.choose_data)
+        c.live_settings_changed.connect(self.request_apply)
+        self.banner.roll_back.connect(self.roll_back)
+        self.banner.continue_clipped.connect(self.continue_with_clipping)
+
+    def _connect_worker(self) -> None:
+        w = self.worker
+        for signal, slot in ((self.request_start, w.start), (self.request_pause, w.pause),
+                             (self.request_step, w.step_once), (self.request_train_n, w.train_n),
+                             (self.request_set_trainer, w.set_trainer), (self.request_rebuild, w.rebuild),
+                             (self.request_apply, w.apply_settings), (self.request_rollback, w.rollback),
+                             (self.request_continue_clipped, w.continue_with_clipping),
+                             (self.request_save, w.save_session), (self.request_export, w.request_export),
+                             (self.request_view, w.request_view),
+                             (self.text_panel.generate_requested, w.generate),
+                             (self.text_panel.suggest_requested, w.suggest)):
+            signal.connect(slot, Qt.ConnectionType.QueuedConnection)
+        self.worker_links = ((w.view_ready, self.on_view), (w.stats, self.on_stats),
+                             (w.progress, self.on_progress), (w.running_changed, self.on_running),
+                             (w.diverged, self.on_diverged), (w.error, self.on_worker_error),
+                             (w.trainer_changed, self.on_trainer_changed), (w.saved, self.on_saved),
+                             (w.export_bundle, self.on_export_bundle),
+                             (w.generated, self.text_panel.show_sample),
+                             (w.suggestions, self.text_panel.show_suggestions))
+        for signal, slot in self.worker_links:
+            signal.connect(slot)
+
+    def _load_data_choices(self) -> None:
+        try:
+            from rnnviz.core.data import sample_names
+            from rnnviz.core.tasks import TASK_NAMES
+            samples, tasks = sample_names(), TASK_NAMES
+        except ImportError:  # pragma: no cover - data modules not installed
+            samples, tasks = [], ()
+        self.controls.set_data_choices(samples, tasks)
+
+    # ----------------------------------------------------------------- starting a run
+    def start_with(self, model: dict, train: dict, data: dict) -> None:
+        """Build a Trainer from settings and hand it to the worker; raises UserError (the
+        current run, if any, is then untouched)."""
+        trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
+        self.data_choice = dict(data)
+        self.request_set_trainer.emit(trainer)
+
+    def start_with_trainer(self, trainer, data: dict) -> None:
+        self.data_choice = dict(data)
+        self.request_set_trainer.emit(trainer)
+
+    def apply_preset(self, name: str) -> None:
+        preset = presets.get_preset(name)
+        try:
+            self.start_with(preset.model, preset.train, preset.data)
+        except UserError as exc:
+            self.show_error(f"Preset {name}", str(exc))
+            return
+        self.banner.hide_banner()
+        self.statusBar().showMessage(f"{name}: {preset.story}", 15000)
+
+    def reset(self) -> None:
+        """Apply the form: a new network (and new data, when the data choice changed)."""
+        choice = self.controls.data_choice()
+        if choice.get("kind") == "session" and choice != self.data_choice:
+            self.open_session(choice["path"])  # back to a session picked from the list: reopen it
+            return
+        try:
+            if choice != self.data_choice and choice.get("kind") in ("sample", "task", "file"):
+                self.start_with(self.controls.model_settings(), self.controls.train_settings(), choice)
+            else:
+                model_config, train_config = presets.make_configs(
+                    self.controls.model_settings(), {**self.controls.train_settings(), "steps": OPEN_ENDED_STEPS})
+                self.request_rebuild.emit(model_config, train_config)
+        except UserError as exc:
+            self.show_error("Reset", str(exc))
+            return
+        self.banner.hide_banner()
+
+    # ----------------------------------------------------------------- training requests
+    def toggle_training(self) -> None:
+        (self.request_pause if self.running else self.request_start).emit()
+
+    def worker_request_view(self) -> None:
+        """Ask for a fresh view of the run as it is (after a failed open, say)."""
+        self.request_view.emit()
+
+    def start_training(self) -> None:
+        self.request_start.emit()
+
+    def step_once(self) -> None:
+        if not self.running:
+            self.request_step.emit()
+
+    def train_steps(self, steps: int) -> None:
+        if not self.running:
+            self.status.start_progress(steps)
+            self.request_train_n.emit(int(steps))
+
+    def roll_back(self) -> None:
+        self.banner.hide_banner()
+        self.request_rollback.emit()
+
+    def continue_with_clipping(self) -> None:
+        self.banner.hide_banner()
+        live = self.controls.live_settings()
+        threshold = live["clip_threshold"] if live["clip_mode"] == "norm" else DEFAULT_CLIP_FOR_CONTINUE
+        self.controls.clip_mode.setCurrentText("norm")  # the form shows what the run now does
+        self.controls.clip_threshold.setValue(threshold)
+        self.request_continue_clipped.emit(float(threshold))
+
+    # ----------------------------------------------------------------- answers from the worker
+    def on_view(self, view) -> None:
+        self.latest_view = view  # drawn by the redraw timer, never here
+        self.status.show_regime(view)
+
+    def on_worker_error(self, message: str) -> None:
+        self.show_error("Training", message)
+
+    def on_saved(self, path: str) -> None:
+        self.statusBar().showMessage(f"Saved session to {path}", 5000)
+
+    def on_stats(self, stats: dict) -> None:
+        self.status.show_stats(stats)
+
+    def on_progress(self, done: int, total: int) -> None:
+        self.status.show_progress(done, total)
+
+    def on_running(self, running: bool) -> None:
+        self.running = running
+        self.controls.set_running(running)
+        if not running:
+            self.status.end_progress()
+
+    def on_diverged(self, message: str) -> None:
+        self.banner.show_message(message)
+
+    def on_trainer_changed(self, info: dict) -> None:
+        self.controls.set_settings(info["model_config"], info["train_config"], self.data_choice)
+        self.text_panel.set_text_mode(info.get("is_text", False))
+        self.setWindowTitle(f"rnnviz — {info.get('source_name', '')}")
+        self.latest_view = None
+        self.drawn.clear()
+        if info.get("status") == "diverged":
+            self.banner.show_message("this run had diverged when it was saved")
+
+    # ----------------------------------------------------------------- drawing
+    def redraw(self) -> None:
+        """Push the latest view into every visible panel that has not drawn it yet."""
+        view = self.latest_view
+        if view is None:
+            return
+        began = time.perf_counter()
+        for panel in self.panels:
+            if self.drawn.get(panel) is view or not panel.isVisible():
+                continue
+            try:
+                panel.update_view(view)
+            except Exception as exc:  # noqa: BLE001 - one broken panel must not stop the others
+                self.statusBar().showMessage(f"{panel.title}: could not draw ({type(exc).__name__}: {exc})", 5000)
+            self.drawn[panel] = view
+        self.redraw_cost = time.perf_counter() - began
+        self.redraw_timer.setInterval(max(REDRAW_MS, int(1500 * self.redraw_cost)))  # never saturate the GUI
+
+    def show_error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    def show_help(self) -> None:
+        help_text.show_help(self)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About rnnviz", help_text.about(__version__))
+
+    # ----------------------------------------------------------------- layout and closing
+    def reset_layout(self) -> None:
+        banner_shown = self.banner.shown
+        self.restoreState(self.default_state)
+        for dock in [self.controls_dock, *self.docks.values()]:
+            dock.show()
+        self.banner.setVisible(banner_shown)  # the layout, not the run's state, is reset
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self.banner.hide_banner()  # a banner open at the last close belongs to that run
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
+        """Remember the panel last clicked or focused: "Export this panel" writes that one."""
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.FocusIn):
+            panel = self._panel_of.get(watched)
+            if panel is not None and panel is not self.current_panel:
+                self.current_panel = panel
+                self.export_panel_action.setText(f"Export this panel ({panel.title})…")
+        return False
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        """Save the layout and settings, stop the worker (within a second), then close."""
+        if not self.closed:
+            self.closed = True
+            self.redraw_timer.stop()
+            self.text_panel.timer.stop()
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("window_state", self.saveState())
+            # JSON, because INI-backed settings would hand numbers back as strings
+            self.settings.setValue("last_model", json.dumps(self.controls.model_settings()))
+            self.settings.setValue("last_train", json.dumps(self.controls.train_settings()))
+            if self.data_choice.get("kind") in ("sample", "task"):
+                self.settings.setValue("last_data", json.dumps(self.data_choice))
+            self.settings.sync()
+            for signal, slot in self.worker_links:  # nothing may arrive at a closing window
+                signal.disconnect(slot)
+            if not stop_worker_thread(self.worker, self.worker_thread):
+                # one long computation (diagnostics of a big network) is still finishing: the
+                # window goes now; the process waits for that call rather than kill a thread
+                self.hide()
+                if not self.worker_thread.wait(LAST_WAIT_MS):
+                    print("rnnviz: the training thread did not stop; forcing it", file=sys.stderr)
+                    self.worker_thread.terminate()
+                    self.worker_thread.wait()
+        super().closeEvent(event)

@@ -1,0 +1,374 @@
+"""Training off the GUI thread: a QObject that owns the Trainer and lives on a QThread.
+
+Only this object touches the Trainer. The window talks to it with queued signals (each slot
+runs in the worker's thread) and gets back copies only: a ViewData (built by
+``Trainer.view_data()``), small dicts of step statistics, progress, and messages.
+
+Training is a chain of short slices driven by a zero-interval QTimer in the worker thread:
+each slice runs steps for about ``SLICE_SECONDS`` and returns to the event loop, so Pause,
+a new learning rate or a Reset queued by the window are handled between two steps. A
+``threading.Event`` stop flag, which any thread may set, is checked between steps too; on
+close the window sets it, then calls ``quit()`` and ``wait()`` on the thread.
+
+Throttling (the first of two; the window's redraw timer is the second): statistics go out at
+most every ``STATS_SECONDS``, a ViewData at most every ``VIEW_SECONDS`` or twice the time the
+last one took to build, whichever is longer, so building views never eats more than about a
+third of the worker's time.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import traceback
+
+import numpy as np
+from PyQt6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, pyqtSignal, pyqtSlot
+
+from rnnviz import __version__
+from rnnviz.core.errors import UserError
+
+SLICE_SECONDS = 0.02  # run steps for ~20 ms, then let queued requests (pause, lr) in
+VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
+STATS_SECONDS = 0.1  # the status bar needs no more than 10 updates a second
+OPEN_ENDED_STEPS = 10**9  # a run that reached TrainConfig.steps (a loaded session) trains on when asked
+
+
+class TrainingWorker(QObject):
+    """Owns one Trainer at a time; trains it in slices; reports with copies."""
+
+    view_ready = pyqtSignal(object)  # rnnviz.core.records.ViewData
+    stats = pyqtSignal(dict)  # step, loss, grad_norm, clipped_norm, steps_per_sec, status
+    progress = pyqtSignal(int, int)  # steps done, steps asked for ("Train N steps")
+    running_changed = pyqtSignal(bool)
+    diverged = pyqtSignal(str)  # where the first NaN/Inf appeared, for people
+    error = pyqtSignal(str)  # a message for a dialog; the run is left as it was
+    finished = pyqtSignal()  # a run (continuous or N steps) ended, for whatever reason
+    trainer_changed = pyqtSignal(dict)  # info about a new trainer: configs, source name, is_text
+    saved = pyqtSignal(str)  # a session was written to this path
+    export_bundle = pyqtSignal(str, object, dict, dict)  # folder, ViewData, metadata, history arrays
+    generated = pyqtSignal(str)  # text sampled from a copy of the model
+    suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
+
+    def __init__(self, trainer=None) -> None:
+        super().__init__()  # no parent: a QObject with a parent cannot be moved to a thread
+        self._trainer = trainer
+        self._stop = threading.Event()
+        self._timer = QTimer(self)  # a child, so it moves to the worker thread with us
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._tick)
+        self._target = 0  # steps asked for by "Train N steps"; 0 = until paused
+        self._done = 0  # steps done in this run
+        self._last_stats = 0.0
+        self._last_view = 0.0
+        self._view_cost = 0.0  # seconds the last view_data() took
+        self._rate_mark = (0.0, 0)  # (time, step count) at the last stats emission
+        self.started_at = time.time()
+        self._view_failed = False  # a failing view_data() is reported once, until it works again
+
+    # ----------------------------------------------------------------- thread helpers
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    def stop(self) -> None:
+        """Thread-safe: ask the current slice to end after this step, and no new one to start."""
+        self._stop.set()
+
+    @pyqtSlot()
+    def shutdown(self) -> None:
+        """Last request before the thread ends: stop the slice timer here, in its own thread
+        (Qt forbids stopping a timer from another one), hand this object back to the main
+        thread so it can be deleted there, and end the thread's event loop."""
+        self._stop.set()
+        self._timer.stop()
+        self.moveToThread(QCoreApplication.instance().thread())
+        QThread.currentThread().quit()
+
+    # ----------------------------------------------------------------- requests (queued)
+    @pyqtSlot()
+    def start(self) -> None:
+        self._begin(0)
+
+    @pyqtSlot(int)
+    def train_n(self, steps: int) -> None:
+        self._begin(max(1, int(steps)))
+
+    @pyqtSlot()
+    def pause(self) -> None:
+        if self.running:
+            self._end_run()
+
+    @pyqtSlot()
+    def step_once(self) -> None:
+        self._begin(1)
+
+    @pyqtSlot(object)
+    def set_trainer(self, trainer) -> None:
+        """Replace the trainer (opened file, loaded session, reset): the old run stops first."""
+        if self.running:
+            self._end_run()
+        self._trainer = trainer
+        self.started_at = time.time()
+        self.trainer_changed.emit(self.trainer_info())
+        self._emit_view()
+        self._emit_stats(force=True)
+
+    @pyqtSlot(object, object)
+    def rebuild(self, model_config, train_config) -> None:
+        """Reset: a fresh Trainer on the same source with new settings. On error the old one stays."""
+        from rnnviz.core.trainer import Trainer
+
+        if self._trainer is None:
+            return
+        source = self._trainer.source
+        now_state = copy.deepcopy(source.get_state())
+        start_state = getattr(self._trainer, "_source_state0", None)
+        try:
+            if start_state is not None:  # a reset replays the same batches as the first start
+                source.set_state(copy.deepcopy(start_state))
+            trainer = Trainer(source, model_config, train_config,
+                              source_spec=getattr(self._trainer, "source_spec", None))
+        except (UserError, ValueError) as exc:
+            source.set_state(now_state)  # the old run goes on exactly where it was
+            self.error.emit(f"Could not reset with these settings: {exc}")
+            return
+        self.set_trainer(trainer)
+
+    @pyqtSlot(dict)
+    def apply_settings(self, changes: dict) -> None:
+        """Learning rate and clipping, between two steps, even while training."""
+        if self._trainer is None or not changes:
+            return
+        try:
+            self._trainer.update_train_config(**changes)
+        except (UserError, ValueError) as exc:
+            self.error.emit(f"Could not apply {', '.join(changes)}: {exc}")
+
+    @pyqtSlot()
+    def rollback(self) -> None:
+        if self.running or self._trainer is None:
+            return
+        try:
+            self._trainer.rollback()
+        except (UserError, ValueError, RuntimeError) as exc:
+            self.error.emit(f"Could not roll back: {exc}")
+            return
+        self._emit_view()
+        self._emit_stats(force=True)
+
+    @pyqtSlot(float)
+    def continue_with_clipping(self, threshold: float) -> None:
+        """Roll back to the last finite parameters, clip by global norm, and train on."""
+        self.rollback()
+        self.apply_settings({"clip_mode": "norm", "clip_threshold": float(threshold)})
+        self.start()
+
+    @pyqtSlot(str)
+    def save_session(self, path: str) -> None:
+        from rnnviz.core import session
+
+        try:
+            session.save(self._trainer, path)
+        except (UserError, OSError, ValueError) as exc:
+            self.error.emit(f"Could not save the session to {path}: {exc}")
+            return
+        self.saved.emit(path)
+
+    @pyqtSlot(str)
+    def request_export(self, folder: str) -> None:
+        """Everything "Export all plots" needs, as copies; the window renders it."""
+        try:
+            view = self._trainer.view_data()
+            arrays = {k: np.array(v, copy=True) for k, v in self._trainer.history.to_arrays().items()}
+            self.export_bundle.emit(folder, view, self.metadata(), arrays)
+        except Exception as exc:  # noqa: BLE001 - reported, never crashes the window
+            self.error.emit(f"Could not gather the data to export: {exc}")
+
+    @pyqtSlot()
+    def request_view(self) -> None:
+        self._emit_view()
+        self._emit_stats(force=True)
+
+    @pyqtSlot(int, float, str)
+    def generate(self, length: int, temperature: float, prime: str) -> None:
+        """Sample text from a copy of the model (never the live one)."""
+        from rnnviz.core.sampling import sample
+
+        if not self._is_text():
+            return
+        try:
+            text = sample(self._model_copy(), self._trainer.source, length,
+                          temperature=temperature, rng=np.random.default_rng(), prime=prime)
+        except (UserError, ValueError, FloatingPointError) as exc:
+            text = f"(cannot sample: {exc})"
+        self.generated.emit(text)
+
+    @pyqtSlot(str, int)
+    def suggest(self, prefix: str, k: int) -> None:
+        from rnnviz.core.sampling import suggest
+
+        if not self._is_text():
+            return
+        try:
+            pairs = [(str(t), float(p)) for t, p in suggest(self._model_copy(), self._trainer.source, prefix, k=k)]
+        except (UserError, ValueError) as exc:
+            pairs = [(f"({exc})", float("nan"))]
+        self.suggestions.emit(prefix, pairs)
+
+    # ----------------------------------------------------------------- information (copies)
+    def trainer_info(self) -> dict:
+        t = self._trainer
+        if t is None:
+            return {}
+        return {"model_config": t.model_config.to_dict(), "train_config": t.train_config.to_dict(),
+                "source_name": getattr(t.source, "name", "?"),
+                "description": getattr(t.source, "description", ""),
+                "is_text": self._is_text(), "step": t.step_count, "status": t.status}
+
+    def metadata(self) -> dict:
+        t = self._trainer
+        steps, losses = t.history.series("loss")
+        return {"rnnviz_version": __version__, "model_config": t.model_config.to_dict(),
+                "train_config": t.train_config.to_dict(), "source": getattr(t.source, "name", "?"),
+                "steps": int(t.step_count), "status": t.status, "divergence": t.divergence or "",
+                "final_loss": float(losses[-1]) if len(losses) else None,
+                "wall_time": time.time() - self.started_at}
+
+    # ----------------------------------------------------------------- the run
+    def _ready(self) -> bool:
+        if self._trainer is None:
+            return False
+        if self._trainer.status == "diverged":
+            self.diverged.emit(self._trainer.divergence or "training has diverged")
+            return False
+        if self._trainer.status == "finished":  # the window trains until paused
+            self._trainer.update_train_config(steps=max(OPEN_ENDED_STEPS, self._trainer.step_count + 1))
+        return True
+
+    def _begin(self, target: int) -> None:
+        if self.running or not self._ready():
+            return
+        self._stop.clear()
+        self._target, self._done = target, 0
+        self._rate_mark = (time.perf_counter(), self._trainer.step_count)
+        self._timer.start()
+        self.running_changed.emit(True)
+
+    @pyqtSlot()  # a decorated slot runs in the worker's thread; a plain method would get a
+    def _tick(self) -> None:  # proxy left in the thread that connected it (the GUI thread)
+        """One slice: steps until ~SLICE_SECONDS passed, the run's end, or the stop flag."""
+        deadline = time.perf_counter() + SLICE_SECONDS
+        try:
+            while True:
+                if self._stop.is_set():
+                    self._end_run()
+                    return
+                result = self._trainer.step()
+                self._done += 1
+                if result.diverged or self._trainer.status == "diverged":
+                    self._end_run(divergence=result.divergence or self._trainer.divergence)
+                    return
+                if self._target and self._done >= self._target:
+                    self._end_run()
+                    return
+                if self._trainer.status == "finished":
+                    self._end_run()
+                    return
+                if time.perf_counter() >= deadline:
+                    break
+            self._emit_stats()
+            now = time.perf_counter()
+            if now - self._last_view >= max(VIEW_SECONDS, 2.0 * self._view_cost):
+                self._emit_view()
+        except Exception as exc:  # noqa: BLE001 - a bug or bad data must not kill the thread
+            self._end_run(failure=_describe(exc))
+
+    def _end_run(self, divergence: str = "", failure: str = "") -> None:
+        try:
+            self._timer.stop()
+            if not self._stop.is_set():  # closing: nobody is left to look at a last view
+                self._emit_stats(force=True)
+                self._emit_view()
+            if divergence:
+                self.diverged.emit(divergence)
+            if failure:
+                self.error.emit(failure)
+        finally:
+            self._target = 0
+            self.running_changed.emit(False)
+            self.finished.emit()
+
+    def _emit_stats(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self._trainer is None or (not force and now - self._last_stats < STATS_SECONDS):
+            return
+        self._last_stats = now
+        t = self._trainer
+        mark_time, mark_step = self._rate_mark
+        rate = (t.step_count - mark_step) / (now - mark_time) if now > mark_time and self.running else 0.0
+        self._rate_mark = (now, t.step_count)
+        _, losses = t.history.series("loss")
+        _, norms = t.history.series("grad_norm")
+        self.stats.emit({"step": int(t.step_count), "steps_per_sec": float(rate),
+                         "loss": float(losses[-1]) if len(losses) else float("nan"),
+                         "grad_norm": float(norms[-1]) if len(norms) else float("nan"),
+                         "status": "running" if self.running else t.status})
+        if self._target:
+            self.progress.emit(self._done, self._target)
+
+    def _emit_view(self) -> None:
+        if self._trainer is None:
+            return
+        began = time.perf_counter()
+        try:
+            view = self._trainer.view_data()
+        except Exception as exc:  # noqa: BLE001 - training goes on; the plots wait for a good view
+            if not self._view_failed:  # one dialog, not one every 33 ms
+                self._view_failed = True
+                self.error.emit(f"Could not build the plots' data: {_describe(exc)}")
+            return
+        self._view_failed = False
+        self._view_cost = time.perf_counter() - began
+        self._last_view = time.perf_counter()
+        self.view_ready.emit(view)
+
+    def _is_text(self) -> bool:
+        return self._trainer is not None and hasattr(self._trainer.source, "vocab")
+
+    def _model_copy(self):
+        from rnnviz.core.model import RNN
+
+        model = RNN(self._trainer.model.config)
+        model.params = {name: value.copy() for name, value in self._trainer.model.params.items()}
+        return model
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, UserError):
+        return str(exc)
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    place = f" ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+    return f"{type(exc).__name__}: {exc}{place}"
+
+
+def start_worker_thread(worker: TrainingWorker) -> QThread:
+    """Move ``worker`` to a new QThread and start it; the caller keeps both references."""
+    thread = QThread()
+    thread.setObjectName("rnnviz-training")
+    worker.moveToThread(thread)
+    thread.start()
+    return thread
+
+
+def stop_worker_thread(worker: TrainingWorker, thread: QThread, timeout_ms: int = 1000) -> bool:
+    """Set the stop flag, queue ``shutdown`` behind the current slice, and wait for the thread;
+    True when it ended in time."""
+    worker.stop()
+    if thread.isRunning():
+        QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+    if thread.wait(timeout_ms):
+        return True
+    thread.quit()  # the shutdown request could not run (event loop blocked): force the loop to end
+    return thread.wait(timeout_ms)

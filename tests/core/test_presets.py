@@ -1,0 +1,94 @@
+"""Each preset must tell the story its one line promises, headless and in seconds.
+
+The numbers asserted are the presets' promises (regime, divergence, clipping, learning
+against the memoryless baseline), not values copied from a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.core.config import ModelConfig, TrainConfig
+from rnnviz.core.errors import UserError
+from rnnviz.core.presets import PRESET_NAMES, PRESETS, get_preset, make_configs, preset_trainer
+
+
+def run(trainer, steps: int):
+    results = []
+    for _ in range(steps):
+        results.append(trainer.step())
+        if results[-1].diverged:
+            break
+    return results
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+def test_every_preset_is_valid_plain_data(name):
+    preset = PRESETS[name]
+    model, train = make_configs(preset.model, preset.train)
+    assert isinstance(model, ModelConfig) and isinstance(train, TrainConfig)
+    assert preset.story and "\n" not in preset.story
+    assert preset.data["kind"] in ("sample", "task")
+    assert get_preset(name.upper()) is preset  # names are case-insensitive
+    assert get_preset(name.lower().replace(", ", "-")) is preset  # "exploding-clipped" on a command line
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(UserError, match="Vanishing"):
+        get_preset("vanish")
+
+
+def test_vanishing_gradient_dies_and_the_loss_sits_at_the_baseline():
+    trainer = preset_trainer("Vanishing")
+    seq_len = trainer.train_config.seq_len
+    start = trainer.snapshot().diagnostics
+    assert start.regime == "vanishing"
+    assert start.horizon < seq_len // 5  # the gradient dies long before the start of the sequence
+    results = run(trainer, 150)
+    assert not results[-1].diverged
+    baseline = trainer.source.baseline(seq_len)
+    late = np.mean([r.loss for r in results[-50:]])
+    assert late > 0.85 * baseline  # it cannot learn what it cannot see
+    assert trainer.snapshot().diagnostics.regime == "vanishing"
+
+
+def test_exploding_diverges_within_a_few_steps_and_says_where():
+    trainer = preset_trainer("Exploding")
+    assert trainer.snapshot().diagnostics.regime == "exploding"
+    results = run(trainer, 30)
+    assert results[-1].diverged, "the Exploding preset must diverge within 30 steps"
+    assert trainer.status == "diverged"
+    assert trainer.divergence.startswith(f"step {results[-1].step}")
+    for name, value in trainer.model.params.items():  # nothing non-finite was applied
+        assert np.all(np.isfinite(value)), name
+
+
+def test_clipping_tames_the_same_explosion():
+    trainer = preset_trainer("Exploding, clipped")
+    threshold = trainer.train_config.clip_threshold
+    results = run(trainer, 120)
+    assert not results[-1].diverged and len(results) == 120
+    assert results[0].grad_norm > 1e3 * threshold  # the explosion is still there before clipping
+    assert max(r.clipped_norm for r in results) <= threshold * (1 + 1e-9)
+    assert np.mean([r.loss for r in results[-10:]]) < 1e-3 * results[0].loss  # and the loss comes down
+
+
+def test_irnn_keeps_the_gradient_alive_across_the_sequence():
+    trainer = preset_trainer("IRNN")
+    seq_len = trainer.train_config.seq_len
+    start = trainer.snapshot().diagnostics
+    assert start.regime == "stable"
+    assert start.horizon >= seq_len - 5  # the gradient reaches (nearly) the first step
+    assert not run(trainer, 60)[-1].diverged
+
+
+@pytest.mark.slow
+def test_lstm_learns_the_adding_task_that_the_vanishing_net_cannot():
+    trainer = preset_trainer("LSTM")
+    vanishing_horizon = preset_trainer("Vanishing").snapshot().diagnostics.horizon
+    assert trainer.snapshot().diagnostics.horizon > 4 * vanishing_horizon
+    results = run(trainer, 300)
+    assert not results[-1].diverged
+    baseline = trainer.source.baseline(trainer.train_config.seq_len)
+    assert np.mean([r.loss for r in results[-30:]]) < 0.6 * baseline

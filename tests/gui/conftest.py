@@ -1,0 +1,75 @@
+"""Shared GUI fixtures: settings that never touch the user's, and a main-window factory that
+closes every window it made and checks that no training thread is left behind.
+
+Dialogs are replaced by recorders (``dialogs``), so a test asserts that a dialog WOULD have
+been shown instead of blocking on a modal window nobody can click offscreen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QSettings
+
+# Qt's offscreen platform prints this (harmless) line for every top-level window shown
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
+
+# a small, fast run for window tests: a task (no text sampling), 8 units, short sequences
+FAST_MODEL = {"cell": "tanh", "hidden_size": 8, "num_layers": 1, "init": "normal", "init_scale": 1.0,
+              "recurrent_scale": None, "seed": 0}
+FAST_TRAIN = {"optimizer": "adam", "lr": 1e-2, "batch_size": 4, "seq_len": 12, "clip_mode": "none",
+              "clip_threshold": 5.0, "seed": 0}
+FAST_DATA = {"kind": "task", "name": "adding", "length": 12}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory):
+    """Every QSettings a test creates (native or INI, user or system scope) lives in a temp dir."""
+    folder = str(tmp_path_factory.mktemp("qsettings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, folder)
+    yield folder
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "rnnviz-test.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Records (title, message) of every warning dialog the window would show."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda parent, title, text, *rest: shown.append((title, text))))
+    return shown
+
+
+@pytest.fixture
+def make_window(qtbot, settings, dialogs):
+    """make_window(model=..., train=..., data=...) -> a shown MainWindow with its first view drawn."""
+    from rnnviz.gui.main_window import MainWindow
+
+    windows = []
+
+    def factory(model=None, train=None, data=None):
+        window = MainWindow(settings)
+        windows.append(window)
+        qtbot.addWidget(window)
+        window.start_with(model or FAST_MODEL, train or FAST_TRAIN, data or FAST_DATA)
+        window.show()
+        qtbot.waitUntil(lambda: window.latest_view is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: all(window.drawn.get(p) is not None for p in window.panels), timeout=10_000)
+        return window
+
+    yield factory
+    for window in windows:
+        window.close()
+        assert not window.worker_thread.isRunning(), "a training thread outlived its window"
+
+
+def params_of(view) -> dict:
+    return {name: np.array(value) for name, value in view.snapshot.params.items()}
