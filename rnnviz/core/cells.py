@@ -5,6 +5,13 @@ once (``xproj = x W_ih^T + b_ih``, shape (T, B, G·H) with G gates), so the only
 here is the one over time that a recurrence cannot avoid. States are tuples so that cells
 with more than one state (the LSTM's (h, c)) fit the same interface.
 
+Ownership: with ``overwrite_xproj=True``, ``forward`` turns ``xproj`` itself into the hidden
+states or the gates (saving a (T, B, G·H) copy); the vanilla ``backward`` with
+``overwrite_dhidden=True`` turns ``dhidden`` into dL/da_t. The model passes True because it
+allocates both anew in every call; so everything a cell returns is new memory that no later
+call touches, and a Trace stays valid for as long as anyone keeps it. The defaults (False)
+leave the caller's arrays alone.
+
 Shapes: T steps, B batch, H hidden units, G gates (1 for the vanilla cells, 4 for the LSTM,
 3 for the GRU). The gated cells live in their own files (lstm.py, gru.py) and share the two
 records and the ``sigmoid`` below.
@@ -82,6 +89,21 @@ class VanillaCell:
             return (hidden > 0).astype(hidden.dtype)
         return np.ones_like(hidden)
 
+    def scale_by_derivative(self, grad: np.ndarray, hidden: np.ndarray, out: np.ndarray) -> None:
+        """out = grad * phi'(a) from the outputs h = phi(a), with no temporary array.
+
+        The backward sweep's per-step form of ``grad * derivative(hidden)``; ``out`` may be ``grad``.
+        tanh: phi' = 1 - h^2, so out = grad - (grad * h) * h.
+        """
+        if self.name == "tanh":
+            np.multiply(grad, hidden, out=out)
+            out *= hidden
+            np.subtract(grad, out, out=out)
+        elif self.name == "relu":
+            np.multiply(grad, hidden > 0, out=out)
+        elif out is not grad:
+            np.copyto(out, grad)
+
     def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:
         """J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) W_hh for one sample: (T, H, H).
 
@@ -99,41 +121,47 @@ class VanillaCell:
         """
         return grad_hidden * self.derivative(hidden)
 
-    def forward(self, xproj, w_hh, b_hh, state0, offset=None) -> CellRun:
-        # xproj (T, B, H); w_hh (H, H); b_hh (H,); state0 ((B, H),)
+    def forward(self, xproj, w_hh, b_hh, state0, offset=None, overwrite_xproj=False) -> CellRun:
+        # xproj (T, B, H) = x W_ih^T + b_ih; with overwrite_xproj it becomes h_1 .. h_T in place
+        # w_hh (H, H); b_hh (H,); state0 ((B, H),)
         # offset (T, B, H) or None: added to h_t after phi; only for probing dL/dh_t in tests
         steps = xproj.shape[0]
-        pre = xproj + b_hh  # (T, B, H) fresh buffer, becomes the hidden states in place
-        w_hh_t = w_hh.T
+        hidden = np.add(xproj, b_hh, out=xproj if overwrite_xproj else None)  # (T, B, H)
+        w_hh_t = w_hh.T  # (H, H) view: BLAS reads it transposed, no copy
+        recurrent = np.empty_like(hidden[0])  # (B, H) h_{t-1} W_hh^T, reused every step
         (h,) = state0
         for t in range(steps):
-            a = pre[t]  # (B, H), contiguous
-            a += h @ w_hh_t
+            a = hidden[t]  # (B, H), contiguous
+            np.matmul(h, w_hh_t, out=recurrent)
+            a += recurrent
             self.activate(a)
             if offset is not None:
                 a += offset[t]
             h = a
-        return CellRun(hidden=pre, state0=state0, state_last=(h,))
+        return CellRun(hidden=hidden, state0=state0, state_last=(h,))
 
-    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray) -> CellGrads:
-        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step
+    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray, grad_hidden=None,
+                 overwrite_dhidden=False) -> CellGrads:
+        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step;
+        #   with overwrite_dhidden it is overwritten in place with dL/da_t
+        # grad_hidden (T, B, H) or None: where to write the total dL/dh_t (may be a strided view)
         hidden = run.hidden  # (T, B, H)
         steps = hidden.shape[0]
-        deriv = self.derivative(hidden)  # (T, B, H)
-        grad_hidden = np.empty_like(hidden)  # (T, B, H)
-        da = deriv  # (T, B, H), overwritten step by step with dL/da_t
+        if grad_hidden is None:
+            grad_hidden = np.empty_like(hidden)
+        da = dhidden if overwrite_dhidden else np.empty_like(hidden)  # (T, B, H) dL/da_t, step by step
         carry = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
         for t in range(steps - 1, -1, -1):
-            g = grad_hidden[t]
+            g = grad_hidden[t]  # (B, H)
             np.add(dhidden[t], carry, out=g)
-            np.multiply(g, deriv[t], out=da[t])
+            self.scale_by_derivative(g, hidden[t], out=da[t])
             np.matmul(da[t], w_hh, out=carry)
         (h0,) = run.state0
         hid = hidden.shape[2]
         dw_hh = da[0].T @ h0  # (H, H)
         if steps > 1:
             dw_hh += da[1:].reshape(-1, hid).T @ hidden[:-1].reshape(-1, hid)
-        db_hh = da.sum(axis=(0, 1))  # (H,)
+        db_hh = da.reshape(-1, hid).sum(axis=0)  # (H,)
         return CellGrads(dxproj=da, dw_hh=dw_hh, db_hh=db_hh, dstate0=(carry,), grad_hidden=grad_hidden)
 
 

@@ -47,12 +47,13 @@ class GRUCell:
         """
 
     # ----------------------------------------------------------------- forward
-    def forward(self, xproj, w_hh, b_hh, state0, offset=None) -> CellRun:
-        # xproj (T, B, 3H) = x W_ih^T + b_ih; w_hh (3H, H); b_hh (3H,); state0 ((B, H),)
+    def forward(self, xproj, w_hh, b_hh, state0, offset=None, overwrite_xproj=False) -> CellRun:
+        # xproj (T, B, 3H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
+        # w_hh (3H, H); b_hh (3H,); state0 ((B, H),)
         # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
         steps, batch, width = xproj.shape
         hid = width // 3
-        gates = np.array(xproj, copy=True)  # (T, B, 3H) becomes the activated r, z, n in place
+        gates = xproj if overwrite_xproj else xproj.copy()  # (T, B, 3H) -> activated r, z, n in place
         rec_n = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) W_hn h_{t-1} + b_hn
         hidden = np.empty_like(rec_n)  # (T, B, H) h_t
         w_hh_t = w_hh.T  # (H, 3H)
@@ -81,8 +82,11 @@ class GRUCell:
                        cache={"gates": gates})
 
     # ----------------------------------------------------------------- backward
-    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray) -> CellGrads:
-        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step
+    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray, grad_hidden=None,
+                 overwrite_dhidden=False) -> CellGrads:
+        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step;
+        #   never overwritten here (overwrite_dhidden is accepted for the cells' common interface)
+        # grad_hidden (T, B, H) or None: where to write the total dL/dh_t (may be a strided view)
         gates = run.cache["gates"]  # (T, B, 3H) activated r, z, n
         rec_n = run.extras[CANDIDATE_RECURRENT]  # (T, B, H)
         hidden = run.hidden  # (T, B, H)
@@ -99,7 +103,8 @@ class GRUCell:
         np.multiply(h_prev - n, z * (1 - z), out=factors[:, :, 1])  # update gate
         np.multiply(dn_pre, r, out=factors[:, :, 2])  # W_hn h + b_hn, scaled by r
 
-        grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
+        if grad_hidden is None:
+            grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
         carry = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
         for t in range(steps - 1, -1, -1):
             dh = grad_hidden[t]

@@ -26,15 +26,24 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def cross_entropy(logits: np.ndarray, targets: np.ndarray, batch: int):
-    """Softmax cross-entropy. logits (..., Y), targets int (...). Returns (loss, dlogits)."""
-    logp = log_softmax(logits)  # (..., Y)
-    picked = np.take_along_axis(logp, targets[..., None], axis=-1)  # (..., 1)
-    loss = -picked.sum() / batch
-    dlogits = np.exp(logp)  # softmax, (..., Y)
-    flat = dlogits.reshape(-1, dlogits.shape[-1])
-    flat[np.arange(flat.shape[0]), targets.reshape(-1)] -= 1  # p - onehot, without a one-hot matrix
-    dlogits /= batch
-    return loss, dlogits
+    """Softmax cross-entropy. logits (..., Y), targets int (...). Returns (loss, dlogits).
+
+    One pass for the softmax and one for its gradient, both in a single new (..., Y) array:
+    loss = sum(log sum exp(z - max) - (z_target - max)) / B, dlogits = (softmax - onehot) / B.
+    ``logits`` is left unchanged (the trace keeps it).
+    """
+    flat = logits.reshape(-1, logits.shape[-1])  # (N, Y)
+    rows = np.arange(flat.shape[0])
+    picked = flat[rows, targets.reshape(-1)]  # (N,) z_target
+    shift = flat.max(axis=-1)  # (N,)
+    probs = np.subtract(flat, shift[:, None])  # (N, Y), becomes dlogits in place
+    np.exp(probs, out=probs)
+    total = probs.sum(axis=-1)  # (N,)
+    loss = (np.log(total) - (picked - shift)).sum() / batch
+    total *= batch
+    probs /= total[:, None]  # softmax / B
+    probs[rows, targets.reshape(-1)] -= 1 / batch  # (p - onehot) / B, without a one-hot matrix
+    return loss, probs.reshape(logits.shape)
 
 
 def squared_error(predictions: np.ndarray, targets: np.ndarray, batch: int):

@@ -51,13 +51,16 @@ class LSTMCell:
         bias_ih[hid:2 * hid] = config.forget_bias
 
     # ----------------------------------------------------------------- forward
-    def forward(self, xproj, w_hh, b_hh, state0, offset=None, cell_offset=None) -> CellRun:
-        # xproj (T, B, 4H) = x W_ih^T + b_ih; w_hh (4H, H); b_hh (4H,); state0 (h0 (B, H), c0 (B, H))
+    def forward(self, xproj, w_hh, b_hh, state0, offset=None, cell_offset=None,
+                overwrite_xproj=False) -> CellRun:
+        # xproj (T, B, 4H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
+        # w_hh (4H, H); b_hh (4H,); state0 (h0 (B, H), c0 (B, H))
         # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
         # cell_offset (T, B, H) or None: added to c_t after it is computed (tests probe dL/dc_t)
         steps, batch, width = xproj.shape
         hid = width // 4
-        gates = xproj + b_hh  # (T, B, 4H) fresh buffer, becomes the activated i, f, g, o in place
+        # (T, B, 4H) xproj + b_hh, becomes the activated i, f, g, o in place
+        gates = np.add(xproj, b_hh, out=xproj if overwrite_xproj else None)
         cell = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) c_t
         tanh_cell = np.empty_like(cell)  # (T, B, H) tanh(c_t), reused by the backward sweep
         hidden = np.empty_like(cell)  # (T, B, H) h_t
@@ -86,8 +89,11 @@ class LSTMCell:
                        cache={"gates": gates, "tanh_cell": tanh_cell})
 
     # ----------------------------------------------------------------- backward
-    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray) -> CellGrads:
-        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step
+    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray, grad_hidden=None,
+                 overwrite_dhidden=False) -> CellGrads:
+        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step;
+        #   never overwritten here (overwrite_dhidden is accepted for the cells' common interface)
+        # grad_hidden (T, B, H) or None: where to write the total dL/dh_t (may be a strided view)
         gates = run.cache["gates"]  # (T, B, 4H) activated i, f, g, o
         tanh_cell = run.cache["tanh_cell"]  # (T, B, H)
         hidden, cell = run.hidden, run.extras["cell"]  # (T, B, H) each
@@ -106,7 +112,8 @@ class LSTMCell:
         np.multiply(tanh_cell, o * (1 - o), out=factors[:, :, 3])  # da_o = dh ⊙ tanh(c) ⊙ o(1-o)
         dcell_dh = o * (1 - tanh_cell * tanh_cell)  # (T, B, H) dh_t/dc_t on the diagonal
 
-        grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
+        if grad_hidden is None:
+            grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
         grad_cell = np.empty_like(hidden)  # (T, B, H) total dL/dc_t
         carry_h = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
         carry_c = np.zeros_like(hidden[0])  # (B, H) dL/dc_t arriving from step t+1 (= dc_{t+1} ⊙ f_{t+1})

@@ -24,7 +24,12 @@ TARGET_KINDS = ("ce_steps", "se_steps", "ce_last", "se_last")
 
 @dataclass
 class Trace:
-    """What one batch did inside the network: states, and the gradients arriving at them."""
+    """What one batch did inside the network: states, and the gradients arriving at them.
+
+    Every array is memory allocated by the ``loss_and_grads`` call that made it (some are
+    views of each other, e.g. ``hidden`` of a one-layer model); no later call writes to it,
+    so a trace (and the grads) may be kept across steps without copying.
+    """
 
     hidden: np.ndarray  # (T, L, B, H) h_1 .. h_T
     grad_hidden: np.ndarray  # (T, L, B, H) total dL/dh_t (from the output at t and from h_{t+1})
@@ -168,12 +173,15 @@ class RNN:
 
     # ----------------------------------------------------------------- forward
     def _project(self, x, tokens: bool, layer: int):
-        """xproj = x W_ih^T + b_ih for every step at once: (T, B, G*H)."""
+        """xproj = x W_ih^T + b_ih for every step at once: a fresh (T, B, G*H) the cell may overwrite."""
         w_ih, _, b_ih, _ = self.layer_params(layer)
-        if tokens:  # a row gather instead of a one-hot matrix product
-            return w_ih.T[x] + b_ih
+        if tokens:  # a row gather from a contiguous (V, G*H) table instead of a one-hot product
+            table = w_ih.T + b_ih  # (V, G*H), small; gathering rows of w_ih.T itself is strided
+            return np.take(table, x, axis=0)
         steps, batch, width = x.shape
-        return (x.reshape(steps * batch, width) @ w_ih.T).reshape(steps, batch, -1) + b_ih
+        xproj = (x.reshape(steps * batch, width) @ w_ih.T).reshape(steps, batch, -1)
+        xproj += b_ih
+        return xproj
 
     def _run_layers(self, inputs, tokens, states, offsets=None, cell_offsets=None):
         runs = []
@@ -183,10 +191,10 @@ class RNN:
             xproj = self._project(x, tokens and layer == 0, layer)
             offset = None if offsets is None else offsets[:, layer]
             if cell_offsets is None:
-                run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset)
+                run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset, overwrite_xproj=True)
             else:  # the LSTM only: probes dL/dc_t in tests
                 run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset,
-                                        cell_offset=cell_offsets[:, layer])
+                                        cell_offset=cell_offsets[:, layer], overwrite_xproj=True)
             runs.append(run)
             x = run.hidden
         return runs
@@ -224,43 +232,42 @@ class RNN:
         runs = self._run_layers(inputs, tokens, states, _hidden_offsets, _cell_offsets)
         p = self.params
         top = runs[-1].hidden  # (T, B, H)
+        num_layers, hid = self.config.num_layers, self.config.hidden_size
 
         # readout and loss; dtop is dL/dh_t arriving from the readout, (T, B, H)
         scored = top if kind.endswith("steps") else top[-1]  # (T, B, H) or (B, H)
         outputs = self._readout(scored)  # (T, B, Y) or (B, Y)
         loss_fn = cross_entropy if kind.startswith("ce") else squared_error
         loss, doutputs = loss_fn(outputs, targets, batch)
-        hid = self.config.hidden_size
+        dflat = doutputs.reshape(-1, doutputs.shape[-1])  # (T*B or B, Y)
         grads: dict[str, np.ndarray] = {
-            "out.weight": doutputs.reshape(-1, doutputs.shape[-1]).T @ scored.reshape(-1, hid),
-            "out.bias": doutputs.reshape(-1, doutputs.shape[-1]).sum(axis=0),
+            "out.weight": dflat.T @ scored.reshape(-1, hid),  # (Y, H)
+            "out.bias": dflat.sum(axis=0),
         }
-        dscored = doutputs @ p["out.weight"]
+        dscored = doutputs @ p["out.weight"]  # (T, B, H) or (B, H)
         if kind.endswith("steps"):
             dtop = dscored
         else:
             dtop = np.zeros_like(top)
             dtop[-1] = dscored
 
-        # backward through the layers, top to bottom
-        grad_hidden = np.empty((steps, self.config.num_layers, batch, hid), dtype=self.dtype)
-        dstate0 = [None] * self.config.num_layers
-        grad_extras = [None] * self.config.num_layers  # per layer {name: (T, B, H)}, e.g. dL/dc_t
+        # backward through the layers, top to bottom; each cell writes dL/dh_t straight into
+        # its slice of grad_hidden, and may overwrite dabove (fresh in every call) with dL/da_t
+        grad_hidden = np.empty((steps, num_layers, batch, hid), dtype=self.dtype)  # (T, L, B, H)
+        dstate0 = [None] * num_layers
+        grad_extras = [None] * num_layers  # per layer {name: (T, B, H)}, e.g. dL/dc_t
         dabove = dtop
-        for layer in range(self.config.num_layers - 1, -1, -1):
+        for layer in range(num_layers - 1, -1, -1):
             w_ih, w_hh, _, _ = self.layer_params(layer)
-            run = runs[layer]
-            g = self.cell.backward(run, dabove, w_hh)
-            grad_hidden[:, layer] = g.grad_hidden
+            g = self.cell.backward(runs[layer], dabove, w_hh, grad_hidden[:, layer], overwrite_dhidden=True)
             dstate0[layer] = g.dstate0
             grad_extras[layer] = g.extras
-            gh = g.dxproj.shape[2]
-            dxproj = g.dxproj.reshape(-1, gh)  # (T*B, G*H)
+            dxproj = g.dxproj.reshape(steps * batch, -1)  # (T*B, G*H)
             grads[f"weight_hh_l{layer}"] = g.dw_hh
             grads[f"bias_hh_l{layer}"] = g.db_hh
             grads[f"bias_ih_l{layer}"] = dxproj.sum(axis=0)
             if layer == 0 and tokens:
-                grads["weight_ih_l0"] = _scatter_rows(dxproj, inputs.reshape(-1), w_ih.shape[1]).T
+                grads["weight_ih_l0"] = _sum_rows_by_id(dxproj, inputs.reshape(-1), w_ih.shape[1]).T
             else:
                 below = inputs if layer == 0 else runs[layer - 1].hidden
                 grads[f"weight_ih_l{layer}"] = dxproj.T @ below.reshape(steps * batch, -1)
@@ -269,7 +276,7 @@ class RNN:
         grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
 
         trace = Trace(
-            hidden=np.stack([run.hidden for run in runs], axis=1),
+            hidden=_stack_layers([run.hidden for run in runs]),
             grad_hidden=grad_hidden,
             h_last=np.stack([run.state_last[0] for run in runs]),
             state_last=self._state_out(runs),
@@ -282,19 +289,45 @@ class RNN:
         return loss, grads, trace
 
 
+def _stack_layers(per_layer: list[np.ndarray]) -> np.ndarray:
+    """Per-layer (T, B, H) arrays as one (T, L, B, H): a view for one layer, a copy for more.
+
+    The arrays were allocated by this call and nothing else refers to them, so a view is as
+    safe to keep as a copy.
+    """
+    if len(per_layer) == 1:
+        return per_layer[0][:, None]
+    return np.stack(per_layer, axis=1)
+
+
 def _stack_extras(per_layer: list[dict]) -> dict:
-    """Per-layer {name: (T, B, H)} dicts stacked into {name: (T, L, B, H)} copies."""
-    return {name: np.stack([extras[name] for extras in per_layer], axis=1) for name in per_layer[0]}
+    """Per-layer {name: (T, B, H)} dicts as {name: (T, L, B, H)}: views for one layer, copies for more."""
+    return {name: _stack_layers([extras[name] for extras in per_layer]) for name in per_layer[0]}
 
 
-def _scatter_rows(values: np.ndarray, ids: np.ndarray, num_rows: int) -> np.ndarray:
+# Up to this many multiply-adds (ids x vocabulary x width), one product with a one-hot matrix
+# beats sorting (measured with one BLAS thread: 0.10 vs 0.33 ms at 400 ids, vocabulary 59,
+# width 64; even at 6.6e6, and 1.3 vs 0.8 ms at 2.7e7)
+ONE_HOT_LIMIT = 1 << 23
+
+
+def _sum_rows_by_id(values: np.ndarray, ids: np.ndarray, num_rows: int) -> np.ndarray:
     """Sum the rows of ``values`` (N, G) into ``num_rows`` bins by ``ids`` (N,): (num_rows, G).
 
-    Sort once, then one ``np.add.reduceat``: no one-hot matrix and no ``np.add.at``.
+    The gradient of a row gather. Small problems: one product with a one-hot matrix. Otherwise
+    sort the ids once, and for each distinct id gather its rows and sum them: a loop over the
+    distinct ids only, with cache-sized temporaries. Measured at N = 3200, G = 256, 65 ids:
+    1.0 ms, against 1.6 ms gathering all rows in id order first, 5.3 ms for ``np.add.reduceat``
+    and 7.5 ms for ``np.add.at``.
     """
-    out = np.zeros((num_rows, values.shape[1]), dtype=values.dtype)
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    out[sorted_ids[starts]] = np.add.reduceat(values[order], starts, axis=0)
+    out = np.zeros((num_rows, values.shape[1]), dtype=values.dtype)  # (num_rows, G)
+    if ids.size * num_rows * values.shape[1] <= ONE_HOT_LIMIT:
+        one_hot = np.zeros((num_rows, ids.size), dtype=values.dtype)  # (num_rows, N)
+        one_hot[ids, np.arange(ids.size)] = 1
+        return np.matmul(one_hot, values, out=out)
+    order = np.argsort(ids, kind="stable")  # (N,) row numbers grouped by id
+    counts = np.bincount(ids, minlength=num_rows)  # (num_rows,)
+    ends = np.cumsum(counts)
+    for row in np.flatnonzero(counts):
+        values[order[ends[row] - counts[row]:ends[row]]].sum(axis=0, out=out[row])
     return out
