@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from rnnviz.core.errors import UserError
+from rnnviz.perf.timing import interleaved
 
 FULL_REPEATS = 5  # odd, so the median is one measured run; five keep the full run under a minute
 QUICK_REPEATS = 1  # --quick only checks that everything runs and prints
@@ -126,17 +127,6 @@ def print_table(header, rows) -> None:
     sys.stdout.flush()
 
 
-def interleaved(functions: dict, repeats: int) -> dict:
-    """Run each function once per repeat, in turn; return name -> list of seconds."""
-    times = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    return times
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.1f} ms"
 
@@ -188,6 +178,21 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
     ]
 
 
+def _perf(module: str, function: str):
+    """Adapt a ``rnnviz.perf`` benchmark (quick -> rows; it sets its own repeats) to this table."""
+    def run(quick: bool, repeats: int):
+        import importlib
+
+        return getattr(importlib.import_module(f"rnnviz.perf.{module}"), function)(quick=quick)
+    return run
+
+
 BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
+    ("bptt-reference", _perf("bptt", "vs_reference")),
+    ("bptt-throughput", _perf("bptt", "vs_matmul_limit")),
+    ("bptt-torch", _perf("bptt", "vs_torch")),
     ("diagnostics", bench_diagnostics),
+    ("memory", _perf("memory", "vs_steps")),
+    ("window-redraw", _perf("window", "panel_update")),
+    ("window-training", _perf("window", "training_rate")),
 ]
