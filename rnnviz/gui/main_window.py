@@ -22,10 +22,12 @@ from PyQt6.QtWidgets import (QDockWidget, QFrame, QMainWindow, QMessageBox,
 
 from rnnviz import __version__
 from rnnviz.core import presets
+from rnnviz.core.compare import MAX_TWIN_STEPS
 from rnnviz.core.errors import UserError
 from rnnviz.gui import help_text
 from rnnviz.gui.banner import DivergenceBanner
 from rnnviz.gui.controls import ControlsForm
+from rnnviz.gui.panels.compare import ComparePanel
 from rnnviz.gui.panels.text import TextPanel
 from rnnviz.gui.status import StatusFields
 from rnnviz.gui.window_files import FileActions
@@ -38,6 +40,10 @@ CONTROLS_HEIGHT = 720  # the whole form without scrolling; the text panel gets t
 DEFAULT_CLIP_FOR_CONTINUE = 1.0  # "Continue with clipping" when clipping was off: norm 1 is safe
 LAST_WAIT_MS = 30_000  # after the first second, how long closing waits for one last long step
 OPEN_ENDED_STEPS = 10**9  # the window trains until paused; TrainConfig.steps would stop it at 1000
+# panels that share a dock's place as tabs (view -> the view it sits behind): nine plots in three
+# columns of three keep each one ~300 px high at 1600 x 1000; these two pair with their closest kin
+TABBED_WITH = {"gates": "hidden", "compare": "gradients"}
+GATED_CELLS = ("lstm", "gru")  # a run with one of these brings the gate panel to the front
 
 
 def panel_classes() -> tuple:
@@ -63,6 +69,7 @@ class MainWindow(FileActions, QMainWindow):
     request_save = pyqtSignal(str)
     request_export = pyqtSignal(str)
     request_view = pyqtSignal()
+    request_compare = pyqtSignal(int)
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -75,6 +82,7 @@ class MainWindow(FileActions, QMainWindow):
         self.running = False
         self.data_choice: dict = {"kind": "sample", "name": None}  # the data of the current run
         self.current_panel = None  # the panel "Export this panel" writes
+        self._front_cell = None  # the cell whose kin panel was last brought to the front
         self.closed = False
 
         self.controls = ControlsForm()
@@ -102,7 +110,8 @@ class MainWindow(FileActions, QMainWindow):
         self.setDockNestingEnabled(True)
         self.panels = [cls() for cls in panel_classes()]
         self.text_panel = TextPanel()
-        self.panels.append(self.text_panel)
+        self.compare_panel = ComparePanel()
+        self.panels += [self.text_panel, self.compare_panel]
         self.docks = {}
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
@@ -140,7 +149,8 @@ class MainWindow(FileActions, QMainWindow):
         self.splitDockWidget(self.controls_dock, text_dock, Qt.Orientation.Vertical)
         self.resizeDocks([self.controls_dock, text_dock], [CONTROLS_HEIGHT, WINDOW_SIZE[1] - CONTROLS_HEIGHT],
                          Qt.Orientation.Vertical)
-        docks = [self.docks[p] for p in self.panels if p is not self.text_panel]
+        docks = [self.docks[p] for p in self.panels
+                 if p is not self.text_panel and p.view_name not in TABBED_WITH]
         if not docks:
             return
         columns = [docks[i::3] for i in range(3)] if len(docks) >= 3 else [docks]
@@ -154,6 +164,11 @@ class MainWindow(FileActions, QMainWindow):
         width = (WINDOW_SIZE[0] - CONTROLS_WIDTH) // len(columns)
         self.resizeDocks([self.controls_dock] + tops, [CONTROLS_WIDTH] + [width] * len(tops),
                          Qt.Orientation.Horizontal)
+        by_name = {p.view_name: self.docks[p] for p in self.panels}
+        for name, host in TABBED_WITH.items():
+            if name in by_name and host in by_name:
+                self.tabifyDockWidget(by_name[host], by_name[name])
+                by_name[host].raise_()  # the original view in front; its partner one click away
 
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -175,6 +190,9 @@ class MainWindow(FileActions, QMainWindow):
         self.step_action.setShortcuts([QKeySequence("S"), QKeySequence("Right")])
         self._action(menu, "Train &N steps", lambda: self.train_steps(self.controls.n_steps.value()), "Ctrl+T")
         self._action(menu, "&Reset", self.reset, "Ctrl+R")
+        menu.addSeparator()
+        self.compare_action = self._action(menu, "&Compare with tanh…", self.compare_with_tanh)
+        self.compare_action.setStatusTip(self.compare_panel.button.toolTip())
 
         menu = self.menuBar().addMenu("&View")
         for dock in [self.controls_dock] + [self.docks[p] for p in self.panels]:
@@ -211,6 +229,7 @@ class MainWindow(FileActions, QMainWindow):
         c.live_settings_changed.connect(self.request_apply)
         self.banner.roll_back.connect(self.roll_back)
         self.banner.continue_clipped.connect(self.continue_with_clipping)
+        self.compare_panel.compare_requested.connect(self.compare_with_tanh)
 
     def _connect_worker(self) -> None:
         w = self.worker
@@ -220,7 +239,7 @@ class MainWindow(FileActions, QMainWindow):
                              (self.request_apply, w.apply_settings), (self.request_rollback, w.rollback),
                              (self.request_continue_clipped, w.continue_with_clipping),
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
-                             (self.request_view, w.request_view),
+                             (self.request_view, w.request_view), (self.request_compare, w.compare_with_tanh),
                              (self.text_panel.generate_requested, w.generate),
                              (self.text_panel.suggest_requested, w.suggest)):
             signal.connect(slot, Qt.ConnectionType.QueuedConnection)
@@ -229,6 +248,8 @@ class MainWindow(FileActions, QMainWindow):
                              (w.diverged, self.on_diverged), (w.error, self.on_worker_error),
                              (w.trainer_changed, self.on_trainer_changed), (w.saved, self.on_saved),
                              (w.export_bundle, self.on_export_bundle),
+                             (w.comparison_progress, self.compare_panel.set_busy),
+                             (w.comparison_done, self.on_comparison),
                              (w.generated, self.text_panel.show_sample),
                              (w.suggestions, self.text_panel.show_suggestions))
         for signal, slot in self.worker_links:
@@ -303,6 +324,27 @@ class MainWindow(FileActions, QMainWindow):
             self.status.start_progress(steps)
             self.request_train_n.emit(int(steps))
 
+    def compare_with_tanh(self) -> None:
+        """Train a tanh twin on the worker thread and show both gradient profiles."""
+        if not self.compare_panel.button.isEnabled():
+            return  # one comparison at a time
+        self.compare_panel.set_busy()
+        self.compare_action.setEnabled(False)
+        self._show_dock_of(self.compare_panel)
+        self.request_compare.emit(MAX_TWIN_STEPS)
+
+    def on_comparison(self, result) -> None:
+        self.compare_panel.show_comparison(result)
+        self.compare_action.setEnabled(True)
+        if result is not None:
+            self.statusBar().showMessage(f"{result.cell} horizon {result.horizon} vs tanh twin "
+                                         f"{result.twin_horizon} (steps back from the end)", 10000)
+
+    def _show_dock_of(self, panel) -> None:
+        dock = self.docks[panel]
+        dock.show()
+        dock.raise_()
+
     def roll_back(self) -> None:
         self.banner.hide_banner()
         self.request_rollback.emit()
@@ -347,6 +389,16 @@ class MainWindow(FileActions, QMainWindow):
         self.setWindowTitle(f"rnnviz — {info.get('source_name', '')}")
         self.latest_view = None
         self.drawn.clear()
+        cell = info["model_config"].get("cell")
+        if cell != self._front_cell:  # gates in front for a gated cell, hidden states otherwise
+            self._front_cell = cell
+            gates = next((p for p in self.panels if p.view_name == "gates"), None)
+            hidden = next((p for p in self.panels if p.view_name == "hidden"), None)
+            front = gates if cell in GATED_CELLS else hidden
+            if front is not None:
+                self.docks[front].raise_()
+        if self.compare_panel.button.isEnabled():
+            self.compare_panel.show_comparison(None)  # a comparison of the old run would mislead
         if info.get("status") == "diverged":
             self.banner.show_message("this run had diverged when it was saved")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtGui
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 # one colour per layer (layer 0 first); dark enough to read on white, distinct for colour-blind eyes
 # (Okabe & Ito 2008 palette)
@@ -27,6 +27,10 @@ MARKER_COLOR = "#7A1FA2"  # vertical markers (the gradient horizon)
 
 TITLE_SIZE = "12pt"  # readable in a dock of ~400 px and in a README screenshot
 LABEL_SIZE = "10pt"
+LEGEND_SIZE = "9pt"  # legends sit outside the curves: a size smaller than the axis labels keeps them one row
+MIN_LABEL_WIDTH = 40  # px a title may shrink to: a long title overflows its box instead of widening the
+#                       whole layout past the dock (pyqtgraph makes a label's text width its minimum)
+COLORBAR_WIDTH = 12  # px of colour in a colour bar: narrow docks keep their room for the map
 TICK_POINT_SIZE = 9
 LINE_WIDTH = 2  # thin lines vanish in exported PNGs scaled down for a page
 EXPORT_SIZE = (960, 600)  # pixels of a panel rendered without a window: 16:10, room for labels
@@ -78,9 +82,37 @@ def tick_font() -> QtGui.QFont:
     return font
 
 
+def relax(label: pg.LabelItem) -> None:
+    """Let ``label`` be narrower than its text, so a dock can shrink below a long title.
+
+    pyqtgraph's LabelItem makes its text width its minimum again on every setText and every
+    resize (``updateMin``), so the instance gets an ``updateMin`` that keeps the preferred
+    width (the text's) and caps the minimum at MIN_LABEL_WIDTH."""
+    if getattr(label, "_rnnviz_relaxed", False):
+        return
+    measure = type(label).updateMin
+
+    def update_min() -> None:
+        measure(label)
+        minimum = QtCore.Qt.SizeHint.MinimumSize
+        width, height = label._sizeHint[minimum]  # pyqtgraph's cached hints, read by sizeHint()
+        label._sizeHint[minimum] = (min(width, MIN_LABEL_WIDTH), height)
+        label.setMinimumWidth(min(width, MIN_LABEL_WIDTH))
+        label.updateGeometry()
+
+    label.updateMin = update_min
+    label._rnnviz_relaxed = True
+    update_min()
+
+
+def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
+    plot.setTitle(text, size=TITLE_SIZE, color=color)
+    relax(plot.titleLabel)
+
+
 def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
     """Title and axis labels at reading size; ticks in a readable font."""
-    plot.setTitle(title, size=TITLE_SIZE)
+    set_title(plot, title)
     label_style = {"font-size": LABEL_SIZE}
     plot.setLabel("left", left, **label_style)
     plot.setLabel("bottom", bottom, **label_style)
@@ -124,8 +156,29 @@ def nice_step(count: int, target_ticks: int = 8) -> int:
     return int(10 * power)
 
 
-def add_legend(plot: pg.PlotItem) -> pg.LegendItem:
-    legend = plot.addLegend(offset=(-10, 10), labelTextSize=LABEL_SIZE)
-    legend.setBrush(pg.mkBrush(255, 255, 255, 210))  # readable over curves
+def add_legend(plot: pg.PlotItem, layout: pg.GraphicsLayout | None = None, row: int = 0, col: int = 0,
+               columns: int = 2) -> pg.LegendItem:
+    """A legend in its own cell of ``layout`` (below the plot, say), never over the curves;
+    without a layout, one in the plot's top-right corner (``corner_legend``).
+
+    It becomes ``plot.legend``, so curves made with ``plot.plot(name=...)`` join it. Entries
+    flow into ``columns`` columns: two keep it to a row or two in a ~400 px dock.
+    """
+    if layout is None:
+        return corner_legend(plot)
+    legend = pg.LegendItem(labelTextSize=LEGEND_SIZE, colCount=columns, horSpacing=12, verSpacing=-6)
+    legend.setBrush(pg.mkBrush(None))
+    legend.setPen(pg.mkPen(None))
+    legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)  # the plot
+    layout.addItem(legend, row=row, col=col)  # gets any spare height, the key only what it needs
+    plot.legend = legend
+    return legend
+
+
+def corner_legend(plot: pg.PlotItem, offset=(-8, 8)) -> pg.LegendItem:
+    """A legend inside the plot's corner (top right by default) on a translucent card: for
+    plots whose curves leave that corner empty (the direct path falls from the top left)."""
+    legend = plot.addLegend(offset=offset, labelTextSize=LEGEND_SIZE, verSpacing=-6)
+    legend.setBrush(pg.mkBrush(255, 255, 255, 190))
     legend.setPen(pg.mkPen("#BBBBBB"))
     return legend

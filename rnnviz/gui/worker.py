@@ -50,6 +50,8 @@ class TrainingWorker(QObject):
     export_bundle = pyqtSignal(str, object, dict, dict)  # folder, ViewData, metadata, history arrays
     generated = pyqtSignal(str)  # text sampled from a copy of the model
     suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
+    comparison_progress = pyqtSignal(int, int)  # tanh twin steps done, steps asked for
+    comparison_done = pyqtSignal(object)  # rnnviz.core.compare.Comparison (new arrays), None if it failed
 
     def __init__(self, trainer=None) -> None:
         super().__init__()  # no parent: a QObject with a parent cannot be moved to a thread
@@ -216,6 +218,33 @@ class TrainingWorker(QObject):
         except (UserError, ValueError) as exc:
             pairs = [(f"({exc})", float("nan"))]
         self.suggestions.emit(prefix, pairs)
+
+    @pyqtSlot(int)
+    def compare_with_tanh(self, max_steps: int) -> None:
+        """Train a tanh twin of the run and compare gradient profiles (rnnviz.core.compare).
+
+        Runs here, between two training slices, so the run waits for it (seconds at the
+        presets' size); the stop flag set on close ends it early. Always answers with
+        ``comparison_done``, so the window's busy state ends."""
+        from rnnviz.core.compare import compare_with_tanh
+
+        result = None
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= STATS_SECONDS or done == total:
+                last[0] = now
+                self.comparison_progress.emit(done, total)
+
+        try:
+            if self._trainer is None:
+                raise UserError("there is no run to compare yet")
+            result = compare_with_tanh(self._trainer, max_steps, progress=progress, should_stop=self._stop.is_set)
+        except Exception as exc:  # noqa: BLE001 - reported, never kills the thread
+            self.error.emit(f"Could not compare with a tanh network: {_describe(exc)}")
+        finally:
+            self.comparison_done.emit(result)
 
     # ----------------------------------------------------------------- information (copies)
     def trainer_info(self) -> dict:

@@ -15,7 +15,7 @@ import pytest
 
 from rnnviz import __version__
 
-VIEWS = ("loss", "gradients", "chain", "hidden", "flow", "weights", "spectrum", "norms")
+VIEWS = ("loss", "gradients", "chain", "hidden", "flow", "weights", "spectrum", "norms", "gates")
 FILES = sorted([f"{v}.{ext}" for v in VIEWS for ext in ("png", "svg", "csv")] + ["metadata.json", "history.npz"])
 SMALL = ["--hidden", "8", "--batch", "4"]  # seconds, not minutes
 

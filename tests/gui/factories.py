@@ -53,7 +53,7 @@ def make_view(*, steps: int = 12, hidden: int = 8, layers: int = 2, cell: str = 
         outputs=trace.outputs[:, sample].copy(),
         labels=[VOCAB[i] for i in inputs[:, sample]],
         diagnostics=diag,
-        extras={},
+        extras={name: values[:, :, sample].copy() for name, values in trace.extras.items()},  # (T, L, H)
     )
     series, flow_steps, flow = synthetic_history(history, steps, float(loss), rng)
     return ViewData(snapshot=snapshot, series=series, flow_steps=flow_steps, flow=flow,
@@ -142,7 +142,8 @@ def nonfinite_view(**kw) -> ViewData:
         params={k: _poison(v) for k, v in snap.params.items()},
         grads={k: _poison(v) for k, v in snap.grads.items()},
         hidden=_poison(snap.hidden), grad_hidden=_poison(snap.grad_hidden),
-        grad_hidden_mean=_poison(snap.grad_hidden_mean), diagnostics=None)
+        grad_hidden_mean=_poison(snap.grad_hidden_mean), diagnostics=None,
+        extras={name: _poison(values) for name, values in snap.extras.items()})
     series = {name: (steps, _poison(values)) for name, (steps, values) in view.series.items()}
     return dataclasses.replace(view, snapshot=poisoned, series=series, flow=_poison(view.flow),
                                status="diverged", divergence="step 30: hidden state, layer 0, t=3")

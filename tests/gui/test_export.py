@@ -21,7 +21,7 @@ from rnnviz.gui.panels import PANEL_CLASSES, HiddenPanel, LossPanel
 from tests.gui.factories import make_view, nonfinite_view
 
 VIEWS = [cls.view_name for cls in PANEL_CLASSES]
-HEATMAP_VIEWS = {"hidden", "flow", "weights"}
+HEATMAP_VIEWS = {"hidden", "flow", "weights", "gates"}
 DRAWING_TAGS = {"path", "polyline", "polygon", "image", "line", "rect"}
 
 
@@ -45,7 +45,7 @@ def png_pixels(path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def view():
-    return make_view(steps=12, hidden=8, layers=1, history=25)
+    return make_view(steps=12, hidden=8, layers=1, history=25, cell="lstm")  # gated: every panel has data
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +136,18 @@ def test_metadata_is_strict_json_and_history_loads(exported):
     with np.load(out / "history.npz") as npz:
         assert sorted(npz.files) == sorted(history)
         np.testing.assert_array_equal(npz["loss_values"], history["loss_values"])
+
+
+def test_a_vanilla_cell_exports_a_gates_note_instead_of_an_empty_map(tmp_path, qtbot):
+    from rnnviz.gui.panels import GatesPanel
+
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(make_view(steps=8, hidden=4, layers=1, cell="tanh"))
+    export_panel(panel, tmp_path / "gates.svg")
+    tags = svg_drawing_tags(tmp_path / "gates.svg")
+    assert "image" not in tags and {"path", "polyline", "rect"} & set(tags)  # the note's card, no map
+    assert "no gates" in (tmp_path / "gates.svg").read_text(encoding="utf-8")
 
 
 def test_a_diverged_view_still_exports(tmp_path, qapp):

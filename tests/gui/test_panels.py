@@ -1,4 +1,4 @@
-"""The eight plot panels: each builds, draws exactly the numbers it is given, survives the
+"""The plot panels: each builds, draws exactly the numbers it is given, survives the
 NaN / Inf / zero / empty input a diverging or fresh run hands it, and its controls work."""
 
 from __future__ import annotations
@@ -11,17 +11,31 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, FlowPanel, GradientsPanel, HiddenPanel, LossPanel,
-                               NormsPanel, SpectrumPanel, WeightsPanel)
+from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, FlowPanel, GatesPanel, GradientsPanel, HiddenPanel,
+                               LossPanel, NormsPanel, SpectrumPanel, WeightsPanel)
 from rnnviz.gui.panels.base import FLOOR_NOTE
 from tests.gui.factories import (empty_history_view, make_view, nonfinite_view, zero_gradient_view)
 
 T, H, L = 10, 6, 2  # small: every test stays well under a second
 
 
+GATED_VIEWS = {GatesPanel: "lstm"}  # panels with nothing to draw for a vanilla cell get a gated one
+
+
 @pytest.fixture(scope="module")
 def view():
     return make_view(steps=T, hidden=H, layers=L, history=20)
+
+
+@pytest.fixture(scope="module")
+def views(view):
+    """panel class -> the view it is tested with (tanh, or the cell that panel is about)."""
+    lstm = make_view(steps=T, hidden=H, layers=L, history=20, cell="lstm")
+    return lambda panel_class: lstm if panel_class in GATED_VIEWS else view
+
+
+def cell_for(panel_class) -> str:
+    return GATED_VIEWS.get(panel_class, "tanh")
 
 
 def build(qtbot, panel_class, view=None):
@@ -73,17 +87,21 @@ def expected_rows(panel_class, view) -> int:
     if panel_class is NormsPanel:
         return (series_len["grad_norm"] + series_len["clipped_norm"] + series_len["param_norm"]
                 + series_len["update_ratio"] + (view.clip_mode == "norm"))
+    if panel_class is GatesPanel:  # every gate value, then two direct-path curves of T+1 lags, per layer
+        gated = any(name in snap.extras for name in ("forget_gate", "update_gate"))
+        return steps * layers * units + 2 * layers * (steps + 1) if gated else 0
     raise AssertionError(panel_class)
 
 
-def test_panel_classes_are_the_eight_views_in_order():
+def test_panel_classes_are_the_views_in_order():
     assert [cls.view_name for cls in PANEL_CLASSES] == [
-        "loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms"]
+        "loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms", "gates"]
     assert all(cls.title for cls in PANEL_CLASSES)
 
 
 @pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
-def test_panel_draws_its_view_and_tables_it(qtbot, view, panel_class):
+def test_panel_draws_its_view_and_tables_it(qtbot, views, panel_class):
+    view = views(panel_class)
     panel = build(qtbot, panel_class)
     assert panel.csv_table()[1] == []  # nothing shown yet, nothing to write
     panel.update_view(view)
@@ -96,10 +114,10 @@ def test_panel_draws_its_view_and_tables_it(qtbot, view, panel_class):
 
 
 @pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
-def test_update_view_replaces_the_data(qtbot, view, panel_class):
-    panel = build(qtbot, panel_class, view)
+def test_update_view_replaces_the_data(qtbot, views, panel_class):
+    panel = build(qtbot, panel_class, views(panel_class))
     before = [a.copy() for a in drawn(panel)]
-    panel.update_view(make_view(steps=T, hidden=H, layers=L, history=20, seed=7))
+    panel.update_view(make_view(steps=T, hidden=H, layers=L, history=20, seed=7, cell=cell_for(panel_class)))
     after = drawn(panel)
     changed = len(before) != len(after) or any(
         a.shape != b.shape or not np.allclose(a, b, equal_nan=True) for a, b in zip(before, after))
@@ -110,7 +128,7 @@ def test_update_view_replaces_the_data(qtbot, view, panel_class):
                          ids=["empty", "nonfinite", "zeros"])
 @pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
 def test_bad_input_neither_crashes_nor_warns(qtbot, panel_class, make):
-    bad = make(steps=T, hidden=H, layers=L, history=20)
+    bad = make(steps=T, hidden=H, layers=L, history=20, cell=cell_for(panel_class))
     panel = build(qtbot, panel_class, bad)  # warnings are errors in this suite
     header, rows = panel.csv_table()
     assert len(rows) == expected_rows(panel_class, bad)
@@ -120,7 +138,7 @@ def test_bad_input_neither_crashes_nor_warns(qtbot, panel_class, make):
     if hasattr(panel, "layer"):
         panel.layer.setCurrentIndex(L - 1)
     panel.csv_table()
-    panel.update_view(make_view(steps=T, hidden=H, layers=L, history=20))  # and recovers
+    panel.update_view(make_view(steps=T, hidden=H, layers=L, history=20, cell=cell_for(panel_class)))  # recovers
 
 
 # ------------------------------------------------------------------ loss
@@ -244,19 +262,29 @@ def test_flow_is_log10_of_the_history_and_empty_is_cleared(qtbot, view):
 
 
 # ------------------------------------------------------------------ weights
-def test_weights_toggle_between_weights_and_gradients(qtbot, view):
+def choose_matrix(panel, key: str) -> None:
+    panel.matrix.setCurrentIndex(panel.matrix.findData(key))
+
+
+def test_weights_selector_and_toggle_between_weights_and_gradients(qtbot, view):
     panel = build(qtbot, WeightsPanel, view)
+    assert panel.chosen() == "hh"  # the recurrent matrix first: it is the story
     w_hh = view.snapshot.params["weight_hh_l0"]
-    np.testing.assert_allclose(panel.maps["hh"].image.image, w_hh)
+    np.testing.assert_allclose(panel.map.image.image, w_hh)
     m = np.abs(w_hh).max()
-    np.testing.assert_allclose(panel.maps["hh"].image.getLevels(), (-m, m))
+    np.testing.assert_allclose(panel.map.image.getLevels(), (-m, m))
+    assert panel.map.plot.titleLabel.text.startswith("W_hh")
     panel.show_grads.setChecked(True)
-    np.testing.assert_allclose(panel.maps["hh"].image.image, view.snapshot.grads["weight_hh_l0"])
-    np.testing.assert_allclose(panel.maps["out"].image.image, view.snapshot.grads["out.weight"])
+    np.testing.assert_allclose(panel.map.image.image, view.snapshot.grads["weight_hh_l0"])
+    choose_matrix(panel, "out")
+    np.testing.assert_allclose(panel.map.image.image, view.snapshot.grads["out.weight"])
+    assert "W_out" in panel.map.plot.titleLabel.text
+    choose_matrix(panel, "ih")
     panel.layer.setCurrentIndex(1)
-    np.testing.assert_allclose(panel.maps["ih"].image.image, view.snapshot.grads["weight_ih_l1"])
+    np.testing.assert_allclose(panel.map.image.image, view.snapshot.grads["weight_ih_l1"])
     panel.show_grads.setChecked(False)
-    np.testing.assert_allclose(panel.maps["ih"].image.image, view.snapshot.params["weight_ih_l1"])
+    np.testing.assert_allclose(panel.map.image.image, view.snapshot.params["weight_ih_l1"])
+    assert "layer 1" in panel.map.plot.titleLabel.text
 
 
 # ------------------------------------------------------------------ spectrum
@@ -289,9 +317,9 @@ def test_legends_name_only_what_is_drawn(qtbot, view):
     import dataclasses
 
     norms = build(qtbot, NormsPanel, view)
-    assert any("clipping threshold" in name for name in legend_names(norms.top))
+    assert any("threshold" in name for name in legend_names(norms.top))
     norms.update_view(dataclasses.replace(view, clip_mode="none", clip_threshold=None))
-    assert not any("clipping threshold" in name for name in legend_names(norms.top))
+    assert not any("threshold" in name for name in legend_names(norms.top))
 
     loss = build(qtbot, LossPanel, dataclasses.replace(view, baseline=None))
     assert "baseline (no memory)" not in legend_names(loss.plot)

@@ -24,7 +24,10 @@ def test_window_opens_with_every_panel_drawn(make_window):
 
     window = make_window()
     names = [panel.view_name for panel in window.panels]
-    assert names == [cls.view_name for cls in PANEL_CLASSES] + ["text"]
+    assert names == [cls.view_name for cls in PANEL_CLASSES] + ["text", "compare"]
+    tabs = {name: {d.objectName() for d in window.tabifiedDockWidgets(window.docks[window.panels[names.index(name)]])}
+            for name in ("gates", "compare")}
+    assert tabs == {"gates": {"dock-hidden"}, "compare": {"dock-gradients"}}  # tabs: nine plots fit 1600 x 1000
     for panel in window.panels:
         assert window.docks[panel].isVisible(), panel.title
         assert panel.view is window.latest_view  # the first view reached every panel
@@ -152,7 +155,7 @@ def test_export_all_and_this_panel_write_files(make_window, qtbot, tmp_path, mon
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
     window.choose_export_all()
     qtbot.waitUntil(lambda: (folder / "history.npz").exists(), timeout=30_000)
-    for view in ("loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms"):
+    for view in ("loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms", "gates"):
         for suffix in (".png", ".svg", ".csv"):
             assert (folder / f"{view}{suffix}").stat().st_size > 0, view + suffix
     assert '"steps": 2' in (folder / "metadata.json").read_text()

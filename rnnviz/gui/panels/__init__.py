@@ -1,11 +1,13 @@
 """One file per view; each panel is built once and then only updated with setData / setImage.
 
-``PANEL_CLASSES`` is the order of the window's docks and of exported files.
+``PANEL_CLASSES`` is the order of the window's docks and of exported files (every panel
+that draws a ViewData; the comparison panel draws a Comparison and lives in the window only).
 """
 
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.chain import ChainPanel
 from rnnviz.gui.panels.flow import FlowPanel
+from rnnviz.gui.panels.gates import GatesPanel
 from rnnviz.gui.panels.gradients import GradientsPanel
 from rnnviz.gui.panels.hidden import HiddenPanel
 from rnnviz.gui.panels.loss import LossPanel
@@ -14,7 +16,7 @@ from rnnviz.gui.panels.spectrum import SpectrumPanel
 from rnnviz.gui.panels.weights import WeightsPanel
 
 PANEL_CLASSES = (LossPanel, HiddenPanel, GradientsPanel, ChainPanel, FlowPanel, WeightsPanel,
-                 SpectrumPanel, NormsPanel)
+                 SpectrumPanel, NormsPanel, GatesPanel)
 
 __all__ = ["PANEL_CLASSES", "Panel", "LossPanel", "HiddenPanel", "GradientsPanel", "ChainPanel",
-           "FlowPanel", "WeightsPanel", "SpectrumPanel", "NormsPanel"]
+           "FlowPanel", "WeightsPanel", "SpectrumPanel", "NormsPanel", "GatesPanel"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.records import ViewData
 from rnnviz.gui import style
@@ -103,6 +103,8 @@ class Panel(QtWidgets.QWidget):
         for item in self.canvas.scene().items():  # an empty legend would be a stray white box
             if isinstance(item, pg.LegendItem):
                 item.setVisible(bool(item.items))
+                for sample, _ in item.items:  # samples copy their curve's look only when repainted
+                    sample.update()
 
 
 def sync_layer_selector(combo: QtWidgets.QComboBox, num_layers: int) -> int:
@@ -185,15 +187,16 @@ def floor_note(floored: bool, floor: float) -> str:
 
 
 def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
-    plot.setTitle(text, size=style.TITLE_SIZE, color=color)
+    style.set_title(plot, text, color)
 
 
 def divergence_note(view) -> str:
-    """' - diverged (step 812: ...)' for a title when the run hit NaN/Inf, else ''."""
+    """' - diverged at step 812' for a title when the run hit NaN/Inf, else ''. Only the step:
+    a title must fit a ~400 px dock, and the banner (and the CSV) say where it happened."""
     if view is None or view.status != "diverged":
         return ""
-    where = view.divergence if len(view.divergence) <= 60 else view.divergence[:59] + "\u2026"
-    return f" \u2014 diverged ({where})" if where else " \u2014 diverged"
+    head = view.divergence.split(":", 1)[0].strip()  # "step 812: hidden state, ..." -> "step 812"
+    return f" \u2014 diverged at {head}" if head.startswith("step") else " \u2014 diverged"
 
 
 SHORT_SERIES = 3  # a curve with fewer points than this gets markers: one point draws no line
@@ -264,20 +267,62 @@ def time_ticks(labels, count: int, offset: float = 0.5) -> list[tuple[float, str
     return ticks
 
 
+class TokenAxis(pg.AxisItem):
+    """A time axis labelled with the input tokens, thinned to what fits its CURRENT length in
+    pixels (pyqtgraph hands ``tickValues`` that length), so labels never overlap in a narrow
+    dock and use the room of a wide export. Step t sits at x = t."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.texts: list[str] = []
+        self.setTickFont(style.tick_font())
+        self.setStyle(hideOverlappingLabels=False)  # the spacing below already keeps them apart
+
+    def set_labels(self, labels, count: int) -> None:
+        """Label steps 0..count-1 with ``labels`` (the step number where a label is missing)."""
+        labels = list(labels or [])
+        texts = [printable_label(labels[t]) if t < len(labels) else str(t) for t in range(count)]
+        if texts != self.texts:
+            self.texts = texts
+            self.picture = None  # pyqtgraph caches the drawn axis
+            self.update()
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph's name
+        count = len(self.texts)
+        if count == 0:
+            return super().tickValues(minVal, maxVal, size)
+        metrics = QtGui.QFontMetricsF(style.tick_font())
+        widest = max(metrics.horizontalAdvance(text) for text in self.texts) + metrics.horizontalAdvance("  ")
+        visible = max(maxVal - minVal, 1.0)
+        fit = max(int(size / widest * count / visible), 1)  # labels that fit across all count steps
+        every = style.nice_step(count, fit) if count > fit else 1
+        values = [float(t) for t in range(0, count, every) if minVal - 0.5 <= t <= maxVal + 0.5]
+        return [(float(every), values)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        if not self.texts:
+            return super().tickStrings(values, scale, spacing)
+        out = []
+        for value in values:
+            t = int(round(value))
+            out.append(self.texts[t] if 0 <= t < len(self.texts) else "")
+        return out
+
+
 # --------------------------------------------------------------------- heatmap
 class Heatmap:
     """A PlotItem holding one row-major ImageItem and a (non-interactive) colour bar."""
 
     def __init__(self, layout: pg.GraphicsLayout, title: str, left: str, bottom: str,
                  colormap: pg.ColorMap, bar_label: str, row: int | None = None, col: int | None = None,
-                 axis_items: dict | None = None) -> None:
-        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, axisItems=axis_items)
+                 axis_items: dict | None = None, rowspan: int = 1) -> None:
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, axisItems=axis_items)
         style.style_plot(self.plot, title, left, bottom)
         self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap, label=bar_label,
-                                   interactive=False, width=16, colorMapMenu=False)
+                                   interactive=False, width=style.COLORBAR_WIDTH, colorMapMenu=False)
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.bar.getAxis("right").setTickFont(style.tick_font())
 

@@ -15,7 +15,9 @@ from rnnviz.gui import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
-TITLE = "How far back h_T still depends on the past"
+TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
+BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
+             "\u03c1 is W_hh's spectral radius (largest |eigenvalue|)")
 
 NO_DIAGNOSTICS = "no diagnostics for this snapshot yet (they are computed every few steps)"
 NO_DIAGNOSTICS_DIVERGED = "no diagnostics: the run diverged, and a chain through NaN/Inf has no norm"
@@ -27,11 +29,12 @@ class ChainPanel(Panel):
 
     def _build(self) -> None:
         self.badge = self.canvas.addLabel("", row=0, col=0, size=style.TITLE_SIZE)
+        self.badge.setToolTip(BADGE_TIP)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
         style.style_plot(self.plot, TITLE,
                          "\u2016\u2202h_T/\u2202h_{T\u2212k}\u2016 (log scale)", "lag k (steps back from T)")
         self.plot.setLogMode(x=False, y=True)
-        style.add_legend(self.plot)
+        style.add_legend(self.plot, self.canvas.ci, row=2)  # below the plot: never over the curves
         self.chain_curves: list[pg.PlotDataItem] = []
         self.bound_curves: list[pg.PlotDataItem] = []
         self.horizon = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
@@ -71,6 +74,7 @@ class ChainPanel(Panel):
             self.horizon.setVisible(False)
             message = NO_DIAGNOSTICS_DIVERGED if self.view.status == "diverged" else NO_DIAGNOSTICS
             self.badge.setText(message, color=style.UNKNOWN_COLOR, size=style.LABEL_SIZE)
+            style.relax(self.badge)
             return
         diag, chain, bound = arrays
         layers = chain.shape[0]
@@ -93,6 +97,7 @@ class ChainPanel(Panel):
         else:
             self.horizon.setVisible(False)
         self.badge.setText(self._badge_text(diag), color=self._badge_color(diag), size=style.TITLE_SIZE)
+        style.relax(self.badge)
 
     @staticmethod
     def _badge_color(diag) -> str:
@@ -101,14 +106,14 @@ class ChainPanel(Panel):
     @staticmethod
     def _badge_text(diag) -> str:
         regime = str(getattr(diag, "regime", "unknown"))
-        parts = [f"<b>{regime.upper()}</b>"]
+        parts = [f"<b>{regime.upper()}</b>"]  # short enough for a ~400 px dock; BADGE_TIP explains
         growth = getattr(diag, "growth", None)
         if growth is not None and np.isfinite(float(growth)):
-            parts.append(f"chain grows \u00d7{float(growth):.3g} per step")
+            parts.append(f"\u00d7{float(growth):.3g} per step")
         radius = as_float(getattr(diag, "spectral_radius", None))
         if radius.size:
-            parts.append("spectral radius " + ", ".join(f"{r:.3g}" for r in radius.ravel()))
-        return "   \u2022   ".join(parts)
+            parts.append("\u03c1 " + ", ".join(f"{r:.3g}" for r in radius.ravel()[:3]))
+        return " \u00b7 ".join(parts)
 
     def _table(self):
         header = ["layer", "lag_k", "chain_norm", "bound", "marker", "note"]

@@ -36,11 +36,11 @@ class FlowPanel(Panel):
 
     def _build(self) -> None:
         self.step_axis = StepAxis("left")
-        self.map = Heatmap(self.canvas.ci,
-                           "Gradient flow over training: log\u2081\u2080 \u2016\u2202L/\u2202h_t\u2016 "
-                           "(batch mean, layer 0)",
-                           "training step", "time step t", style.sequential_colormap(),
-                           "log\u2081\u2080 \u2016\u2202L/\u2202h_t\u2016", axis_items={"left": self.step_axis})
+        self.map = Heatmap(self.canvas.ci, "Gradient flow over training", "training step", "time step t",
+                           style.sequential_colormap(), "log\u2081\u2080 \u2016\u2202L/\u2202h_t\u2016",
+                           axis_items={"left": self.step_axis})
+        self.map.plot.setToolTip("log\u2081\u2080 \u2016\u2202L/\u2202h_t\u2016, batch mean, layer 0: "
+                                 "one row per recorded training step")
         self.empty = pg.TextItem("no gradient history yet: train a few steps", color=style.UNKNOWN_COLOR,
                                  anchor=(0.5, 0.5))
         self.map.plot.addItem(self.empty)

@@ -22,11 +22,11 @@ class GradientsPanel(Panel):
     title = "Gradients through time"
 
     def _build(self) -> None:
-        self.plot: pg.PlotItem = self.canvas.addPlot(axisItems=style.log_axis())
+        self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
         style.style_plot(self.plot, TITLE, "\u2016\u2202L/\u2202h_t\u2016 (log scale)",
                          "time step t")
         self.plot.setLogMode(x=False, y=True)
-        self.legend = style.add_legend(self.plot)
+        self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)  # below: never over the curves
         self.sample_curves: list[pg.PlotDataItem] = []
         self.mean_curves: list[pg.PlotDataItem] = []
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from rnnviz.gui import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
-                                    sync_layer_selector, time_ticks)
+                                    sync_layer_selector, TokenAxis)
 
 BOUNDED_CELLS = ("tanh", "lstm", "gru")  # their h lies in [-1, 1]: fixed levels make runs comparable
 
@@ -22,10 +22,9 @@ class HiddenPanel(Panel):
 
     def _build(self) -> None:
         self.layer = self.add_layer_selector()
-        self.map = Heatmap(self.canvas.ci, "Hidden states h_t (one sample)", "hidden unit",
-                           "time step t (input token)", style.diverging_colormap(), "h")
-        bottom = self.map.plot.getAxis("bottom")
-        bottom.setStyle(hideOverlappingLabels=False)  # keep the first token's label at the edge
+        self.tokens = TokenAxis("bottom")  # thins the token labels to what fits the dock
+        self.map = Heatmap(self.canvas.ci, "h_t of one sample", "hidden unit",
+                           "input token at t", style.diverging_colormap(), "h", axis_items={"bottom": self.tokens})
         self.map.plot.showAxis("top")  # the step numbers t, since the bottom axis shows tokens
         self.map.plot.getAxis("top").setTickFont(style.tick_font())
         self.readout.setVisible(True)
@@ -49,9 +48,8 @@ class HiddenPanel(Panel):
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
         self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
-        self.map.plot.setTitle(f"Hidden states h_t, layer {layer} (one sample, step {self.view.snapshot.step})",
-                               size=style.TITLE_SIZE)
-        self.map.plot.getAxis("bottom").setTicks([time_ticks(self.view.snapshot.labels, steps, offset=0.0)])
+        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}")
+        self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.plot.getAxis("top").setTickSpacing(style.nice_step(steps, 10), 1)
 
     def readout_at(self, x: float, y: float) -> str:

@@ -16,6 +16,8 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note
 TITLE = "Training loss"
 COLORS = {"loss": style.RAW_COLOR, "loss_smooth": style.SMOOTH_COLOR, "val_loss": style.VALIDATION_COLOR}
 
+BASELINE_NAME = "baseline (no memory)"
+
 SERIES = (("loss", "training loss"), ("loss_smooth", "smoothed"), ("val_loss", "validation"))
 
 
@@ -25,9 +27,11 @@ class LossPanel(Panel):
 
     def _build(self) -> None:
         self.log_y = self.add_checkbox("log y", "show the loss on a logarithmic axis")
-        self.plot: pg.PlotItem = self.canvas.addPlot(axisItems=style.log_axis())
-        style.style_plot(self.plot, TITLE, "loss (summed over scored steps)", "training step")
-        style.add_legend(self.plot)
+        self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
+        style.style_plot(self.plot, TITLE, "loss", "training step")
+        self.plot.getAxis("left").setToolTip("training loss: summed over the scored steps of a sequence, "
+                                             "averaged over the batch")
+        style.add_legend(self.plot, self.canvas.ci, row=1)  # below the plot: never over the curves
         self.curves = {
             "loss": self.plot.plot(pen=style.pen(style.RAW_COLOR, 1.5), name="training loss", connect="finite"),
             "loss_smooth": self.plot.plot(pen=style.pen(style.SMOOTH_COLOR), name="smoothed", connect="finite"),
@@ -68,10 +72,10 @@ class LossPanel(Panel):
             x = [float(np.nanmin(all_steps)), float(np.nanmax(all_steps))]
             y = [baseline, baseline]
             self.baseline.setData(x, for_log_axis(y, floor)[0] if log else y)
-            legend_entry(self.plot, self.baseline, "baseline (no memory)", True)
+            legend_entry(self.plot, self.baseline, BASELINE_NAME, True)
         else:
             self.baseline.setData([], [])
-            legend_entry(self.plot, self.baseline, "baseline (no memory)", False)
+            legend_entry(self.plot, self.baseline, BASELINE_NAME, False)
 
     def _table(self):
         header = ["series", "step", "value", "note"]

@@ -17,11 +17,12 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for
 
 TOP_TITLE = "Global gradient norm"
 BOTTOM_TITLE = "Parameters and update size"
+THRESHOLD_NAME = "threshold ({:g})"
 
 TOP = (("grad_norm", "before clipping", style.SMOOTH_COLOR, False),
        ("clipped_norm", "after clipping", style.VALIDATION_COLOR, True))
-BOTTOM = (("param_norm", "parameter norm \u2016\u03b8\u2016", style.LAYER_COLORS[2], False),
-          ("update_ratio", "update ratio \u2016\u0394\u03b8\u2016/\u2016\u03b8\u2016", style.LAYER_COLORS[3], False))
+BOTTOM = (("param_norm", "\u2016\u03b8\u2016", style.LAYER_COLORS[2], False),
+          ("update_ratio", "\u2016\u0394\u03b8\u2016/\u2016\u03b8\u2016 (update ratio)", style.LAYER_COLORS[3], False))
 
 
 COLORS = {name: color for name, _, color, _ in TOP + BOTTOM}
@@ -32,15 +33,20 @@ class NormsPanel(Panel):
     title = "Norms"
 
     def _build(self) -> None:
-        self.top: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
-        style.style_plot(self.top, TOP_TITLE, "\u2016\u2202L/\u2202\u03b8\u2016 (log scale)", "training step")
-        self.bottom: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
-        style.style_plot(self.bottom, BOTTOM_TITLE, "value (log scale)", "training step")
+        # each legend sits ABOVE its plot and names what it shows, in place of a title row: two
+        # plots, their keys and one step axis then fit a ~300 px dock; a title appears only for a note
+        self.top: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
+        style.style_plot(self.top, TOP_TITLE, "\u2016\u2202L/\u2202\u03b8\u2016", "")
+        self.top.setToolTip("global gradient norm before and after clipping (log scale)")
+        self.bottom: pg.PlotItem = self.canvas.addPlot(row=3, col=0, axisItems=style.log_axis())
+        style.style_plot(self.bottom, BOTTOM_TITLE, "\u2016\u03b8\u2016, ratio", "training step")
+        self.bottom.setToolTip("parameter norm and update-to-parameter ratio (log scale); "
+                               "a ratio around 1e-3 is healthy")
         self.bottom.setXLink(self.top)
         self.curves = {}
-        for plot, specs in ((self.top, TOP), (self.bottom, BOTTOM)):
+        for plot, specs, legend_row in ((self.top, TOP, 0), (self.bottom, BOTTOM, 2)):
             plot.setLogMode(x=False, y=True)
-            style.add_legend(plot)
+            style.add_legend(plot, self.canvas.ci, row=legend_row)  # above its plot
             for name, label, color, dashed in specs:
                 curve = plot.plot(pen=style.pen(color, dashed=dashed), name=label, connect="finite")
                 curve.setDownsampling(auto=True, method="peak")  # long runs keep their spikes
@@ -69,13 +75,16 @@ class NormsPanel(Panel):
                     notes.append(floor_note(True, floor))
             suffix = " — no steps recorded yet" if empty else (notes[0] if notes else "")
             diverged = divergence_note(self.view) if plot is self.top else ""
-            set_title(plot, title + diverged + suffix, color=style.THRESHOLD_COLOR if diverged else None)
+            if diverged or suffix:  # the legend names the curves; a title only carries a note
+                set_title(plot, title + diverged + suffix, color=style.THRESHOLD_COLOR if diverged else None)
+            else:
+                plot.setTitle(None)  # hides the row; the label keeps a relaxed (small) minimum width
         steps = self._series("grad_norm")[0]
         threshold = self.view.clip_threshold
         if self.view.clip_mode == "norm" and threshold is not None and np.isfinite(threshold) \
                 and threshold > 0 and steps.size:
             self.threshold.setData([steps.min(), steps.max()], [threshold, threshold])
-            legend_entry(self.top, self.threshold, f"clipping threshold ({threshold:g})", True)
+            legend_entry(self.top, self.threshold, THRESHOLD_NAME.format(threshold), True)
         else:
             self.threshold.setData([], [])
             legend_entry(self.top, self.threshold, "", False)

@@ -13,10 +13,10 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.gui import style
-from rnnviz.gui.panels.base import Panel, as_float, set_title, show_item
+from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
-SINGULAR_TITLE = "Singular values of W_hh"
+SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
 
 
 class SpectrumPanel(Panel):
@@ -25,18 +25,21 @@ class SpectrumPanel(Panel):
 
     def _build(self) -> None:
         self.plane: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
-        style.style_plot(self.plane, PLANE_TITLE, "imaginary part", "real part")
+        style.style_plot(self.plane, PLANE_TITLE, "Im \u03bb", "Re \u03bb")
         self.plane.setAspectLocked(True)
         angle = np.linspace(0, 2 * np.pi, 361)
         self.plane.plot(np.cos(angle), np.sin(angle), pen=style.pen("#888888", 1.5, dashed=True))
         self.singular: pg.PlotItem = self.canvas.addPlot(row=0, col=1)
-        style.style_plot(self.singular, SINGULAR_TITLE, "singular value \u03c3_i",
-                         "index i (largest first)")
+        style.style_plot(self.singular, SINGULAR_TITLE, "\u03c3_i", "i (largest first)")
+        self.singular.setToolTip("singular values of W_hh, largest first; all below 1 (for tanh) means "
+                                 "the gradient must vanish")
+        self.plane.setToolTip("eigenvalues of W_hh in the complex plane; outside the unit circle a linear "
+                              "recurrence grows")
         self.singular.addItem(pg.InfiniteLine(pos=1.0, angle=0, movable=False,
                                               pen=style.pen(style.THRESHOLD_COLOR, 1.5, dashed=True),
-                                              label="\u03c3 = 1", labelOpts={"position": 0.95,
+                                              label="\u03c3 = 1", labelOpts={"position": 0.8,
                                                                               "color": style.THRESHOLD_COLOR}))
-        self.legend = style.add_legend(self.plane)
+        self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=4)  # layers > 1 only
         self.eig_points: list[pg.ScatterPlotItem] = []
         self.sv_curves: list[pg.PlotDataItem] = []
 
@@ -50,7 +53,9 @@ class SpectrumPanel(Panel):
             self.sv_curves.append(self.singular.plot(pen=style.pen(color), symbol="o", symbolSize=4,
                                                      symbolBrush=color, symbolPen=None, connect="finite"))
         for k, (points, curve) in enumerate(zip(self.eig_points, self.sv_curves)):
-            show_item(self.plane, points, f"layer {k}", k < layers and k < len(has_points) and has_points[k])
+            shown = k < layers and k < len(has_points) and bool(has_points[k])
+            points.setVisible(shown)
+            legend_entry(self.plane, points, f"layer {k}", shown and layers > 1)  # one layer needs no key
             curve.setVisible(k < layers)
 
     def spectra(self) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -1,24 +1,31 @@
-"""Weights panel: the three matrices of one layer, or their gradients.
+"""Weights panel: one of a layer's three matrices at a time, or its gradient.
 
 W_ih (input -> hidden), W_hh (hidden -> hidden, the recurrence whose spectrum decides
-vanishing or exploding) and W_out (top layer -> output) as heatmaps with symmetric levels,
-so white is zero and the colour bar says how large the entries are. A toggle shows
-dL/dW instead: where learning is happening right now.
+vanishing or exploding) and W_out (top layer -> output), chosen in the controls row and
+drawn as one heatmap with symmetric levels, so white is zero and the colour bar says how
+large the entries are. One map at a time fits a ~400 px dock at a readable size; the CSV
+still holds all three. A toggle shows dL/dW instead: where learning is happening right now.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from PyQt6 import QtWidgets
+from PyQt6.QtCore import Qt
 
 from rnnviz.gui import style
 from rnnviz.gui.panels.base import Heatmap, Panel, as_float, symmetric_levels, sync_layer_selector
 
-# (key in the figure, PyTorch parameter name pattern, title, rows label, columns label)
+# (key, PyTorch parameter name pattern, title, rows label, columns label)
 MATRICES = (
-    ("ih", "weight_ih_l{layer}", "W_ih", "to hidden unit (gate blocks stacked)", "from input"),
-    ("hh", "weight_hh_l{layer}", "W_hh", "to hidden unit (gate blocks stacked)", "from hidden unit"),
+    ("ih", "weight_ih_l{layer}", "W_ih", "to hidden unit (gates stacked)", "from input"),
+    ("hh", "weight_hh_l{layer}", "W_hh", "to hidden unit (gates stacked)", "from hidden unit"),
     ("out", "out.weight", "W_out", "to output", "from top-layer unit"),
 )
+DEFAULT_MATRIX = "hh"  # the recurrent matrix: the one the story is about
+TIPS = {"ih": "input-to-hidden weights of the chosen layer",
+        "hh": "hidden-to-hidden weights of the chosen layer: their size decides vanishing or exploding",
+        "out": "readout weights from the top layer to the outputs"}
 
 
 class WeightsPanel(Panel):
@@ -26,37 +33,44 @@ class WeightsPanel(Panel):
     title = "Weights"
 
     def _build(self) -> None:
+        self.matrix = QtWidgets.QComboBox()
+        self.matrix.setToolTip("which weight matrix to show")
+        for key, _, title, *_ in MATRICES:
+            self.matrix.addItem(title, key)
+            self.matrix.setItemData(self.matrix.count() - 1, TIPS[key], Qt.ItemDataRole.ToolTipRole)
+        self.matrix.setCurrentIndex([key for key, *_ in MATRICES].index(DEFAULT_MATRIX))
+        self.matrix.currentIndexChanged.connect(self._redraw_if_view)
+        self.controls.addWidget(self.matrix)
         self.layer = self.add_layer_selector()
-        self.show_grads = self.add_checkbox("show gradients", "show dL/dW (before clipping) instead of W")
-        colormap = style.diverging_colormap()
-        self.maps = {}
-        for col, (key, _, title, rows_label, cols_label) in enumerate(MATRICES):
-            heatmap = Heatmap(self.canvas.ci, title, rows_label, cols_label, colormap, "", row=0, col=col)
-            heatmap.plot.invertY(True)  # row 0 at the top, as a matrix is printed
-            self.maps[key] = heatmap
+        self.show_grads = self.add_checkbox("gradients", "show dL/dW (before clipping) instead of W")
+        self.map = Heatmap(self.canvas.ci, "W_hh", "", "", style.diverging_colormap(), "")
+        self.map.plot.invertY(True)  # row 0 at the top, as a matrix is printed
 
-    def _names(self, layer: int) -> dict:
-        return {key: pattern.format(layer=layer) for key, pattern, *_ in MATRICES}
+    def chosen(self) -> str:
+        """The key of the matrix on show: "ih", "hh" or "out"."""
+        return self.matrix.currentData() or DEFAULT_MATRIX
 
     def _redraw(self) -> None:
         snap = self.view.snapshot
         layers = int(self.view.model_config.get("num_layers", 1) or 1)
         layer = sync_layer_selector(self.layer, layers)
-        source = snap.grads if self.show_grads.isChecked() else snap.params
-        prefix = "\u2202L/\u2202" if self.show_grads.isChecked() else ""
-        for key, _, title, *_ in MATRICES:
-            name = self._names(layer)[key]
-            matrix = as_float(source.get(name)) if source else np.zeros(0)
-            if matrix.ndim == 1:
-                matrix = matrix[:, None]
-            heatmap = self.maps[key]
-            suffix = f" (layer {layer})" if key != "out" else ""
-            heatmap.plot.setTitle(f"{prefix}{title}{suffix}", size=style.TITLE_SIZE)
-            if matrix.ndim != 2 or matrix.size == 0:
-                heatmap.clear()
-                continue
-            rows, cols = matrix.shape
-            heatmap.set(matrix, symmetric_levels(matrix), (-0.5, -0.5, cols, rows))  # entry (i, j) at y=i, x=j
+        key = self.chosen()
+        _, pattern, title, rows_label, cols_label = next(m for m in MATRICES if m[0] == key)
+        grads = self.show_grads.isChecked()
+        source = snap.grads if grads else snap.params
+        matrix = as_float(source.get(pattern.format(layer=layer))) if source else np.zeros(0)
+        if matrix.ndim == 1:
+            matrix = matrix[:, None]
+        prefix = "\u2202L/\u2202" if grads else ""
+        suffix = f", layer {layer}" if key != "out" and layers > 1 else ""
+        style.set_title(self.map.plot, f"{prefix}{title}{suffix}")
+        self.map.plot.setLabel("left", rows_label, **{"font-size": style.LABEL_SIZE})
+        self.map.plot.setLabel("bottom", cols_label, **{"font-size": style.LABEL_SIZE})
+        if matrix.ndim != 2 or matrix.size == 0:
+            self.map.clear()
+            return
+        rows, cols = matrix.shape
+        self.map.set(matrix, symmetric_levels(matrix), (-0.5, -0.5, cols, rows))  # entry (i, j) at y=i, x=j
 
     def _table(self):
         header = ["parameter", "row", "col", "weight", "gradient"]
@@ -74,3 +88,4 @@ class WeightsPanel(Panel):
             for (i, j), value in np.ndenumerate(weight):
                 rows.append([name, i, j, float(value), float(grad[i, j])])
         return header, rows
+

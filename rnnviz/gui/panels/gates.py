@@ -1,0 +1,155 @@
+"""Gate panel: how the LSTM's forget gate (the GRU's update gate) keeps the gradient alive.
+
+Left: the "keep" gate of one sample over time x unit (0 = forget, 1 = keep), a sequential
+colormap at fixed levels 0..1 so runs compare. Right: the direct path ∏ f_t against the lag
+k (rnnviz.core.gating): along the LSTM's cell state the gradient is multiplied by f_t and
+nothing else, so units whose gates sit near 1 carry it back over long lags, whatever W_hh
+does. Vanilla cells have no gates: the panel says so instead of drawing an empty map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.core import gating
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, for_log_axis, log_floor, show_item,
+                                    sync_layer_selector)
+
+GATE_SYMBOL = {"forget_gate": "f_t", "update_gate": "z_t"}  # the paper's letter for each keep gate
+NO_GATES = "A {cell} cell has no gates.\nTry the LSTM preset to see\nits forget gate keep the gradient."
+LEVELS = (0.0, 1.0)  # a gate is a sigmoid: fixed levels make two runs comparable
+PATH_COLOR = style.LAYER_COLORS[0]
+MEDIAN_COLOR = style.LAYER_COLORS[1]
+
+
+def gate_colormap() -> pg.ColorMap:
+    """Sequential, dark = forget (0) to bright = keep (1)."""
+    return pg.colormap.get("cividis")
+
+
+class GatesPanel(Panel):
+    view_name = "gates"
+    title = "Gates"
+
+    def _build(self) -> None:
+        self.layer = self.add_layer_selector()
+        # side by side: a dock is wide and short (~420 x 300), and both views need their height
+        self.map = Heatmap(self.canvas.ci, "Forget gate f_t", "unit", "time step t", gate_colormap(), "gate",
+                           row=0, col=0, rowspan=2)
+        self.map.plot.setToolTip("the keep gate of one sample: 1 keeps the cell state (and its gradient), "
+                                 "0 forgets it")
+        self.map.bar.getAxis("right").setTickSpacing(0.5, 0.25)  # 0, 0.5, 1: readable on a short bar
+        self.message = pg.TextItem("", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5), border=pg.mkPen("#BBBBBB"),
+                                   fill=pg.mkBrush(248, 248, 248))  # a card: reads as a note, not as data
+        self.map.plot.addItem(self.message)
+        self.path: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems=style.log_axis())
+        style.style_plot(self.path, "Direct path", "\u220f f_t", "lag k")
+        self.path.setToolTip("product of the keep gate over the last k steps: what the cell-state path "
+                             "alone lets through (largest unit solid, median unit dashed)")
+        self.path.setLogMode(x=False, y=True)
+        style.add_legend(self.path, self.canvas.ci, row=1, col=1, columns=1)
+        self.best = self.path.plot(pen=style.pen(PATH_COLOR), connect="finite")
+        self.median = self.path.plot(pen=style.pen(MEDIAN_COLOR, dashed=True), connect="finite")
+        self.canvas.ci.layout.setColumnStretchFactor(0, 3)  # the map is the story; the path its summary
+        self.canvas.ci.layout.setColumnStretchFactor(1, 2)
+        self.canvas.ci.layout.setRowStretchFactor(0, 1)  # the path plot takes the height; its key only its own
+        self.canvas.ci.layout.setRowStretchFactor(1, 0)
+
+    # ------------------------------------------------------------------ data
+    def gate_name(self) -> str | None:
+        """The keep gate this view's cell records ("forget_gate", "update_gate"), or None."""
+        if self.view is None:
+            return None
+        extras = self.view.snapshot.extras or {}
+        cell = str(self.view.model_config.get("cell", ""))
+        name = gating.KEEP_GATE.get(cell)
+        if name in extras:
+            return name
+        return next((g for g in gating.KEEP_GATE.values() if g in extras), None)
+
+    def gate(self) -> np.ndarray:
+        """(T, L, H) keep-gate values of the snapshot's sample, or an empty array."""
+        name = self.gate_name()
+        if name is None:
+            return np.zeros((0, 0, 0))
+        values = as_float(self.view.snapshot.extras[name])
+        return values if values.ndim == 3 else np.zeros((0, 0, 0))
+
+    @staticmethod
+    def paths(gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate;
+        NaN where a gate was not finite."""
+        finite = np.isfinite(gate).all()
+        products = gating.path_products(np.where(np.isfinite(gate), gate, np.nan))  # (T+1, H)
+        if not finite:
+            bad = ~np.isfinite(products).all(axis=1)
+            best, median = np.full(products.shape[0], np.nan), np.full(products.shape[0], np.nan)
+            best[~bad], median[~bad] = products[~bad].max(axis=1), np.median(products[~bad], axis=1)
+            return best, median
+        return products.max(axis=1), np.median(products, axis=1)
+
+    # ------------------------------------------------------------------ drawing
+    def _redraw(self) -> None:
+        gate = self.gate()
+        name = self.gate_name()
+        if gate.size == 0:
+            self._no_gates()
+            return
+        steps, layers, units = gate.shape
+        layer = sync_layer_selector(self.layer, layers)
+        values = gate[:, layer, :]  # (T, H)
+        symbol = GATE_SYMBOL.get(name, "gate")
+        gate_title = name.replace("_", " ").capitalize()
+        layer_note = f", layer {layer}" if layers > 1 else ""
+        self._show_axes(True)
+        style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}")
+        self.map.set(values.T, LEVELS, (-0.5, -0.5, steps, units))  # rows = units, cols = t
+        self.map.plot.getAxis("left").setTickSpacing(style.nice_step(units, 4), 1)  # a short map: few ticks
+        best, median = self.paths(values)
+        floor = log_floor(best, median)
+        lags = np.arange(best.size)
+        self.best.setData(lags, for_log_axis(best, floor)[0])
+        self.median.setData(lags, for_log_axis(median, floor)[0])
+        show_item(self.path, self.best, "best-kept unit", True)
+        show_item(self.path, self.median, "median unit", True)
+        self.path.setLabel("left", f"\u220f {symbol}", **{"font-size": style.LABEL_SIZE})
+
+    def _no_gates(self) -> None:
+        cell = str(self.view.model_config.get("cell", "vanilla")) if self.view is not None else "vanilla"
+        self.map.clear()
+        style.set_title(self.map.plot, "No gates")
+        self.map.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.message.setText(NO_GATES.format(cell=cell))
+        self.message.setPos(0.5, 0.5)
+        self._show_axes(False)
+        show_item(self.path, self.best, "", False)
+        show_item(self.path, self.median, "", False)
+
+    def _show_axes(self, gated: bool) -> None:
+        """Axes, colour bar and path plot for a gated cell; only the message for a vanilla one."""
+        self.message.setVisible(not gated)
+        for name in ("left", "bottom"):
+            self.map.plot.showAxis(name, gated)
+        self.map.bar.setVisible(gated)
+        self.path.setVisible(gated)
+        self.canvas.ci.layout.setColumnStretchFactor(1, 2 if gated else 0)  # the note takes the whole width
+        self.path.setMaximumWidth(16777215 if gated else 0)
+
+    def _table(self):
+        header = ["series", "layer", "t", "lag", "unit", "value"]
+        gate = self.gate()
+        if gate.size == 0:
+            return header, []
+        name = self.gate_name()
+        steps, layers, units = gate.shape
+        rows = []
+        for layer in range(layers):
+            for t in range(steps):
+                for unit in range(units):
+                    rows.append([name, layer, t, "", unit, float(gate[t, layer, unit])])
+            best, median = self.paths(gate[:, layer, :])
+            for label, curve in (("direct_path_largest_unit", best), ("direct_path_median_unit", median)):
+                rows.extend([label, layer, "", lag, "", float(value)] for lag, value in enumerate(curve))
+        return header, rows
