@@ -31,6 +31,7 @@ from rnnviz.core.errors import UserError
 
 SLICE_SECONDS = 0.02  # run steps for ~20 ms, then let queued requests (pause, lr) in
 VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
+VIEW_BUDGET = 0.07  # building views (copies + diagnostics) may take at most this share of training time
 STATS_SECONDS = 0.1  # the status bar needs no more than 10 updates a second
 OPEN_ENDED_STEPS = 10**9  # a run that reached TrainConfig.steps (a loaded session) trains on when asked
 
@@ -309,7 +310,7 @@ class TrainingWorker(QObject):
                     break
             self._emit_stats()
             now = time.perf_counter()
-            if now - self._last_view >= max(VIEW_SECONDS, 2.0 * self._view_cost):
+            if now - self._last_view >= max(VIEW_SECONDS, self._view_cost / VIEW_BUDGET):
                 self._emit_view()
         except Exception as exc:  # noqa: BLE001 - a bug or bad data must not kill the thread
             self._end_run(failure=_describe(exc))

@@ -8,7 +8,7 @@ Each function returns rows ``(what, measured, target)`` for the ``rnnviz bench``
 
 Every ratio is measured side by side (rnnviz.perf.timing.race: interleaved, medians), because
 these machines are shared. ``threads`` (None: as configured; 1: one BLAS thread, and one torch
-thread) is applied to both contenders alike; see rnnviz.perf.blas for why it matters on 2 cores.
+thread) is applied to both contenders alike; see rnnviz.blas for why it matters on 2 cores.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.perf import reference
-from rnnviz.perf.blas import blas_thread_count, blas_threads
+from rnnviz.blas import blas_thread_count, blas_threads
 from rnnviz.perf.timing import race
 
 VOCAB = 65  # a character vocabulary the size of a small English text

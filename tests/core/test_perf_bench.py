@@ -6,7 +6,8 @@ are too noisy for a timed assertion). These checks keep the benchmark code from 
 
 from __future__ import annotations
 
-from rnnviz.perf import blas, bptt, memory
+from rnnviz import blas
+from rnnviz.perf import bptt, memory
 
 
 def assert_rows(rows):
@@ -62,3 +63,19 @@ def test_a_child_reports_its_own_peak_not_its_parents():
     assert child["steps"] == 10
     assert child["peak_mib"] < memory.peak_resident_kib() / 1024 - 50
     del ballast
+
+
+def test_the_window_takes_one_blas_thread_only_when_the_user_chose_none(monkeypatch):
+    if not blas.thread_control_available():
+        import pytest
+        pytest.skip("numpy's BLAS here offers no thread control")
+    before = blas.blas_thread_count()
+    try:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+        assert blas.one_thread_for_the_window() is False
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert blas.one_thread_for_the_window() is True
+        assert blas.blas_thread_count() == 1
+    finally:
+        blas._OPENBLAS[0](before)  # the rest of the suite keeps the count it started with

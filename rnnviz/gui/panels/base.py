@@ -8,6 +8,8 @@ headless exporter and in tests, so they all show the same figure.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -19,6 +21,21 @@ LOG_FLOOR_WHEN_NOTHING_POSITIVE = 1e-30  # float64 gradients reach ~1e-30 in the
 FLOOR_NOTE = "0 or negative: drawn at the log floor"  # what the CSV says about floored values
 MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
 TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
+
+
+class TimedCanvas(pg.GraphicsLayoutWidget):
+    """A pyqtgraph canvas that remembers how long its last paint took.
+
+    Painting, not ``setData``, is most of a redraw's cost (and it happens later, when Qt gets
+    round to it), so the window's redraw timer reads this to keep drawing within its budget.
+    """
+
+    last_paint_seconds = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        began = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_seconds = time.perf_counter() - began
 
 
 class Panel(QtWidgets.QWidget):
@@ -43,7 +60,7 @@ class Panel(QtWidgets.QWidget):
         self.controls = QtWidgets.QHBoxLayout()
         self.controls.setContentsMargins(4, 0, 4, 0)
         layout.addLayout(self.controls)
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = TimedCanvas()
         layout.addWidget(self.canvas, stretch=1)
         self.readout = QtWidgets.QLabel("")  # hover text; outside the canvas so exports omit it
         self.readout.setVisible(False)

@@ -1,10 +1,12 @@
-"""Which BLAS numpy uses, and a way to change its thread count for one measurement.
+"""Which BLAS numpy uses, and a way to change its thread count.
 
 On a 2-core machine shared with other work, a BLAS that splits a small product over two
 threads can lose badly: one thread waits for the other while the scheduler runs someone else.
 Whether one thread or all of them is faster depends on the sizes and on the load, so the
-benchmarks measure both instead of guessing. rnnviz itself never changes the thread count:
-that stays the user's choice (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS).
+benchmarks measure both instead of guessing. The library (``rnnviz.core``, ``rnnviz run``)
+never changes the thread count. The window does, once, unless the user chose a count
+(OPENBLAS_NUM_THREADS / OMP_NUM_THREADS): it trains on one BLAS thread so that another core
+is left to paint the plots (``rnnviz bench --only window-training`` measures the effect).
 
 The count is set through the OpenBLAS library that numpy's wheel bundles (``numpy.libs``),
 looked up with ctypes, as threadpoolctl does; where that library is not found (another BLAS,
@@ -64,6 +66,19 @@ def blas_threads(count: int | None):
         yield
     finally:
         setter(old)
+
+
+USER_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def one_thread_for_the_window() -> bool:
+    """Train on one BLAS thread, leaving a core to the GUI, unless the user chose a count.
+
+    Returns whether the count was changed."""
+    if _OPENBLAS is None or any(name in os.environ for name in USER_THREAD_VARIABLES):
+        return False
+    _OPENBLAS[0](1)
+    return True
 
 
 def describe() -> str:
