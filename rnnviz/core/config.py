@@ -15,8 +15,26 @@ INITS = ("normal", "orthogonal", "identity")
 DTYPES = ("float64", "float32")
 
 
+class _Settings:
+    """to_dict / from_dict for the settings dataclasses (sessions and presets store dicts)."""
+
+    KIND = "settings"  # named in the error for an unknown key
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown {cls.KIND} setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(_Settings):
+    KIND = "model"  # (no annotation: a class constant, not a field)
     input_size: int = 1  # vocabulary size for token ids, channels for float inputs; set from the data
     hidden_size: int = 64  # small enough to redraw the time x unit heatmap at 30 fps
     output_size: int = 1  # vocabulary size (classification) or channels (regression); set from the data
@@ -51,16 +69,6 @@ class ModelConfig:
                      self.recurrent_scale)
         _require(_finite_number(self.forget_bias), "forget_bias", "must be a finite number", self.forget_bias)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown model setting(s): {', '.join(unknown)}")
-        return cls(**data)
 
 
 def _finite_number(value) -> bool:
@@ -77,7 +85,8 @@ CLIP_MODES = ("none", "value", "norm")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(_Settings):
+    KIND = "training"
     optimizer: str = "adam"  # per-parameter step sizes: one learning rate works for every cell and task
     lr: float = 0.01  # Adam's sweet spot for these small nets; lower it when the loss starts to spike
     clip_mode: str = "none"  # clipping hides the explosions this tool exists to show; turn it on to see the cure
@@ -127,13 +136,3 @@ class TrainConfig:
             _require(_finite_number(value) and 0 <= value < 1, name, "must be a number in [0, 1)", value)
         _require(_finite_number(self.eps) and 0 < self.eps <= 1, "eps", "must be a number in (0, 1]", self.eps)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
-        return cls(**data)
