@@ -57,8 +57,18 @@ class Trainer:
         model_config = model_config if model_config is not None else ModelConfig()
         self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size)
         self.train_config = self._fit_to_source(train_config if train_config is not None else TrainConfig())
+        self._check_source_fits(self.train_config)
         self._source_state0 = copy.deepcopy(source.get_state())
         self._build()
+
+    def _check_source_fits(self, config: TrainConfig) -> None:
+        """Draw one batch with a throwaway generator, then put the source back as it was: data
+        too short for one window is refused here (DataError), before it can replace a working run."""
+        state = copy.deepcopy(self.source.get_state())
+        try:
+            self.source.train_batch(config.batch_size, config.seq_len, np.random.default_rng(0))
+        finally:
+            self.source.set_state(state)
 
     def _build(self) -> None:
         tc = self.train_config
@@ -271,6 +281,8 @@ class Trainer:
         if unknown:
             raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
         old, new = self.train_config, self._fit_to_source(replace(self.train_config, **changes))
+        if (new.batch_size, new.seq_len) != (old.batch_size, old.seq_len):
+            self._check_source_fits(new)  # raises before anything changes
         self.train_config = new
         if new.optimizer != old.optimizer:
             self.optimizer = self._new_optimizer()

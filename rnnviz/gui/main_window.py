@@ -42,6 +42,8 @@ def redraw_interval_ms(cost_seconds: float) -> int:
     """Milliseconds between redraws so that a redraw costing ``cost_seconds`` (update and
     paint) keeps within REDRAW_BUDGET of the GUI thread, between REDRAW_MS and MAX_REDRAW_MS."""
     return int(min(MAX_REDRAW_MS, max(REDRAW_MS, 1000 * cost_seconds / REDRAW_BUDGET)))
+
+
 WINDOW_SIZE = (1600, 1000)  # every panel readable at once on a common laptop screen
 CONTROLS_WIDTH = 330  # the form's labels and spin boxes fit without a scroll bar
 CONTROLS_HEIGHT = 720  # the whole form without scrolling; the text panel gets the rest
@@ -369,7 +371,6 @@ class MainWindow(FileActions, QMainWindow):
     # ----------------------------------------------------------------- answers from the worker
     def on_view(self, view) -> None:
         self.latest_view = view  # drawn by the redraw timer, never here
-        self.status.show_regime(view)
 
     def on_worker_error(self, message: str) -> None:
         self.show_error("Training", message)
@@ -418,6 +419,7 @@ class MainWindow(FileActions, QMainWindow):
         if view is None:
             return
         began = time.perf_counter()
+        self.status.show_regime(view)  # with the panels, so the badge and the status bar agree
         for panel in self.panels:
             if self.drawn.get(panel) is view or not panel.isVisible():
                 continue

@@ -22,6 +22,7 @@ import copy
 import threading
 import time
 import traceback
+from collections import deque
 
 import numpy as np
 from PyQt6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, pyqtSignal, pyqtSlot
@@ -33,6 +34,7 @@ SLICE_SECONDS = 0.02  # run steps for ~20 ms, then let queued requests (pause, l
 VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
 VIEW_BUDGET = 0.07  # building views (copies + diagnostics) may take at most this share of training time
 STATS_SECONDS = 0.1  # the status bar needs no more than 10 updates a second
+RATE_SECONDS = 1.0  # steps/s is averaged over at least this long: pauses for views would make it jump
 OPEN_ENDED_STEPS = 10**9  # a run that reached TrainConfig.steps (a loaded session) trains on when asked
 
 
@@ -66,7 +68,7 @@ class TrainingWorker(QObject):
         self._last_stats = 0.0
         self._last_view = 0.0
         self._view_cost = 0.0  # seconds the last view_data() took
-        self._rate_mark = (0.0, 0)  # (time, step count) at the last stats emission
+        self._rate_marks: deque = deque()  # (time, step count) at recent stats emissions
         self.started_at = time.time()
         self._view_failed = False  # a failing view_data() is reported once, until it works again
 
@@ -282,7 +284,7 @@ class TrainingWorker(QObject):
             return
         self._stop.clear()
         self._target, self._done = target, 0
-        self._rate_mark = (time.perf_counter(), self._trainer.step_count)
+        self._rate_marks = deque([(time.perf_counter(), self._trainer.step_count)])
         self._timer.start()
         self.running_changed.emit(True)
 
@@ -336,9 +338,7 @@ class TrainingWorker(QObject):
             return
         self._last_stats = now
         t = self._trainer
-        mark_time, mark_step = self._rate_mark
-        rate = (t.step_count - mark_step) / (now - mark_time) if now > mark_time and self.running else 0.0
-        self._rate_mark = (now, t.step_count)
+        rate = self._steps_per_second(now, t.step_count) if self.running else 0.0
         _, losses = t.history.series("loss")
         _, norms = t.history.series("grad_norm")
         self.stats.emit({"step": int(t.step_count), "steps_per_sec": float(rate),
@@ -347,6 +347,15 @@ class TrainingWorker(QObject):
                          "status": "running" if self.running else t.status})
         if self._target:
             self.progress.emit(self._done, self._target)
+
+    def _steps_per_second(self, now: float, step: int) -> float:
+        """Steps per second over the last RATE_SECONDS or more (since the run began, if shorter)."""
+        marks = self._rate_marks
+        marks.append((now, step))
+        while len(marks) > 2 and now - marks[1][0] >= RATE_SECONDS:
+            marks.popleft()  # keep the newest mark that is still at least RATE_SECONDS old
+        then, first = marks[0]
+        return (step - first) / (now - then) if now > then else 0.0
 
     def _emit_view(self) -> None:
         if self._trainer is None:

@@ -287,3 +287,20 @@ def test_smoothed_loss_is_the_bias_corrected_moving_average():
         plain = plain if n == 1 else SMOOTHING * plain + (1 - SMOOTHING) * loss
         corrected = smoothed(corrected, loss, n)
     assert abs(corrected - falling[-1]) < 0.7 * abs(plain - falling[-1])
+
+
+def test_data_too_short_for_one_window_is_refused_before_anything_changes():
+    from rnnviz.core.data import text_source
+    from rnnviz.core.errors import DataError
+
+    source = text_source("abcdefghij" * 3, level="char", name="short", seq_len=None)
+    state = source.get_state()
+    with pytest.raises(DataError, match="need at least"):
+        Trainer(source, ModelConfig(hidden_size=4), TrainConfig(batch_size=4, seq_len=25))
+    assert source.get_state() == state
+    trainer = Trainer(source, ModelConfig(hidden_size=4), TrainConfig(batch_size=1, seq_len=5))
+    trainer.run(2)
+    config, state = trainer.train_config, source.get_state()
+    with pytest.raises(DataError):
+        trainer.update_train_config(batch_size=8, seq_len=20)  # live change to a batch that cannot fit
+    assert trainer.train_config == config and source.get_state() == state

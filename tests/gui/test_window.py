@@ -115,16 +115,24 @@ def test_continue_with_clipping_trains_on_clipped(make_window, qtbot):
     qtbot.waitUntil(lambda: not window.running, timeout=5000)
 
 
-def test_a_bad_file_gives_a_dialog_and_keeps_the_run(make_window, qtbot, dialogs, tmp_path, monkeypatch):
+BAD_FILES = {  # name -> contents: each must be refused with a dialog, the run kept
+    "binary.txt": b"\x00\x01\x02 not text \x00" * 50,
+    "short.txt": b"too short",  # loads as text, but holds no training window
+    "short.csv": b"a,b\n1,2\n3,4\n5,6\n7,8\n",  # a valid series, too short for one window
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_a_bad_file_gives_a_dialog_and_keeps_the_run(make_window, qtbot, dialogs, tmp_path, monkeypatch, name):
     window = make_window()
     window.train_steps(3)
     qtbot.waitUntil(lambda: not window.running and latest_step(window) == 3, timeout=10_000)
     before = window.latest_view
-    bad = tmp_path / "binary.txt"
-    bad.write_bytes(b"\x00\x01\x02 not text \x00" * 50)
+    bad = tmp_path / name
+    bad.write_bytes(BAD_FILES[name])
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
     window.choose_data()
-    assert len(dialogs) == 1 and "binary.txt" in dialogs[0][1]
+    assert len(dialogs) == 1 and name in dialogs[0][1]
     window.worker_request_view()
     qtbot.waitUntil(lambda: window.latest_view is not before, timeout=5000)
     after = window.latest_view

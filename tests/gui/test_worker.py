@@ -176,3 +176,21 @@ def test_a_failing_view_is_reported_once_and_training_goes_on(running_worker, qt
         requests.train_n.emit(40)
     assert trainer.step_count == 40
     assert len(seen["errors"]) == 1 and "diagnostics hiccup" in seen["errors"][0]
+
+
+def test_steps_per_second_is_averaged_over_a_second_not_a_tenth(qtbot):
+    from collections import deque
+
+    from rnnviz.gui.worker import RATE_SECONDS, TrainingWorker
+
+    worker = TrainingWorker()
+    worker._rate_marks = deque([(0.0, 0)])
+    # 600 steps/s, but every 0.3 s the worker spends 0.1 s building a view and trains nothing
+    rates, step, now = [], 0, 0.0
+    for tick in range(1, 41):
+        now = tick * 0.1
+        step += 0 if tick % 3 == 0 else 60
+        rates.append(worker._steps_per_second(now, step))
+    settled = rates[int(RATE_SECONDS / 0.1) + 1:]
+    assert max(settled) - min(settled) < 0.25 * 400  # over a 0.1 s window it would swing 0 .. 600
+    assert abs(settled[-1] - 400) < 0.2 * 400  # the true average: 2 of 3 ticks train
