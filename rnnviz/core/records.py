@@ -30,7 +30,8 @@ class StepResult:
 class Snapshot:
     step: int
     params: dict  # name -> array copy
-    grads: dict  # name -> array copy (before clipping)
+    grads: dict  # name -> dL/dparam on the last batch at these params (the clipped, applied
+    #              gradients of each step are in the history's norms)
     hidden: np.ndarray  # (T, L, H) one sample's hidden states
     grad_hidden: np.ndarray  # (T, L, H) that sample's dL/dh_t
     grad_hidden_mean: np.ndarray  # (T, L) batch mean of ||dL/dh_t||

@@ -92,6 +92,11 @@ class SeriesSource:
         rows = np.asarray(inputs_for_one_sample, dtype=np.float64).reshape(-1, self.input_size)
         return [f"{v:.3g}" for v in self.to_original_units(rows)[:, 0]]
 
+    def check_window(self, batch_size: int, seq_len: int) -> None:
+        """Raise DataError unless the training part holds B streams of T steps (the trainer asks
+        before a run starts, so data too short never replaces a working run)."""
+        self._streams.check_window(batch_size, seq_len)
+
     def get_state(self) -> dict:
         return self._streams.get_state()
 

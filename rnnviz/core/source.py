@@ -34,6 +34,9 @@ class Source(Protocol):
     def token_labels(self, inputs_for_one_sample: np.ndarray) -> list[str]:
         """A short label per timestep for plot axes (a character, a word, a value)."""
 
+    # Optional, for finite streams (text, series): check_window(batch_size, seq_len) raises
+    # DataError unless one training window fits; the trainer calls it before a run starts.
+
     def get_state(self) -> dict:
         """JSON-able cursor state, so a saved session resumes on the same batch."""
 

@@ -30,17 +30,21 @@ class StreamWindows:
         """Items per stream beyond the first: each stream holds stream_length + 1 items."""
         return (self.length - 1) // batch_size
 
-    def next_indices(self, batch_size: int, seq_len: int) -> np.ndarray:
-        """Indices (T + 1, B) into the training part for the next window; advances the cursor."""
+    def check_window(self, batch_size: int, seq_len: int) -> None:
+        """Raise DataError unless B streams can each give a window of T steps; changes nothing."""
         _check_positive(batch_size, "batch size")
         _check_positive(seq_len, "window length (seq_len)")
-        per_stream = self.stream_length(batch_size)
-        if per_stream < seq_len:
+        if self.stream_length(batch_size) < seq_len:
             needed = batch_size * seq_len + 1
             raise DataError(
                 f"the training part has {self.length:,} {self.unit}s, but {batch_size} streams of "
                 f"{seq_len} steps need at least {needed:,} (B x T + 1); use a smaller batch size "
                 f"or a shorter window, or a longer file")
+
+    def next_indices(self, batch_size: int, seq_len: int) -> np.ndarray:
+        """Indices (T + 1, B) into the training part for the next window; advances the cursor."""
+        self.check_window(batch_size, seq_len)
+        per_stream = self.stream_length(batch_size)
         if batch_size != self.batch_size:
             self.batch_size = batch_size
             self.cursor = 0

@@ -212,6 +212,11 @@ class TextSource:
     def token_labels(self, inputs_for_one_sample) -> list[str]:
         return [readable(self.vocab[int(i)]) for i in np.asarray(inputs_for_one_sample).reshape(-1)]
 
+    def check_window(self, batch_size: int, seq_len: int) -> None:
+        """Raise DataError unless the training part holds B streams of T steps (the trainer asks
+        before a run starts, so data too short never replaces a working run)."""
+        self._streams.check_window(batch_size, seq_len)
+
     def get_state(self) -> dict:
         return self._streams.get_state()
 

@@ -62,13 +62,11 @@ class Trainer:
         self._build()
 
     def _check_source_fits(self, config: TrainConfig) -> None:
-        """Draw one batch with a throwaway generator, then put the source back as it was: data
-        too short for one window is refused here (DataError), before it can replace a working run."""
-        state = copy.deepcopy(self.source.get_state())
-        try:
-            self.source.train_batch(config.batch_size, config.seq_len, np.random.default_rng(0))
-        finally:
-            self.source.set_state(state)
+        """Data too short for one window is refused here (DataError), before it can replace a
+        working run; sources that read a finite stream say so with ``check_window``."""
+        check = getattr(self.source, "check_window", None)
+        if check is not None:
+            check(config.batch_size, config.seq_len)
 
     def _build(self) -> None:
         tc = self.train_config
@@ -84,6 +82,7 @@ class Trainer:
         self.wall_time = 0.0  # seconds spent in step() over the whole run (sessions included)
         self._carry = None  # hidden state carried into the next window, or None
         self._last = None  # (inputs, targets, h0, trace, grads) of the last finite step
+        self._last_is_current = False  # True once _last was computed with the weights as they are now
         self._val_batch = None  # ((batch_size, seq_len), batch or None)
         self._checkpoints: list[dict] = []
         self._checkpoint()
@@ -140,6 +139,7 @@ class Trainer:
         self.step_count = attempt
         self._carry = trace.state_last if self.carry_state else None
         self._last = (inputs, targets, h0, trace, grads)
+        self._last_is_current = False  # that trace came from the weights before this update
         self.loss_smooth = smoothed(self.loss_smooth, loss, attempt)
         update_ratio = update_norm / param_norm if param_norm > 0 else 0.0
         self.history.record(attempt, loss=loss, loss_smooth=self.loss_smooth, grad_norm=grad_norm,
@@ -213,9 +213,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ copies for the views
     def snapshot(self, sample: int = 0) -> Snapshot:
-        """Copies of the weights, the last step's gradients and one sample's trace, with diagnostics."""
+        """Copies of the weights, and of the last batch run through them (its gradients and one
+        sample's trace), with diagnostics: everything in it describes the current network."""
         if self._last is None:
             self._last = self._preview()
+        elif not self._last_is_current:
+            # The step's trace was made before its update: run the same batch through the weights
+            # as they are now, so that diagnostics (chain, spectrum, regime) describe one network.
+            self._last = self._trace_batch(*self._last[:3])
+        self._last_is_current = True
         with np.errstate(all="ignore"):
             return self._snapshot(sample)
 
@@ -341,6 +347,7 @@ class Trainer:
         self.loss_smooth = target["smooth"]
         self._carry = _copy_state(target["carry"])
         self._last = target["last"]
+        self._last_is_current = False
         self.history.truncate(self.step_count)
         self.status = "finished" if self.step_count >= self.train_config.steps else "ready"
         self.divergence = ""

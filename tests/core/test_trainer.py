@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from rnnviz.core import RNN
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.history import SERIES
 from rnnviz.core.diagnostics import gradient_horizon
@@ -225,10 +226,13 @@ def test_update_train_config_validates_and_applies():
     assert trainer.train_config.lr == 0.01
     trainer.step()
     trainer.update_train_config(optimizer="sgd", lr=0.5)
-    before = trainer.model.params["out.bias"].copy()
+    before = RNN(trainer.model_config)
+    before.params = {name: p.copy() for name, p in trainer.model.params.items()}
     trainer.step()
-    grads = trainer.snapshot().grads["out.bias"]  # the gradient of that step
-    np.testing.assert_allclose(trainer.model.params["out.bias"], before - 0.5 * grads, atol=1e-12)
+    inputs, targets, h0 = trainer._last[:3]  # the batch of that step
+    _, grads, _ = before.loss_and_grads(inputs, targets, h0)  # its gradient, at the weights before it
+    for name, value in trainer.model.params.items():
+        np.testing.assert_allclose(value, before.params[name] - 0.5 * grads[name], atol=1e-12)
 
 
 def test_a_task_fixes_the_window_length():
@@ -304,3 +308,36 @@ def test_data_too_short_for_one_window_is_refused_before_anything_changes():
     with pytest.raises(DataError):
         trainer.update_train_config(batch_size=8, seq_len=20)  # live change to a batch that cannot fit
     assert trainer.train_config == config and source.get_state() == state
+
+
+def test_snapshot_diagnostics_describe_the_current_weights():
+    """The step's trace is made before its update; the snapshot must not pair it with the new W_hh."""
+    from rnnviz.core.diagnostics import summarize
+    from rnnviz.core.tasks import make_task
+
+    trainer = Trainer(make_task("adding", length=30, seed=0),
+                      ModelConfig(hidden_size=16, recurrent_scale=1.0),
+                      TrainConfig(optimizer="sgd", lr=0.5, batch_size=8))
+    trainer.run(3)
+    inputs, targets, h0 = trainer._last[:3]
+    _, _, fresh = trainer.model.loss_and_grads(inputs, targets, h0)  # the current weights
+    expected = summarize(trainer.model, fresh, 0)
+    snap = trainer.snapshot()
+    np.testing.assert_allclose(snap.diagnostics.chain_log10, expected.chain_log10, rtol=1e-9, atol=1e-9)
+    assert snap.diagnostics.regime == expected.regime
+    np.testing.assert_array_equal(snap.hidden, fresh.hidden[:, :, 0])
+
+
+def test_a_saved_run_shows_the_same_diagnostics_after_loading(tmp_path):
+    from rnnviz.core import session
+    from rnnviz.core.tasks import make_task
+
+    trainer = Trainer(make_task("adding", length=20, seed=0), ModelConfig(hidden_size=8),
+                      TrainConfig(optimizer="sgd", lr=0.5, batch_size=4),
+                      source_spec={"kind": "task", "name": "adding", "length": 20, "seed": 0})
+    trainer.run(5)
+    before = trainer.snapshot().diagnostics
+    path = session.save(trainer, tmp_path / "run.npz")
+    after = session.load(path).snapshot().diagnostics
+    np.testing.assert_array_equal(after.chain_log10, before.chain_log10)
+    assert after.growth == before.growth and after.regime == before.regime
