@@ -33,6 +33,7 @@ NO_SPACE_BEFORE = set(".,;:!?)]}%\u2019\u201d")  # decode() glues these to the w
 READABLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d"}  # ␣ ⏎ ⇥ ␍
 CODE_POINTS = 0x110000  # every Unicode code point: the character lookup table's length
 REMAP_CHUNK = 1 << 22  # ids remapped 4 M at a time, so the int temporaries stay small
+MAX_PAIR_VOCAB = 4096  # a (V, V) table of int64 counts up to 128 MiB; beyond, the unigram bound
 
 
 def smallest_uint(max_value: int) -> np.dtype:
@@ -182,6 +183,7 @@ class TextSource:
                 f"{needed - 1} steps needs {needed:,} (the inputs plus the next {self.unit} as target)")
         self._streams = StreamWindows(len(self.train_ids), self.unit)
         self._counts = None
+        self._conditional: float | None = None  # cached H(next | current)
         self.description = self._describe()
 
     # ------------------------------------------------------------ Source protocol
@@ -200,9 +202,14 @@ class TextSource:
         return window[:-1], window[1:]
 
     def baseline(self, seq_len: int) -> float:
-        """Unigram (memoryless) baseline: seq_len x the entropy of the training part's token
-        frequencies, in nats. It is the loss of always predicting those frequencies, summed
-        over the T scored steps as the model's loss is; a model that beats it uses context."""
+        """Memoryless baseline: seq_len x H(next token | current token) of the training part, in
+        nats — the best loss of a predictor that sees only the current token (what a network
+        with no recurrence can reach), summed over the T scored steps as the model's loss is.
+        A model below this line remembers something about earlier tokens."""
+        return float(seq_len) * self.conditional_entropy()
+
+    def unigram_baseline(self, seq_len: int) -> float:
+        """seq_len x the entropy of the token frequencies: the loss of ignoring the input entirely."""
         return float(seq_len) * self.unigram_entropy()
 
     def uniform_baseline(self, seq_len: int) -> float:
@@ -236,6 +243,31 @@ class TextSource:
     def unigram_probabilities(self) -> np.ndarray:
         counts = self.counts()
         return counts / counts.sum()
+
+    def conditional_entropy(self) -> float:
+        """H(next | current) of the training part, nats per token, from exact pair counts.
+
+        For vocabularies above MAX_PAIR_VOCAB the (V, V) table would not fit comfortably and the
+        unigram entropy (an upper bound) is returned instead."""
+        if self._conditional is None:
+            vocab = len(self.vocab)
+            if vocab > MAX_PAIR_VOCAB or len(self.train_ids) < 2:
+                self._conditional = self.unigram_entropy()
+            else:
+                pairs = np.zeros(vocab * vocab, dtype=np.int64)  # (V*V,) count of current*V + next
+                ids = self.train_ids
+                for start in range(0, len(ids) - 1, REMAP_CHUNK):
+                    current = ids[start:start + REMAP_CHUNK].astype(np.int64)
+                    following = ids[start + 1:start + 1 + REMAP_CHUNK].astype(np.int64)
+                    current = current[:len(following)]
+                    pairs += np.bincount(current * vocab + following, minlength=vocab * vocab)
+                table = pairs.reshape(vocab, vocab)  # (current, next)
+                rows = table.sum(axis=1, keepdims=True)  # (V, 1)
+                seen = table > 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    logs = np.where(seen, np.log(np.where(seen, table, 1) / np.maximum(rows, 1)), 0.0)
+                self._conditional = float(-(table * logs).sum() / table.sum())
+        return self._conditional
 
     def unigram_entropy(self) -> float:
         """Entropy of the training part's token frequencies, nats per token."""

@@ -112,8 +112,14 @@ def test_text_baselines_follow_their_formulas():
     counts = np.array(list(Counter(train_text).values()), dtype=float)
     p = counts / counts.sum()
     entropy = -(p * np.log(p)).sum()
-    assert source.baseline(25) == pytest.approx(25 * entropy)
+    assert source.unigram_baseline(25) == pytest.approx(25 * entropy)
     assert source.uniform_baseline(25) == pytest.approx(25 * math.log(len(set(TEXT))))
+    # the memoryless line: the best prediction of the next character from the current one alone
+    pairs = Counter(zip(train_text, train_text[1:]))
+    firsts = Counter(a for a, _ in pairs.elements())
+    conditional = -sum(n * math.log(n / firsts[a]) for (a, _), n in pairs.items()) / sum(pairs.values())
+    assert source.baseline(25) == pytest.approx(25 * conditional, rel=1e-12)
+    assert source.baseline(25) < source.unigram_baseline(25)  # knowing the current token helps
 
 
 def test_token_labels_are_readable():
