@@ -17,7 +17,7 @@ import time
 
 from PyQt6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import (QDockWidget, QFrame, QMainWindow, QMessageBox,
+from PyQt6.QtWidgets import (QApplication, QDockWidget, QFrame, QMainWindow, QMessageBox,
                              QScrollArea, QVBoxLayout, QWidget)
 
 from rnnviz import __version__, blas
@@ -27,6 +27,7 @@ from rnnviz.core.errors import UserError
 from rnnviz.gui import help_text
 from rnnviz.gui.banner import DivergenceBanner
 from rnnviz.gui.controls import ControlsForm
+from rnnviz.gui.keys import InputKeysFirst
 from rnnviz.gui.panels.compare import ComparePanel
 from rnnviz.gui.panels.text import TextPanel
 from rnnviz.gui.status import StatusFields
@@ -84,6 +85,8 @@ class MainWindow(FileActions, QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         blas.one_thread_for_the_window()  # a core for painting; see rnnviz.blas
+        self._keys_first = InputKeysFirst(self)  # Space in a combo box edits it, not training
+        QApplication.instance().installEventFilter(self._keys_first)
         self.settings = settings if settings is not None else QSettings("rnnviz", "rnnviz")
         self.setWindowTitle("rnnviz")
         self.resize(*WINDOW_SIZE)

@@ -80,6 +80,29 @@ def test_s_and_right_arrow_step_once(make_window, qtbot):
     qtbot.waitUntil(lambda: latest_step(window) == 2, timeout=5000)
 
 
+def test_single_key_shortcuts_leave_input_widgets_their_keys(make_window, qtbot):
+    window = make_window()
+    window.activateWindow()
+    fired = []  # a shortcut triggers its action synchronously, inside the key event
+    window.train_action.triggered.connect(lambda *_: fired.append("train"))
+    window.step_action.triggered.connect(lambda *_: fired.append("step"))
+    slider = window.text_panel.temperature
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=5000)
+    value = slider.value()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)  # moves the slider, takes no training step
+    assert slider.value() > value and fired == []
+    combo = window.controls.cell
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus, timeout=5000)
+    qtbot.keyClick(combo, Qt.Key.Key_Space)  # opens the chooser, does not start training
+    combo.hidePopup()
+    assert fired == []
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_S)  # away from input widgets, S still steps
+    assert fired == ["step"]
+
+
 def test_exploding_preset_raises_the_banner_and_roll_back_restores_finite_weights(make_window, qtbot, dialogs):
     window = make_window()
     window.apply_preset("Exploding")
