@@ -329,11 +329,18 @@ class Trainer:
         })
         del self._checkpoints[:-KEEP_CHECKPOINTS]
 
+    def rollback_target(self) -> int:
+        """The step that ``rollback()`` would return to."""
+        return self._rollback_checkpoint()["step"]
+
+    def _rollback_checkpoint(self) -> dict:
+        earlier = [cp for cp in self._checkpoints if cp["step"] < self.step_count]
+        return earlier[-1] if earlier else self._checkpoints[0]
+
     def rollback(self) -> int:
         """Go back to the latest checkpoint before the current step (every ``checkpoint_every``
         steps, and the start); call again to go further back. Returns the step now current."""
-        earlier = [cp for cp in self._checkpoints if cp["step"] < self.step_count]
-        target = earlier[-1] if earlier else self._checkpoints[0]
+        target = self._rollback_checkpoint()
         self._checkpoints = [cp for cp in self._checkpoints if cp["step"] <= target["step"]]
         for name, value in target["params"].items():
             self.model.params[name][...] = value

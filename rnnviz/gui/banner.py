@@ -52,8 +52,17 @@ class DivergenceBanner(QToolBar):
         self.message = ""
         self.setVisible(False)
 
-    def show_message(self, where: str) -> None:
+    def show_message(self, where: str, back_to: int | None = None) -> None:
+        """Show where training diverged; ``back_to`` is the step Roll back returns to, if known."""
         self.message = where
+        if back_to is None:
+            self.rollback_button.setText("Roll back")
+        else:  # say where: a checkpoint is kept every so many steps, so it may be well before this one
+            self.rollback_button.setText(f"Roll back to step {back_to}")
+            self.rollback_button.setToolTip(
+                f"Restore the weights, optimizer state and data position of step {back_to}, the latest "
+                "checkpoint before the divergence (press again after another divergence to go further "
+                "back); training stays paused.")
         self.label.setText(f"Training diverged and is paused — {where}. "
                            "The gradient exploded until a number overflowed to Inf/NaN.")
         self.setVisible(True)

@@ -260,8 +260,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         if not running:
             self.status.end_progress()
 
-    def on_diverged(self, message: str) -> None:
-        self.banner.show_message(message)
+    def on_diverged(self, message: str, back_to: int) -> None:
+        self.banner.show_message(message, back_to)
 
     def on_trainer_changed(self, info: dict) -> None:
         self.controls.set_settings(info["model_config"], info["train_config"], self.data_choice)

@@ -146,6 +146,41 @@ def log_axis() -> dict:
     return {"left": LogAxis("left")}
 
 
+def compact_number(value: float) -> str:
+    """A tick text that stays short at any magnitude: "0.25", "1.4e10", "-3e-05" -> "-3e-5"."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return "0" if value == 0 else str(value)
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2g}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def symmetric_bar_ticks(high: float, count: int = 2) -> list:
+    """Ticks for a colour bar from -high to high: the ends, the halves and zero, as
+    compact numbers, so a bar never shows a lone "0" (pyqtgraph drops wide labels)."""
+    high = abs(float(high))
+    if not np.isfinite(high) or high == 0:
+        return [[(0.0, "0")]]
+    values = [high * k / count for k in range(-count, count + 1)]
+    return [[(v, compact_number(v)) for v in values]]
+
+
+class CompactAxis(pg.AxisItem):
+    """A linear axis whose tick texts stay short for huge or tiny values ("-3e10", not
+    "-3e+10" or "-30000000000"), so neighbouring labels fit (the spectrum also asks its axes
+    for fewer texts with ``textFillLimits``)."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        largest = max((abs(float(v)) for v in values), default=0.0)
+        if 1e-3 <= largest * scale < 1e4 or largest == 0:
+            return super().tickStrings(values, scale, spacing)
+        return [compact_number(float(v) * scale) for v in values]
+
+
 def nice_step(count: int, target_ticks: int = 8) -> int:
     """An integer tick spacing (1, 2, 5, 10, 20, ...) giving about ``target_ticks`` ticks."""
     raw = max(count / target_ticks, 1.0)

@@ -45,7 +45,7 @@ class TrainingWorker(QObject):
     stats = pyqtSignal(dict)  # step, loss, grad_norm, clipped_norm, steps_per_sec, status
     progress = pyqtSignal(int, int)  # steps done, steps asked for ("Train N steps")
     running_changed = pyqtSignal(bool)
-    diverged = pyqtSignal(str)  # where the first NaN/Inf appeared, for people
+    diverged = pyqtSignal(str, int)  # where the first NaN/Inf appeared, for people; the step Roll back returns to
     error = pyqtSignal(str)  # a message for a dialog; the run is left as it was
     finished = pyqtSignal()  # a run (continuous or N steps) ended, for whatever reason
     trainer_changed = pyqtSignal(dict)  # info about a new trainer: configs, source name, is_text
@@ -273,7 +273,7 @@ class TrainingWorker(QObject):
         if self._trainer is None:
             return False
         if self._trainer.status == "diverged":
-            self.diverged.emit(self._trainer.divergence or "training has diverged")
+            self.diverged.emit(self._trainer.divergence or "training has diverged", self._trainer.rollback_target())
             return False
         if self._trainer.status == "finished":  # the window trains until paused
             self._trainer.update_train_config(steps=max(OPEN_ENDED_STEPS, self._trainer.step_count + 1))
@@ -324,7 +324,7 @@ class TrainingWorker(QObject):
                 self._emit_stats(force=True)
                 self._emit_view()
             if divergence:
-                self.diverged.emit(divergence)
+                self.diverged.emit(divergence, self._trainer.rollback_target())
             if failure:
                 self.error.emit(failure)
         finally:

@@ -341,3 +341,11 @@ def test_a_saved_run_shows_the_same_diagnostics_after_loading(tmp_path):
     after = session.load(path).snapshot().diagnostics
     np.testing.assert_array_equal(after.chain_log10, before.chain_log10)
     assert after.growth == before.growth and after.regime == before.regime
+
+
+def test_rollback_target_says_where_rollback_goes():
+    trainer = text_trainer()
+    trainer.update_train_config(checkpoint_every=5)
+    trainer.run(12)
+    assert trainer.rollback_target() == 10
+    assert trainer.rollback() == 10 and trainer.rollback_target() == 5

@@ -145,6 +145,8 @@ def test_bad_input_neither_crashes_nor_warns(qtbot, panel_class, make):
 def test_loss_curves_are_the_series_and_log_toggle_floors_zeros(qtbot):
     view = zero_gradient_view(steps=T, hidden=H, layers=1, history=20)  # training loss all zero
     panel = build(qtbot, LossPanel, view)
+    assert panel.log_y.isChecked()  # log by default: an exploding start would flatten a linear axis
+    panel.log_y.setChecked(False)
     steps, values = view.series["val_loss"]
     x, y = panel.curves["val_loss"].xData, panel.curves["val_loss"].yData
     np.testing.assert_allclose(x, steps)

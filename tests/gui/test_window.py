@@ -114,9 +114,11 @@ def test_exploding_preset_raises_the_banner_and_roll_back_restores_finite_weight
     assert window.banner.message.startswith("step ")  # names the step ...
     assert "layer" in window.banner.message or "parameter" in window.banner.message  # ... and where
     assert window.banner.message in window.banner.label.text()
+    assert window.banner.rollback_button.text() == "Roll back to step 0"  # the checkpoint it returns to
     window.banner.rollback_button.click()
     assert not window.banner.shown
     qtbot.waitUntil(lambda: window.latest_view.status == "ready", timeout=10_000)
+    assert window.latest_view.snapshot.step == 0
     for name, value in params_of(window.latest_view).items():
         assert np.all(np.isfinite(value)), name
     assert dialogs == []

@@ -4,12 +4,19 @@
 (gamma * sigma_max)^k (dashed): when the bound falls, gradients must vanish (Pascanu et
 al. 2013). A vertical line marks the gradient horizon, and a badge names the regime.
 Everything comes from ``snapshot.diagnostics``; without it the plot says so.
+
+The bound is drawn darker and on top of the chain, so it stays visible where it is tight
+(exploding: both rise together). When it runs far above the chain, the y range follows the
+chain instead and the legend says the bound is off-scale: otherwise the chain, the thing
+to read, would be a flat line at the bottom. The top of the range keeps a row free for the
+horizon's label.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6 import QtGui
 
 from rnnviz.gui import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
@@ -18,6 +25,15 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
 BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
              "\u03c1 is W_hh's spectral radius (largest |eigenvalue|)")
+
+OFF_SCALE_DECADES = 3.0  # a bound this many decades above the chain's peak is cut off at the top
+MIN_HEADROOM_DECADES = 1.0  # above the chain's peak when the bound is cut: room for the horizon label
+HEADROOM_FRACTION = 0.25  # ... or this share of the chain's own span, if larger
+LABEL_ROOM = 0.25  # of the span, above the highest curve: the horizon label's row at the top
+MIN_SPAN_DECADES = 0.2  # a nearly flat chain (IRNN) still gets a range a label fits in
+BOTTOM_ROOM = 0.08  # of the span, below the lowest curve: the label of the bottom tick is not cut off
+BOUND_DARKER = 170  # QColor.darker factor: the bound's dashes read on top of its chain's colour
+HORIZON_LABEL_POSITION = 0.985  # along the line from the bottom: at its top, above the curves' usual path
 
 NO_DIAGNOSTICS = "no diagnostics for this snapshot yet (they are computed every few steps)"
 NO_DIAGNOSTICS_DIVERGED = "no diagnostics: the run diverged, and a chain through NaN/Inf has no norm"
@@ -38,22 +54,27 @@ class ChainPanel(Panel):
         self.chain_curves: list[pg.PlotDataItem] = []
         self.bound_curves: list[pg.PlotDataItem] = []
         self.horizon = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
-                                       label="horizon", labelOpts={"position": 0.5, "color": style.MARKER_COLOR,
-                                                                     "fill": (255, 255, 255, 200)})
+                                       label="horizon", labelOpts={"position": HORIZON_LABEL_POSITION,
+                                                                   "color": style.MARKER_COLOR,
+                                                                   "fill": (255, 255, 255, 200)})
         self.plot.addItem(self.horizon)
         self.horizon.setVisible(False)
 
-    def _ensure_curves(self, layers: int, bounds_known=()) -> None:
+    def _ensure_curves(self, layers: int, bounds_known=(), off_scale: bool = False) -> None:
         """A solid chain and a dashed bound per layer; a bound the diagnostics could not give
         (gated cells) is hidden, legend entry included."""
         while len(self.chain_curves) < layers:
             color = style.layer_color(len(self.chain_curves))
-            self.chain_curves.append(self.plot.plot(pen=style.pen(color), connect="finite"))
-            self.bound_curves.append(self.plot.plot(pen=style.pen(color, 1.5, dashed=True), connect="finite"))
+            self.chain_curves.append(self.plot.plot(pen=style.pen(color, 3), connect="finite"))
+            bound = self.plot.plot(pen=style.pen(QtGui.QColor(color).darker(BOUND_DARKER), 1.5, dashed=True),
+                                   connect="finite")
+            bound.setZValue(1)  # over the chain: a tight bound would hide under it
+            self.bound_curves.append(bound)
         for k, (chain, bound) in enumerate(zip(self.chain_curves, self.bound_curves)):
             show_item(self.plot, chain, f"layer {k}", k < layers)
             known = k < layers and k < len(bounds_known) and bool(bounds_known[k])
-            show_item(self.plot, bound, f"layer {k} bound (\u03b3\u03c3_max)^k", known)
+            note = ", off-scale" if off_scale else ""
+            show_item(self.plot, bound, f"layer {k} bound (\u03b3\u03c3_max)^k{note}", known)
 
     def _arrays(self):
         diag = self.view.snapshot.diagnostics if self.view is not None else None
@@ -78,8 +99,13 @@ class ChainPanel(Panel):
             return
         diag, chain, bound = arrays
         layers = chain.shape[0]
-        self._ensure_curves(layers, np.isfinite(bound).any(axis=1))
         floor = log_floor(chain, bound)
+        y_range, off_scale = chain_range(chain, bound, floor)
+        self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale)
+        if y_range is None:
+            self.plot.enableAutoRange(y=True)
+        else:
+            self.plot.setYRange(*y_range, padding=0)  # log10 units: the axis is logarithmic
         lags = np.arange(chain.shape[1])
         any_floored = False
         for k in range(layers):
@@ -94,6 +120,10 @@ class ChainPanel(Panel):
             self.horizon.setVisible(True)  # first: a hidden label ignores new text
             self.horizon.setValue(float(horizon))
             self.horizon.label.setFormat(f"horizon k={int(horizon)}")
+            right_half = float(horizon) > lags[-1] / 2  # text on the side with more room
+            anchor = (1.0, 0.0) if right_half else (0.0, 0.0)
+            self.horizon.label.anchors = [anchor, anchor]
+            self.horizon.label.updatePosition()
         else:
             self.horizon.setVisible(False)
         self.badge.setText(self._badge_text(diag), color=self._badge_color(diag), size=style.TITLE_SIZE)
@@ -130,3 +160,27 @@ class ChainPanel(Panel):
                 floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
                 rows.append([k, lag, a, b, marker, FLOOR_NOTE if floored else ""])
         return header, rows
+
+
+def chain_range(chain: np.ndarray, bound: np.ndarray, floor: float) -> tuple[tuple[float, float] | None, bool]:
+    """((low, high) in log10 units or None when nothing is finite, bound off-scale?) for the
+    chain (L, T+1) and bound (L, T+1). A bound more than OFF_SCALE_DECADES above the chain's
+    peak is cut off, so the chain keeps the plot's height; the top always has room for the
+    horizon label above the curves."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chain_log = np.log10(np.where(np.isfinite(chain) & (chain > 0), chain, np.nan))
+        bound_log = np.log10(np.where(np.isfinite(bound) & (bound > 0), bound, np.nan))
+    if not np.isfinite(chain_log).any():
+        return None, False
+    chain_high = float(np.nanmax(chain_log))
+    bound_high = float(np.nanmax(bound_log)) if np.isfinite(bound_log).any() else -np.inf
+    off_scale = bound_high - chain_high > OFF_SCALE_DECADES
+    low = float(np.nanmin(chain_log))
+    if np.isfinite(bound_log).any():
+        low = min(low, float(np.nanmin(bound_log)))
+    if (np.isfinite(chain) & (chain <= 0)).any() or (np.isfinite(bound) & (bound <= 0)).any():
+        low = min(low, float(np.log10(floor)))  # floored zeros stay in view
+    high = chain_high if off_scale else max(chain_high, bound_high)
+    span = max(high - low, MIN_SPAN_DECADES)
+    headroom = max(MIN_HEADROOM_DECADES, HEADROOM_FRACTION * span) if off_scale else LABEL_ROOM * span
+    return (low - BOTTOM_ROOM * span, high + headroom), off_scale

@@ -22,8 +22,8 @@ from rnnviz.gui.panels.base import Panel, as_float, for_log_axis, log_floor, sho
 
 TITLE = "\u2016\u2202L/\u2202h_t\u2016: this run vs a tanh twin"
 HINT = "Compare with tanh: train a tanh twin on the same data and seeds, then draw both profiles here"
-CURRENT_COLOR = style.LAYER_COLORS[2]  # green: the gradient that survives
-TWIN_COLOR = style.REGIME_COLORS["vanishing"]  # blue, as the vanishing badge
+CURRENT_COLOR = style.LAYER_COLORS[0]  # the app's main blue, as this run's curves in every other panel
+TWIN_COLOR = "#888888"  # grey: the reference, drawn dashed so it reads apart in print too
 
 
 class ComparePanel(Panel):
@@ -44,13 +44,13 @@ class ComparePanel(Panel):
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
         style.style_plot(self.plot, TITLE, "\u2016\u2202L/\u2202h_t\u2016 (log scale)", "time step t")
         self.plot.setLogMode(x=False, y=True)
-        style.add_legend(self.plot, self.canvas.ci, row=1)
+        style.add_legend(self.plot, self.canvas.ci, row=1, columns=1)  # one entry a row: the names are long
         self.note = self.canvas.addLabel("", row=2, col=0, size="9pt", color=style.UNKNOWN_COLOR)
         self.note.setToolTip(f"the tanh twin shares the data, sizes, weight seed, optimizer and batch seed; it "
                              f"trains as many steps as this run had, at most {MAX_TWIN_STEPS}; both profiles "
                              "come from the same held-out batch")
         self.current = self.plot.plot(pen=style.pen(CURRENT_COLOR), connect="finite")
-        self.twin = self.plot.plot(pen=style.pen(TWIN_COLOR), connect="finite")
+        self.twin = self.plot.plot(pen=style.pen(TWIN_COLOR, dashed=True), connect="finite")
         self.marks = {}
         for key, color in (("current", CURRENT_COLOR), ("twin", TWIN_COLOR)):
             mark = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(color, 1.5, dotted=True))
@@ -72,7 +72,7 @@ class ComparePanel(Panel):
         self.result = result
         self.button.setEnabled(True)
         self.state.setText("")
-        self._draw()
+        self._refresh()  # not only _draw: the legend hidden while empty must be shown again
 
     def _redraw(self) -> None:
         self._draw()  # a new ViewData changes nothing here; the note says when the run has moved on
@@ -97,13 +97,16 @@ class ComparePanel(Panel):
         t = np.arange(current.size)
         cell = result.cell.upper() if result.cell in ("lstm", "gru") else result.cell
         for key, curve, values, horizon, name in (
-                ("current", self.current, current, result.horizon, f"{cell}, horizon {result.horizon}"),
+                ("current", self.current, current, result.horizon, f"{cell} (this run), horizon {result.horizon}"),
                 ("twin", self.twin, twin, result.twin_horizon, f"tanh twin, horizon {result.twin_horizon}")):
             curve.setData(t[: values.size], for_log_axis(values, floor)[0])
             show_item(self.plot, curve, name, True)
             self.marks[key].setValue(values.size - 1 - int(horizon))  # horizon k = lag back from the last step
             self.marks[key].setVisible(values.size > 0)
         self.plot.enableAutoRange()
+        self.plot.legend.setVisible(True)
+        self.plot.legend.updateSize()  # entries added while hidden leave it measured at zero height
+        self.plot.legend.updateGeometry()
         self.note.setText(self._note(result))
         style.relax(self.note)
 

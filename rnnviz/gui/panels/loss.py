@@ -2,6 +2,11 @@
 
 Raw training loss (light), its smoothed curve (dark), validation loss, and the task's
 baseline as a dashed line: a model that has learned nothing about the past sits on it.
+
+The y axis is logarithmic by default: an exploding start (1e10) or an untrained series
+model (hundreds) would otherwise squash the falling loss and the baseline into a flat line
+at zero. On a linear axis the range is robust instead: recent values and the baseline set
+it, the first huge values run off the top.
 """
 
 from __future__ import annotations
@@ -20,13 +25,49 @@ BASELINE_NAME = "baseline (no memory)"
 
 SERIES = (("loss", "training loss"), ("loss_smooth", "smoothed"), ("val_loss", "validation"))
 
+LOG_BY_DEFAULT = True  # the loss spans decades (1e10 -> 0.1 when exploding): a linear axis shows a flat line
+RECENT_FRACTION = 0.3  # linear axis: the latest 30 % of the steps set the range; early spikes may run off
+RANGE_SERIES = ("loss", "val_loss")  # not the smoothed curve: an average lags the 1e10 start by hundreds of steps
+ROBUST_PERCENTILE = 98  # ... and one outlier in it does not (a spike may run off the top)
+FOOTROOM = 0.04  # of the range, below zero: the "0" tick label is not cut off at the frame
+HEADROOM = 1.15  # space above the highest value in range, so it does not touch the frame
+
+
+def loss_axis_label(snapshot) -> str:
+    """What a loss value is a sum of, short enough for a ~280 px tall dock: the trainer sums
+    the per-step losses over the scored steps and averages over the batch."""
+    targets, outputs = np.asarray(snapshot.targets), np.asarray(snapshot.outputs)
+    if outputs.ndim == 2 and targets.ndim >= 1 and targets.shape[0] == outputs.shape[0]:
+        return f"loss ({outputs.shape[0]}-step sum, batch mean)"
+    return "loss (last step, batch mean)"
+
+
+def robust_range(values: np.ndarray, steps: np.ndarray, baseline) -> tuple[float, float] | None:
+    """A linear y range for the recent values and the baseline: (low, high), or None when
+    nothing is finite. The early steps (and rare spikes) may run off the top."""
+    finite = np.isfinite(values) & np.isfinite(steps)
+    if not finite.any():
+        return None
+    values, steps = values[finite], steps[finite]
+    start = steps.min() + (1 - RECENT_FRACTION) * (steps.max() - steps.min())
+    recent = values[steps >= start]
+    high = float(np.percentile(recent, ROBUST_PERCENTILE))
+    low = min(float(recent.min()), 0.0)  # a loss is >= 0: zero anchors the eye
+    if baseline is not None and np.isfinite(baseline):
+        high, low = max(high, float(baseline)), min(low, float(baseline))
+    if high - low <= 0:
+        high = low + 1.0
+    span = high - low
+    return low - FOOTROOM * span, low + span * HEADROOM
+
 
 class LossPanel(Panel):
     view_name = "loss"
     title = "Loss"
 
     def _build(self) -> None:
-        self.log_y = self.add_checkbox("log y", "show the loss on a logarithmic axis")
+        self.log_y = self.add_checkbox("log y", "show the loss on a logarithmic axis (off: a linear axis "
+                                       "ranged on the recent steps and the baseline)", checked=LOG_BY_DEFAULT)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
         style.style_plot(self.plot, TITLE, "loss", "training step")
         self.plot.getAxis("left").setToolTip("training loss: summed over the scored steps of a sequence, "
@@ -70,12 +111,30 @@ class LossPanel(Panel):
                   color=style.THRESHOLD_COLOR if diverged else None)
         if baseline is not None and np.isfinite(baseline) and all_steps.size:
             x = [float(np.nanmin(all_steps)), float(np.nanmax(all_steps))]
+            if x[1] - x[0] < 1:  # one recorded step: a line of zero length would not be drawn
+                x = [x[0] - 0.5, x[1] + 0.5]
             y = [baseline, baseline]
             self.baseline.setData(x, for_log_axis(y, floor)[0] if log else y)
             legend_entry(self.plot, self.baseline, BASELINE_NAME, True)
         else:
             self.baseline.setData([], [])
             legend_entry(self.plot, self.baseline, BASELINE_NAME, False)
+        self.plot.setLabel("left", loss_axis_label(self.view.snapshot), **{"font-size": style.LABEL_SIZE})
+        self._set_range(log, data, baseline)
+
+    def _set_range(self, log: bool, data: dict, baseline) -> None:
+        """Log axis: everything fits (pyqtgraph's auto range). Linear: the robust range."""
+        if log:
+            self.plot.enableAutoRange(y=True)
+            return
+        steps = np.concatenate([data[name][0] for name in RANGE_SERIES])
+        values = np.concatenate([data[name][1] for name in RANGE_SERIES])
+        y_range = robust_range(values, steps, baseline)
+        if y_range is None:
+            self.plot.enableAutoRange(y=True)
+        else:
+            self.plot.setYRange(*y_range, padding=0)  # also stops auto-ranging y
+        self.plot.enableAutoRange(x=True)
 
     def _table(self):
         header = ["series", "step", "value", "note"]

@@ -17,12 +17,14 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for
 
 TOP_TITLE = "Global gradient norm"
 BOTTOM_TITLE = "Parameters and update size"
-THRESHOLD_NAME = "threshold ({:g})"
+THRESHOLD_NAME = "threshold {:g}"
 
-TOP = (("grad_norm", "before clipping", style.SMOOTH_COLOR, False),
-       ("clipped_norm", "after clipping", style.VALIDATION_COLOR, True))
+# short names: each key fits one row of a ~400 px dock, so the plots keep the height
+TOP = (("grad_norm", "before clip", style.SMOOTH_COLOR, False),
+       ("clipped_norm", "after clip", style.VALIDATION_COLOR, True))
 BOTTOM = (("param_norm", "\u2016\u03b8\u2016", style.LAYER_COLORS[2], False),
           ("update_ratio", "\u2016\u0394\u03b8\u2016/\u2016\u03b8\u2016 (update ratio)", style.LAYER_COLORS[3], False))
+LEGEND_COLUMNS = 3  # every entry of a plot in one row (the top has three with the threshold)
 
 
 COLORS = {name: color for name, _, color, _ in TOP + BOTTOM}
@@ -43,10 +45,14 @@ class NormsPanel(Panel):
         self.bottom.setToolTip("parameter norm and update-to-parameter ratio (log scale); "
                                "a ratio around 1e-3 is healthy")
         self.bottom.setXLink(self.top)
+        self.top.getAxis("bottom").setStyle(showValues=False)  # the linked bottom plot numbers the steps
+        self.top.getAxis("bottom").setHeight(6)
+        self.canvas.ci.setSpacing(2)  # between the rows: legends and plots sit close, the plots get the height
         self.curves = {}
         for plot, specs, legend_row in ((self.top, TOP, 0), (self.bottom, BOTTOM, 2)):
             plot.setLogMode(x=False, y=True)
-            style.add_legend(plot, self.canvas.ci, row=legend_row)  # above its plot
+            legend = style.add_legend(plot, self.canvas.ci, row=legend_row, columns=LEGEND_COLUMNS)  # above its plot
+            legend.layout.setContentsMargins(4, 0, 4, 0)  # one tight row: the plots keep the height
             for name, label, color, dashed in specs:
                 curve = plot.plot(pen=style.pen(color, dashed=dashed), name=label, connect="finite")
                 curve.setDownsampling(auto=True, method="peak")  # long runs keep their spikes

@@ -5,6 +5,10 @@ network's state grows step after step. Right: the singular values, largest first
 line at 1; a largest singular value below 1 / gamma (gamma = 1 for tanh) guarantees that
 gradients vanish (Pascanu et al. 2013). Taken from the diagnostics when present, else
 computed here from W_hh.
+
+A gated cell's W_hh stacks its gate blocks, (G*H, H), and has no eigenvalues of its own:
+the diagnostics give those of the candidate block (W_hg for the LSTM, W_hn for the GRU),
+while the singular values are the whole stacked matrix's; the titles say which.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
+CANDIDATE_BLOCK = {"lstm": "g", "gru": "n"}  # the candidate's block name in PyTorch's gate order
+SIGMA_LABEL_POSITION = 0.04  # along the line: the left end, where the sorted curve is highest (or,
+#                              when every sigma < 1, below the line): the label sits above the line, clear of it
 
 
 class SpectrumPanel(Panel):
@@ -24,12 +31,13 @@ class SpectrumPanel(Panel):
     title = "Spectrum"
 
     def _build(self) -> None:
-        self.plane: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
+        self.plane: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems={
+            "left": style.CompactAxis("left"), "bottom": style.CompactAxis("bottom")})
         style.style_plot(self.plane, PLANE_TITLE, "Im \u03bb", "Re \u03bb")
         self.plane.setAspectLocked(True)
         angle = np.linspace(0, 2 * np.pi, 361)
         self.plane.plot(np.cos(angle), np.sin(angle), pen=style.pen("#888888", 1.5, dashed=True))
-        self.singular: pg.PlotItem = self.canvas.addPlot(row=0, col=1)
+        self.singular: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems={"left": style.CompactAxis("left")})
         style.style_plot(self.singular, SINGULAR_TITLE, "\u03c3_i", "i (largest first)")
         self.singular.setToolTip("singular values of W_hh, largest first; all below 1 (for tanh) means "
                                  "the gradient must vanish")
@@ -37,8 +45,11 @@ class SpectrumPanel(Panel):
                               "recurrence grows")
         self.singular.addItem(pg.InfiniteLine(pos=1.0, angle=0, movable=False,
                                               pen=style.pen(style.THRESHOLD_COLOR, 1.5, dashed=True),
-                                              label="\u03c3 = 1", labelOpts={"position": 0.8,
-                                                                              "color": style.THRESHOLD_COLOR}))
+                                              label="\u03c3 = 1", labelOpts={
+                                                  "position": SIGMA_LABEL_POSITION, "anchors": [(0, 1), (0, 1)],
+                                                  "color": style.THRESHOLD_COLOR}))
+        for plot in (self.plane, self.singular):  # "-3e10 -2e10 -1e10" needs room: fewer texts
+            plot.getAxis("bottom").setStyle(textFillLimits=[(0, 0.6), (2, 0.3), (4, 0.15)])
         self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=4)  # layers > 1 only
         self.eig_points: list[pg.ScatterPlotItem] = []
         self.sv_curves: list[pg.PlotDataItem] = []
@@ -85,8 +96,18 @@ class SpectrumPanel(Panel):
             self.sv_curves[k].setData(np.arange(1, sv.size + 1), shown)
         missing = not any(sv.size for _, sv in spectra)
         note = " (not finite)" if missing else ""
-        set_title(self.plane, PLANE_TITLE + note)
-        set_title(self.singular, SINGULAR_TITLE + note)
+        block = CANDIDATE_BLOCK.get(str(self.view.model_config.get("cell", "")).lower())
+        label = {"font-size": style.LABEL_SIZE}
+        if block:
+            set_title(self.plane, f"Eigenvalues of W_h{block}" + note)
+            set_title(self.singular, "Singular values of W_hh" + note)
+            self.plane.setLabel("bottom", f"Re \u03bb (candidate block {block})", **label)
+            self.singular.setLabel("bottom", "i (all gates stacked)", **label)
+        else:
+            set_title(self.plane, PLANE_TITLE + note)
+            set_title(self.singular, SINGULAR_TITLE + note)
+            self.plane.setLabel("bottom", "Re \u03bb", **label)
+            self.singular.setLabel("bottom", "i (largest first)", **label)
         self.plane.autoRange()
 
     def _table(self):

@@ -7,7 +7,9 @@ probabilities. Generation never touches the live model: the panel only *asks* fo
 the parameters, between two steps, and answers with ``show_sample`` / ``show_suggestions``.
 
 For tasks it plots the snapshot sample's prediction against its target, so one can see
-whether the answer that depends on the distant past is being found.
+whether the answer that depends on the distant past is being found: per-step tasks (copy,
+a CSV series) over time; a last-step regression (adding) as two labelled bars, target and
+prediction, with their values. The snapshot holds one sample, so that is what is shown.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels.base import Panel, as_float, time_ticks
+from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 SAMPLE_SECONDS = 3.0  # a new sample every few seconds: time to read it, cheap to generate
 SAMPLE_LENGTH = 200  # characters (or tokens) per sample: about three lines in a dock
 TOP_K = 5  # next-token suggestions shown for the prefix
 DEFAULT_TEMPERATURE = 0.8  # a little below 1: fewer typos than the raw distribution, still varied
+TARGET_COLOR = style.BASELINE_COLOR  # grey: the reference the prediction is judged against
+PREDICTION_COLOR = style.LAYER_COLORS[0]  # the app's main blue: what this network says
+BAR_WIDTH = 0.6  # of the unit slot per bar: a gap between target and prediction
+BAR_HEADROOM = 0.25  # of the bars' span above (and below) them, room for the value labels
 
 
 class TextPanel(Panel):
@@ -74,14 +80,21 @@ class TextPanel(Panel):
         self.layout().insertWidget(2, self.text_box, 1)
 
         # task mode: prediction against target for the snapshot's sample
-        self.plot: pg.PlotItem = self.canvas.addPlot()
-        style.style_plot(self.plot, "Prediction vs target", "value", "time step")
-        style.add_legend(self.plot)
-        self.target_curve = self.plot.plot(pen=style.pen(style.BASELINE_COLOR, dashed=True), symbol="o",
-                                           symbolSize=6, symbolBrush=style.BASELINE_COLOR, symbolPen=None,
-                                           name="target", connect="finite")
-        self.output_curve = self.plot.plot(pen=style.pen(style.SMOOTH_COLOR), symbol="x", symbolSize=7,
-                                           symbolPen=style.VALIDATION_COLOR, name="prediction", connect="finite")
+        self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
+        style.style_plot(self.plot, "Prediction vs target", "value", "time step t")
+        style.add_legend(self.plot, self.canvas.ci, row=1)  # below the plot: never over the data
+        self.target_curve = self.plot.plot(pen=style.pen(TARGET_COLOR, 1.5, dashed=True), symbol="o",
+                                           symbolSize=5, symbolBrush=TARGET_COLOR, symbolPen=None,
+                                           connect="finite")
+        self.output_curve = self.plot.plot(pen=style.pen(PREDICTION_COLOR, 1.5), symbol="x", symbolSize=7,
+                                           symbolPen=PREDICTION_COLOR, connect="finite")
+        # a last-step value: two bars (target, prediction) with their numbers on top
+        self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=BAR_WIDTH,
+                                    brushes=[pg.mkBrush(TARGET_COLOR), pg.mkBrush(PREDICTION_COLOR)], pen=None)
+        self.plot.addItem(self.bars)
+        self.bar_labels = [pg.TextItem("", color="k", anchor=(0.5, 1.0)) for _ in range(2)]
+        for label in self.bar_labels:
+            self.plot.addItem(label, ignoreBounds=True)
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(int(SAMPLE_SECONDS * 1000))
@@ -139,42 +152,74 @@ class TextPanel(Panel):
             if not self.sample_text:
                 self.request_sample()  # the first sample comes at once, not after SAMPLE_SECONDS
             return
-        x_target, target, x_output, output, labels = self._prediction()
-        self.target_curve.setData(x_target, target)
-        self.output_curve.setData(x_output, output)
-        if labels is not None:
-            self.plot.getAxis("bottom").setTicks([time_ticks(labels, len(labels), offset=0.0)])
-        else:
-            self.plot.getAxis("bottom").setTicks(None)
+        kind, x, target, output = self._prediction()
+        bars = kind == "last_value"
+        self.bars.setVisible(bars)
+        for label in self.bar_labels:
+            label.setVisible(bars)
+        if bars:
+            self._draw_bars(float(target[0]), float(output[0]))
+            return
+        self.target_curve.setData(x, target)
+        self.output_curve.setData(x, output)
+        self.plot.getAxis("bottom").setTicks(None)  # numbered steps: pyqtgraph spaces them to fit
+        self.plot.enableAutoRange()
+        for curve, name in ((self.target_curve, "target"), (self.output_curve, "prediction")):
+            legend_entry(self.plot, curve, name, True)
+
+    def _draw_bars(self, target: float, prediction: float) -> None:
+        """Target and prediction as two bars with their values, on a range holding both and 0."""
+        self.target_curve.setData([], [])
+        self.output_curve.setData([], [])
+        for curve in (self.target_curve, self.output_curve):
+            legend_entry(self.plot, curve, "", False)  # the axis names the bars
+        values = [v if np.isfinite(v) else 0.0 for v in (target, prediction)]
+        self.bars.setOpts(height=values)
+        low, high = min(0.0, *values), max(0.0, *values)
+        span = max(high - low, 1e-6)
+        for x, (label, value, raw) in enumerate(zip(self.bar_labels, values, (target, prediction))):
+            label.setText(f"{raw:.3g}")
+            label.setAnchor((0.5, 1.0) if value >= 0 else (0.5, 0.0))  # above a bar, below a negative one
+            label.setPos(float(x), value)
+        self.plot.setRange(xRange=(-0.6, 1.6), yRange=(low - (BAR_HEADROOM * span if low < 0 else 0),
+                                                        high + BAR_HEADROOM * span), padding=0)
+        self.plot.getAxis("bottom").setTicks([[(0.0, "target"), (1.0, "prediction")]])
 
     def _prediction(self):
-        """(x, target, x, prediction, time labels or None) for the snapshot's sample.
-
-        Per-step targets are drawn over time (class ids compare with the argmax class);
-        a last-step target is drawn over its output channels (or classes, as probabilities)."""
+        """(kind, x, target, prediction) for the snapshot's sample; kind is "steps" (per-step
+        targets over time; class ids compare with the argmax class), "last_value" (one
+        regression answer) or "last_class" (the predicted distribution against the true class)."""
         snapshot = self.view.snapshot
         targets, outputs = np.asarray(snapshot.targets), as_float(snapshot.outputs)
-        labels = list(snapshot.labels) if snapshot.labels is not None else None
         integer = np.issubdtype(targets.dtype, np.integer)
         if outputs.ndim == 2 and targets.ndim >= 1 and targets.shape[0] == outputs.shape[0]:  # per step
             steps = np.arange(outputs.shape[0], dtype=float)
+            self.plot.setLabel("bottom", "time step t")
+            set_title(self.plot, "Prediction vs target, one sample")
             if integer:
                 self.plot.setLabel("left", "class id")
-                return steps, as_float(targets), steps, as_float(outputs.argmax(axis=1)), labels
-            self.plot.setLabel("left", "value (channel 0)")
-            return steps, as_float(targets.reshape(len(steps), -1)[:, 0]), steps, outputs[:, 0], labels
+                return "steps", steps, as_float(targets), as_float(outputs.argmax(axis=1))
+            channels = outputs.shape[1]
+            self.plot.setLabel("left", "value" + (f" (channel 0 of {channels})" if channels > 1 else ""))
+            return "steps", steps, as_float(targets.reshape(len(steps), -1)[:, 0]), outputs[:, 0]
         outputs = outputs.reshape(-1)
         channels = np.arange(outputs.size, dtype=float)
+        set_title(self.plot, "Answer at the last step, one sample")
         if integer:  # one class at the last step: the predicted distribution and the true class
             probabilities = np.exp(outputs - outputs.max())
             probabilities /= probabilities.sum()
             self.plot.setLabel("left", "probability (last step)")
             self.plot.setLabel("bottom", "class")
             onehot = (channels == int(targets.reshape(-1)[0])).astype(float)
-            return channels, onehot, channels, probabilities, None
+            return "last_class", channels, onehot, probabilities
+        target = as_float(targets).reshape(-1)
+        if outputs.size == 1 and target.size == 1:
+            self.plot.setLabel("left", "value")
+            self.plot.setLabel("bottom", "")
+            return "last_value", np.zeros(1), target, outputs
         self.plot.setLabel("left", "value (last step)")
         self.plot.setLabel("bottom", "output channel")
-        return channels, as_float(targets).reshape(-1), channels, outputs, None
+        return "last_class", channels, target, outputs
 
     def _table(self):
         if self.is_text:
@@ -183,9 +228,8 @@ class TextPanel(Panel):
             return ["kind", "text", "probability"], rows
         if self.view is None:
             return ["x", "target", "prediction"], []
-        x_target, target, _, output, _ = self._prediction()
-        return ["x", "target", "prediction"], [[float(x), float(t), float(o)]
-                                               for x, t, o in zip(x_target, target, output)]
+        _, x, target, output = self._prediction()
+        return ["x", "target", "prediction"], [[float(x), float(t), float(o)] for x, t, o in zip(x, target, output)]
 
 
 def _visible(token: str) -> str:

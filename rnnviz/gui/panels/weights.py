@@ -5,11 +5,15 @@ vanishing or exploding) and W_out (top layer -> output), chosen in the controls 
 drawn as one heatmap with symmetric levels, so white is zero and the colour bar says how
 large the entries are. One map at a time fits a ~400 px dock at a readable size; the CSV
 still holds all three. A toggle shows dL/dW instead: where learning is happening right now.
+
+LSTM and GRU stack their gates' rows (PyTorch's order: i f g o, r z n); lines between the
+blocks and the gate letters on the row axis show which rows feed which gate.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PyQt6 import QtWidgets
 from PyQt6.QtCore import Qt
 
@@ -18,10 +22,12 @@ from rnnviz.gui.panels.base import Heatmap, Panel, as_float, symmetric_levels, s
 
 # (key, PyTorch parameter name pattern, title, rows label, columns label)
 MATRICES = (
-    ("ih", "weight_ih_l{layer}", "W_ih", "to hidden unit (gates stacked)", "from input"),
-    ("hh", "weight_hh_l{layer}", "W_hh", "to hidden unit (gates stacked)", "from hidden unit"),
+    ("ih", "weight_ih_l{layer}", "W_ih", "to hidden unit", "from input"),
+    ("hh", "weight_hh_l{layer}", "W_hh", "to hidden unit", "from hidden unit"),
     ("out", "out.weight", "W_out", "to output", "from top-layer unit"),
 )
+GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}  # PyTorch's row-block order
+BLOCK_LINE_COLOR = "#333333"  # dark, thin: reads on blue, white and red cells
 DEFAULT_MATRIX = "hh"  # the recurrent matrix: the one the story is about
 TIPS = {"ih": "input-to-hidden weights of the chosen layer",
         "hh": "hidden-to-hidden weights of the chosen layer: their size decides vanishing or exploding",
@@ -45,6 +51,27 @@ class WeightsPanel(Panel):
         self.show_grads = self.add_checkbox("gradients", "show dL/dW (before clipping) instead of W")
         self.map = Heatmap(self.canvas.ci, "W_hh", "", "", style.diverging_colormap(), "")
         self.map.plot.invertY(True)  # row 0 at the top, as a matrix is printed
+        self.block_lines: list[pg.InfiniteLine] = []  # between gate blocks; made as a cell needs them
+
+    def _show_gate_blocks(self, gates: tuple, rows: int) -> None:
+        """Lines between the stacked gate blocks and their letters on the row axis (nothing
+        for a vanilla cell, or for W_out, whose rows are outputs)."""
+        size = rows // len(gates) if gates and rows % len(gates) == 0 else 0
+        blocks = len(gates) if size else 0
+        while len(self.block_lines) < max(blocks - 1, 0):
+            line = pg.InfiniteLine(angle=0, movable=False, pen=style.pen(BLOCK_LINE_COLOR, 1.5))
+            self.map.plot.addItem(line)
+            self.block_lines.append(line)
+        for k, line in enumerate(self.block_lines):
+            line.setVisible(k < blocks - 1)
+            line.setValue((k + 1) * size - 0.5)  # between row (k+1)*H-1 and (k+1)*H
+        axis = self.map.plot.getAxis("left")
+        if blocks:
+            letters = [((k + 0.5) * size - 0.5, name) for k, name in enumerate(gates)]
+            starts = [(k * size, str(k * size)) for k in range(blocks)]
+            axis.setTicks([letters, starts])
+        else:
+            axis.setTicks(None)
 
     def chosen(self) -> str:
         """The key of the matrix on show: "ih", "hh" or "out"."""
@@ -64,13 +91,21 @@ class WeightsPanel(Panel):
         prefix = "\u2202L/\u2202" if grads else ""
         suffix = f", layer {layer}" if key != "out" and layers > 1 else ""
         style.set_title(self.map.plot, f"{prefix}{title}{suffix}")
+        cell = str(self.view.model_config.get("cell", "")).lower()
+        gates = GATE_NAMES.get(cell, ()) if key != "out" else ()
+        if gates:
+            rows_label += f" (gates {' '.join(gates)} stacked)"
         self.map.plot.setLabel("left", rows_label, **{"font-size": style.LABEL_SIZE})
         self.map.plot.setLabel("bottom", cols_label, **{"font-size": style.LABEL_SIZE})
         if matrix.ndim != 2 or matrix.size == 0:
             self.map.clear()
+            self._show_gate_blocks((), 0)
             return
         rows, cols = matrix.shape
-        self.map.set(matrix, symmetric_levels(matrix), (-0.5, -0.5, cols, rows))  # entry (i, j) at y=i, x=j
+        levels = symmetric_levels(matrix)
+        self.map.set(matrix, levels, (-0.5, -0.5, cols, rows))  # entry (i, j) at y=i, x=j
+        self.map.bar.getAxis("right").setTicks(style.symmetric_bar_ticks(levels[1]))
+        self._show_gate_blocks(gates, rows)
 
     def _table(self):
         header = ["parameter", "row", "col", "weight", "gradient"]
