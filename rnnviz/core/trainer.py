@@ -29,21 +29,25 @@ from rnnviz.core.model import RNN
 from rnnviz.core.optim import Optimizer, clip, square_norm, sum_of_squares
 from rnnviz.core.records import Snapshot, StepResult, ViewData
 
+LOG_FLOOR = 1e-300  # a loss of exactly 0 (squared error) is averaged as this, not as log 0
 SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss,
 #                   bias-corrected (as Adam's moments) so that it does not lag the first 50 steps
 KEEP_CHECKPOINTS = 3  # roll-back points kept: repeated roll-backs go further back
 
 
 def smoothed(previous: float | None, loss: float, n: int) -> float:
-    """The n-th bias-corrected moving average, from the (n-1)-th and the n-th loss.
+    """The n-th bias-corrected moving average of the losses, taken in log space.
 
-    With m_n = beta m_{n-1} + (1 - beta) x_n started at m_0 = 0, the corrected value is
-    s_n = m_n / (1 - beta^n); rewritten in terms of s_{n-1} it needs no extra state.
+    With m_n = beta m_{n-1} + (1 - beta) log x_n started at m_0 = 0, the corrected value is
+    exp(m_n / (1 - beta^n)); rewritten in terms of the previous result it needs no extra state.
+    In log space because a loss can span ten decades (an exploding run starts near 1e10): an
+    arithmetic average would stay dominated by the first spikes long after the loss came down.
     """
     if previous is None or n <= 1:
         return loss
     kept = SMOOTHING * (1 - SMOOTHING ** (n - 1))
-    return (kept * previous + (1 - SMOOTHING) * loss) / (1 - SMOOTHING ** n)
+    log_mean = (kept * math.log(max(previous, LOG_FLOOR)) + (1 - SMOOTHING) * math.log(max(loss, LOG_FLOOR)))
+    return math.exp(log_mean / (1 - SMOOTHING ** n))
 
 
 class Trainer:

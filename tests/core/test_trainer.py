@@ -275,22 +275,22 @@ def test_relu_with_identity_init_learns_the_adding_problem():
     assert trainer.validation_loss() < 0.75 * predict_one
 
 
-def test_smoothed_loss_is_the_bias_corrected_moving_average():
+def test_smoothed_loss_is_the_bias_corrected_moving_average_in_log_space():
     from rnnviz.core.trainer import SMOOTHING, smoothed
 
-    losses = np.random.default_rng(0).uniform(0, 10, 40)
+    losses = np.random.default_rng(0).uniform(0.1, 10, 40)
     value = None
     for n, loss in enumerate(losses, start=1):
         value = smoothed(value, loss, n)
         weights = (1 - SMOOTHING) * SMOOTHING ** np.arange(n - 1, -1, -1)
-        assert value == pytest.approx(np.dot(weights, losses[:n]) / (1 - SMOOTHING ** n), rel=1e-12)
-    # a falling loss: the corrected average lags it less than a plain EMA started at x_1
-    falling = np.linspace(5, 1, 30)
-    plain, corrected = falling[0], None
-    for n, loss in enumerate(falling, start=1):
-        plain = plain if n == 1 else SMOOTHING * plain + (1 - SMOOTHING) * loss
-        corrected = smoothed(corrected, loss, n)
-    assert abs(corrected - falling[-1]) < 0.7 * abs(plain - falling[-1])
+        expected = np.exp(np.dot(weights, np.log(losses[:n])) / (1 - SMOOTHING ** n))
+        assert value == pytest.approx(expected, rel=1e-10)
+    # an exploding start: 4e10, then a loss of 0.3; 100 steps later the average must read near 0.3
+    value = smoothed(None, 4e10, 1)
+    for n in range(2, 102):
+        value = smoothed(value, 0.3, n)
+    assert value < 3.0  # an arithmetic average would still read ~1e10
+    assert smoothed(smoothed(None, 0.0, 1), 0.0, 2) <= 1e-299  # exact zeros stay at the log floor
 
 
 def test_data_too_short_for_one_window_is_refused_before_anything_changes():
