@@ -6,27 +6,41 @@
   rnnviz bench              measure speed side by side on this machine
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and ``main(args) -> int``;
-this file only dispatches, and turns a known user error into one line on stderr.
+this file only dispatches, and turns every error a person can fix (a bad flag, a bad file, a
+run too big for memory) into exactly one line ``rnnviz: error: ...`` on stderr and exit code 2.
+Any other exception is a bug in rnnviz and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from rnnviz import __version__
 from rnnviz.core.errors import UserError
 
 EXIT_OK = 0
-EXIT_BAD_INPUT = 2  # bad file, bad setting, unwritable folder: one line on stderr
+EXIT_BAD_INPUT = 2  # bad file, bad setting, unwritable folder, not enough memory: one line on stderr
 EXIT_DIVERGED = 3  # training hit NaN/Inf; what came before is kept, saved or exported
+EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's convention (128 + SIGINT)
 
-EXIT_CODES = f"""exit codes:
-  {EXIT_OK}  finished
-  {EXIT_BAD_INPUT}  bad input or settings (one line 'rnnviz: error: ...' on stderr)
-  {EXIT_DIVERGED}  training diverged (the message names the step and where; earlier work is kept)
-"""
+# what exit code 3 means for each command; None: the command never returns it
+DIVERGED_MEANING = {
+    None: "training diverged (the message names the step and where; earlier work is kept)",
+    "run": "training diverged (the message names the step and where; earlier work is kept)",
+    "export": "the session's run had diverged (its plots are still written)",
+    "bench": None,
+}
+INTERRUPTED_MEANING = {
+    None: "interrupted by Ctrl-C",
+    "run": "interrupted by Ctrl-C (the steps done so far are still saved and exported)",
+    "export": "interrupted by Ctrl-C",
+    "bench": "interrupted by Ctrl-C",
+}
+# the flags that size a run's arrays, named when it does not fit in memory
+MEMORY_FLAGS = "--hidden, --batch, --seq-len (or a task's --length) or --layers"
 
 # subcommand name -> module holding add_arguments(parser) and main(args)
 SUBCOMMANDS = {
@@ -36,12 +50,48 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def exit_codes(command: str | None) -> str:
+    """The 'exit codes' section of one command's --help."""
+    codes = [(EXIT_OK, "finished"),
+             (EXIT_BAD_INPUT, "bad input or settings, or not enough memory for them "
+                              "(one line 'rnnviz: error: ...' on stderr)")]
+    if DIVERGED_MEANING.get(command) is not None:
+        codes.append((EXIT_DIVERGED, DIVERGED_MEANING[command]))
+    codes.append((EXIT_INTERRUPTED, INTERRUPTED_MEANING.get(command, INTERRUPTED_MEANING[None])))
+    return "exit codes:\n" + "".join(f"  {code:>3}  {meaning}\n" for code, meaning in codes)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with the command's own error format: one line, exit code 2, no usage block.
+
+    argparse makes each subcommand's parser with the class of the root parser, so every
+    subcommand inherits this. ``help_details`` may be set to a function returning extra help
+    text that needs a slow import (the view names need Qt): it is called only when help is shown.
+    """
+
+    help_details = None
+    command_parsers: dict = {}  # subcommand name -> its parser (set on the root by build_parser)
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"rnnviz: error: {one_line(message)} (see {self.prog} --help)\n")
+
+    def format_help(self) -> str:
+        if self.help_details is not None:
+            details, self.help_details = self.help_details, None
+            self.epilog = f"{details()}\n\n{self.epilog or ''}"
+        return super().format_help()
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def build_parser() -> CommandParser:
+    parser = CommandParser(
         prog="rnnviz",
         description="Watch vanishing and exploding gradients inside a recurrent network while it trains. "
                     "With no subcommand, opens the window.",
-        epilog=EXIT_CODES,
+        epilog=exit_codes(None),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rnnviz {__version__}")
@@ -53,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--autostart", action="store_true", help="start training at once")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        child = sub.add_parser(name, help=help_text, description=help_text, epilog=EXIT_CODES,
+        child = sub.add_parser(name, help=help_text, description=help_text, epilog=exit_codes(name),
                                formatter_class=argparse.RawDescriptionHelpFormatter)
         try:
             module = importlib.import_module(module_name)
@@ -64,12 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.add_arguments(child)
         child.set_defaults(handler=module.main)
+    parser.command_parsers = dict(sub.choices)
     return parser
+
+
+def parse(parser: CommandParser, argv: list[str] | None):
+    """parse_args, except that a flag the subcommand does not know is reported by that
+    subcommand's parser (``see rnnviz run --help``), not by the root's."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        owner = parser.command_parsers.get(args.command, parser)
+        owner.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     try:
         if args.command is None:
             from rnnviz.gui.app import launch
@@ -79,8 +140,23 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"'rnnviz {args.missing}' is not available in this version")
         return args.handler(args)
     except UserError as exc:
-        print(f"rnnviz: error: {exc}", file=sys.stderr)
+        print(f"rnnviz: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError as exc:  # numpy's _ArrayMemoryError too: the settings, not rnnviz, are at fault
+        print(f"rnnviz: error: {memory_message(args.command, exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("rnnviz: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def memory_message(command: str | None, exc: MemoryError) -> str:
+    """One line: how much was asked for (numpy says it) and which settings to lower."""
+    found = re.search(r"allocate ([\d.]+)\s*([KMGTPE]?i?B)", str(exc))
+    asked = f" (an array of {found.group(1).rstrip('.')} {found.group(2)} did not fit)" if found else ""
+    if command == "run":
+        return f"these settings need more memory than this machine has{asked}; lower {MEMORY_FLAGS}"
+    if command == "export":
+        return (f"this session needs more memory to draw than this machine has{asked}; "
+                "export it on a machine with more memory")
+    return f"this needs more memory than this machine has{asked}"

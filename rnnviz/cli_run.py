@@ -7,21 +7,24 @@ plot. A run that hits NaN/Inf stops, says where on stderr, still saves and expor
 did up to the last finite step, and exits with code 3.
 
 Flags are read as text and converted here, so that every bad value gives the one-line
-``rnnviz: error: ...`` of the dispatcher instead of argparse's usage block.
+``rnnviz: error: ...`` of the dispatcher, naming the flag. Ctrl-C stops after the current
+step, still saves and exports what was done, and exits with code 130.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from rnnviz.core.config import CELLS, CLIP_MODES, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.core.errors import UserError
 
 LINES_PER_RUN = 10  # plain output: about ten progress lines per run, whatever its length
+PLAIN_LINE_SECONDS = 5.0  # plain output: and at least one line this often, so a log shows life
 REDRAW_SECONDS = 0.1  # terminal progress bar: at most ten redraws a second
 
 # config field -> the flag a person typed, for error messages
@@ -72,51 +75,104 @@ def add_arguments(parser) -> None:
 
 # ---------------------------------------------------------------------- the command
 def main(args) -> int:
-    from rnnviz.cli import EXIT_DIVERGED, EXIT_OK
+    from rnnviz.cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK
 
-    exporter = _exporter(args.export) if args.export else None  # fail before training, not after
     if args.save:
-        _check_writable_file(args.save)
-    if args.resume:
-        trainer, steps = _resumed(args)
-    else:
-        trainer = _fresh(args)
-        steps = trainer.train_config.steps
-    started = time.perf_counter()
-    progress = Progress(steps, trainer.step_count, sys.stdout)
-    trainer.run(steps, on_step=progress.update)
-    progress.close()
-    wall_time = time.perf_counter() - started
+        _check_save_target(args.save)
+    # fail before training, not after; the folders made to prove it are removed again if unused
+    exporter, created = _exporter(args.export) if args.export else (None, [])
+    try:
+        if args.resume:
+            trainer, steps = _resumed(args)
+        else:
+            trainer = _fresh(args)
+            steps = trainer.train_config.steps
+        started = time.perf_counter()
+        progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
+        with StopOnCtrlC() as ctrl_c:
+            trainer.run(steps, on_step=lambda result: progress.update(result) and not ctrl_c.pressed)
+        progress.close()
+        wall_time = time.perf_counter() - started
+        interrupted = ctrl_c.pressed and trainer.status not in ("diverged", "finished")  # not a late press
+        if trainer.status == "diverged":
+            print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step {trainer.step_count} "
+                  f"are kept (try a lower --lr or --clip-norm)", file=sys.stderr, flush=True)
+        elif interrupted:
+            kept = [what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag]
+            print(f"rnnviz: interrupted after step {trainer.step_count}"
+                  + (f"; {' and '.join(kept)} what was done" if kept else ""), file=sys.stderr, flush=True)
+        _summary(trainer, wall_time, interrupted)
+        if args.save:
+            from rnnviz.core.session import save
+
+            print(f"saved session to {save(trainer, args.save)}", flush=True)
+        if exporter is not None:
+            paths = exporter(trainer, args.export, wall_time, status="interrupted" if interrupted else None)
+            created = []  # written: the folder is the user's now
+            print(f"exported {len(paths)} files to {args.export}", flush=True)
+    finally:
+        if created:
+            from rnnviz.cli_export import remove_empty_folders
+
+            remove_empty_folders(created)
     if trainer.status == "diverged":
-        print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step {trainer.step_count} "
-              f"are kept (try a lower --lr or --clip-norm)", file=sys.stderr, flush=True)
-    _summary(trainer, wall_time)
-    if args.save:
-        from rnnviz.core.session import save
+        return EXIT_DIVERGED
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
-        print(f"saved session to {save(trainer, args.save)}", flush=True)
-    if exporter is not None:
-        paths = exporter(trainer, args.export, wall_time)
-        print(f"exported {len(paths)} files to {args.export}", flush=True)
-    return EXIT_DIVERGED if trainer.status == "diverged" else EXIT_OK
+
+class StopOnCtrlC:
+    """While training: the first Ctrl-C asks the run to stop after the current step (a step
+    cut in half would leave weights and optimizer out of step), so what was done can still be
+    saved and exported; a second one stops at once, without saving (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.installed = False
+        self.previous = None
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._on_ctrl_c)
+            self.installed = True
+        except ValueError:  # not the main thread (an embedding program): Ctrl-C keeps its meaning
+            pass
+        return self
+
+    def _on_ctrl_c(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __exit__(self, *exc) -> None:
+        if self.installed:  # None: the previous handler was set outside Python, i.e. the default
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
 
 
 def _exporter(out_dir):
+    """(export_trainer, the folders created now to prove ``out_dir`` usable)."""
     try:
         import rnnviz.gui.export  # noqa: F401  (Qt, offscreen: the same plot builders as the window)
-        from rnnviz.cli_export import check_export_folder, export_trainer
+        from rnnviz.cli_export import export_trainer, make_export_folder
     except ImportError:
         raise UserError("export is not available in this version") from None
-    check_export_folder(out_dir)
-    return export_trainer
+    return export_trainer, make_export_folder(out_dir)
 
 
-def _check_writable_file(path) -> None:
-    folder = Path(path).parent if str(Path(path).parent) else Path(".")
+def _check_save_target(path) -> None:
+    """The session file must be creatable: refuse a folder, or a missing or non-folder parent."""
+    target = Path(path)
+    if str(path).endswith(("/", os.sep)) or target.is_dir():
+        raise UserError(f"cannot save to {path}: it is a folder; give a file name such as "
+                        f"{target / 'run.npz'}")
+    folder = target.parent
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"cannot save to {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise UserError(f"cannot save to {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise UserError(f"cannot save to {path}: the folder {folder} is not writable")
+    if target.exists() and not target.is_file():
+        raise UserError(f"cannot save to {path}: it exists and is not a regular file")
 
 
 def _fresh(args):
@@ -152,6 +208,7 @@ def _resumed(args):
         raise UserError(f"{', '.join(given)} cannot change a resumed run (its data and model come from "
                         f"{args.resume}); start a new run instead")
     trainer = load(args.resume)
+    _refuse_seq_len_for_task(args, trainer.source)
     changes = _train_settings(args)
     more = changes.pop("steps", None)
     if more is None:
@@ -190,11 +247,15 @@ def _source(args):
 
         spec = {"kind": "task", "name": args.task, "length": _int(args.length, "--length"),
                 "seed": _int(args.seed, "--seed", 0)}
-        return make_task(spec["name"], length=spec["length"], seed=spec["seed"]), spec
+        task = make_task(spec["name"], length=spec["length"], seed=spec["seed"])
+        _refuse_seq_len_for_task(args, task)
+        return task, spec
     from rnnviz.core import data
 
     if args.data is not None:
         path = Path(args.data)
+        if path.is_dir():
+            raise UserError(f"--data {path} is a folder, not a file: give a .txt or .csv file inside it")
         if not path.is_file():
             raise UserError(f"data file not found: {path}")
         spec = {"kind": "file", "path": str(path.resolve()), "level": args.level,
@@ -204,6 +265,17 @@ def _source(args):
         raise UserError("--encoding applies to --data files; the sample text is read as utf-8")
     spec = {"kind": "sample", "name": None, "level": args.level or "char"}
     return data.load_sample(level=spec["level"]), spec
+
+
+def _refuse_seq_len_for_task(args, source) -> None:
+    """A task's sequences have the task's own length, and the window follows it: a --seq-len
+    would be silently ignored, so it is refused with the flag that does what was meant."""
+    length = getattr(source, "sequence_length", None)
+    if args.seq_len is not None and length is not None:
+        hint = ("use --length to change it" if args.resume is None
+                else "the length of a resumed task is fixed; start a new run with --length to change it")
+        raise UserError(f"--seq-len does not apply to a task: {source.name} sets its own window "
+                        f"({length} steps); {hint}")
 
 
 def _int(text, flag: str, default=None):
@@ -235,23 +307,29 @@ def _with_flag(exc: ValueError) -> str:
 
 # ---------------------------------------------------------------------- output
 class Progress:
-    """A redrawn bar on a terminal; about LINES_PER_RUN plain lines otherwise."""
+    """A redrawn bar on a terminal. Otherwise plain lines: the first step (the starting loss),
+    every tenth of the run, the last step, and at least one every PLAIN_LINE_SECONDS so a long
+    run written to a log file shows it is alive."""
 
-    def __init__(self, total: int, start_step: int, stream) -> None:
+    def __init__(self, total: int, start_step: int, stream, clip_mode: str = "none",
+                 clock=time.perf_counter) -> None:
         self.total = total
+        self.clock = clock  # seconds; a parameter so a test can make time pass
         self.start_step = start_step
         self.stream = stream
+        self.clip_mode = clip_mode
         self.tty = stream.isatty()
         self.every = max(1, total // LINES_PER_RUN)
-        self.started = time.perf_counter()
+        self.started = clock()
         self.last_draw = 0.0
+        self.last_line = self.started
         self.drawn = False
         self.line_length = 0  # pad each redraw over the previous one
 
     def update(self, result) -> bool:
         done = result.step - self.start_step
+        now = self.clock()
         if self.tty:
-            now = time.perf_counter()
             if now - self.last_draw >= REDRAW_SECONDS or done == self.total:
                 self.last_draw = now
                 width = 24
@@ -263,11 +341,22 @@ class Progress:
                 self.line_length = len(line)
                 self.stream.flush()
                 self.drawn = True
-        elif done % self.every == 0 or done == self.total:
-            print(f"step {result.step} ({done}/{self.total})  loss {result.loss:.4g}  "
-                  f"grad norm {result.grad_norm:.3g}  clipped {result.clip_fraction:.0%}",
+        elif done == 1 or done % self.every == 0 or done == self.total or now - self.last_line >= PLAIN_LINE_SECONDS:
+            self.last_line = now
+            print(f"step {result.step} ({done}/{self.total})  loss {result.loss:.4g}  {self.gradient(result)}",
                   file=self.stream, flush=True)
         return True
+
+    def gradient(self, result) -> str:
+        """The gradient norm and what clipping did to it, in words that cannot be misread: norm
+        clipping rescales the whole gradient (all or nothing), value clipping some elements."""
+        text = f"grad norm {result.grad_norm:.3g}"
+        if self.clip_mode == "norm":
+            clipped = result.clipped_norm < result.grad_norm
+            return text + (f" clipped to {result.clipped_norm:.3g}" if clipped else " (not clipped)")
+        if self.clip_mode == "value":
+            return text + f", {result.clip_fraction:.0%} of elements clipped"
+        return text
 
     def close(self) -> None:
         if self.drawn:
@@ -275,10 +364,12 @@ class Progress:
             self.stream.flush()
 
 
-def _summary(trainer, wall_time: float) -> None:
+def _summary(trainer, wall_time: float, interrupted: bool = False) -> None:
     history, tc = trainer.history, trainer.train_config
     done = trainer.step_count
-    lines = [f"{trainer.status}: {done} steps on {trainer.source.name} in {wall_time:.1f} s"]
+    status = "interrupted" if interrupted else trainer.status
+    steps = f"{done} of {tc.steps} steps" if interrupted else _count(done, "step")
+    lines = [f"{status}: {steps} on {trainer.source.name} in {wall_time:.1f} s"]
     loss, smooth, val = history.last("loss"), trainer.loss_smooth, history.last("val_loss")
     if loss is not None:
         part = f"loss {loss:.4g} (smoothed {smooth:.4g})"
@@ -296,8 +387,13 @@ def _summary(trainer, wall_time: float) -> None:
         lines.append(", ".join(refs))
     norm, horizon = history.last("grad_norm"), history.last("horizon")
     if norm is not None:
-        lines.append(f"gradient norm {norm:.3g}" + (f", gradient horizon {horizon:.0f} steps" if horizon is not None
-                                                      else ""))
+        finite_horizon = horizon is not None and math.isfinite(horizon)
+        lines.append(f"gradient norm {norm:.3g}"
+                     + (f", gradient horizon {_count(round(horizon), 'step')}" if finite_horizon else ""))
     if trainer.status == "diverged":
         lines.append(f"diverged at {trainer.divergence}")
     print("\n".join(lines), flush=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

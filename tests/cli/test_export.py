@@ -38,7 +38,9 @@ def check_folder(folder) -> dict:
         assert header and all(header)
     with np.load(folder / "history.npz") as history:
         assert history.files
-    return json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    assert sorted(metadata["files"]) == FILES  # the list says what was written, no more, no less
+    return metadata
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,42 @@ def test_export_help_documents_the_flags_and_exit_codes():
     assert result.returncode == 0
     for text in ("SESSION", "--out", "--sample", "exit codes", "metadata.json"):
         assert text in result.stdout
+    views = result.stdout.split("views: ", 1)[1].split("\n", 1)[0]
+    assert views.split(", ") == _panel_order() and "gates" in views  # every view the panels define
+    assert "3  the session's run had diverged (its plots are still written)" in result.stdout
+
+
+def _panel_order():
+    from rnnviz.gui.panels import PANEL_CLASSES
+
+    return [cls.view_name for cls in PANEL_CLASSES]
+
+
+def test_a_refused_session_leaves_no_folder(tmp_path):
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    result = rnnviz("export", junk, "--out", tmp_path / "new" / "plots")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "not a readable rnnviz session" in result.stderr
+    assert not (tmp_path / "new").exists()
+    result = rnnviz("export", tmp_path, "--out", tmp_path / "plots")
+    assert result.returncode == 2 and "is a folder, not a session file" in result.stderr
+    assert not (tmp_path / "plots").exists()
+
+
+@pytest.mark.parametrize("sample", [4, 999, -1])  # the session's batch holds 4 sequences (SMALL: --batch 4)
+def test_a_sample_outside_the_batch_is_refused(task_run, tmp_path, sample):
+    _, _, session = task_run
+    result = rnnviz("export", session, "--out", tmp_path / "plots", "--sample", sample)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"rnnviz: error: --sample must be between 0 and 3 (the session's last batch holds 4 sequences), "
+        f"got {sample}"]
+    assert not (tmp_path / "plots").exists()
+
+
+def test_the_last_sample_of_the_batch_is_exported(task_run, tmp_path):
+    _, run_out, session = task_run
+    result = rnnviz("export", session, "--out", tmp_path / "plots", "--sample", 3)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "plots" / "hidden.csv").read_text() != (run_out / "hidden.csv").read_text()

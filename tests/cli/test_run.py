@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from rnnviz.cli_run import PLAIN_LINE_SECONDS, Progress
 from rnnviz.core import session
 
 TINY = ["--task", "adding", "--length", "6", "--hidden", "8", "--batch", "4"]
@@ -29,7 +33,8 @@ def test_a_run_finishes_with_progress_lines_and_a_summary():
     assert done.stderr == ""
     lines = done.stdout.splitlines()
     assert "\r" not in done.stdout  # not a terminal: plain lines, no redrawn bar
-    assert sum(line.startswith("step ") for line in lines) == 10
+    assert sum(line.startswith("step ") for line in lines) == 11  # the first step, then every tenth
+    assert lines[0].startswith("step 1 (1/20)  loss ")
     assert "finished: 20 steps on adding (T=6)" in done.stdout
     assert "memoryless baseline 0.1667" in done.stdout
 
@@ -42,6 +47,9 @@ def test_a_run_finishes_with_progress_lines_and_a_summary():
     (["--data", "missing.txt"], "data file not found"),
     (["--clip-norm", "1", "--clip-value", "1"], "exclude each other"),
     (["--cell", "transformer"], "cell must be one of"),
+    (["--data", "."], "is a folder, not a file"),
+    (["--task", "adding", "--seq-len", "10"], "--seq-len does not apply to a task"),
+    (["--task", "adding", "--length", "6", "--seq-len", "10"], "use --length to change it"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message, tmp_path):
     done = rnnviz(*args, "--steps", "1", cwd=tmp_path)
@@ -124,3 +132,70 @@ def test_export_unavailable_is_a_one_line_error(monkeypatch, capsys, tmp_path):
     captured = capsys.readouterr()
     assert code == 2 and captured.err == "rnnviz: error: export is not available in this version\n"
     assert captured.out == "" and not (tmp_path / "out").exists()
+
+
+def test_save_to_a_folder_and_export_to_a_file_are_refused_before_training(tmp_path):
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    done = rnnviz(*TINY, "--steps", "5", "--save", str(folder))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stdout == ""
+    assert "it is a folder" in done.stderr and os.listdir(folder) == []
+    a_file = tmp_path / "plots.png"
+    a_file.write_text("x")
+    done = rnnviz(*TINY, "--steps", "5", "--export", str(a_file))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stdout == ""
+    assert "is a file, not a folder" in done.stderr and a_file.read_text() == "x"
+
+
+def test_bad_settings_leave_no_empty_export_folder(tmp_path):
+    out = tmp_path / "new" / "plots"
+    done = rnnviz(*TINY, "--steps", "5", "--hidden", "0", "--export", str(out))
+    assert done.returncode == 2 and "--hidden" in done.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_ctrl_c_saves_exports_and_exits_130(tmp_path):
+    pytest.importorskip("PyQt6")
+    path, out = tmp_path / "s.npz", tmp_path / "out"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    child = subprocess.Popen([sys.executable, "-m", "rnnviz", "run", *TINY, "--steps", "100000",
+                              "--save", str(path), "--export", str(out)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = child.stdout.readline()  # training runs: the first step's line is printed at once
+        assert first.startswith("step 1 "), first + child.stderr.read()
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr and "rnnviz: interrupted after step" in stderr
+    trainer = session.load(path)
+    assert 1 <= trainer.step_count < 100000
+    assert f"interrupted: {trainer.step_count} of 100000 steps" in stdout
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["steps_done"] == trainer.step_count and metadata["status"] == "interrupted"
+
+
+def test_progress_names_what_clipping_did_and_counts_in_words():
+    done = rnnviz(*TINY, "--steps", "1", "--clip-norm", "1e-6")
+    assert done.returncode == 0, done.stderr
+    assert "clipped to 1e-06" in done.stdout and "%" not in done.stdout
+    assert "finished: 1 step on" in done.stdout
+    done = rnnviz(*TINY, "--steps", "1", "--clip-norm", "1e9")
+    assert "(not clipped)" in done.stdout and "clipped to" not in done.stdout
+    done = rnnviz(*TINY, "--steps", "1", "--clip-value", "1e-9")
+    assert "100% of elements clipped" in done.stdout
+
+
+def test_plain_progress_prints_at_least_every_few_seconds():
+    seconds = iter(range(0, 10_000, 3))  # each step takes 3 s on this clock
+    stream = io.StringIO()
+    progress = Progress(1000, 0, stream, clock=lambda: float(next(seconds)))
+    for step in range(1, 11):
+        progress.update(SimpleNamespace(step=step, loss=1.0, grad_norm=1.0, clipped_norm=1.0, clip_fraction=0.0))
+    printed = [int(line.split()[1]) for line in stream.getvalue().splitlines()]
+    gap = int(PLAIN_LINE_SECONDS // 3) + 1  # steps between two lines at 3 s a step
+    assert printed == [1] + list(range(1 + gap, 11, gap))  # not only at the 10 % marks (step 100, 200, ...)
