@@ -280,3 +280,21 @@ def test_loss_baseline_is_drawn_after_a_single_step(qtbot):
     panel = build(qtbot, LossPanel, view, DOCK)
     x = panel.baseline.xData
     assert x is not None and x[1] - x[0] > 0, "a zero-length baseline is invisible"
+
+
+def test_peak_decimation_bounds_the_points_and_keeps_spikes():
+    import numpy as np
+
+    from rnnviz.gui.panels.base import peak_decimate
+
+    x = np.arange(10_000, dtype=float)
+    y = np.ones_like(x)
+    y[4321], y[777] = 1e9, 1e-9  # one spike up, one down
+    y[9000:9100] = np.nan  # a gap (non-finite steps are not drawn)
+    xs, ys = peak_decimate(x, y, max_points=1000)
+    assert len(xs) == len(ys) <= 1000
+    assert np.nanmax(ys) == 1e9 and np.nanmin(ys) == 1e-9
+    assert np.all(np.diff(xs) >= 0)  # still drawn left to right
+    short_x, short_y = peak_decimate(x[:50], y[:50], max_points=1000)
+    assert np.array_equal(short_x, x[:50]) and np.array_equal(short_y, y[:50])  # short series untouched
+    assert np.isnan(ys).any()  # the all-NaN stretch stays a gap

@@ -124,6 +124,28 @@ class Panel(QtWidgets.QWidget):
                     sample.update()
 
 
+MAX_CURVE_POINTS = 1500  # more points than a plot has pixels only costs paint time (~0.1 s per
+#                          4000-point noisy curve in an export); the CSV keeps every point
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_CURVE_POINTS):
+    """At most ``max_points`` points for drawing: each bin's minimum then maximum, so spikes survive.
+
+    pyqtgraph's own auto-downsampling needs the view's pixel size, which an export of a
+    never-shown panel does not have yet; this works the same on screen and in files."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    starts = np.linspace(0, n, max_points // 2, endpoint=False).astype(np.int64)  # (bins,)
+    ends = np.r_[starts[1:], n] - 1  # (bins,) last index of each bin
+    with np.errstate(invalid="ignore"):
+        low = np.fmin.reduceat(y, starts)  # NaN only where a whole bin is NaN
+        high = np.fmax.reduceat(y, starts)
+    xs = np.column_stack([np.asarray(x)[starts], np.asarray(x)[ends]]).reshape(-1)  # (2 * bins,)
+    ys = np.column_stack([low, high]).reshape(-1)
+    return xs, ys
+
+
 def sync_layer_selector(combo: QtWidgets.QComboBox, num_layers: int) -> int:
     """Offer layers 0..num_layers-1 and return the chosen one (kept when still valid)."""
     num_layers = max(int(num_layers), 1)

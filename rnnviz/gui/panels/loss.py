@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.gui import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, finite_or_nan, floor_note,
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, floor_note,
                                     for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
 
 TITLE = "Training loss"
@@ -74,7 +74,8 @@ class LossPanel(Panel):
                                              "averaged over the batch")
         style.add_legend(self.plot, self.canvas.ci, row=1)  # below the plot: never over the curves
         self.curves = {
-            "loss": self.plot.plot(pen=style.pen(style.RAW_COLOR, 1.5), name="training loss", connect="finite"),
+            "loss": self.plot.plot(pen=style.pen(style.RAW_COLOR, style.HISTORY_LINE_WIDTH), name="training loss",
+                                  connect="finite"),
             "loss_smooth": self.plot.plot(pen=style.pen(style.SMOOTH_COLOR), name="smoothed", connect="finite"),
             "val_loss": self.plot.plot(pen=style.pen(style.VALIDATION_COLOR), symbol="o", symbolSize=5,
                                        symbolBrush=style.VALIDATION_COLOR, symbolPen=None, name="validation",
@@ -102,7 +103,7 @@ class LossPanel(Panel):
                 any_floored |= bool(floored.any())
             else:
                 shown = finite_or_nan(values)
-            self.curves[name].setData(steps, shown)
+            self.curves[name].setData(*peak_decimate(steps, shown))
             mark_short(self.curves[name], int(np.isfinite(shown).sum()), COLORS[name])
         legend_entry(self.plot, self.curves["val_loss"], "validation", data["val_loss"][0].size > 0)
         empty = " — no steps recorded yet" if all_steps.size == 0 else ""

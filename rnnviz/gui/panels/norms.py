@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.gui import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, floor_note, for_log_axis, log_floor,
                                     divergence_note, legend_entry, mark_short, set_title, step_cell)
 
 TOP_TITLE = "Global gradient norm"
@@ -54,7 +54,8 @@ class NormsPanel(Panel):
             legend = style.add_legend(plot, self.canvas.ci, row=legend_row, columns=LEGEND_COLUMNS)  # above its plot
             legend.layout.setContentsMargins(4, 0, 4, 0)  # one tight row: the plots keep the height
             for name, label, color, dashed in specs:
-                curve = plot.plot(pen=style.pen(color, dashed=dashed), name=label, connect="finite")
+                curve = plot.plot(pen=style.pen(color, style.HISTORY_LINE_WIDTH, dashed=dashed), name=label,
+                                  connect="finite")
                 curve.setDownsampling(auto=True, method="peak")  # long runs keep their spikes
                 curve.setClipToView(True)
                 self.curves[name] = curve
@@ -75,7 +76,7 @@ class NormsPanel(Panel):
                 # or a zero update ratio would be drawn a decade below the parameter norm (~1)
                 floor = common if shared_floor else log_floor(values)
                 shown, floored = for_log_axis(values, floor)
-                self.curves[name].setData(steps, shown)
+                self.curves[name].setData(*peak_decimate(steps, shown))
                 mark_short(self.curves[name], int(np.isfinite(shown).sum()), COLORS[name])
                 if floored.any():
                     notes.append(floor_note(True, floor))
