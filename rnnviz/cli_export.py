@@ -80,20 +80,9 @@ def main(args) -> int:
     return EXIT_OK
 
 
-def sample_count(trainer) -> int:
-    """How many sequences the session's last batch holds: the samples a snapshot can show.
-    (Before any step the snapshot previews a batch of the configured size.)"""
-    import numpy as np
-
-    last = getattr(trainer, "_last", None)  # (inputs (T, B) or (T, B, X), targets, h0, trace, grads)
-    if last is not None:
-        return int(np.shape(last[0])[1])
-    return int(trainer.train_config.batch_size)
-
-
 def check_sample(trainer, sample: int) -> None:
     """Refuse a sample the batch does not have (the trainer would quietly show another one)."""
-    count = sample_count(trainer)
+    count = trainer.sample_count
     if not 0 <= sample < count:
         raise UserError(f"--sample must be between 0 and {count - 1} (the session's last batch holds "
                         f"{count} sequence{'' if count == 1 else 's'}), got {sample}")

@@ -216,6 +216,14 @@ class Trainer:
             return _loss(outputs, np.asarray(targets))
 
     # ------------------------------------------------------------------ copies for the views
+    @property
+    def sample_count(self) -> int:
+        """How many sequences the last batch holds: the samples a snapshot can show (before any
+        step, the snapshot previews a batch of the configured size)."""
+        if self._last is None:
+            return int(self.train_config.batch_size)
+        return int(np.shape(self._last[0])[1])
+
     def snapshot(self, sample: int = 0) -> Snapshot:
         """Copies of the weights, and of the last batch run through them (its gradients and one
         sample's trace), with diagnostics: everything in it describes the current network."""

@@ -349,3 +349,10 @@ def test_rollback_target_says_where_rollback_goes():
     trainer.run(12)
     assert trainer.rollback_target() == 10
     assert trainer.rollback() == 10 and trainer.rollback_target() == 5
+
+
+def test_sample_count_is_the_last_batch_size():
+    trainer = text_trainer()
+    assert trainer.sample_count == trainer.train_config.batch_size  # the preview before any step
+    trainer.run(1)
+    assert trainer.sample_count == trainer._last[0].shape[1] == trainer.train_config.batch_size
