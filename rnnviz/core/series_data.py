@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.core.errors import DataError
-from rnnviz.core.streams import StreamWindows, validation_indices
+from rnnviz.core.streams import StreamedSource, StreamWindows, validation_indices
 from rnnviz.core.textfile import decoded_chunks
 
 VALIDATION_FRACTION = 0.1  # as for text: the last 10 % of rows
@@ -29,7 +29,7 @@ MIN_ROWS = 3  # one row to read, one to predict, and one more so a window can mo
 DELIMITERS = "\t;,"  # tried in this order on the first line (a ';' file may use ',' for decimals)
 
 
-class SeriesSource:
+class SeriesSource(StreamedSource):
     """A table of numbers read as parallel streams; every column predicted one row ahead."""
 
     carry_state = True  # one long series read window after window
@@ -91,17 +91,6 @@ class SeriesSource:
         """The first column's value at each step, in the file's units."""
         rows = np.asarray(inputs_for_one_sample, dtype=np.float64).reshape(-1, self.input_size)
         return [f"{v:.3g}" for v in self.to_original_units(rows)[:, 0]]
-
-    def check_window(self, batch_size: int, seq_len: int) -> None:
-        """Raise DataError unless the training part holds B streams of T steps (the trainer asks
-        before a run starts, so data too short never replaces a working run)."""
-        self._streams.check_window(batch_size, seq_len)
-
-    def get_state(self) -> dict:
-        return self._streams.get_state()
-
-    def set_state(self, state: dict) -> None:
-        self._streams.set_state(state)
 
     # ------------------------------------------------------------ units
     def to_original_units(self, values) -> np.ndarray:

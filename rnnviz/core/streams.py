@@ -86,6 +86,24 @@ def validation_indices(length: int, batch_size: int, seq_len: int) -> np.ndarray
     return starts[None, :] + np.arange(seq_len + 1)[:, None]  # (T + 1, b)
 
 
+class StreamedSource:
+    """What every source read as B parallel streams shares (text, series): its cursor is its
+    state, and it can say whether a window fits. Subclasses set ``self._streams``."""
+
+    _streams: StreamWindows
+
+    def check_window(self, batch_size: int, seq_len: int) -> None:
+        """Raise DataError unless the training part holds B streams of T steps (the trainer asks
+        before a run starts, so data too short never replaces a working run)."""
+        self._streams.check_window(batch_size, seq_len)
+
+    def get_state(self) -> dict:
+        return self._streams.get_state()
+
+    def set_state(self, state: dict) -> None:
+        self._streams.set_state(state)
+
+
 def _check_positive(value, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise DataError(f"the {what} must be a whole number of at least 1, got {value!r}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.core.errors import DataError
-from rnnviz.core.streams import StreamWindows, validation_indices
+from rnnviz.core.streams import StreamedSource, StreamWindows, validation_indices
 from rnnviz.core.textfile import decoded_chunks, file_size
 
 LEVELS = ("char", "word")
@@ -157,7 +157,7 @@ def check_level(level: str) -> None:
 
 
 # ----------------------------------------------------------------------------- the source
-class TextSource:
+class TextSource(StreamedSource):
     """A text read as B parallel streams of token ids, predicting the next token at every step."""
 
     carry_state = True  # one long stream read window after window: carry h between batches
@@ -218,17 +218,6 @@ class TextSource:
 
     def token_labels(self, inputs_for_one_sample) -> list[str]:
         return [readable(self.vocab[int(i)]) for i in np.asarray(inputs_for_one_sample).reshape(-1)]
-
-    def check_window(self, batch_size: int, seq_len: int) -> None:
-        """Raise DataError unless the training part holds B streams of T steps (the trainer asks
-        before a run starts, so data too short never replaces a working run)."""
-        self._streams.check_window(batch_size, seq_len)
-
-    def get_state(self) -> dict:
-        return self._streams.get_state()
-
-    def set_state(self, state: dict) -> None:
-        self._streams.set_state(state)
 
     # ------------------------------------------------------------ text helpers
     def counts(self) -> np.ndarray:
