@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnnviz.cli_progress import LoadProgress, Progress, StopOnCtrlC
 from rnnviz.core.errors import UserError
 
-LINES_PER_RUN = 10  # plain output: about ten progress lines per run, whatever its length
-PLAIN_LINE_SECONDS = 5.0  # plain output: and at least one line this often, so a log shows life
-REDRAW_SECONDS = 0.1  # terminal progress bar: at most ten redraws a second
 
 # config field -> the flag a person typed, for error messages
 FLAGS = {"hidden_size": "--hidden", "num_layers": "--layers", "cell": "--cell", "init": "--init",
@@ -118,34 +115,6 @@ def main(args) -> int:
     if trainer.status == "diverged":
         return EXIT_DIVERGED
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
-
-
-class StopOnCtrlC:
-    """While training: the first Ctrl-C asks the run to stop after the current step (a step
-    cut in half would leave weights and optimizer out of step), so what was done can still be
-    saved and exported; a second one stops at once, without saving (KeyboardInterrupt)."""
-
-    def __init__(self) -> None:
-        self.pressed = False
-        self.installed = False
-        self.previous = None
-
-    def __enter__(self):
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._on_ctrl_c)
-            self.installed = True
-        except ValueError:  # not the main thread (an embedding program): Ctrl-C keeps its meaning
-            pass
-        return self
-
-    def _on_ctrl_c(self, signum, frame) -> None:
-        if self.pressed:
-            raise KeyboardInterrupt
-        self.pressed = True
-
-    def __exit__(self, *exc) -> None:
-        if self.installed:  # None: the previous handler was set outside Python, i.e. the default
-            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
 
 
 def _exporter(out_dir):
@@ -260,7 +229,10 @@ def _source(args):
             raise UserError(f"data file not found: {path}")
         spec = {"kind": "file", "path": str(path.resolve()), "level": args.level,
                 "encoding": args.encoding or "utf-8"}
-        return data.load_path(path, level=args.level, encoding=spec["encoding"]), spec
+        progress = LoadProgress(path, sys.stdout)
+        source = data.load_path(path, level=args.level, encoding=spec["encoding"], progress=progress)
+        progress.close()
+        return source, spec
     if args.encoding is not None:
         raise UserError("--encoding applies to --data files; the sample text is read as utf-8")
     spec = {"kind": "sample", "name": None, "level": args.level or "char"}
@@ -306,64 +278,6 @@ def _with_flag(exc: ValueError) -> str:
 
 
 # ---------------------------------------------------------------------- output
-class Progress:
-    """A redrawn bar on a terminal. Otherwise plain lines: the first step (the starting loss),
-    every tenth of the run, the last step, and at least one every PLAIN_LINE_SECONDS so a long
-    run written to a log file shows it is alive."""
-
-    def __init__(self, total: int, start_step: int, stream, clip_mode: str = "none",
-                 clock=time.perf_counter) -> None:
-        self.total = total
-        self.clock = clock  # seconds; a parameter so a test can make time pass
-        self.start_step = start_step
-        self.stream = stream
-        self.clip_mode = clip_mode
-        self.tty = stream.isatty()
-        self.every = max(1, total // LINES_PER_RUN)
-        self.started = clock()
-        self.last_draw = 0.0
-        self.last_line = self.started
-        self.drawn = False
-        self.line_length = 0  # pad each redraw over the previous one
-
-    def update(self, result) -> bool:
-        done = result.step - self.start_step
-        now = self.clock()
-        if self.tty:
-            if now - self.last_draw >= REDRAW_SECONDS or done == self.total:
-                self.last_draw = now
-                width = 24
-                filled = width * done // max(self.total, 1)
-                rate = done / max(now - self.started, 1e-9)
-                line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
-                        f"loss {result.loss:.4g}  |g| {result.grad_norm:.3g}  {rate:.0f} steps/s")
-                self.stream.write("\r" + line.ljust(self.line_length))
-                self.line_length = len(line)
-                self.stream.flush()
-                self.drawn = True
-        elif done == 1 or done % self.every == 0 or done == self.total or now - self.last_line >= PLAIN_LINE_SECONDS:
-            self.last_line = now
-            print(f"step {result.step} ({done}/{self.total})  loss {result.loss:.4g}  {self.gradient(result)}",
-                  file=self.stream, flush=True)
-        return True
-
-    def gradient(self, result) -> str:
-        """The gradient norm and what clipping did to it, in words that cannot be misread: norm
-        clipping rescales the whole gradient (all or nothing), value clipping some elements."""
-        text = f"grad norm {result.grad_norm:.3g}"
-        if self.clip_mode == "norm":
-            clipped = result.clipped_norm < result.grad_norm
-            return text + (f" clipped to {result.clipped_norm:.3g}" if clipped else " (not clipped)")
-        if self.clip_mode == "value":
-            return text + f", {result.clip_fraction:.0%} of elements clipped"
-        return text
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def _summary(trainer, wall_time: float, interrupted: bool = False) -> None:
     history, tc = trainer.history, trainer.train_config
     done = trainer.step_count

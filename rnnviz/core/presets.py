@@ -95,10 +95,11 @@ def _key(name) -> str:
 
 
 # --------------------------------------------------------------------- settings -> a run
-def make_source(data: dict):
+def make_source(data: dict, progress=None):
     """The Source a data choice names: ``{"kind": "sample", "name": None}`` (the default
     text), ``{"kind": "task", "name": "adding", "length": 50}`` or ``{"kind": "file", "path": p}``.
-    Raises DataError / UserError with a message a person can act on."""
+    Raises DataError / UserError with a message a person can act on. ``progress(fraction)`` is
+    called while a file loads."""
     from rnnviz.core import data as data_module
     from rnnviz.core import tasks
 
@@ -108,7 +109,7 @@ def make_source(data: dict):
     if kind == "task":
         return tasks.make_task(data["name"], length=data.get("length"), seed=int(data.get("seed", 0)))
     if kind == "file":
-        return data_module.load_path(data["path"])
+        return data_module.load_path(data["path"], progress=progress)
     raise UserError(f"unknown kind of data {kind!r}; use a sample, a task or a file")
 
 
@@ -125,7 +126,7 @@ def make_configs(model: dict, train: dict):
     return model_config, train_config
 
 
-def make_trainer(model: dict, train: dict, data: dict):
+def make_trainer(model: dict, train: dict, data: dict, progress=None):
     """A ready-to-train Trainer from the three parts of a preset (or of the window's form)."""
     from rnnviz.core.trainer import Trainer
 
@@ -135,7 +136,7 @@ def make_trainer(model: dict, train: dict, data: dict):
         from pathlib import Path
         spec["path"] = str(Path(spec["path"]).resolve())
     # the data choice doubles as the session's recipe for rebuilding the source (core.session)
-    return Trainer(make_source(spec), model_config, train_config, source_spec=spec)
+    return Trainer(make_source(spec, progress), model_config, train_config, source_spec=spec)
 
 
 def preset_trainer(name: str):

@@ -151,10 +151,10 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self.controls.set_data_choices(samples, tasks)
 
     # ----------------------------------------------------------------- starting a run
-    def start_with(self, model: dict, train: dict, data: dict) -> None:
+    def start_with(self, model: dict, train: dict, data: dict, progress=None) -> None:
         """Build a Trainer from settings and hand it to the worker; raises UserError (the
-        current run, if any, is then untouched)."""
-        trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
+        current run, if any, is then untouched). ``progress(fraction)`` follows a file's loading."""
+        trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data, progress)
         self.data_choice = dict(data)
         self.request_set_trainer.emit(trainer)
 

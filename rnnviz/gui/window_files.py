@@ -9,11 +9,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtWidgets import QFileDialog
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication, QFileDialog, QProgressDialog
 
 from rnnviz.core.errors import UserError
 
 MAX_RECENT = 8  # entries under File > Recent files
+
+
+LOADING_DIALOG_MS = 300  # files that load faster than this never show the progress dialog
+
+
+def loading_dialog(parent, name: str) -> QProgressDialog:
+    """A window-modal progress dialog for loading a data file (no cancel: loading is short and
+    a half-read file is never used); it only appears if loading takes a noticeable time."""
+    dialog = QProgressDialog(f"Loading {name}…", "", 0, 100, parent)
+    dialog.setCancelButton(None)
+    dialog.setWindowTitle("Open data")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(LOADING_DIALOG_MS)
+    dialog.setValue(0)
+    return dialog
+
+
+def _show_progress(dialog: QProgressDialog, fraction: float) -> None:
+    dialog.setValue(int(round(100 * min(max(fraction, 0.0), 1.0))))
+    QApplication.processEvents()  # the load runs here, on the GUI thread: keep the window painted
 
 
 class FileActions:
@@ -23,11 +44,15 @@ class FileActions:
     def open_data(self, path: str) -> bool:
         """Train on a file with the form's model settings; a bad file leaves the run as it was."""
         data = {"kind": "file", "path": str(path)}
+        dialog = loading_dialog(self, Path(path).name)
         try:
-            self.start_with(self.controls.model_settings(), self.controls.train_settings(), data)
+            self.start_with(self.controls.model_settings(), self.controls.train_settings(), data,
+                            progress=lambda fraction: _show_progress(dialog, fraction))
         except (UserError, OSError) as exc:
+            dialog.close()
             self.show_error("Open data", f"Could not open {path}:\n{exc}")
             return False
+        dialog.close()
         self.banner.hide_banner()
         self._add_recent("data", path)
         return True

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rnnviz.cli_run import PLAIN_LINE_SECONDS, Progress
+from rnnviz.cli_progress import PLAIN_LINE_SECONDS, Progress
 from rnnviz.core import session
 
 TINY = ["--task", "adding", "--length", "6", "--hidden", "8", "--batch", "4"]
@@ -199,3 +199,29 @@ def test_plain_progress_prints_at_least_every_few_seconds():
     printed = [int(line.split()[1]) for line in stream.getvalue().splitlines()]
     gap = int(PLAIN_LINE_SECONDS // 3) + 1  # steps between two lines at 3 s a step
     assert printed == [1] + list(range(1 + gap, 11, gap))  # not only at the 10 % marks (step 100, 200, ...)
+
+
+def test_loading_a_large_file_says_so_and_a_terminal_shows_the_percentage(tmp_path):
+    import io
+
+    from rnnviz.cli_progress import LOUD_FILE_BYTES, LoadProgress
+
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * LOUD_FILE_BYTES)
+    plain = io.StringIO()
+    progress = LoadProgress(big, plain)
+    for fraction in (0.25, 0.5, 1.0):
+        progress(fraction)
+    progress.close()
+    assert plain.getvalue() == "loading big.txt (1.0 MiB)\n"  # a log gets one line, not a bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    progress = LoadProgress(big, terminal, clock=iter(range(100)).__next__)
+    for fraction in (0.25, 0.5, 1.0):
+        progress(fraction)
+    progress.close()
+    assert terminal.getvalue() == "\rloading big.txt:  25%\rloading big.txt:  50%\rloading big.txt: 100%\n"

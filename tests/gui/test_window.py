@@ -166,6 +166,19 @@ def test_a_bad_file_gives_a_dialog_and_keeps_the_run(make_window, qtbot, dialogs
         np.testing.assert_array_equal(params_of(after)[name], value)
 
 
+def test_opening_a_file_reports_loading_progress(make_window, qtbot, tmp_path, monkeypatch):
+    import rnnviz.gui.window_files as window_files
+
+    seen = []
+    shown = window_files._show_progress
+    monkeypatch.setattr(window_files, "_show_progress", lambda dialog, f: (seen.append(f), shown(dialog, f)))
+    text = tmp_path / "notes.txt"
+    text.write_text("The river keeps its own counsel. " * 400, encoding="utf-8")
+    window = make_window()
+    assert window.open_data(str(text))
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
 def test_live_learning_rate_and_needs_reset(make_window, qtbot):
     window = make_window()
     window.controls.lr.setValue(0.05)  # applies at once

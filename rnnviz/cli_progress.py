@@ -1,0 +1,131 @@
+"""What ``rnnviz run`` prints while it works: loading a file, training, and Ctrl-C.
+
+On a terminal, redrawn lines; into a file or a pipe, a few plain lines, so a log stays short
+but shows life.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+LINES_PER_RUN = 10  # plain output: about ten progress lines per run, whatever its length
+PLAIN_LINE_SECONDS = 5.0  # plain output: and at least one line this often, so a log shows life
+REDRAW_SECONDS = 0.1  # terminal progress bar: at most ten redraws a second
+LOUD_FILE_BYTES = 1 << 20  # plain output: say "loading" only for files that take a moment (1 MiB)
+
+
+class LoadProgress:
+    """``progress(fraction)`` for the data loaders: a percentage redrawn on a terminal; into a
+    file or a pipe, one line before a large file is read."""
+
+    def __init__(self, path, stream, clock=time.perf_counter) -> None:
+        self.name = Path(path).name
+        self.size = Path(path).stat().st_size
+        self.stream = stream
+        self.clock = clock
+        self.tty = stream.isatty()
+        self.last_draw = -REDRAW_SECONDS
+        self.drawn = False
+        if not self.tty and self.size >= LOUD_FILE_BYTES:
+            print(f"loading {self.name} ({self.size / 2**20:.1f} MiB)", file=stream, flush=True)
+
+    def __call__(self, fraction: float) -> None:
+        now = self.clock()
+        if self.tty and (now - self.last_draw >= REDRAW_SECONDS or fraction >= 1.0):
+            self.last_draw = now
+            self.stream.write(f"\rloading {self.name}: {fraction:4.0%}")
+            self.stream.flush()
+            self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class StopOnCtrlC:
+    """While training: the first Ctrl-C asks the run to stop after the current step (a step
+    cut in half would leave weights and optimizer out of step), so what was done can still be
+    saved and exported; a second one stops at once, without saving (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.installed = False
+        self.previous = None
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._on_ctrl_c)
+            self.installed = True
+        except ValueError:  # not the main thread (an embedding program): Ctrl-C keeps its meaning
+            pass
+        return self
+
+    def _on_ctrl_c(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __exit__(self, *exc) -> None:
+        if self.installed:  # None: the previous handler was set outside Python, i.e. the default
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
+
+
+class Progress:
+    """A redrawn bar on a terminal. Otherwise plain lines: the first step (the starting loss),
+    every tenth of the run, the last step, and at least one every PLAIN_LINE_SECONDS so a long
+    run written to a log file shows it is alive."""
+
+    def __init__(self, total: int, start_step: int, stream, clip_mode: str = "none",
+                 clock=time.perf_counter) -> None:
+        self.total = total
+        self.clock = clock  # seconds; a parameter so a test can make time pass
+        self.start_step = start_step
+        self.stream = stream
+        self.clip_mode = clip_mode
+        self.tty = stream.isatty()
+        self.every = max(1, total // LINES_PER_RUN)
+        self.started = clock()
+        self.last_draw = 0.0
+        self.last_line = self.started
+        self.drawn = False
+        self.line_length = 0  # pad each redraw over the previous one
+
+    def update(self, result) -> bool:
+        done = result.step - self.start_step
+        now = self.clock()
+        if self.tty:
+            if now - self.last_draw >= REDRAW_SECONDS or done == self.total:
+                self.last_draw = now
+                width = 24
+                filled = width * done // max(self.total, 1)
+                rate = done / max(now - self.started, 1e-9)
+                line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
+                        f"loss {result.loss:.4g}  |g| {result.grad_norm:.3g}  {rate:.0f} steps/s")
+                self.stream.write("\r" + line.ljust(self.line_length))
+                self.line_length = len(line)
+                self.stream.flush()
+                self.drawn = True
+        elif done == 1 or done % self.every == 0 or done == self.total or now - self.last_line >= PLAIN_LINE_SECONDS:
+            self.last_line = now
+            print(f"step {result.step} ({done}/{self.total})  loss {result.loss:.4g}  {self.gradient(result)}",
+                  file=self.stream, flush=True)
+        return True
+
+    def gradient(self, result) -> str:
+        """The gradient norm and what clipping did to it, in words that cannot be misread: norm
+        clipping rescales the whole gradient (all or nothing), value clipping some elements."""
+        text = f"grad norm {result.grad_norm:.3g}"
+        if self.clip_mode == "norm":
+            clipped = result.clipped_norm < result.grad_norm
+            return text + (f" clipped to {result.clipped_norm:.3g}" if clipped else " (not clipped)")
+        if self.clip_mode == "value":
+            return text + f", {result.clip_fraction:.0%} of elements clipped"
+        return text
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
