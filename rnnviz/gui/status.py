@@ -40,8 +40,8 @@ class StatusFields:
         labels["state"].setText(stats.get("status", ""))
         labels["step"].setText(f"step {stats['step']}")
         labels["rate"].setText(f"{stats['steps_per_sec']:.0f} steps/s" if stats["steps_per_sec"] else "")
-        labels["loss"].setText(f"loss {stats['loss']:.4g}")
-        labels["grad"].setText(f"‖g‖ {stats['grad_norm']:.3g}")
+        labels["loss"].setText(f"loss {_number(stats['loss'], '.4g')}")
+        labels["grad"].setText(f"‖g‖ {_number(stats['grad_norm'], '.3g')}")
 
     def show_regime(self, view) -> None:
         diagnostics = getattr(view.snapshot, "diagnostics", None)
@@ -61,3 +61,8 @@ class StatusFields:
 
     def end_progress(self) -> None:
         self.progress.setVisible(False)
+
+
+def _number(value: float, spec: str) -> str:
+    """A status number, or a dash before the first step (no loss yet is not a NaN loss)."""
+    return "—" if value != value else format(value, spec)  # value != value: NaN

@@ -346,3 +346,12 @@ def test_view_menu_hides_a_dock_and_reset_layout_brings_it_back(make_window, qtb
     window.reset_layout()
     assert window.docks[norms].isVisible()
     qtbot.waitUntil(lambda: norms.view.snapshot.step == 2, timeout=5000)  # and catches up when shown
+
+
+def test_status_bar_shows_a_dash_before_the_first_step(make_window):
+    window = make_window()
+    stats = {"status": "ready", "step": 0, "steps_per_sec": 0.0, "loss": float("nan"), "grad_norm": float("nan")}
+    window.status.show_stats(stats)
+    assert window.status.labels["loss"].text() == "loss —" and window.status.labels["grad"].text() == "‖g‖ —"
+    window.status.show_stats({**stats, "step": 3, "loss": 0.1234567, "grad_norm": 2.5})
+    assert window.status.labels["loss"].text() == "loss 0.1235"
