@@ -10,5 +10,14 @@ class DataError(UserError):
     """A data file or task that cannot be used; the message says why and what to do."""
 
 
+class EncodingError(DataError):
+    """Bytes that are not valid in the encoding asked for; the window offers another one."""
+
+    def __init__(self, message: str, encoding: str, offset: int) -> None:
+        super().__init__(message)
+        self.encoding = encoding  # the encoding that failed
+        self.offset = offset  # byte offset of the first invalid byte in the file
+
+
 class SessionError(UserError):
     """A session file that is truncated, foreign or from a newer rnnviz."""

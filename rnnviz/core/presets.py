@@ -109,7 +109,7 @@ def make_source(data: dict, progress=None):
     if kind == "task":
         return tasks.make_task(data["name"], length=data.get("length"), seed=int(data.get("seed", 0)))
     if kind == "file":
-        return data_module.load_path(data["path"], progress=progress)
+        return data_module.load_path(data["path"], encoding=data.get("encoding", "utf-8"), progress=progress)
     raise UserError(f"unknown kind of data {kind!r}; use a sample, a task or a file")
 
 

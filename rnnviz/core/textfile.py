@@ -14,7 +14,7 @@ import codecs
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rnnviz.core.errors import DataError
+from rnnviz.core.errors import DataError, EncodingError
 
 CHUNK_BYTES = 1 << 20  # 1 MiB: per-chunk temporaries stay ~20 MB even at 4 bytes a character
 PROGRESS_STEP = 0.01  # report at most ~100 times per file: enough for a bar, never a flood
@@ -115,10 +115,10 @@ def decoded_chunks(path, encoding: str = "utf-8", progress: Callable[[float], No
             except UnicodeDecodeError as exc:
                 bad_at = offset - pending + exc.start
                 bad = exc.object[exc.start:exc.start + 1]
-                raise DataError(
+                raise EncodingError(
                     f"{path}: byte 0x{bad.hex().upper()} at offset {bad_at} is not valid {encoding}; "
                     f"if the file uses another encoding, pass it with --encoding "
-                    f"(for example --encoding latin-1)") from None
+                    f"(for example --encoding latin-1)", encoding, bad_at) from None
             if not ascii_compatible and "\x00" in text:
                 _refuse_binary(path, None)
             offset += len(chunk)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QFileDialog, QProgressDialog
+from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
 
-from rnnviz.core.errors import UserError
+from rnnviz.core.errors import EncodingError, UserError
 
 MAX_RECENT = 8  # entries under File > Recent files
 
 
+FALLBACK_ENCODING = "latin-1"  # decodes any byte: the one offer that cannot fail again
 LOADING_DIALOG_MS = 300  # files that load faster than this never show the progress dialog
 
 
@@ -41,13 +42,20 @@ class FileActions:
     """Needs from the window: settings, controls, panels, current_panel, banner, recent_menu,
     start_with, start_with_trainer, show_error, statusBar, and the request_* signals."""
 
-    def open_data(self, path: str) -> bool:
-        """Train on a file with the form's model settings; a bad file leaves the run as it was."""
-        data = {"kind": "file", "path": str(path)}
+    def open_data(self, path: str, encoding: str = "utf-8") -> bool:
+        """Train on a file with the form's model settings; a bad file leaves the run as it was.
+        A text that is not valid ``encoding`` may be reopened as Latin-1, if the user agrees."""
+        data = {"kind": "file", "path": str(path), "encoding": encoding}
         dialog = loading_dialog(self, Path(path).name)
         try:
             self.start_with(self.controls.model_settings(), self.controls.train_settings(), data,
                             progress=lambda fraction: _show_progress(dialog, fraction))
+        except EncodingError as exc:
+            dialog.close()
+            if encoding != FALLBACK_ENCODING and self._ask_fallback_encoding(path, exc):
+                return self.open_data(path, FALLBACK_ENCODING)
+            self.show_error("Open data", f"Could not open {path}:\n{exc}")
+            return False
         except (UserError, OSError) as exc:
             dialog.close()
             self.show_error("Open data", f"Could not open {path}:\n{exc}")
@@ -56,6 +64,14 @@ class FileActions:
         self.banner.hide_banner()
         self._add_recent("data", path)
         return True
+
+    def _ask_fallback_encoding(self, path: str, exc: EncodingError) -> bool:
+        answer = QMessageBox.question(
+            self, "Open data",
+            f"{Path(path).name} is not valid {exc.encoding}: the byte at offset {exc.offset} cannot be "
+            f"read.\n\nOpen it as {FALLBACK_ENCODING} (Western European; every byte becomes a "
+            "character, so it always opens, though some characters may look wrong)?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def open_session(self, path: str) -> bool:
         from rnnviz.core import session

@@ -355,3 +355,25 @@ def test_status_bar_shows_a_dash_before_the_first_step(make_window):
     assert window.status.labels["loss"].text() == "loss —" and window.status.labels["grad"].text() == "‖g‖ —"
     window.status.show_stats({**stats, "step": 3, "loss": 0.1234567, "grad_norm": 2.5})
     assert window.status.labels["loss"].text() == "loss 0.1235"
+
+
+@pytest.mark.parametrize("agree", [True, False])
+def test_a_text_in_another_encoding_can_be_reopened_as_latin_1(make_window, qtbot, dialogs, tmp_path,
+                                                               monkeypatch, agree):
+    from PyQt6.QtWidgets import QMessageBox
+
+    asked = []
+    answer = QMessageBox.StandardButton.Yes if agree else QMessageBox.StandardButton.No
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *args: (asked.append(args[2]), answer)[1]))
+    text = tmp_path / "café.txt"
+    text.write_bytes("Le café est très chaud, dit le héron. ".encode("latin-1") * 200)
+    window = make_window()
+    before = window.latest_view
+    assert window.open_data(str(text)) is agree
+    assert len(asked) == 1 and "offset" in asked[0] and "latin-1" in asked[0]
+    if agree:
+        qtbot.waitUntil(lambda: window.latest_view is not before and "café" in window.latest_view.source_name,
+                        timeout=10_000)
+        assert dialogs == []
+    else:
+        assert len(dialogs) == 1 and "utf-8" in dialogs[0][1]
