@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from rnnviz.core.errors import DataError
-from rnnviz.core.reber import REBER_SYMBOLS, embedded_reber_stream, embedded_reber_unigram
+from rnnviz.core.reber import (REBER_SYMBOLS, embedded_reber_conditional_entropy, embedded_reber_stream,
+                               embedded_reber_unigram)
 
 MAX_LENGTH = 5000  # longer sequences make one step take seconds in numpy: no longer interactive
 VALIDATION_SEED_OFFSET = 1_000_003  # validation sequences come from a stream apart from training
@@ -274,9 +275,10 @@ class ReberTask(Task):
             f"The embedded Reber grammar (Reber 1967; Hochreiter & Schmidhuber 1997): strings like "
             f"B T BPVVE T E, where the symbol after B (T or P) must be repeated just before the final E, "
             f"across a whole inner Reber string. The network predicts the next symbol at each of "
-            f"{self.length} steps of a stream of such strings. Guessing from symbol frequencies alone "
-            f"costs {self.baseline() / self.length:.3f} nats per step (the baseline line); most of the "
-            f"grammar is learnable from the last symbol or two, the final T or P only with long memory.")
+            f"{self.length} steps of a stream of such strings. Guessing from the current symbol alone "
+            f"costs {self.baseline() / self.length:.3f} nats per step (the baseline line; from symbol "
+            f"frequencies, {self.unigram_baseline() / self.length:.3f}); below the line the network "
+            f"uses memory: the inner grammar needs a few symbols of it, the final T or P a long one.")
 
     def generate(self, batch_size, rng):
         columns = []
@@ -287,8 +289,12 @@ class ReberTask(Task):
         return stream[:-1], stream[1:]
 
     def baseline(self, seq_len=None) -> float:
-        """T x the entropy of the symbols' long-run frequencies in the stream (exact, from the
-        grammar's expected symbol counts per string); the stationary unigram baseline."""
+        """T x H(next | current symbol): the loss of the best predictor without memory, which is
+        what the grammar's long-range structure lets a recurrent network beat."""
+        return float(self.length * embedded_reber_conditional_entropy())
+
+    def unigram_baseline(self, seq_len=None) -> float:
+        """T x the entropy of the symbols' long-run frequencies (exact): ignoring the input."""
         p = embedded_reber_unigram()
         p = p[p > 0]
         return float(self.length * -(p * np.log(p)).sum())

@@ -131,14 +131,23 @@ def test_reber_strings_follow_the_grammar_and_frequencies():
     np.testing.assert_allclose(empirical, embedded_reber_unigram(), atol=0.004)
 
 
-def test_reber_baseline_is_the_unigram_cross_entropy():
+def test_reber_baselines_are_the_memoryless_and_unigram_cross_entropies():
     task = make_task("reber", length=40)
     _, targets = task.train_batch(1500, None, rng(6))
     p = embedded_reber_unigram()
     measured = -np.log(p[targets]).sum() / 1500
     entropy = -(p * np.log(p)).sum()
-    assert task.baseline() == pytest.approx(40 * entropy)
+    assert task.unigram_baseline() == pytest.approx(40 * entropy)
+    assert measured == pytest.approx(task.unigram_baseline(), rel=0.03)
+    # without memory, the best guess of the next symbol is P(next | current), fitted on other data
+    inputs, targets = task.train_batch(1500, None, rng(7))
+    pairs = np.zeros((7, 7))
+    np.add.at(pairs, (inputs.reshape(-1), targets.reshape(-1)), 1)
+    fitted = (pairs + 1e-9) / (pairs + 1e-9).sum(axis=1, keepdims=True)
+    held_in, held_out = task.train_batch(1500, None, rng(8))
+    measured = -np.log(fitted[held_in, held_out]).sum() / 1500
     assert measured == pytest.approx(task.baseline(), rel=0.03)
+    assert task.baseline() < task.unigram_baseline()  # the current symbol tells a lot
 
 
 @pytest.mark.parametrize("call, pattern", [
