@@ -11,13 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Stable log-softmax over the last axis (the max is subtracted before exp)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return shifted
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Stable softmax over the last axis."""
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))

@@ -95,10 +95,6 @@ class RNN:
         return (p[f"weight_ih_l{layer}"], p[f"weight_hh_l{layer}"],
                 p[f"bias_ih_l{layer}"], p[f"bias_hh_l{layer}"])
 
-    @property
-    def num_params(self) -> int:
-        return int(sum(v.size for v in self.params.values()))
-
     # ----------------------------------------------------------------- checking inputs
     def _check_inputs(self, inputs) -> tuple[np.ndarray, bool]:
         c = self.config

@@ -97,9 +97,6 @@ class SeriesSource(StreamedSource):
         """Standardised values (..., C) back to the file's units."""
         return np.asarray(values, dtype=np.float64) * self.std + self.mean
 
-    def to_standard_units(self, values) -> np.ndarray:
-        return (np.asarray(values, dtype=np.float64) - self.mean) / self.std
-
     def _describe(self) -> str:
         names = ", ".join(self.columns)
         constant = (f" Constant column(s) {', '.join(self.constant_columns)} are only centred."
