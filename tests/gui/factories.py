@@ -164,3 +164,12 @@ def zero_gradient_view(**kw) -> ViewData:
         steps, values = series[name]
         series[name] = (steps, np.zeros_like(values))
     return dataclasses.replace(view, snapshot=zeroed, series=series, flow=np.zeros_like(view.flow))
+
+
+def build(qtbot, panel_class, view=None):
+    """A panel of ``panel_class`` owned by qtbot, fed ``view`` when one is given."""
+    panel = panel_class()
+    qtbot.addWidget(panel)
+    if view is not None:
+        panel.update_view(view)
+    return panel

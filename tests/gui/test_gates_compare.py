@@ -21,18 +21,10 @@ from rnnviz.gui.export import _prepared_scene
 from rnnviz.gui.panels import PANEL_CLASSES, GatesPanel
 from rnnviz.gui.panels.compare import ComparePanel
 from tests.gui.conftest import FAST_DATA, FAST_MODEL, FAST_TRAIN, OFFSCREEN_NOISE
-from tests.gui.factories import make_view
+from tests.gui.factories import build, make_view
 
 T, H = 10, 6
 DOCK = (400, 280)  # a dock at 1600 x 1000 is ~420 x 300; the canvas gets a little less
-
-
-def build(qtbot, panel_class, view=None):
-    panel = panel_class()
-    qtbot.addWidget(panel)
-    if view is not None:
-        panel.update_view(view)
-    return panel
 
 
 def legend_names(plot) -> list[str]:

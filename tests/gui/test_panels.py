@@ -14,7 +14,7 @@ import pytest
 from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, FlowPanel, GatesPanel, GradientsPanel, HiddenPanel,
                                LossPanel, NormsPanel, SpectrumPanel, WeightsPanel)
 from rnnviz.gui.panels.base import FLOOR_NOTE
-from tests.gui.factories import (empty_history_view, make_view, nonfinite_view, zero_gradient_view)
+from tests.gui.factories import (build, empty_history_view, make_view, nonfinite_view, zero_gradient_view)
 
 T, H, L = 10, 6, 2  # small: every test stays well under a second
 
@@ -36,14 +36,6 @@ def views(view):
 
 def cell_for(panel_class) -> str:
     return GATED_VIEWS.get(panel_class, "tanh")
-
-
-def build(qtbot, panel_class, view=None):
-    panel = panel_class()
-    qtbot.addWidget(panel)
-    if view is not None:
-        panel.update_view(view)
-    return panel
 
 
 def drawn(panel) -> list[np.ndarray]:

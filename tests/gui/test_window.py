@@ -103,13 +103,19 @@ def test_single_key_shortcuts_leave_input_widgets_their_keys(make_window, qtbot)
     assert fired == ["step"]
 
 
-def test_exploding_preset_raises_the_banner_and_roll_back_restores_finite_weights(make_window, qtbot, dialogs):
+def diverged_window(make_window, qtbot):
+    """A window whose Exploding preset has just diverged: training paused, banner shown."""
     window = make_window()
     window.apply_preset("Exploding")
     qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view.model_config["cell"] == "relu",
                     timeout=10_000)
     window.start_training()
     qtbot.waitUntil(lambda: window.banner.shown, timeout=20_000)
+    return window
+
+
+def test_exploding_preset_raises_the_banner_and_roll_back_restores_finite_weights(make_window, qtbot, dialogs):
+    window = diverged_window(make_window, qtbot)
     assert not window.running  # divergence paused training
     assert window.banner.message.startswith("step ")  # names the step ...
     assert "layer" in window.banner.message or "parameter" in window.banner.message  # ... and where
@@ -125,12 +131,7 @@ def test_exploding_preset_raises_the_banner_and_roll_back_restores_finite_weight
 
 
 def test_continue_with_clipping_trains_on_clipped(make_window, qtbot):
-    window = make_window()
-    window.apply_preset("Exploding")
-    qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view.model_config["cell"] == "relu",
-                    timeout=10_000)
-    window.start_training()
-    qtbot.waitUntil(lambda: window.banner.shown, timeout=20_000)
+    window = diverged_window(make_window, qtbot)
     window.banner.clip_button.click()
     qtbot.waitUntil(lambda: window.latest_view.clip_mode == "norm" and window.latest_view.snapshot.step >= 5,
                     timeout=20_000)
