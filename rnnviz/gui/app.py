@@ -93,12 +93,11 @@ def launch(args) -> int:
     """Open the window; returns the application's exit code."""
     _check_display()
     from PyQt6.QtCore import QSettings, QTimer
-    from PyQt6.QtWidgets import QApplication
 
-    from rnnviz.gui import style
+    from rnnviz.gui import qt_app, style
     from rnnviz.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = qt_app.application(sys.argv[:1])
     app.setOrganizationName("rnnviz")
     app.setApplicationName("rnnviz")
     style.configure()  # pg.setConfigOptions: white background, antialiasing, row-major images
@@ -124,3 +123,4 @@ def launch(args) -> int:
     finally:
         wake.stop()
         signal.signal(signal.SIGINT, previous)
+        qt_app.dispose(window)  # before the application goes, whatever ended the loop

@@ -18,23 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.core.errors import UserError
+from rnnviz.gui import qt_app
 
 FORMATS = (".png", ".svg", ".csv")
 PNG_SCALE = 2  # pixels per screen pixel in PNGs: sharp when a page or README scales them down
 LAYOUT_PASSES = 2  # throwaway paints before the real one; axes settle their width in one or two
-_APP = None  # the QApplication made here, kept alive (Qt deletes an unreferenced one)
 
 
 def ensure_app():
     """The running QApplication, or a new offscreen one (exports never need a display)."""
-    from PyQt6 import QtWidgets
-
-    global _APP
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is created
-        app = _APP = QtWidgets.QApplication(["rnnviz-export"])
-    return app
+    return qt_app.application(["rnnviz-export"], offscreen=True)
 
 
 def export_panel(panel, path) -> Path:

@@ -26,10 +26,9 @@ BATCH = 16  # TrainConfig's default batch
 
 
 def _app():
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt6 import QtWidgets
+    from rnnviz.gui import qt_app
 
-    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    return qt_app.application(["rnnviz-bench"], offscreen=True)
 
 
 def _trainer(hidden: int, seq_len: int, batch: int):
@@ -67,9 +66,9 @@ def panel_update(quick: bool = False):
         if i:
             update.append(updated - began)
             paint.append(time.perf_counter() - began)
-    for panel in panels:
-        panel.deleteLater()
-    app.processEvents()
+    from rnnviz.gui.qt_app import dispose
+
+    dispose(*panels)
     up, pa = statistics.median(update), statistics.median(paint)
     label = f"redraw of all {len(panels)} panels from one snapshot (H={hidden}, T={seq_len}, offscreen)"
     return [(label, f"update_view {up * 1e3:.1f} ms; update and paint {pa * 1e3:.1f} ms", "< 33 ms")]
@@ -119,8 +118,9 @@ def training_rate(quick: bool = False):
                 done += 1
             headless.append(done / (time.perf_counter() - began))
     finally:
-        window.close()
-        app.processEvents()
+        from rnnviz.gui.qt_app import dispose
+
+        dispose(window)  # stops the worker thread; gone before the application can be
         settings_dir.cleanup()
     w, h = statistics.median(windowed), statistics.median(headless)
     from rnnviz.blas import blas_thread_count
