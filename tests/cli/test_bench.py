@@ -21,6 +21,8 @@ def test_quick_bench_prints_the_machine_and_the_ratio():
     value = ratio_lines[0].split("ratio explicit / fast")[1].split()[0]  # "<n>x"
     assert value.endswith("x") and float(value[:-1]) > 0
     assert "max relative error vs explicit" in out and "summarize()" in out
+    ceiling = [line for line in out.splitlines() if "ceiling: reference / the step's matrix products alone" in line]
+    assert len(ceiling) == 1 and "% of the step)" in ceiling[0]
 
 
 def test_only_selects_a_benchmark_and_unknown_names_are_a_user_error():
