@@ -27,9 +27,10 @@ from rnnviz.core.errors import UserError
 # config field -> the flag a person typed, for error messages
 FLAGS = {"hidden_size": "--hidden", "num_layers": "--layers", "cell": "--cell", "init": "--init",
          "init_scale": "--init-scale", "recurrent_scale": "--recurrent-scale", "dtype": "--dtype",
+         "forget_bias": "--forget-bias",
          "seed": "--seed", "optimizer": "--optimizer", "lr": "--lr", "batch_size": "--batch",
          "seq_len": "--seq-len", "steps": "--steps", "clip_threshold": "--clip-norm/--clip-value"}
-MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scale", "dtype")
+MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scale", "forget_bias", "dtype")
 
 
 def add_arguments(parser) -> None:
@@ -50,6 +51,8 @@ def add_arguments(parser) -> None:
     model.add_argument("--init-scale", metavar="S", help=f"initial weight scale (default {m.init_scale})")
     model.add_argument("--recurrent-scale", metavar="SIGMA",
                        help="rescale each W_hh to this largest singular value: <1 vanishing, >1 exploding")
+    model.add_argument("--forget-bias", metavar="B", help=f"LSTM forget-gate bias at start "
+                                                          f"(default {m.forget_bias}: remember by default)")
     model.add_argument("--dtype", metavar="|".join(DTYPES), help=f"float precision (default {m.dtype})")
     model.add_argument("--seed", metavar="N", help=f"seed for the weights, the batches and the task "
                                                    f"(default {m.seed})")
@@ -153,7 +156,7 @@ def _fresh(args):
                           num_layers=_int(args.layers, "--layers"), init=args.init,
                           init_scale=_float(args.init_scale, "--init-scale"),
                           recurrent_scale=_float(args.recurrent_scale, "--recurrent-scale"),
-                          dtype=args.dtype, seed=seed)
+                          forget_bias=_float(args.forget_bias, "--forget-bias"), dtype=args.dtype, seed=seed)
     model_settings = {k: v for k, v in model_settings.items() if v is not None}
     model_settings.update(input_size=source.input_size, output_size=source.output_size)
     train_settings = _train_settings(args)

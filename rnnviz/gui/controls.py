@@ -27,7 +27,7 @@ SEQ_LEN_TIP = ("Steps of backpropagation through time per update: the length of 
 # people-readable names for the "needs reset" line
 LABELS = {"data": "data", "length": "task length", "cell": "cell", "hidden_size": "hidden size",
           "num_layers": "layers", "init": "init", "init_scale": "init scale",
-          "recurrent_scale": "recurrent scale", "optimizer": "optimizer", "batch_size": "batch",
+          "recurrent_scale": "recurrent scale", "forget_bias": "forget bias", "optimizer": "optimizer", "batch_size": "batch",
           "seq_len": "sequence length", "seed": "seed", "model_seed": "model seed"}
 
 
@@ -139,6 +139,8 @@ class ControlsForm(QWidget):
             widget.valueChanged.connect(self._emit_live)
         self.clip_mode.currentIndexChanged.connect(self._emit_live)
         self.data_combo.currentIndexChanged.connect(self._sync_length_enabled)
+        self.cell.currentIndexChanged.connect(self._sync_forget_bias_enabled)
+        self._sync_forget_bias_enabled()
 
     # ----------------------------------------------------------------- building
     def _build_data(self) -> QGroupBox:
@@ -174,6 +176,9 @@ class ControlsForm(QWidget):
                                        "value is this number: below 1 the gradient chain must vanish, "
                                        "well above 1 it can explode. 0 keeps the init's own scale.")
         self.recurrent_scale.setSpecialValueText("init's own")
+        self.forget_bias = _double(-10.0, 10.0, 1.0, 0.5, "LSTM only: the forget gate's bias at start. "
+                                   "1 (the usual choice) keeps the cell state, and with it the gradient, "
+                                   "from the first step; below 0 the cell forgets within a few steps.")
         self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
                                 "the same network, so two runs can be compared.")
         form.addRow("Cell", self.cell)
@@ -182,6 +187,7 @@ class ControlsForm(QWidget):
         form.addRow("Init", self.init)
         form.addRow("Init scale", self.init_scale)
         form.addRow("Recurrent σ_max", self.recurrent_scale)
+        form.addRow("Forget bias", self.forget_bias)
         form.addRow("Weight seed", self.model_seed)
         return group
 
@@ -235,7 +241,7 @@ class ControlsForm(QWidget):
 
     def _reset_widgets(self):
         return (self.data_combo, self.task_length, self.cell, self.hidden_size, self.num_layers,
-                self.init, self.init_scale, self.recurrent_scale, self.model_seed, self.optimizer,
+                self.init, self.init_scale, self.recurrent_scale, self.forget_bias, self.model_seed, self.optimizer,
                 self.batch_size, self.seq_len, self.train_seed)
 
     # ----------------------------------------------------------------- data choices
@@ -271,6 +277,9 @@ class ControlsForm(QWidget):
         self.seq_len.setEnabled(not is_task)  # a task's sequences are as long as the task says
         self.seq_len.setToolTip(SEQ_LEN_TIP + (" (Tasks set their own length: see Task length T.)" if is_task else ""))
 
+    def _sync_forget_bias_enabled(self) -> None:
+        self.forget_bias.setEnabled(self.cell.currentText() == "lstm")  # no other cell has a forget gate
+
     # ----------------------------------------------------------------- both ways
     def set_settings(self, model: dict, train: dict, data: dict) -> None:
         """Show the settings in use; they become the reference for "needs reset"."""
@@ -287,6 +296,7 @@ class ControlsForm(QWidget):
             _set_value(self.init_scale, model.get("init_scale"))
             if "recurrent_scale" in model:
                 self.recurrent_scale.setValue(model["recurrent_scale"] or 0.0)
+            _set_value(self.forget_bias, model.get("forget_bias"))
             _set_value(self.model_seed, model.get("seed"))
             _set_combo(self.optimizer, train.get("optimizer"))
             _set_value(self.lr, train.get("lr"))
@@ -307,7 +317,7 @@ class ControlsForm(QWidget):
                 "num_layers": self.num_layers.value(), "init": self.init.currentText(),
                 "init_scale": self.init_scale.value(),
                 "recurrent_scale": None if scale == 0.0 else scale,
-                "seed": self.model_seed.value()}
+                "forget_bias": self.forget_bias.value(), "seed": self.model_seed.value()}
 
     def train_settings(self) -> dict:
         return {"optimizer": self.optimizer.currentText(), "lr": self.lr.value(),

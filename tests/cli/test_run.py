@@ -118,7 +118,7 @@ def test_help_lists_every_flag_and_the_exit_codes():
     assert done.returncode == 0
     for flag in ("--data", "--task", "--length", "--cell", "--hidden", "--layers", "--seq-len", "--batch",
                  "--steps", "--lr", "--optimizer", "--clip-norm", "--clip-value", "--init", "--init-scale",
-                 "--recurrent-scale", "--seed", "--dtype", "--save", "--resume", "--encoding", "--level",
+                 "--recurrent-scale", "--forget-bias", "--seed", "--dtype", "--save", "--resume", "--encoding", "--level",
                  "--export"):
         assert flag in done.stdout
     assert "3  training diverged" in done.stdout
@@ -225,3 +225,13 @@ def test_loading_a_large_file_says_so_and_a_terminal_shows_the_percentage(tmp_pa
         progress(fraction)
     progress.close()
     assert terminal.getvalue() == "\rloading big.txt:  25%\rloading big.txt:  50%\rloading big.txt: 100%\n"
+
+
+def test_forget_bias_reaches_the_lstm_and_a_bad_value_is_one_line(tmp_path):
+    saved = tmp_path / "lstm.npz"
+    done = rnnviz(*TINY, "--cell", "lstm", "--forget-bias", "2.5", "--steps", "1", "--save", str(saved))
+    assert done.returncode == 0, done.stderr
+    assert session.load(saved).model.config.forget_bias == 2.5
+    bad = rnnviz(*TINY, "--cell", "lstm", "--forget-bias", "lots")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == "rnnviz: error: --forget-bias must be a number, got 'lots'"

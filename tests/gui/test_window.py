@@ -194,6 +194,26 @@ def test_live_learning_rate_and_needs_reset(make_window, qtbot):
     assert window.controls.pending_label.text() == ""
 
 
+def test_forget_bias_is_a_form_setting_of_the_lstm_only(make_window, qtbot):
+    window = make_window()  # a tanh network: no forget gate to set
+    controls = window.controls
+    assert not controls.forget_bias.isEnabled()
+    controls.cell.setCurrentText("lstm")
+    assert controls.forget_bias.isEnabled()
+    controls.forget_bias.setValue(2.5)
+    assert "forget bias" in controls.pending_label.text()
+    window.reset()
+    qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view.model_config["cell"] == "lstm",
+                    timeout=10_000)
+    assert window.latest_view.model_config["forget_bias"] == 2.5
+    params = params_of(window.latest_view)
+    hid = window.latest_view.model_config["hidden_size"]
+    forget = (params["bias_ih_l0"] + params["bias_hh_l0"])[hid:2 * hid]  # PyTorch's gate order i, f, g, o
+    assert np.allclose(forget, 2.5, atol=0.05)  # at most a step or two of training since the reset
+    controls.cell.setCurrentText("gru")
+    assert not controls.forget_bias.isEnabled()
+
+
 def test_export_all_and_this_panel_write_files(make_window, qtbot, tmp_path, monkeypatch):
     window = make_window()
     window.train_steps(2)
