@@ -10,6 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from rnnviz.gui import grid
+
 # one colour per layer (layer 0 first); dark enough to read on white, distinct for colour-blind eyes
 # (Okabe & Ito 2008 palette)
 LAYER_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -35,6 +37,7 @@ TICK_POINT_SIZE = 9
 LINE_WIDTH = 2  # thin lines vanish in exported PNGs scaled down for a page
 HISTORY_LINE_WIDTH = 1  # dense, noisy per-step series: a 2 px antialiased zigzag of a few thousand
 #                         points paints ~5x slower (2.6 s vs 0.56 s for the norms panel's export)
+GRID_ALPHA = 0.15  # faint: the grid helps to read values, never competes with the curves
 EXPORT_SIZE = (960, 600)  # pixels of a panel rendered without a window: 16:10, room for labels
 
 
@@ -108,8 +111,35 @@ def relax(label: pg.LabelItem) -> None:
 
 
 def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
+    """The plot's title at reading size; nothing to do when it already reads ``text``."""
+    label = plot.titleLabel
+    if label.isVisibleTo(plot) and label.text == text and label.opts.get("color") == color \
+            and label.opts.get("size") == TITLE_SIZE:
+        return  # setText re-parses the HTML and re-lays out the whole plot on every redraw
     plot.setTitle(text, size=TITLE_SIZE, color=color)
-    relax(plot.titleLabel)
+    relax(label)
+
+
+def set_label(plot: pg.PlotItem, axis: str, text: str, **label_style) -> None:
+    """``plot.setLabel`` that does nothing when the label is already ``text``: pyqtgraph
+    otherwise re-renders the label's HTML, re-sizes the axis and redraws it on every redraw."""
+    item = plot.getAxis(axis)
+    if item.labelText == (text or "") and not item.labelUnits and item.label.isVisibleTo(item) == bool(text) \
+            and (not label_style or item.labelStyle == label_style):
+        return
+    plot.setLabel(axis, text, **label_style)
+
+
+NOT_SET = object()  # never equal to any ticks, so the first set_ticks always sets them
+
+
+def set_ticks(axis: pg.AxisItem, ticks) -> None:
+    """``axis.setTicks(ticks)`` only when they differ from the ticks it shows (None: its own),
+    because each call makes pyqtgraph lay the axis out and draw it again."""
+    if getattr(axis, "_rnnviz_ticks", NOT_SET) == ticks:
+        return
+    axis._rnnviz_ticks = ticks
+    axis.setTicks(ticks)
 
 
 def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
@@ -125,7 +155,9 @@ def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
     # fewer tick texts than pyqtgraph's default: on a short log axis the minor labels
     # (0.2 ... 0.9) otherwise pile on top of each other
     plot.getAxis("left").setStyle(textFillLimits=[(0, 0.8), (2, 0.35), (4, 0.2), (6, 0.1)])
-    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
+    for name in ("left", "bottom"):
+        grid.cheap_grid(plot.getAxis(name))
 
 
 class LogAxis(pg.AxisItem):
@@ -191,6 +223,14 @@ def nice_step(count: int, target_ticks: int = 8) -> int:
         if factor * power >= raw:
             return int(factor * power)
     return int(10 * power)
+
+
+def minor_step(major: int) -> int:
+    """Whole-index minor ticks for a major step from ``nice_step``: 10 -> 2, 20 -> 5, 50 -> 10,
+    1 up to 5. Not every index: at H = 256 that was a 256-tick comb, unreadable, and 3 ms per
+    axis to lay out again on every redraw."""
+    major = int(major)
+    return max(major // 4 if str(major).startswith("2") else major // 5, 1)
 
 
 def add_legend(plot: pg.PlotItem, layout: pg.GraphicsLayout | None = None, row: int = 0, col: int = 0,

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.records import ViewData
-from rnnviz.gui import style
+from rnnviz.gui import curves, style
 
 LOG_FLOOR_WHEN_NOTHING_POSITIVE = 1e-30  # float64 gradients reach ~1e-30 in the vanishing preset
 FLOOR_NOTE = "0 or negative: drawn at the log floor"  # what the CSV says about floored values
@@ -118,7 +118,9 @@ class Panel(QtWidgets.QWidget):
     def _refresh(self) -> None:
         self._redraw()
         for item in self.canvas.scene().items():  # an empty legend would be a stray white box
-            if isinstance(item, pg.LegendItem):
+            if isinstance(item, pg.PlotCurveItem):
+                curves.install(item)  # wide curves in pixels: also those _redraw just made
+            elif isinstance(item, pg.LegendItem):
                 item.setVisible(bool(item.items))
                 for sample, _ in item.items:  # samples copy their curve's look only when repainted
                     sample.update()
@@ -314,6 +316,7 @@ class TokenAxis(pg.AxisItem):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.texts: list[str] = []
+        self._widest: float | None = None  # pixels of the widest label plus a gap
         self.setTickFont(style.tick_font())
         self.setStyle(hideOverlappingLabels=False)  # the spacing below already keeps them apart
 
@@ -323,6 +326,7 @@ class TokenAxis(pg.AxisItem):
         texts = [printable_label(labels[t]) if t < len(labels) else str(t) for t in range(count)]
         if texts != self.texts:
             self.texts = texts
+            self._widest = None  # measured again on the next layout, once
             self.picture = None  # pyqtgraph caches the drawn axis
             self.update()
 
@@ -330,8 +334,10 @@ class TokenAxis(pg.AxisItem):
         count = len(self.texts)
         if count == 0:
             return super().tickValues(minVal, maxVal, size)
-        metrics = QtGui.QFontMetricsF(style.tick_font())
-        widest = max(metrics.horizontalAdvance(text) for text in self.texts) + metrics.horizontalAdvance("  ")
+        if self._widest is None:  # one text per step: measuring them all is most of a layout
+            metrics = QtGui.QFontMetricsF(style.tick_font())
+            self._widest = max(metrics.horizontalAdvance(text) for text in self.texts) + metrics.horizontalAdvance("  ")
+        widest = self._widest
         visible = max(maxVal - minVal, 1.0)
         fit = max(int(size / widest * count / visible), 1)  # labels that fit across all count steps
         every = style.nice_step(count, fit) if count > fit else 1
@@ -364,6 +370,9 @@ class Heatmap:
                                    interactive=False, width=style.COLORBAR_WIDTH, colorMapMenu=False)
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.bar.getAxis("right").setTickFont(style.tick_font())
+        self._frame = None  # (shape, rect) the image was last placed for
+        self._ticks: dict[str, tuple[int, int]] = {}  # axis -> (major, minor) tick spacing
+        self.tick_targets = {"bottom": 8, "left": 8}  # labelled ticks wanted along each axis
 
     def set(self, matrix: np.ndarray, levels: tuple[float, float], rect: tuple[float, float, float, float]) -> None:
         """Show ``matrix`` (rows = y, cols = x) over ``rect`` = (x, y, width, height)."""
@@ -372,16 +381,33 @@ class Heatmap:
             self.clear()
             return
         matrix[~np.isfinite(matrix)] = np.nan  # drawn transparent, never stretches the levels
-        self.image.setImage(matrix, autoLevels=False)
-        self.bar.setLevels(levels)
-        self.image.setRect(QtCore.QRectF(*rect))
+        self.image.setImage(matrix, autoLevels=False)  # keeps the image's levels, the bar's
+        levels = (float(levels[0]), float(levels[1]))
+        if tuple(self.bar.levels()) != levels:  # unchanged levels: the bar's axis keeps its drawing
+            self.bar.setLevels(levels)
+        frame = (matrix.shape, tuple(float(v) for v in rect))
+        if frame != self._frame:  # new numbers in the same frame: nothing to place again
+            self._frame = frame
+            self.image.setRect(QtCore.QRectF(*rect))
         rows, cols = matrix.shape
-        self.plot.getAxis("bottom").setTickSpacing(style.nice_step(cols), 1)  # whole indices only
-        self.plot.getAxis("left").setTickSpacing(style.nice_step(rows), 1)
+        self.set_ticks("bottom", cols)
+        self.set_ticks("left", rows)
+        # the whole map again after a zoom; the same range is a no-op that leaves the axes drawn
         self.plot.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]), padding=0)
+
+    def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
+        """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)
+        labelled across ``count`` cells. Setting them makes pyqtgraph draw the axis again, so
+        only when they change."""
+        major = style.nice_step(count, target or self.tick_targets.get(axis, 8))
+        spacing = (major, style.minor_step(major))
+        if self._ticks.get(axis) != spacing:
+            self._ticks[axis] = spacing
+            self.plot.getAxis(axis).setTickSpacing(*spacing)
 
     def clear(self) -> None:
         self.image.clear()
+        self._frame = None
 
     def cell_at(self, scene_pos) -> tuple[float, float] | None:
         """The (x, y) data coordinates under a scene position, or None outside the plot."""

@@ -41,6 +41,8 @@ class GatesPanel(Panel):
         self.map.plot.setToolTip("the keep gate of one sample: 1 keeps the cell state (and its gradient), "
                                  "0 forgets it")
         self.map.bar.getAxis("right").setTickSpacing(0.5, 0.25)  # 0, 0.5, 1: readable on a short bar
+        self.map.tick_targets["left"] = 4  # a short map: few unit ticks
+        self._gated: bool | None = None  # what _show_axes last laid out for
         self.message = pg.TextItem("", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5), border=pg.mkPen("#BBBBBB"),
                                    fill=pg.mkBrush(248, 248, 248))  # a card: reads as a note, not as data
         self.map.plot.addItem(self.message)
@@ -106,7 +108,6 @@ class GatesPanel(Panel):
         self._show_axes(True)
         style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}")
         self.map.set(values.T, LEVELS, (-0.5, -0.5, steps, units))  # rows = units, cols = t
-        self.map.plot.getAxis("left").setTickSpacing(style.nice_step(units, 4), 1)  # a short map: few ticks
         best, median = self.paths(values)
         floor = log_floor(best, median)
         lags = np.arange(best.size)
@@ -114,7 +115,7 @@ class GatesPanel(Panel):
         self.median.setData(lags, for_log_axis(median, floor)[0])
         show_item(self.path, self.best, "best-kept unit", True)
         show_item(self.path, self.median, "median unit", True)
-        self.path.setLabel("left", f"\u220f {symbol}", **{"font-size": style.LABEL_SIZE})
+        style.set_label(self.path, "left", f"\u220f {symbol}", **{"font-size": style.LABEL_SIZE})
 
     def _no_gates(self) -> None:
         cell = str(self.view.model_config.get("cell", "vanilla")) if self.view is not None else "vanilla"
@@ -129,6 +130,9 @@ class GatesPanel(Panel):
 
     def _show_axes(self, gated: bool) -> None:
         """Axes, colour bar and path plot for a gated cell; only the message for a vanilla one."""
+        if gated == self._gated:
+            return  # showing an axis again would lay it out and draw it again, every redraw
+        self._gated = gated
         self.message.setVisible(not gated)
         for name in ("left", "bottom"):
             self.map.plot.showAxis(name, gated)

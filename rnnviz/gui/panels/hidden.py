@@ -50,7 +50,7 @@ class HiddenPanel(Panel):
         self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
         style.set_title(self.map.plot, f"h_t of one sample, layer {layer}")
         self.tokens.set_labels(self.view.snapshot.labels, steps)
-        self.map.plot.getAxis("top").setTickSpacing(style.nice_step(steps, 10), 1)
+        self.map.set_ticks("top", steps, 10)
 
     def readout_at(self, x: float, y: float) -> str:
         """The hover text for data coordinates (x = time, y = unit), '' outside the map."""

@@ -120,7 +120,7 @@ class LossPanel(Panel):
         else:
             self.baseline.setData([], [])
             legend_entry(self.plot, self.baseline, BASELINE_NAME, False)
-        self.plot.setLabel("left", loss_axis_label(self.view.snapshot), **{"font-size": style.LABEL_SIZE})
+        style.set_label(self.plot, "left", loss_axis_label(self.view.snapshot), **{"font-size": style.LABEL_SIZE})
         self._set_range(log, data, baseline)
 
     def _set_range(self, log: bool, data: dict, baseline) -> None:

@@ -101,13 +101,13 @@ class SpectrumPanel(Panel):
         if block:
             set_title(self.plane, f"Eigenvalues of W_h{block}" + note)
             set_title(self.singular, "Singular values of W_hh" + note)
-            self.plane.setLabel("bottom", f"Re \u03bb (candidate block {block})", **label)
-            self.singular.setLabel("bottom", "i (all gates stacked)", **label)
+            style.set_label(self.plane, "bottom", f"Re \u03bb (candidate block {block})", **label)
+            style.set_label(self.singular, "bottom", "i (all gates stacked)", **label)
         else:
             set_title(self.plane, PLANE_TITLE + note)
             set_title(self.singular, SINGULAR_TITLE + note)
-            self.plane.setLabel("bottom", "Re \u03bb", **label)
-            self.singular.setLabel("bottom", "i (largest first)", **label)
+            style.set_label(self.plane, "bottom", "Re \u03bb", **label)
+            style.set_label(self.singular, "bottom", "i (largest first)", **label)
         self.plane.autoRange()
 
     def _table(self):

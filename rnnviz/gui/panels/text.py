@@ -194,13 +194,13 @@ class TextPanel(Panel):
         integer = np.issubdtype(targets.dtype, np.integer)
         if outputs.ndim == 2 and targets.ndim >= 1 and targets.shape[0] == outputs.shape[0]:  # per step
             steps = np.arange(outputs.shape[0], dtype=float)
-            self.plot.setLabel("bottom", "time step t")
+            style.set_label(self.plot, "bottom", "time step t")
             set_title(self.plot, "Prediction vs target, one sample")
             if integer:
-                self.plot.setLabel("left", "class id")
+                style.set_label(self.plot, "left", "class id")
                 return "steps", steps, as_float(targets), as_float(outputs.argmax(axis=1))
             channels = outputs.shape[1]
-            self.plot.setLabel("left", "value" + (f" (channel 0 of {channels})" if channels > 1 else ""))
+            style.set_label(self.plot, "left", "value" + (f" (channel 0 of {channels})" if channels > 1 else ""))
             return "steps", steps, as_float(targets.reshape(len(steps), -1)[:, 0]), outputs[:, 0]
         outputs = outputs.reshape(-1)
         channels = np.arange(outputs.size, dtype=float)
@@ -208,17 +208,17 @@ class TextPanel(Panel):
         if integer:  # one class at the last step: the predicted distribution and the true class
             probabilities = np.exp(outputs - outputs.max())
             probabilities /= probabilities.sum()
-            self.plot.setLabel("left", "probability (last step)")
-            self.plot.setLabel("bottom", "class")
+            style.set_label(self.plot, "left", "probability (last step)")
+            style.set_label(self.plot, "bottom", "class")
             onehot = (channels == int(targets.reshape(-1)[0])).astype(float)
             return "last_class", channels, onehot, probabilities
         target = as_float(targets).reshape(-1)
         if outputs.size == 1 and target.size == 1:
-            self.plot.setLabel("left", "value")
-            self.plot.setLabel("bottom", "")
+            style.set_label(self.plot, "left", "value")
+            style.set_label(self.plot, "bottom", "")
             return "last_value", np.zeros(1), target, outputs
-        self.plot.setLabel("left", "value (last step)")
-        self.plot.setLabel("bottom", "output channel")
+        style.set_label(self.plot, "left", "value (last step)")
+        style.set_label(self.plot, "bottom", "output channel")
         return "last_class", channels, target, outputs
 
     def _table(self):

@@ -65,13 +65,12 @@ class WeightsPanel(Panel):
         for k, line in enumerate(self.block_lines):
             line.setVisible(k < blocks - 1)
             line.setValue((k + 1) * size - 0.5)  # between row (k+1)*H-1 and (k+1)*H
-        axis = self.map.plot.getAxis("left")
+        ticks = None
         if blocks:
             letters = [((k + 0.5) * size - 0.5, name) for k, name in enumerate(gates)]
             starts = [(k * size, str(k * size)) for k in range(blocks)]
-            axis.setTicks([letters, starts])
-        else:
-            axis.setTicks(None)
+            ticks = [letters, starts]
+        style.set_ticks(self.map.plot.getAxis("left"), ticks)
 
     def chosen(self) -> str:
         """The key of the matrix on show: "ih", "hh" or "out"."""
@@ -95,8 +94,8 @@ class WeightsPanel(Panel):
         gates = GATE_NAMES.get(cell, ()) if key != "out" else ()
         if gates:
             rows_label += f" (gates {' '.join(gates)} stacked)"
-        self.map.plot.setLabel("left", rows_label, **{"font-size": style.LABEL_SIZE})
-        self.map.plot.setLabel("bottom", cols_label, **{"font-size": style.LABEL_SIZE})
+        style.set_label(self.map.plot, "left", rows_label, **{"font-size": style.LABEL_SIZE})
+        style.set_label(self.map.plot, "bottom", cols_label, **{"font-size": style.LABEL_SIZE})
         if matrix.ndim != 2 or matrix.size == 0:
             self.map.clear()
             self._show_gate_blocks((), 0)
@@ -104,7 +103,7 @@ class WeightsPanel(Panel):
         rows, cols = matrix.shape
         levels = symmetric_levels(matrix)
         self.map.set(matrix, levels, (-0.5, -0.5, cols, rows))  # entry (i, j) at y=i, x=j
-        self.map.bar.getAxis("right").setTicks(style.symmetric_bar_ticks(levels[1]))
+        style.set_ticks(self.map.bar.getAxis("right"), style.symmetric_bar_ticks(levels[1]))
         self._show_gate_blocks(gates, rows)
 
     def _table(self):
