@@ -35,7 +35,8 @@ from rnnviz.gui.window_layout import WINDOW_SIZE, WindowLayout
 from rnnviz.gui.worker import TrainingWorker, start_worker_thread, stop_worker_thread
 
 REDRAW_MS = 33  # at most ~30 redraws a second: smooth to the eye, cheap for the GUI thread
-REDRAW_BUDGET = 0.10  # drawing may take at most this share of the time: the worker needs the rest
+REDRAW_BUDGET = 0.05  # drawing may take at most this share of the time: the worker needs the GIL
+#                        for the rest (see worker.VIEW_BUDGET for what 0.10 cost training)
 MAX_REDRAW_MS = 1000  # however slow the drawing, the plots still move once a second
 
 

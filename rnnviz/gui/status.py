@@ -46,9 +46,13 @@ class StatusFields:
     def show_regime(self, view) -> None:
         diagnostics = getattr(view.snapshot, "diagnostics", None)
         regime = getattr(diagnostics, "regime", "") if diagnostics is not None else ""
-        self.labels["regime"].setText(f"regime: {regime}" if regime else "")
+        label = self.labels["regime"]
+        text = f"regime: {regime}" if regime else ""
+        if label.text() == text and label.styleSheet():
+            return  # a style sheet set again re-styles and re-lays out the status bar at every redraw
+        label.setText(text)
         color = style.REGIME_COLORS.get(regime, style.UNKNOWN_COLOR)
-        self.labels["regime"].setStyleSheet(f"color: {color}; font-weight: bold;")
+        label.setStyleSheet(f"color: {color}; font-weight: bold;")
 
     def start_progress(self, total: int) -> None:
         self.progress.setRange(0, int(total))

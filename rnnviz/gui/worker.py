@@ -11,9 +11,9 @@ a new learning rate or a Reset queued by the window are handled between two step
 close the window sets it, then calls ``quit()`` and ``wait()`` on the thread.
 
 Throttling (the first of two; the window's redraw timer is the second): statistics go out at
-most every ``STATS_SECONDS``, a ViewData at most every ``VIEW_SECONDS`` or twice the time the
-last one took to build, whichever is longer, so building views never eats more than about a
-third of the worker's time.
+most every ``STATS_SECONDS``, a ViewData as often as ``view_interval`` allows: building views
+(and drawing each of them in the window, which competes for the same GIL) may take only
+``VIEW_BUDGET`` of the time, yet a view still comes at least every ``MAX_VIEW_SECONDS``.
 """
 
 from __future__ import annotations
@@ -32,10 +32,22 @@ from rnnviz.core.errors import UserError
 
 SLICE_SECONDS = 0.02  # run steps for ~20 ms, then let queued requests (pause, lr) in
 VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
-VIEW_BUDGET = 0.07  # building views (copies + diagnostics) may take at most this share of training time
+# Building views (copies + diagnostics) may take at most this share of training time. Each view
+# also costs the GUI thread a redraw, and both hold the GIL that training needs: with 0.07 (and
+# the window's REDRAW_BUDGET 0.10) training at H=64, T=25 kept 60-77 % of its headless speed,
+# with 0.03 (and 0.05) 82-89 %, while views still came ~3 times a second (rnnviz bench,
+# window-training).
+VIEW_BUDGET = 0.03
+MAX_VIEW_SECONDS = 2.0  # however slow the diagnostics (T=200, H=256: ~0.1 s), the plots move every 2 s
 STATS_SECONDS = 0.1  # the status bar needs no more than 10 updates a second
 RATE_SECONDS = 1.0  # steps/s is averaged over at least this long: pauses for views would make it jump
 OPEN_ENDED_STEPS = 10**9  # a run that reached TrainConfig.steps (a loaded session) trains on when asked
+
+
+def view_interval(cost_seconds: float) -> float:
+    """Seconds between views when one costs ``cost_seconds`` to build: at most VIEW_BUDGET of
+    the time goes to views, never more often than VIEW_SECONDS, never rarer than MAX_VIEW_SECONDS."""
+    return min(MAX_VIEW_SECONDS, max(VIEW_SECONDS, cost_seconds / VIEW_BUDGET))
 
 
 class TrainingWorker(QObject):
@@ -312,7 +324,7 @@ class TrainingWorker(QObject):
                     break
             self._emit_stats()
             now = time.perf_counter()
-            if now - self._last_view >= max(VIEW_SECONDS, self._view_cost / VIEW_BUDGET):
+            if now - self._last_view >= view_interval(self._view_cost):
                 self._emit_view()
         except Exception as exc:  # noqa: BLE001 - a bug or bad data must not kill the thread
             self._end_run(failure=_describe(exc))

@@ -21,3 +21,12 @@ def test_panels_measure_their_own_paint(qtbot):
     assert panel.graphics().last_paint_seconds == 0.0
     panel.update_view(make_view())
     qtbot.waitUntil(lambda: panel.graphics().last_paint_seconds > 0, timeout=5000)  # Qt's own paint
+
+
+def test_view_interval_keeps_views_within_their_budget_and_still_moving():
+    from rnnviz.gui.worker import MAX_VIEW_SECONDS, VIEW_BUDGET, VIEW_SECONDS, view_interval
+
+    assert view_interval(0.0001) == VIEW_SECONDS  # cheap views: as often as the window can draw
+    assert view_interval(0.01) == 0.01 / VIEW_BUDGET  # 10 ms views take VIEW_BUDGET of the time
+    assert 0.01 / view_interval(0.01) <= VIEW_BUDGET + 1e-12
+    assert view_interval(5.0) == MAX_VIEW_SECONDS  # however slow, a view every MAX_VIEW_SECONDS
