@@ -86,7 +86,9 @@ class VanillaCell:
         if self.name == "tanh":
             return 1 - hidden * hidden
         if self.name == "relu":
-            return (hidden > 0).astype(hidden.dtype)
+            slope = (hidden > 0).astype(hidden.dtype)
+            slope[np.isnan(hidden)] = np.nan  # an overflowed state has no slope: never read it as "off"
+            return slope
         return np.ones_like(hidden)
 
     def scale_by_derivative(self, grad: np.ndarray, hidden: np.ndarray, out: np.ndarray) -> None:

@@ -410,6 +410,17 @@ def test_a_diverged_trace_gives_nan_not_an_exception():
     assert np.isnan(diag.jacobian_norms[0, 4]) and np.isfinite(np.delete(diag.jacobian_norms[0], 4)).all()
 
 
+def test_an_overflowed_relu_state_is_not_read_as_a_silent_unit():
+    # NaN > 0 is False: read as "off", an exploded ReLU network looked VANISHING (chain 0)
+    model = make("relu", hidden=6)
+    trace, _ = run(model, 10)
+    trace.hidden[4, 0, 0, 2] = np.nan
+    diag = dg.summarize(model, trace)
+    assert np.isfinite(diag.chain[0, :6]).all() and np.isnan(diag.chain[0, 6:]).all()
+    trace.hidden[:] = np.nan  # the whole re-run overflowed
+    assert dg.summarize(model, trace).regime == "exploding"
+
+
 def test_a_silent_relu_layer_cuts_the_chain_to_exact_zero():
     model = make("relu", hidden=8)
     model.params["bias_hh_l0"][:] = -1e3  # every unit off at every step: J_t = 0

@@ -223,6 +223,19 @@ def test_zero_gradients_are_floored_and_said_so(qtbot):
     assert all(row[3] == 0.0 and row[5] == FLOOR_NOTE for row in rows)
 
 
+def test_gradients_that_all_overflowed_are_said_to_be_so(qtbot):
+    import dataclasses
+
+    view = make_view(steps=T, hidden=H, layers=1)
+    nan = np.full_like(view.snapshot.grad_hidden, np.nan)
+    snap = dataclasses.replace(view.snapshot, grad_hidden=nan, grad_hidden_mean=np.full((T, 1), np.nan))
+    exploded = dataclasses.replace(view, snapshot=snap, status="diverged", divergence="step 2: hidden state")
+    panel = build(qtbot, GradientsPanel, exploded)
+    assert panel.plot.titleLabel.text == "All NaN/Inf — diverged at step 2"
+    panel.update_view(view)  # finite again (rolled back): the plain title
+    assert panel.plot.titleLabel.text == "Gradient reaching each timestep"
+
+
 # ------------------------------------------------------------------ chain
 def test_chain_plots_diagnostics_with_bound_horizon_and_badge(qtbot, view):
     diag = view.snapshot.diagnostics

@@ -11,10 +11,11 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.gui import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
 TITLE = "Gradient reaching each timestep"
+NOTHING_FINITE = "All NaN/Inf"  # the title when every dL/dh_t overflowed; short, to fit the dock
 
 
 class GradientsPanel(Panel):
@@ -64,7 +65,12 @@ class GradientsPanel(Panel):
             self.sample_curves[k].setData(t, shown_sample)
             self.mean_curves[k].setData(t, shown_mean)
             any_floored |= bool(floored_sample.any() or floored_mean.any())
-        set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        if sample.size and not (np.isfinite(sample).any() or np.isfinite(mean).any()):
+            # an exploded network re-run on its last batch: every dL/dh_t overflowed; say so,
+            # rather than leave an empty plot to be read as "no gradient"
+            set_title(self.plot, NOTHING_FINITE + divergence_note(self.view), color=style.THRESHOLD_COLOR)
+        else:
+            set_title(self.plot, TITLE + floor_note(any_floored, floor))
 
     def _table(self):
         header = ["layer", "t", "token", "grad_norm_sample", "grad_norm_batch_mean", "note"]
