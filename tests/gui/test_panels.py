@@ -304,6 +304,14 @@ def test_spectrum_shows_eigenvalues_and_sorted_singular_values(qtbot, view):
     assert panel.plane.vb.state["aspectLocked"]
 
 
+def test_singular_values_leave_room_above_the_unit_line_for_its_label(qtbot, view):
+    panel = build(qtbot, SpectrumPanel, view)
+    sigma_max = max(float(np.linalg.svd(w, compute_uv=False)[0])
+                    for name, w in view.snapshot.params.items() if name.startswith("weight_hh_l"))
+    low, high = panel.singular.vb.viewRange()[1]
+    assert low == 0.0 and high == pytest.approx(max(1.0, sigma_max) * 1.15)
+
+
 # ------------------------------------------------------------------ norms
 def test_norms_threshold_only_when_clipping_by_norm(qtbot, view):
     panel = build(qtbot, NormsPanel, view)

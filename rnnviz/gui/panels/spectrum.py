@@ -22,6 +22,7 @@ from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
 CANDIDATE_BLOCK = {"lstm": "g", "gru": "n"}  # the candidate's block name in PyTorch's gate order
+SINGULAR_HEADROOM = 1.15  # the sigma axis ends 15 % above max(1, sigma_max): the label above the line stays in view
 SIGMA_LABEL_POSITION = 0.04  # along the line: the left end, where the sorted curve is highest (or,
 #                              when every sigma < 1, below the line): the label sits above the line, clear of it
 
@@ -109,6 +110,9 @@ class SpectrumPanel(Panel):
             style.set_label(self.plane, "bottom", "Re \u03bb", **label)
             style.set_label(self.singular, "bottom", "i (largest first)", **label)
         self.plane.autoRange()
+        finite = [sv[np.isfinite(sv)] for _, sv in spectra]
+        top = max([1.0] + [float(values.max()) for values in finite if values.size])
+        self.singular.setYRange(0.0, top * SINGULAR_HEADROOM, padding=0)  # room for the "σ = 1" label
 
     def _table(self):
         header = ["layer", "kind", "index", "real", "imag", "abs"]

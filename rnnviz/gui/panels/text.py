@@ -204,7 +204,7 @@ class TextPanel(Panel):
             return "steps", steps, as_float(targets.reshape(len(steps), -1)[:, 0]), outputs[:, 0]
         outputs = outputs.reshape(-1)
         channels = np.arange(outputs.size, dtype=float)
-        set_title(self.plot, "Answer at the last step, one sample")
+        set_title(self.plot, "Answer at the last step")  # of one sample; longer titles are cut in the dock
         if integer:  # one class at the last step: the predicted distribution and the true class
             probabilities = np.exp(outputs - outputs.max())
             probabilities /= probabilities.sum()
