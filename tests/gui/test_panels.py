@@ -351,3 +351,12 @@ def test_legends_name_only_what_is_drawn(qtbot, view):
     gradients = build(qtbot, GradientsPanel, view)
     gradients.update_view(one_layer)
     assert legend_names(gradients.plot) == ["layer 0, this sample", "layer 0, batch mean"]
+
+
+def test_history_panels_say_they_have_no_steps_yet_in_a_title_that_fits(qtbot):
+    empty = empty_history_view(steps=T, hidden=H, layers=1)
+    loss = build(qtbot, LossPanel, empty)
+    norms = build(qtbot, NormsPanel, empty)
+    titles = [loss.plot.titleLabel.text, norms.top.titleLabel.text, norms.bottom.titleLabel.text]
+    assert all(title.endswith(" — no steps yet") for title in titles), titles
+    assert max(len(title) for title in titles) <= 45  # "... no steps recorded y" was cut in a 400 px dock

@@ -106,7 +106,7 @@ class LossPanel(Panel):
             self.curves[name].setData(*peak_decimate(steps, shown))
             mark_short(self.curves[name], int(np.isfinite(shown).sum()), COLORS[name])
         legend_entry(self.plot, self.curves["val_loss"], "validation", data["val_loss"][0].size > 0)
-        empty = " — no steps recorded yet" if all_steps.size == 0 else ""
+        empty = " — no steps yet" if all_steps.size == 0 else ""
         diverged = divergence_note(self.view)
         set_title(self.plot, TITLE + empty + diverged + floor_note(any_floored, floor),
                   color=style.THRESHOLD_COLOR if diverged else None)

@@ -80,7 +80,7 @@ class NormsPanel(Panel):
                 mark_short(self.curves[name], int(np.isfinite(shown).sum()), COLORS[name])
                 if floored.any():
                     notes.append(floor_note(True, floor))
-            suffix = " — no steps recorded yet" if empty else (notes[0] if notes else "")
+            suffix = " — no steps yet" if empty else (notes[0] if notes else "")
             diverged = divergence_note(self.view) if plot is self.top else ""
             if diverged or suffix:  # the legend names the curves; a title only carries a note
                 set_title(plot, title + diverged + suffix, color=style.THRESHOLD_COLOR if diverged else None)
