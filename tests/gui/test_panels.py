@@ -312,6 +312,30 @@ def test_singular_values_leave_room_above_the_unit_line_for_its_label(qtbot, vie
     assert low == 0.0 and high == pytest.approx(max(1.0, sigma_max) * 1.15)
 
 
+@pytest.mark.parametrize("top, bottom", [(0.5, 0.01), (1.1, 0.1), (4.0, 0.05)],
+                         ids=["all sigma < 1", "crossing 1 early", "sigma_max 4"])
+def test_the_unit_line_label_stays_clear_of_the_singular_values(qtbot, top, bottom):
+    import dataclasses
+
+    view = make_view(steps=T, hidden=32, layers=1, diagnostics=False)
+    rng = np.random.default_rng(3)
+    q1, q2 = (np.linalg.qr(rng.standard_normal((32, 32)))[0] for _ in range(2))
+    w_hh = q1 @ np.diag(np.linspace(top, bottom, 32)) @ q2  # singular values top .. bottom, evenly
+    snap = dataclasses.replace(view.snapshot, params={**view.snapshot.params, "weight_hh_l0": w_hh})
+    panel = build(qtbot, SpectrumPanel, dataclasses.replace(view, snapshot=snap))
+    panel.resize(640, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.grab()  # lays the plots out, so the label has its place
+    label = next(item.label for item in panel.singular.items if isinstance(item, pg.InfiniteLine))
+    box = label.sceneBoundingRect()
+    x, y = panel.sv_curves[0].getData()
+    along = np.linspace(x[0], x[-1], 50 * len(x))  # the drawn line, not only its points
+    points = [panel.singular.vb.mapViewToScene(pg.Point(float(a), float(b)))
+              for a, b in zip(along, np.interp(along, x, y))]
+    assert box.height() > 0 and not any(box.contains(point) for point in points)
+
+
 # ------------------------------------------------------------------ norms
 def test_norms_threshold_only_when_clipping_by_norm(qtbot, view):
     panel = build(qtbot, NormsPanel, view)

@@ -23,8 +23,9 @@ PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
 CANDIDATE_BLOCK = {"lstm": "g", "gru": "n"}  # the candidate's block name in PyTorch's gate order
 SINGULAR_HEADROOM = 1.15  # the sigma axis ends 15 % above max(1, sigma_max): the label above the line stays in view
-SIGMA_LABEL_POSITION = 0.04  # along the line: the left end, where the sorted curve is highest (or,
-#                              when every sigma < 1, below the line): the label sits above the line, clear of it
+SIGMA_LABEL_POSITION = 0.96  # along the line: the right end, where the sorted curve is lowest. The label
+#                              sits above the line and ends there, clear of the curve unless the smallest
+#                              sigma lies just above 1 (at the left end it covered any sigma_max > 1)
 
 
 class SpectrumPanel(Panel):
@@ -47,7 +48,7 @@ class SpectrumPanel(Panel):
         self.singular.addItem(pg.InfiniteLine(pos=1.0, angle=0, movable=False,
                                               pen=style.pen(style.THRESHOLD_COLOR, 1.5, dashed=True),
                                               label="\u03c3 = 1", labelOpts={
-                                                  "position": SIGMA_LABEL_POSITION, "anchors": [(0, 1), (0, 1)],
+                                                  "position": SIGMA_LABEL_POSITION, "anchors": [(1, 1), (1, 1)],
                                                   "color": style.THRESHOLD_COLOR}))
         for plot in (self.plane, self.singular):  # "-3e10 -2e10 -1e10" needs room: fewer texts
             plot.getAxis("bottom").setStyle(textFillLimits=[(0, 0.6), (2, 0.3), (4, 0.15)])
