@@ -42,6 +42,7 @@ def panel_update(quick: bool = False):
     """Median seconds to update (and to update and paint) every panel from one ViewData."""
     app = _app()
     from rnnviz.gui.panels import PANEL_CLASSES
+    from rnnviz.gui.qt_app import dispose
 
     hidden, seq_len = (64, 50) if quick else (HIDDEN, SEQ_LEN)
     trainer = _trainer(hidden, seq_len, BATCH)
@@ -66,8 +67,6 @@ def panel_update(quick: bool = False):
         if i:
             update.append(updated - began)
             paint.append(time.perf_counter() - began)
-    from rnnviz.gui.qt_app import dispose
-
     dispose(*panels)
     up, pa = statistics.median(update), statistics.median(paint)
     label = f"redraw of all {len(panels)} panels from one snapshot (H={hidden}, T={seq_len}, offscreen)"
@@ -80,18 +79,21 @@ def _count_steps(app, window, trainer, seconds: float) -> tuple[float, float]:
 
     window.start_with_trainer(trainer, {"kind": "sample", "name": None})
     window.start_training()
-    views = []
-    count_view = lambda view: views.append(view)  # noqa: E731 - connected and disconnected below
+    views = [0]  # views that reached the window; the window draws the latest at its own pace
+
+    def count_view(_view) -> None:  # counts only: keeping the views would hold their arrays
+        views[0] += 1
+
     window.worker.view_ready.connect(count_view)
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(int(seconds * 1000 * 0.25), loop.quit)  # let the run get going
     loop.exec()
     start_steps, began = trainer.step_count, time.perf_counter()
-    views.clear()
+    views[0] = 0
     QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
     elapsed = time.perf_counter() - began
-    rate, view_rate = (trainer.step_count - start_steps) / elapsed, len(views) / elapsed
+    rate, view_rate = (trainer.step_count - start_steps) / elapsed, views[0] / elapsed
     window.worker.view_ready.disconnect(count_view)
     window.request_pause.emit()
     deadline = time.perf_counter() + 5
@@ -106,6 +108,7 @@ def training_rate(quick: bool = False):
     from PyQt6 import QtCore
 
     from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.qt_app import dispose
 
     seconds, rounds = (1.0, 1) if quick else (4.0, 3)
     settings_dir = tempfile.TemporaryDirectory()  # never touch the user's saved layout
@@ -126,8 +129,6 @@ def training_rate(quick: bool = False):
                 done += 1
             headless.append(done / (time.perf_counter() - began))
     finally:
-        from rnnviz.gui.qt_app import dispose
-
         dispose(window)  # stops the worker thread; gone before the application can be
         settings_dir.cleanup()
     w, h = statistics.median(windowed), statistics.median(headless)
@@ -136,5 +137,5 @@ def training_rate(quick: bool = False):
     threads = blas_thread_count()
     return [(f"training with the window open and redrawing vs headless (H=64, T=25, B=16, sample text, "
              f"{threads} BLAS thread{'s' if threads != 1 else ''} as the window sets)",
-             f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%}); {statistics.median(views):.1f} views/s drawn",
+             f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%}); {statistics.median(views):.1f} views/s reached the window",
              ">= 80%")]
