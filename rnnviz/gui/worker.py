@@ -35,7 +35,7 @@ VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
 # Building views (copies + diagnostics) may take at most this share of training time. Each view
 # also costs the GUI thread a redraw, and both hold the GIL that training needs: with 0.07 (and
 # the window's REDRAW_BUDGET 0.10) training at H=64, T=25 kept 60-77 % of its headless speed,
-# with 0.03 (and 0.05) 82-89 %, while views still came ~3 times a second (rnnviz bench,
+# with 0.03 (and 0.05) 82-89 %, while views still came 1.5-3 times a second (rnnviz bench,
 # window-training).
 VIEW_BUDGET = 0.03
 MAX_VIEW_SECONDS = 2.0  # however slow the diagnostics (T=200, H=256: ~0.1 s), the plots move every 2 s
