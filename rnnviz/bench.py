@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from rnnviz import alloc
 from rnnviz.core.errors import UserError
 from rnnviz.perf.timing import interleaved
 
@@ -102,6 +103,7 @@ def describe_machine() -> list[tuple[str, str]]:
         ("python", platform.python_version()),
         ("numpy", np.__version__),
         ("blas", _blas_name() + (f"; {threads}" if threads else "; threads: library default")),
+        ("memory", alloc.describe()),
     ]
 
 

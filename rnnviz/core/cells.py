@@ -60,11 +60,21 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def add_bias(xproj: np.ndarray, b_hh, overwrite: bool) -> np.ndarray:
+    """xproj + b_hh (b_hh None: already added), in place when ``overwrite``, else a new array."""
+    if b_hh is None:
+        return xproj if overwrite else xproj.copy()
+    return np.add(xproj, b_hh, out=xproj if overwrite else None)
+
+
 class VanillaCell:
     """h_t = phi(xproj_t + W_hh h_{t-1} + b_hh), phi in {tanh, relu, linear}."""
 
     gates = 1
     state_names = ("h",)
+    # b_ih and b_hh add to the same pre-activation: the model adds their sum with the input
+    # projection (one pass fewer over (T, B, H)), passes b_hh=None, and takes dL/db_ih = dL/db_hh
+    sums_biases = True
     # gamma: the largest value phi' can take, used by the bound (gamma * sigma_max(W_hh))^k
     GAMMA = {"tanh": 1.0, "relu": 1.0, "linear": 1.0}
 
@@ -125,11 +135,13 @@ class VanillaCell:
 
     def forward(self, xproj, w_hh, b_hh, state0, offset=None, overwrite_xproj=False) -> CellRun:
         # xproj (T, B, H) = x W_ih^T + b_ih; with overwrite_xproj it becomes h_1 .. h_T in place
-        # w_hh (H, H); b_hh (H,); state0 ((B, H),)
+        # w_hh (H, H); b_hh (H,), or None when xproj already holds it (sums_biases); state0 ((B, H),)
         # offset (T, B, H) or None: added to h_t after phi; only for probing dL/dh_t in tests
         steps = xproj.shape[0]
-        hidden = np.add(xproj, b_hh, out=xproj if overwrite_xproj else None)  # (T, B, H)
-        w_hh_t = w_hh.T  # (H, H) view: BLAS reads it transposed, no copy
+        hidden = add_bias(xproj, b_hh, overwrite_xproj)  # (T, B, H)
+        # (H, H) W_hh^T made contiguous once: BLAS multiplies a plain (NN) operand ~8 % faster than
+        # a transposed view at B = 32, H = 256, and the copy costs one of the T products' reads
+        w_hh_t = np.ascontiguousarray(w_hh.T)
         recurrent = np.empty_like(hidden[0])  # (B, H) h_{t-1} W_hh^T, reused every step
         (h,) = state0
         for t in range(steps):

@@ -35,6 +35,7 @@ class GRUCell:
     name = "gru"
     gates = 3
     state_names = ("h",)
+    sums_biases = False  # b_hn sits inside r * (h W_hn^T + b_hn): it cannot join b_in
     # No bound of the form (gamma * sigma_max(W_hh))^k holds for the GRU: dh_t/dh_{t-1} contains
     # diag(z_t), which does not pass through W_hh. None tells the diagnostics to draw no bound.
     gamma = None
@@ -56,7 +57,7 @@ class GRUCell:
         gates = xproj if overwrite_xproj else xproj.copy()  # (T, B, 3H) -> activated r, z, n in place
         rec_n = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) W_hn h_{t-1} + b_hn
         hidden = np.empty_like(rec_n)  # (T, B, H) h_t
-        w_hh_t = w_hh.T  # (H, 3H)
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 3H), contiguous: see VanillaCell.forward
         (h,) = state0
         for t in range(steps):
             a = gates[t]  # (B, 3H), contiguous

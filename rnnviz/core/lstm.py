@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.cells import CellGrads, CellRun, sigmoid
+from rnnviz.core.cells import CellGrads, CellRun, add_bias, sigmoid
 
 GATE_NAMES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")  # PyTorch's i, f, g, o
 
@@ -36,6 +36,7 @@ class LSTMCell:
     name = "lstm"
     gates = 4
     state_names = ("h", "c")
+    sums_biases = True  # b_ih and b_hh add to the same gate pre-activations (see VanillaCell)
     # No bound of the form (gamma * sigma_max(W_hh))^k holds for the LSTM: the carousel
     # dc_t/dc_{t-1} = diag(f_t) does not pass through W_hh, and |c_t| is unbounded. None tells
     # the diagnostics to draw no such bound; gating.direct_path is the LSTM's own curve.
@@ -54,21 +55,24 @@ class LSTMCell:
     def forward(self, xproj, w_hh, b_hh, state0, offset=None, cell_offset=None,
                 overwrite_xproj=False) -> CellRun:
         # xproj (T, B, 4H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
-        # w_hh (4H, H); b_hh (4H,); state0 (h0 (B, H), c0 (B, H))
+        # w_hh (4H, H); b_hh (4H,), or None when xproj already holds it (sums_biases)
+        # state0 (h0 (B, H), c0 (B, H))
         # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
         # cell_offset (T, B, H) or None: added to c_t after it is computed (tests probe dL/dc_t)
         steps, batch, width = xproj.shape
         hid = width // 4
         # (T, B, 4H) xproj + b_hh, becomes the activated i, f, g, o in place
-        gates = np.add(xproj, b_hh, out=xproj if overwrite_xproj else None)
+        gates = add_bias(xproj, b_hh, overwrite_xproj)
         cell = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) c_t
         tanh_cell = np.empty_like(cell)  # (T, B, H) tanh(c_t), reused by the backward sweep
         hidden = np.empty_like(cell)  # (T, B, H) h_t
-        w_hh_t = w_hh.T  # (H, 4H)
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 4H), contiguous: see VanillaCell.forward
+        recurrent = np.empty_like(gates[0])  # (B, 4H) h_{t-1} W_hh^T, reused every step
         h, c = state0
         for t in range(steps):
             a = gates[t]  # (B, 4H), contiguous
-            a += h @ w_hh_t
+            np.matmul(h, w_hh_t, out=recurrent)
+            a += recurrent
             sigmoid(a[:, :2 * hid])  # i, f
             np.tanh(a[:, 2 * hid:3 * hid], out=a[:, 2 * hid:3 * hid])  # g
             sigmoid(a[:, 3 * hid:])  # o

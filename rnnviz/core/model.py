@@ -169,22 +169,31 @@ class RNN:
 
     # ----------------------------------------------------------------- forward
     def _project(self, x, tokens: bool, layer: int):
-        """xproj = x W_ih^T + b_ih for every step at once: a fresh (T, B, G*H) the cell may overwrite."""
-        w_ih, _, b_ih, _ = self.layer_params(layer)
+        """xproj = x W_ih^T + b_ih for every step at once: a fresh (T, B, G*H) the cell may overwrite.
+
+        For cells whose two biases add (``sums_biases``), b_hh is added here too, in the same
+        pass (the cell is then given b_hh=None).
+        """
+        w_ih, _, b_ih, b_hh = self.layer_params(layer)
+        bias = b_ih + b_hh if self.cell.sums_biases else b_ih  # (G*H,)
         if tokens:  # a row gather from a contiguous (V, G*H) table instead of a one-hot product
-            table = w_ih.T + b_ih  # (V, G*H), small; gathering rows of w_ih.T itself is strided
+            table = w_ih.T + bias  # (V, G*H), small; gathering rows of w_ih.T itself is strided
             return np.take(table, x, axis=0)
         steps, batch, width = x.shape
         xproj = (x.reshape(steps * batch, width) @ w_ih.T).reshape(steps, batch, -1)
-        xproj += b_ih
+        xproj += bias
         return xproj
+
+    def cell_inputs(self, x, tokens: bool, layer: int):
+        """What the layer's cell is given: (xproj (T, B, G*H), W_hh, b_hh or None if xproj holds it)."""
+        _, w_hh, _, b_hh = self.layer_params(layer)
+        return self._project(x, tokens, layer), w_hh, None if self.cell.sums_biases else b_hh
 
     def _run_layers(self, inputs, tokens, states, offsets=None, cell_offsets=None):
         runs = []
         x = inputs
         for layer in range(self.config.num_layers):
-            _, w_hh, _, b_hh = self.layer_params(layer)
-            xproj = self._project(x, tokens and layer == 0, layer)
+            xproj, w_hh, b_hh = self.cell_inputs(x, tokens and layer == 0, layer)
             offset = None if offsets is None else offsets[:, layer]
             if cell_offsets is None:
                 run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset, overwrite_xproj=True)
@@ -265,7 +274,8 @@ class RNN:
             dxproj = g.dxproj.reshape(steps * batch, -1)  # (T*B, G*H)
             grads[f"weight_hh_l{layer}"] = g.dw_hh
             grads[f"bias_hh_l{layer}"] = g.db_hh
-            grads[f"bias_ih_l{layer}"] = dxproj.sum(axis=0)
+            # the same sum when both biases feed the same pre-activation: computed once
+            grads[f"bias_ih_l{layer}"] = g.db_hh.copy() if self.cell.sums_biases else dxproj.sum(axis=0)
             if layer == 0 and tokens:
                 grads["weight_ih_l0"] = _sum_rows_by_id(dxproj, inputs.reshape(-1), w_ih.shape[1]).T
             else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnviz import alloc
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.perf import reference
 from rnnviz.blas import blas_thread_count, blas_threads
@@ -62,13 +63,14 @@ def step_products(hidden: int, batch: int, steps: int, vocab: int = VOCAB, dtype
     h = rng.standard_normal((steps, batch, hidden)).astype(dtype)  # (T, B, H)
     flat = h.reshape(-1, hidden)  # (T*B, H)
     w_hh = rng.standard_normal((hidden, hidden)).astype(dtype)  # (H, H)
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, H) the layout the cell multiplies by going forward
     w_out = rng.standard_normal((vocab, hidden)).astype(dtype)  # (Y, H)
     d_out = rng.standard_normal((steps * batch, vocab)).astype(dtype)  # (T*B, Y)
     carry = np.empty((batch, hidden), dtype=dtype)
 
     def products():
         for t in range(steps):  # forward recurrence
-            np.matmul(h[t], w_hh.T, out=carry)
+            np.matmul(h[t], w_hh_t, out=carry)
         flat @ w_out.T  # readout
         d_out.T @ flat  # dW_out
         d_out @ w_out  # readout back to the hidden states
@@ -87,13 +89,33 @@ def vs_reference(quick: bool = False, threads: int | None = None):
                  repeats=3 if quick else 7)
     ratio = times["reference"] / times["rnnviz"]
     ceiling = times["reference"] / times["products"]
+    faults = faults_per_call(_with_threads(threads, lambda: model.loss_and_grads(x, y)))
     label = (f"BPTT step vs per-sample reference (H={hidden}, B={batch}, T={steps}, float64, "
              f"{_threads_label(threads)})")
     return [(label, f"{ratio:.1f}x faster ({times['rnnviz'] * 1e3:.1f} ms vs {times['reference'] * 1e3:.0f} ms)",
              ">= 20x"),
             ("  ceiling: reference / the step's matrix products alone",
              f"{ceiling:.1f}x (products {times['products'] * 1e3:.1f} ms = "
-             f"{times['products'] / times['rnnviz']:.0%} of the step)", "no implementation can beat it")]
+             f"{times['products'] / times['rnnviz']:.0%} of the step)", "no implementation can beat it"),
+            ("  page faults per step", "not measured here" if faults is None else f"{faults:.0f}",
+             f"fresh pages the kernel maps in; {alloc.describe()}")]
+
+
+def faults_per_call(fn, calls: int = 3) -> float | None:
+    """Minor page faults per call of ``fn`` (its result dropped at once), or None without ``resource``.
+
+    Each is a fresh page of memory the kernel maps in on first touch; at the step's size
+    they cost milliseconds (see rnnviz.alloc).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
 def vs_matmul_limit(quick: bool = False, threads: int | None = None):

@@ -198,9 +198,10 @@ def test_lstm_needs_its_state_as_a_pair():
 
 # ----------------------------------------------------------------- Jacobians of the full state
 def one_sample_inputs(model, trace, x, layer):
-    """The layer's projected input (T, 1, G*H) for sample 0, as the model feeds it to the cell."""
+    """The layer's projected input (T, 1, G*H) for sample 0 and b_hh, as the model feeds them to the cell."""
     below = x[:, :1] if layer == 0 else trace.hidden[:, layer - 1, :1]
-    return model._project(below, False, layer)
+    xproj, _, b_hh = model.cell_inputs(below, False, layer)
+    return xproj, b_hh
 
 
 def full_state(parts):
@@ -215,14 +216,14 @@ def test_step_jacobians_match_finite_differences_of_one_step(cell, layer):
     x = rng.normal(0, 1, (T, B, X))
     h0 = random_state(model, rng)
     _, _, trace = model.loss_and_grads(x, rng.normal(0, 1, (T, B, Y)), h0)
-    _, w_hh, _, b_hh = model.layer_params(layer)
+    _, w_hh, _, _ = model.layer_params(layer)
     state0 = tuple(np.asarray(s)[layer, 0] for s in (h0 if isinstance(h0, tuple) else (h0,)))
     extras = {name: values[:, layer, 0] for name, values in trace.extras.items()}
     jac = model.cell.step_jacobians(w_hh, trace.hidden[:, layer, 0], state0, extras)
     size = H * len(model.cell.state_names)
     assert jac.shape == (T, size, size)
 
-    xproj = one_sample_inputs(model, trace, x, layer)  # (T, 1, G*H)
+    xproj, b_hh = one_sample_inputs(model, trace, x, layer)  # (T, 1, G*H), (G*H,) or None
     previous = [state0]  # the full state before each step, rebuilt from the trace
     for t in range(T - 1):
         now = [trace.hidden[t, layer, :1].reshape(-1)]
