@@ -309,7 +309,8 @@ def test_singular_values_leave_room_above_the_unit_line_for_its_label(qtbot, vie
     sigma_max = max(float(np.linalg.svd(w, compute_uv=False)[0])
                     for name, w in view.snapshot.params.items() if name.startswith("weight_hh_l"))
     low, high = panel.singular.vb.viewRange()[1]
-    assert low == 0.0 and high == pytest.approx(max(1.0, sigma_max) * 1.15)
+    needed = max(1.0, sigma_max) * 1.15  # 15 % above the top: the label's room
+    assert low == 0.0 and needed <= high <= needed * 1.1  # a steady range ends on a round value just above
 
 
 @pytest.mark.parametrize("top, bottom", [(0.5, 0.01), (1.1, 0.1), (4.0, 0.05)],

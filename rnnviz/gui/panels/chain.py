@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui
 
-from rnnviz.gui import style
+from rnnviz.gui import steady, style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
@@ -102,10 +102,6 @@ class ChainPanel(Panel):
         floor = log_floor(chain, bound)
         y_range, off_scale = chain_range(chain, bound, floor)
         self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale)
-        if y_range is None:
-            self.plot.enableAutoRange(y=True)
-        else:
-            self.plot.setYRange(*y_range, padding=0)  # log10 units: the axis is logarithmic
         lags = np.arange(chain.shape[1])
         any_floored = False
         for k in range(layers):
@@ -115,6 +111,11 @@ class ChainPanel(Panel):
             self.bound_curves[k].setData(lags, shown_bound)
             any_floored |= bool(floored_chain.any() or floored_bound.any())
         set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        if y_range is None:
+            steady.hold_items(self.plot)
+        else:  # log10 units: the axis is logarithmic
+            steady.hold(self.plot, y=y_range)
+            steady.hold_items(self.plot, y=False)
         horizon = getattr(diag, "horizon", None)
         if horizon is not None and np.isfinite(float(horizon)):
             self.horizon.setVisible(True)  # first: a hidden label ignores new text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import style
+from rnnviz.gui import steady, style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
@@ -71,6 +71,7 @@ class GradientsPanel(Panel):
             set_title(self.plot, NOTHING_FINITE + divergence_note(self.view), color=style.THRESHOLD_COLOR)
         else:
             set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        steady.hold_items(self.plot)
 
     def _table(self):
         header = ["layer", "t", "token", "grad_norm_sample", "grad_norm_batch_mean", "note"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, floor_note,
-                                    for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
+from rnnviz.gui import steady, style
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, finite_range,
+                                    floor_note, for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
 
 TITLE = "Training loss"
 COLORS = {"loss": style.RAW_COLOR, "loss_smooth": style.SMOOTH_COLOR, "val_loss": style.VALIDATION_COLOR}
@@ -121,21 +121,24 @@ class LossPanel(Panel):
             self.baseline.setData([], [])
             legend_entry(self.plot, self.baseline, BASELINE_NAME, False)
         style.set_label(self.plot, "left", loss_axis_label(self.view.snapshot), **{"font-size": style.LABEL_SIZE})
-        self._set_range(log, data, baseline)
+        self._set_range(log, data, baseline, all_steps)
 
-    def _set_range(self, log: bool, data: dict, baseline) -> None:
-        """Log axis: everything fits (pyqtgraph's auto range). Linear: the robust range."""
-        if log:
-            self.plot.enableAutoRange(y=True)
-            return
-        steps = np.concatenate([data[name][0] for name in RANGE_SERIES])
-        values = np.concatenate([data[name][1] for name in RANGE_SERIES])
-        y_range = robust_range(values, steps, baseline)
+    def _set_range(self, log: bool, data: dict, baseline, all_steps) -> None:
+        """Every step; in y, log axis: everything fits, linear: the robust range. Steady (rnnviz.gui.steady).
+
+        x comes from the steps themselves: the raw curve is clipped to the view, so its bounds
+        would only ever be the range it already has.
+        """
+        steady.hold(self.plot, x=finite_range(all_steps))
+        y_range = None
+        if not log:
+            steps = np.concatenate([data[name][0] for name in RANGE_SERIES])
+            values = np.concatenate([data[name][1] for name in RANGE_SERIES])
+            y_range = robust_range(values, steps, baseline)
         if y_range is None:
-            self.plot.enableAutoRange(y=True)
+            steady.hold_items(self.plot, x=False)
         else:
-            self.plot.setYRange(*y_range, padding=0)  # also stops auto-ranging y
-        self.plot.enableAutoRange(x=True)
+            steady.hold(self.plot, y=y_range)
 
     def _table(self):
         header = ["series", "step", "value", "note"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, floor_note, for_log_axis, log_floor,
-                                    divergence_note, legend_entry, mark_short, set_title, step_cell)
+from rnnviz.gui import steady, style
+from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, finite_range, floor_note, for_log_axis,
+                                    log_floor, divergence_note, legend_entry, mark_short, set_title, step_cell)
 
 TOP_TITLE = "Global gradient norm"
 BOTTOM_TITLE = "Parameters and update size"
@@ -45,6 +45,7 @@ class NormsPanel(Panel):
         self.bottom.setToolTip("parameter norm and update-to-parameter ratio (log scale); "
                                "a ratio around 1e-3 is healthy")
         self.bottom.setXLink(self.top)
+        self.bottom.vb.disableAutoRange(axis=pg.ViewBox.XAxis)  # the top plot ranges the shared steps
         self.top.getAxis("bottom").setStyle(showValues=False)  # the linked bottom plot numbers the steps
         self.top.getAxis("bottom").setHeight(6)
         self.canvas.ci.setSpacing(2)  # between the rows: legends and plots sit close, the plots get the height
@@ -66,9 +67,11 @@ class NormsPanel(Panel):
         return as_float(steps), as_float(values)
 
     def _redraw(self) -> None:
+        all_steps = []
         for plot, title, specs, shared_floor in ((self.top, TOP_TITLE, TOP, True),
                                                  (self.bottom, BOTTOM_TITLE, BOTTOM, False)):
             data = {name: self._series(name) for name, *_ in specs}
+            all_steps += [steps for steps, _ in data.values()]
             common = log_floor(*(values for _, values in data.values()))
             notes, empty = [], all(steps.size == 0 for steps, _ in data.values())
             for name, (steps, values) in data.items():
@@ -95,6 +98,11 @@ class NormsPanel(Panel):
         else:
             self.threshold.setData([], [])
             legend_entry(self.top, self.threshold, "", False)
+        # x from the steps themselves (the curves are clipped to the view, so their bounds would be
+        # the range they already have); the top plot's x ranges the bottom one too (linked)
+        steady.hold(self.top, x=finite_range(np.concatenate(all_steps)))
+        steady.hold_items(self.top, x=False)
+        steady.hold_items(self.bottom, x=False)
 
     def _table(self):
         header = ["series", "step", "value", "note"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import style
+from rnnviz.gui import steady, style
 from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
@@ -110,10 +110,11 @@ class SpectrumPanel(Panel):
             set_title(self.singular, SINGULAR_TITLE + note)
             style.set_label(self.plane, "bottom", "Re \u03bb", **label)
             style.set_label(self.singular, "bottom", "i (largest first)", **label)
-        self.plane.autoRange()
+        steady.hold_items(self.plane)
         finite = [sv[np.isfinite(sv)] for _, sv in spectra]
         top = max([1.0] + [float(values.max()) for values in finite if values.size])
-        self.singular.setYRange(0.0, top * SINGULAR_HEADROOM, padding=0)  # room for the "σ = 1" label
+        steady.hold(self.singular, y=(0.0, top * SINGULAR_HEADROOM), y_floor=0.0)  # room for the "σ = 1" label
+        steady.hold_items(self.singular, y=False)
 
     def _table(self):
         header = ["layer", "kind", "index", "real", "imag", "abs"]
