@@ -162,7 +162,9 @@ def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
 
 class LogAxis(pg.AxisItem):
     """A left axis whose log-mode labels stay readable on a short plot: when a level has
-    many ticks, only 1, 2 and 5 times a power of ten keep their text."""
+    many ticks, only 1, 2 and 5 times a power of ten keep their text, unless fewer than two
+    of those are in view (a range under a decade, e.g. 0.06 .. 0.19): then every tick keeps
+    it, so the axis never shows a lone "0.1"."""
 
     def logTickStrings(self, values, scale, spacing):
         strings = super().logTickStrings(values, scale, spacing)
@@ -172,7 +174,7 @@ class LogAxis(pg.AxisItem):
         for value, text in zip(values, strings):
             mantissa = 10 ** (float(value) - np.floor(float(value)))
             kept.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
-        return kept
+        return kept if sum(1 for text in kept if text) >= 2 else strings
 
 
 def log_axis() -> dict:

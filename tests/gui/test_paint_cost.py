@@ -206,3 +206,12 @@ def test_labels_and_ticks_are_set_only_when_they_change(qtbot):
     assert left.labelText == "rows" and left.picture is None
     style.set_ticks(left, [[(0.0, "zero")]])
     assert left._tickLevels == [[(0.0, "zero")]]
+
+
+def test_a_log_axis_keeps_1_2_5_labels_but_never_shows_one_lone_label(qtbot):
+    axis = style.LogAxis("left")
+    decade_and_more = np.log10([0.03, 0.04, 0.05, 0.06, 0.1, 0.2, 0.3, 0.5])  # 1.2 decades
+    strings = axis.logTickStrings(decade_and_more, 1, None)
+    assert [s for s in strings if s] == ["0.05", "0.1", "0.2", "0.5"]
+    half_a_decade = np.log10([0.07, 0.08, 0.09, 0.1])  # the gradients panel at the start of a run
+    assert axis.logTickStrings(half_a_decade, 1, None) == ["0.07", "0.08", "0.09", "0.1"]
