@@ -103,7 +103,7 @@ def describe_machine() -> list[tuple[str, str]]:
         ("python", platform.python_version()),
         ("numpy", np.__version__),
         ("blas", _blas_name() + (f"; {threads}" if threads else "; threads: library default")),
-        ("memory", alloc.describe()),
+        ("allocator", alloc.describe()),
     ]
 
 

@@ -18,21 +18,18 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the s
 # a step at H=128, B=32, T=100 (3.3 MB per trace array), called 4 times with the result dropped,
 # like ``loss, grads, _ = model.loss_and_grads(...)`` in a user's loop; prints faults per call
 STEP_FAULTS = textwrap.dedent("""
-    import resource, sys
+    import sys
     import numpy as np
     from rnnviz import alloc
     from rnnviz.core import RNN, ModelConfig
+    from rnnviz.perf.bptt import faults_per_call
 
     if sys.argv[1] == "keep":
         assert alloc.keep_freed_memory()
     model = RNN(ModelConfig(input_size=20, hidden_size=128, output_size=20))
     rng = np.random.default_rng(0)
     x, y = rng.integers(0, 20, (100, 32)), rng.integers(0, 20, (100, 32))
-    model.loss_and_grads(x, y)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(4):
-        model.loss_and_grads(x, y)
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4)
+    print(faults_per_call(lambda: model.loss_and_grads(x, y), calls=4))
 """)
 
 
