@@ -2,6 +2,6 @@
 
 import sys
 
-from rnnviz.cli import main
+from rnnviz.cli.main import main
 
 sys.exit(main())

@@ -5,6 +5,6 @@ command line are two faces on this package.
 """
 
 from rnnviz.core.config import ModelConfig
-from rnnviz.core.model import RNN, Trace
+from rnnviz.core.nn.model import RNN, Trace
 
 __all__ = ["RNN", "ModelConfig", "Trace"]

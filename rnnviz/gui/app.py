@@ -18,8 +18,8 @@ import os
 import signal
 import sys
 
-from rnnviz.core import presets
-from rnnviz.core.data import DEFAULT_SAMPLE
+from rnnviz.core.train import presets
+from rnnviz.core.data.files import DEFAULT_SAMPLE
 from rnnviz.core.errors import UserError
 
 # settings for the default start: the char-level sample text with a small tanh network
@@ -40,7 +40,7 @@ def start_plan(args, last: dict | None = None):
     if session_arg is not None:
         if getattr(args, "preset", None):
             raise UserError("--preset cannot be combined with --session (a session has its own settings)")
-        from rnnviz.core import session
+        from rnnviz.core.train import session
 
         return session.load(session_arg), {"kind": "session", "path": session_arg,
                                            "name": os.path.basename(session_arg)}
@@ -55,7 +55,7 @@ def start_plan(args, last: dict | None = None):
         data = {"kind": "file", "path": os.path.abspath(data_arg)}
     elif task_arg is not None:
         data = {"kind": "task", "name": task_arg, "length": DEFAULT_TASK_LENGTH}
-    from rnnviz.gui.main_window import OPEN_ENDED_STEPS
+    from rnnviz.gui.window.main import OPEN_ENDED_STEPS
 
     try:
         trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
@@ -94,8 +94,9 @@ def launch(args) -> int:
     _check_display()
     from PyQt6.QtCore import QSettings, QTimer
 
-    from rnnviz.gui import qt_app, style
-    from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui import qt_app
+    from rnnviz.gui.plot import style
+    from rnnviz.gui.window.main import MainWindow
 
     app = qt_app.application(sys.argv[:1])
     app.setOrganizationName("rnnviz")

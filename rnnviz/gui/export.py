@@ -123,7 +123,7 @@ def _prepared_scene(panel):
     never been shown, and return (scene, source rect, size) ready to render."""
     from PyQt6 import QtCore, QtGui
 
-    from rnnviz.gui import style
+    from rnnviz.gui.plot import style
 
     canvas = panel.graphics()
     if not canvas.isVisible():

@@ -53,7 +53,7 @@ def view_interval(cost_seconds: float) -> float:
 class TrainingWorker(QObject):
     """Owns one Trainer at a time; trains it in slices; reports with copies."""
 
-    view_ready = pyqtSignal(object)  # rnnviz.core.records.ViewData
+    view_ready = pyqtSignal(object)  # rnnviz.core.train.records.ViewData
     stats = pyqtSignal(dict)  # step, loss, grad_norm, clipped_norm, steps_per_sec, status
     progress = pyqtSignal(int, int)  # steps done, steps asked for ("Train N steps")
     running_changed = pyqtSignal(bool)
@@ -66,7 +66,7 @@ class TrainingWorker(QObject):
     generated = pyqtSignal(str)  # text sampled from a copy of the model
     suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
     comparison_progress = pyqtSignal(int, int)  # tanh twin steps done, steps asked for
-    comparison_done = pyqtSignal(object)  # rnnviz.core.compare.Comparison (new arrays), None if it failed
+    comparison_done = pyqtSignal(object)  # rnnviz.core.train.compare.Comparison (new arrays), None if it failed
 
     def __init__(self, trainer=None) -> None:
         super().__init__()  # no parent: a QObject with a parent cannot be moved to a thread
@@ -135,7 +135,7 @@ class TrainingWorker(QObject):
     @pyqtSlot(object, object)
     def rebuild(self, model_config, train_config) -> None:
         """Reset: a fresh Trainer on the same source with new settings. On error the old one stays."""
-        from rnnviz.core.trainer import Trainer
+        from rnnviz.core.train.trainer import Trainer
 
         if self._trainer is None:
             return
@@ -184,7 +184,7 @@ class TrainingWorker(QObject):
 
     @pyqtSlot(str)
     def save_session(self, path: str) -> None:
-        from rnnviz.core import session
+        from rnnviz.core.train import session
 
         try:
             session.save(self._trainer, path)
@@ -211,7 +211,7 @@ class TrainingWorker(QObject):
     @pyqtSlot(int, float, str)
     def generate(self, length: int, temperature: float, prime: str) -> None:
         """Sample text from a copy of the model (never the live one)."""
-        from rnnviz.core.sampling import sample
+        from rnnviz.core.train.sampling import sample
 
         if not self._is_text():
             return
@@ -224,7 +224,7 @@ class TrainingWorker(QObject):
 
     @pyqtSlot(str, int)
     def suggest(self, prefix: str, k: int) -> None:
-        from rnnviz.core.sampling import suggest
+        from rnnviz.core.train.sampling import suggest
 
         if not self._is_text():
             return
@@ -236,12 +236,12 @@ class TrainingWorker(QObject):
 
     @pyqtSlot(int)
     def compare_with_tanh(self, max_steps: int) -> None:
-        """Train a tanh twin of the run and compare gradient profiles (rnnviz.core.compare).
+        """Train a tanh twin of the run and compare gradient profiles (rnnviz.core.train.compare).
 
         Runs here, between two training slices, so the run waits for it (seconds at the
         presets' size); the stop flag set on close ends it early. Always answers with
         ``comparison_done``, so the window's busy state ends."""
-        from rnnviz.core.compare import compare_with_tanh
+        from rnnviz.core.train.compare import compare_with_tanh
 
         result = None
         last = [0.0]
@@ -389,7 +389,7 @@ class TrainingWorker(QObject):
         return self._trainer is not None and hasattr(self._trainer.source, "vocab")
 
     def _model_copy(self):
-        from rnnviz.core.model import RNN
+        from rnnviz.core.nn.model import RNN
 
         model = RNN(self._trainer.model.config)
         model.params = {name: value.copy() for name, value in self._trainer.model.params.items()}

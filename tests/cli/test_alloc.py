@@ -22,7 +22,7 @@ STEP_FAULTS = textwrap.dedent("""
     import numpy as np
     from rnnviz import alloc
     from rnnviz.core import RNN, ModelConfig
-    from rnnviz.perf.bptt import faults_per_call
+    from rnnviz.bench.bptt import faults_per_call
 
     if sys.argv[1] == "keep":
         assert alloc.keep_freed_memory()

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from rnnviz import cli
+from rnnviz.cli import main as cli
 
 MEMORY_LIMIT = 4 << 30  # bytes of address space for the child: far above a tiny run, far below 625 GiB
 
@@ -67,12 +67,12 @@ def test_a_run_too_big_for_memory_is_a_one_line_error_naming_the_sizes(tmp_path)
 
 
 def test_unexpected_exceptions_keep_their_traceback(monkeypatch):
-    import rnnviz.cli_run
+    import rnnviz.cli.run
 
     def broken(args):
         raise RuntimeError("a bug in rnnviz")
 
-    monkeypatch.setattr(rnnviz.cli_run, "main", broken)
+    monkeypatch.setattr(rnnviz.cli.run, "main", broken)
     with pytest.raises(RuntimeError, match="a bug in rnnviz"):
         cli.main(["run", "--steps", "1"])
 

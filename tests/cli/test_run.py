@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rnnviz.cli_progress import PLAIN_LINE_SECONDS, Progress
-from rnnviz.core import session
+from rnnviz.cli.progress import PLAIN_LINE_SECONDS, Progress
+from rnnviz.core.train import session
 
 TINY = ["--task", "adding", "--length", "6", "--hidden", "8", "--batch", "4"]
 EXPLODING = ["--task", "adding", "--length", "40", "--hidden", "16", "--cell", "relu", "--recurrent-scale", "3",
@@ -125,9 +125,9 @@ def test_help_lists_every_flag_and_the_exit_codes():
 
 
 def test_export_unavailable_is_a_one_line_error(monkeypatch, capsys, tmp_path):
-    from rnnviz import cli
+    from rnnviz.cli import main as cli
 
-    monkeypatch.setitem(sys.modules, "rnnviz.cli_export", None)  # as if this version had no exporter
+    monkeypatch.setitem(sys.modules, "rnnviz.cli.export", None)  # as if this version had no exporter
     code = cli.main(["run", *TINY, "--steps", "1", "--export", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == 2 and captured.err == "rnnviz: error: export is not available in this version\n"
@@ -204,7 +204,7 @@ def test_plain_progress_prints_at_least_every_few_seconds():
 def test_loading_a_large_file_says_so_and_a_terminal_shows_the_percentage(tmp_path):
     import io
 
-    from rnnviz.cli_progress import LOUD_FILE_BYTES, LoadProgress
+    from rnnviz.cli.progress import LOUD_FILE_BYTES, LoadProgress
 
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * LOUD_FILE_BYTES)

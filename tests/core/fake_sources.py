@@ -1,6 +1,6 @@
 """Tiny data sources for the engine's tests: a character stream and the adding problem.
 
-They implement rnnviz.core.source.Source in a few lines, so the trainer, sessions and the
+They implement rnnviz.core.data.source.Source in a few lines, so the trainer, sessions and the
 optimizers can be tested without the real loaders (and independently of them).
 """
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.core import diagnostics
-from rnnviz.core.compare import MAX_TWIN_STEPS, compare_with_tanh, tanh_twin
+from rnnviz.core.diagnostics import summary as diagnostics
+from rnnviz.core.train.compare import MAX_TWIN_STEPS, compare_with_tanh, tanh_twin
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.errors import UserError
-from rnnviz.core.presets import get_preset, make_trainer
-from rnnviz.core.trainer import Trainer
+from rnnviz.core.train.presets import get_preset, make_trainer
+from rnnviz.core.train.trainer import Trainer
 from tests.core.fake_sources import FakeAdding
 
 SMALL_TASK = {"kind": "task", "name": "adding", "length": 20}  # short sequences: each test in ~0.1 s

@@ -12,10 +12,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rnnviz.core import textfile
-from rnnviz.core.data import (DEFAULT_SAMPLE, SAMPLE_SERIES, DataError, SeriesSource, TextSource,
+from rnnviz.core.data import textfile
+from rnnviz.core.data.files import (DEFAULT_SAMPLE, SAMPLE_SERIES, DataError, SeriesSource, TextSource,
                               load_csv, load_path, load_sample, load_text, sample_names, text_source)
-from rnnviz.core.text_data import UNKNOWN_WORD
+from rnnviz.core.data.text import UNKNOWN_WORD
 
 TEXT = "The heron stood by the mill.\nThe clock struck nine, and the heron lifted a foot.\n" * 20
 
@@ -293,7 +293,7 @@ def test_samples_ship_and_load():
 # ----------------------------------------------------------------------------- a large file
 LARGE_SCRIPT = textwrap.dedent("""
     import json, sys, tracemalloc
-    from rnnviz.core.data import load_text
+    from rnnviz.core.data.files import load_text
     path, size = sys.argv[1], int(sys.argv[2])
     calls = []
     tracemalloc.start()

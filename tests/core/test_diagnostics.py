@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from rnnviz.core import RNN, ModelConfig, Trace
-from rnnviz.core import diagnostics as dg
-from rnnviz.core.chain import JacobianSequence, chain_log_norms, chain_log_norms_explicit
+from rnnviz.core.diagnostics import summary as dg
+from rnnviz.core.diagnostics.chain import JacobianSequence, chain_log_norms, chain_log_norms_explicit
 from rnnviz.core.errors import UserError
 
 LOG_1PCT = math.log1p(0.01)  # chain entries within 1 % <=> logs within log(1.01)
@@ -109,7 +109,7 @@ def test_chain_agrees_with_reference_on_a_larger_saturating_network(dtype):
 @pytest.mark.parametrize("cell", ["tanh", "relu"])
 def test_long_window_with_the_product_compressed(cell, monkeypatch):
     # T = 200 as in the app; the product's rank falls with the lag, so it gets compressed
-    import rnnviz.core.chain as chain_module
+    import rnnviz.core.diagnostics.chain as chain_module
 
     shapes = []
     original = chain_module._compress

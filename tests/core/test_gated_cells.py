@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rnnviz.core import RNN, ModelConfig
-from rnnviz.core import gating
+from rnnviz.core.diagnostics import gating
 from tests.core.gradcheck import numerical_grad, relative_error
 
 T, B, X, H, Y = 5, 3, 4, 3, 2

@@ -1,4 +1,4 @@
-"""The gated cells' story: the forget bias, the direct cell path ∏ f_t (rnnviz.core.gating), and
+"""The gated cells' story: the forget bias, the direct cell path ∏ f_t (rnnviz.core.diagnostics.gating), and
 the issue's claim that the LSTM keeps gradients alive over longer lags than a tanh network.
 """
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnviz.core import RNN, ModelConfig
-from rnnviz.core import gating
+from rnnviz.core.diagnostics import gating
 from tests.core.test_gated_cells import GATED, B, H, T, X, Y, make_model, sigmoid
 
 

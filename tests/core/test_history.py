@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.core.history import SERIES, History, Series
+from rnnviz.core.train.history import SERIES, History, Series
 
 MILLION = 1_000_000
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnviz.core.optim import Optimizer, clip, square_norm
+from rnnviz.core.nn.optim import Optimizer, clip, square_norm
 
 LR = 0.1
 EPS = 1e-8

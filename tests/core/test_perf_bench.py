@@ -7,7 +7,7 @@ are too noisy for a timed assertion). These checks keep the benchmark code from 
 from __future__ import annotations
 
 from rnnviz import blas
-from rnnviz.perf import bptt, memory
+from rnnviz.bench import bptt, memory
 
 
 def assert_rows(rows):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from rnnviz.core import RNN, ModelConfig
-from rnnviz.core import model as model_module
-from rnnviz.core.cells import make_cell
-from rnnviz.perf import reference
+from rnnviz.core.nn import model as model_module
+from rnnviz.core.nn.cells import make_cell
+from rnnviz.bench import reference
 
 CELLS = ["tanh", "relu", "linear", "lstm", "gru"]
 KINDS = ["ce_steps", "se_steps", "ce_last", "se_last"]

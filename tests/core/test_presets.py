@@ -11,7 +11,7 @@ import pytest
 
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.errors import UserError
-from rnnviz.core.presets import PRESET_NAMES, PRESETS, get_preset, make_configs, preset_trainer
+from rnnviz.core.train.presets import PRESET_NAMES, PRESETS, get_preset, make_configs, preset_trainer
 
 
 def run(trainer, steps: int):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from rnnviz.core import RNN, ModelConfig
-from rnnviz.perf import reference
+from rnnviz.bench import reference
 
 
 def test_reference_matches_the_model():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from rnnviz.core import RNN, ModelConfig
-from rnnviz.core.data import text_source
+from rnnviz.core.data.files import text_source
 from rnnviz.core.errors import DataError, UserError
-from rnnviz.core.losses import softmax
-from rnnviz.core.sampling import sample, suggest
-from rnnviz.core.series_data import SeriesSource
+from rnnviz.core.nn.losses import softmax
+from rnnviz.core.train.sampling import sample, suggest
+from rnnviz.core.data.series import SeriesSource
 
 TEXT = "the cat sat on the mat, and the rat ran to the hat.\n" * 10
 

@@ -8,11 +8,11 @@ import os
 import numpy as np
 import pytest
 
-from rnnviz.core import session
+from rnnviz.core.train import session
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.errors import SessionError
-from rnnviz.core.history import SERIES
-from rnnviz.core.trainer import Trainer
+from rnnviz.core.train.history import SERIES
+from rnnviz.core.train.trainer import Trainer
 from tests.core.fake_sources import ExplodingSource, FakeText
 
 TRAIN = TrainConfig(batch_size=4, seq_len=8, val_every=3, diag_every=2, checkpoint_every=4)
@@ -51,7 +51,7 @@ def test_resumed_run_continues_bitwise(tmp_path, cell):
 
 
 def test_a_task_session_rebuilds_its_data(tmp_path):
-    tasks = pytest.importorskip("rnnviz.core.tasks")
+    tasks = pytest.importorskip("rnnviz.core.data.tasks")
     spec = {"kind": "task", "name": "adding", "length": 8, "seed": 3}
     model = ModelConfig(hidden_size=6, cell="relu", init="identity")
     straight = Trainer(tasks.make_task("adding", length=8, seed=3), model, TrainConfig(batch_size=4),

@@ -9,9 +9,9 @@ import pytest
 
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.core.errors import DataError
-from rnnviz.core.losses import cross_entropy
-from rnnviz.core.reber import GRAPH, REBER_SYMBOLS, embedded_reber_stream, embedded_reber_string, embedded_reber_unigram
-from rnnviz.core.tasks import TASK_NAMES, make_task
+from rnnviz.core.nn.losses import cross_entropy
+from rnnviz.core.data.reber import GRAPH, REBER_SYMBOLS, embedded_reber_stream, embedded_reber_string, embedded_reber_unigram
+from rnnviz.core.data.tasks import TASK_NAMES, make_task
 
 
 def rng(seed=0):

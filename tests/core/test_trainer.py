@@ -9,9 +9,9 @@ import pytest
 
 from rnnviz.core import RNN
 from rnnviz.core.config import ModelConfig, TrainConfig
-from rnnviz.core.history import SERIES
-from rnnviz.core.diagnostics import gradient_horizon
-from rnnviz.core.trainer import Trainer
+from rnnviz.core.train.history import SERIES
+from rnnviz.core.diagnostics.summary import gradient_horizon
+from rnnviz.core.train.trainer import Trainer
 from tests.core.fake_sources import ExplodingSource, FakeAdding, FakeText
 
 SMALL = ModelConfig(hidden_size=12)
@@ -251,7 +251,7 @@ def test_a_task_fixes_the_window_length():
 # ---------------------------------------------------------------------- real learning
 @pytest.mark.slow
 def test_char_model_learns_the_sample_text():
-    data = pytest.importorskip("rnnviz.core.data")
+    data = pytest.importorskip("rnnviz.core.data.files")
     source = data.load_sample()
     seq_len = 25
     trainer = Trainer(source, ModelConfig(hidden_size=32), TrainConfig(batch_size=16, seq_len=seq_len, steps=300))
@@ -264,7 +264,7 @@ def test_char_model_learns_the_sample_text():
 
 @pytest.mark.slow
 def test_relu_with_identity_init_learns_the_adding_problem():
-    tasks = pytest.importorskip("rnnviz.core.tasks")
+    tasks = pytest.importorskip("rnnviz.core.data.tasks")
     source = tasks.make_task("adding", length=10)
     model = ModelConfig(hidden_size=32, cell="relu", init="identity")
     trainer = Trainer(source, model, TrainConfig(batch_size=32, lr=0.003, steps=500, clip_mode="norm",
@@ -276,7 +276,7 @@ def test_relu_with_identity_init_learns_the_adding_problem():
 
 
 def test_smoothed_loss_is_the_bias_corrected_moving_average_in_log_space():
-    from rnnviz.core.trainer import SMOOTHING, smoothed
+    from rnnviz.core.train.trainer import SMOOTHING, smoothed
 
     losses = np.random.default_rng(0).uniform(0.1, 10, 40)
     value = None
@@ -294,7 +294,7 @@ def test_smoothed_loss_is_the_bias_corrected_moving_average_in_log_space():
 
 
 def test_data_too_short_for_one_window_is_refused_before_anything_changes():
-    from rnnviz.core.data import text_source
+    from rnnviz.core.data.files import text_source
     from rnnviz.core.errors import DataError
 
     source = text_source("abcdefghij" * 3, level="char", name="short", seq_len=None)
@@ -312,8 +312,8 @@ def test_data_too_short_for_one_window_is_refused_before_anything_changes():
 
 def test_snapshot_diagnostics_describe_the_current_weights():
     """The step's trace is made before its update; the snapshot must not pair it with the new W_hh."""
-    from rnnviz.core.diagnostics import summarize
-    from rnnviz.core.tasks import make_task
+    from rnnviz.core.diagnostics.summary import summarize
+    from rnnviz.core.data.tasks import make_task
 
     trainer = Trainer(make_task("adding", length=30, seed=0),
                       ModelConfig(hidden_size=16, recurrent_scale=1.0),
@@ -329,8 +329,8 @@ def test_snapshot_diagnostics_describe_the_current_weights():
 
 
 def test_a_saved_run_shows_the_same_diagnostics_after_loading(tmp_path):
-    from rnnviz.core import session
-    from rnnviz.core.tasks import make_task
+    from rnnviz.core.train import session
+    from rnnviz.core.data.tasks import make_task
 
     trainer = Trainer(make_task("adding", length=20, seed=0), ModelConfig(hidden_size=8),
                       TrainConfig(optimizer="sgd", lr=0.5, batch_size=4),

@@ -51,7 +51,7 @@ def dialogs(monkeypatch):
 @pytest.fixture
 def make_window(qtbot, settings, dialogs):
     """make_window(model=..., train=..., data=...) -> a shown MainWindow with its first view drawn."""
-    from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.window.main import MainWindow
 
     windows = []
 

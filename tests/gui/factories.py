@@ -13,11 +13,11 @@ import dataclasses
 import numpy as np
 
 from rnnviz.core.config import ModelConfig
-from rnnviz.core.model import RNN
-from rnnviz.core.records import Snapshot, ViewData
+from rnnviz.core.nn.model import RNN
+from rnnviz.core.train.records import Snapshot, ViewData
 
 try:  # written by the "diagnostics" helper; the panels must also work without it
-    from rnnviz.core.diagnostics import summarize
+    from rnnviz.core.diagnostics.summary import summarize
 except ImportError:  # pragma: no cover - depends on the tree's state
     summarize = None
 
@@ -64,10 +64,10 @@ def make_view(*, steps: int = 12, hidden: int = 8, layers: int = 2, cell: str = 
 
 
 def stand_in_diagnostics(model, trace, sample: int):
-    """The fields the panels read, from rnnviz.core.chain, until rnnviz.core.diagnostics exists."""
+    """The fields the panels read, from rnnviz.core.diagnostics.chain, until rnnviz.core.diagnostics.summary exists."""
     from types import SimpleNamespace
 
-    from rnnviz.core.chain import chain_norms
+    from rnnviz.core.diagnostics.chain import chain_norms
 
     layers = model.config.num_layers
     steps = trace.hidden.shape[0]

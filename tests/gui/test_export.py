@@ -15,7 +15,7 @@ import pytest
 from PyQt6 import QtCore, QtGui, QtSvg
 
 from rnnviz.core.errors import UserError
-from rnnviz.gui import style
+from rnnviz.gui.plot import style
 from rnnviz.gui.export import PNG_SCALE, export_all, export_panel
 from rnnviz.gui.panels import PANEL_CLASSES, HiddenPanel, LossPanel
 from tests.gui.factories import make_view, nonfinite_view

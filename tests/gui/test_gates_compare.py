@@ -13,10 +13,10 @@ import pyqtgraph as pg
 import pytest
 from PyQt6 import QtCore
 
-from rnnviz.core import compare as compare_module
-from rnnviz.core import gating
-from rnnviz.core.compare import compare_with_tanh
-from rnnviz.core.presets import make_trainer
+from rnnviz.core.train import compare as compare_module
+from rnnviz.core.diagnostics import gating
+from rnnviz.core.train.compare import compare_with_tanh
+from rnnviz.core.train.presets import make_trainer
 from rnnviz.gui.export import _prepared_scene
 from rnnviz.gui.panels import PANEL_CLASSES, GatesPanel
 from rnnviz.gui.panels.compare import ComparePanel

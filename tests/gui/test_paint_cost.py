@@ -15,7 +15,9 @@ import pyqtgraph as pg
 import pytest
 from PyQt6 import QtCore, QtGui, QtSvg
 
-from rnnviz.gui import curves, grid, style
+from rnnviz.gui.plot import curves
+from rnnviz.gui.plot import grid
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels import ChainPanel, GatesPanel, GradientsPanel, HiddenPanel, NormsPanel, WeightsPanel
 from tests.gui.factories import make_view
 

@@ -14,8 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from rnnviz.core.compare import compare_with_tanh
-from rnnviz.core.presets import make_trainer
+from rnnviz.core.train.compare import compare_with_tanh
+from rnnviz.core.train.presets import make_trainer
 from rnnviz.gui.export import _prepared_scene
 from rnnviz.gui.panels import ChainPanel, LossPanel, NormsPanel, SpectrumPanel, WeightsPanel
 from rnnviz.gui.panels.compare import ComparePanel
@@ -39,7 +39,7 @@ def build(qtbot, panel_class, view=None, size=None):
 def lay_out(panel, size=DOCK) -> None:
     """Lay the canvas out at ``size`` as the exporter would (it uses EXPORT_SIZE for a canvas
     never shown), so positions are those of a dock."""
-    from rnnviz.gui import style
+    from rnnviz.gui.plot import style
 
     export_size = style.EXPORT_SIZE
     style.EXPORT_SIZE = size
@@ -240,7 +240,7 @@ def drawn_tick_texts(axis) -> list:
 
 
 def test_spectrum_tick_labels_do_not_overlap_for_exploded_weights(qtbot):
-    from rnnviz.gui.style import compact_number
+    from rnnviz.gui.plot.style import compact_number
 
     view = make_view(steps=T, hidden=H, layers=1, diagnostics=False)
     w_hh = np.diag([-3.4e10, 4e9] + [0.5] * (H - 2))  # (H, H) the Exploding preset after one step

@@ -25,9 +25,9 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 def test_window_benchmarks_keep_the_application_and_leave_no_widget_behind():
     result = run_python("""
         from PyQt6.QtWidgets import QApplication
-        from rnnviz.gui.main_window import MainWindow
+        from rnnviz.gui.window.main import MainWindow
         from rnnviz.gui.panels.base import Panel
-        from rnnviz.perf.window import panel_update, training_rate
+        from rnnviz.bench.window import panel_update, training_rate
 
         def leftovers():  # pyqtgraph's parentless context menus may wait for the garbage collector
             return [w for w in QApplication.topLevelWidgets()
@@ -53,7 +53,7 @@ def test_dispose_stops_a_training_window_and_deletes_it(tmp_path):
         import time
 
         from rnnviz.gui import qt_app
-        from rnnviz.gui.main_window import MainWindow
+        from rnnviz.gui.window.main import MainWindow
 
         app = qt_app.application(["test"], offscreen=True)
         settings = QtCore.QSettings({str(tmp_path / "s.ini")!r}, QtCore.QSettings.Format.IniFormat)

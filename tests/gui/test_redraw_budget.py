@@ -1,6 +1,6 @@
 """The window keeps drawing within its budget, so training keeps most of its speed."""
 
-from rnnviz.gui.main_window import MAX_REDRAW_MS, REDRAW_BUDGET, REDRAW_MS, redraw_interval_ms
+from rnnviz.gui.window.main import MAX_REDRAW_MS, REDRAW_BUDGET, REDRAW_MS, redraw_interval_ms
 from rnnviz.gui.panels.loss import LossPanel
 from tests.gui.factories import make_view
 

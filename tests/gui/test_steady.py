@@ -1,4 +1,4 @@
-"""Steady axis ranges (rnnviz.gui.steady): they show all the data, end on round values, and
+"""Steady axis ranges (rnnviz.gui.plot.steady): they show all the data, end on round values, and
 change only when the data leave them or shrink to less than half of them, so a live panel's
 axes are not laid out again at every redraw."""
 
@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from rnnviz.gui import steady
+from rnnviz.gui.plot import steady
 from rnnviz.gui.panels import ChainPanel, GradientsPanel, LossPanel, NormsPanel, SpectrumPanel
 from tests.gui.factories import make_view
 

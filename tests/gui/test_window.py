@@ -168,7 +168,7 @@ def test_a_bad_file_gives_a_dialog_and_keeps_the_run(make_window, qtbot, dialogs
 
 
 def test_opening_a_file_reports_loading_progress(make_window, qtbot, tmp_path, monkeypatch):
-    import rnnviz.gui.window_files as window_files
+    import rnnviz.gui.window.files as window_files
 
     seen = []
     shown = window_files._show_progress
@@ -335,7 +335,7 @@ def test_launch_opens_the_window_autostarts_and_returns_when_closed(qtbot, dialo
     from PyQt6.QtWidgets import QApplication
 
     from rnnviz.gui.app import launch
-    from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.window.main import MainWindow
 
     seen = {}
 

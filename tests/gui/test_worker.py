@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-from rnnviz.core.presets import make_trainer, preset_trainer
+from rnnviz.core.train.presets import make_trainer, preset_trainer
 from rnnviz.gui import worker as worker_module
 from rnnviz.gui.worker import TrainingWorker, start_worker_thread, stop_worker_thread
 from tests.gui.conftest import FAST_DATA, FAST_MODEL, FAST_TRAIN

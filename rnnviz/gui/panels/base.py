@@ -14,8 +14,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.core.records import ViewData
-from rnnviz.gui import curves, style
+from rnnviz.core.train.records import ViewData
+from rnnviz.gui.plot import curves
+from rnnviz.gui.plot import style
 
 LOG_FLOOR_WHEN_NOTHING_POSITIVE = 1e-30  # float64 gradients reach ~1e-30 in the vanishing preset
 FLOOR_NOTE = "0 or negative: drawn at the log floor"  # what the CSV says about floored values

@@ -18,7 +18,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui
 
-from rnnviz.gui import steady, style
+from rnnviz.gui.plot import steady
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 

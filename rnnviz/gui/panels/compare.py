@@ -1,6 +1,6 @@
 """Comparison panel: the current run's gradient profile beside a tanh twin's (issue 8).
 
-The twin is trained by rnnviz.core.compare on the worker thread (same data, sizes, seeds and
+The twin is trained by rnnviz.core.train.compare on the worker thread (same data, sizes, seeds and
 optimizer; only the cell differs); this panel asks for it with its button, shows progress
 while it trains, and then draws both batch-mean ||dL/dh_t|| curves on one log axis with
 each network's gradient horizon. A gated cell's curve staying up towards early t while the
@@ -16,8 +16,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from rnnviz.core.compare import MAX_TWIN_STEPS
-from rnnviz.gui import style
+from rnnviz.core.train.compare import MAX_TWIN_STEPS
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, for_log_axis, log_floor, show_item
 
 TITLE = "\u2016\u2202L/\u2202h_t\u2016: this run vs a tanh twin"
@@ -32,7 +32,7 @@ class ComparePanel(Panel):
     compare_requested = QtCore.pyqtSignal()
 
     def _build(self) -> None:
-        self.result = None  # the last rnnviz.core.compare.Comparison shown
+        self.result = None  # the last rnnviz.core.train.compare.Comparison shown
         self.button = QtWidgets.QPushButton("Compare with tanh")
         self.button.setToolTip(f"train a tanh network on the same data with the same seeds for as many "
                                f"steps as this run (at most {MAX_TWIN_STEPS}), then compare the gradient "

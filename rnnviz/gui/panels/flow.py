@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import style
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range, log_floor, step_cell
 
 

@@ -2,7 +2,7 @@
 
 Left: the "keep" gate of one sample over time x unit (0 = forget, 1 = keep), a sequential
 colormap at fixed levels 0..1 so runs compare. Right: the direct path ∏ f_t against the lag
-k (rnnviz.core.gating): along the LSTM's cell state the gradient is multiplied by f_t and
+k (rnnviz.core.diagnostics.gating): along the LSTM's cell state the gradient is multiplied by f_t and
 nothing else, so units whose gates sit near 1 carry it back over long lags, whatever W_hh
 does. Vanilla cells have no gates: the panel says so instead of drawing an empty map.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.core import gating
-from rnnviz.gui import style
+from rnnviz.core.diagnostics import gating
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, for_log_axis, log_floor, show_item,
                                     sync_layer_selector)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.gui import style
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
                                     sync_layer_selector, TokenAxis)
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import steady, style
+from rnnviz.gui.plot import steady
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, finite_range,
                                     floor_note, for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
 
@@ -124,7 +125,7 @@ class LossPanel(Panel):
         self._set_range(log, data, baseline, all_steps)
 
     def _set_range(self, log: bool, data: dict, baseline, all_steps) -> None:
-        """Every step; in y, log axis: everything fits, linear: the robust range. Steady (rnnviz.gui.steady).
+        """Every step; in y, log axis: everything fits, linear: the robust range. Steady (rnnviz.gui.plot.steady).
 
         x comes from the steps themselves: the raw curve is clipped to the view, so its bounds
         would only ever be the range it already has.

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui import steady, style
+from rnnviz.gui.plot import steady
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, finite_range, floor_note, for_log_axis,
                                     log_floor, divergence_note, legend_entry, mark_short, set_title, step_cell)
 

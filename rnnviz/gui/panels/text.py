@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from rnnviz.gui import style
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 SAMPLE_SECONDS = 3.0  # a new sample every few seconds: time to read it, cheap to generate

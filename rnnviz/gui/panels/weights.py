@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PyQt6 import QtWidgets
 from PyQt6.QtCore import Qt
 
-from rnnviz.gui import style
+from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Heatmap, Panel, as_float, symmetric_levels, sync_layer_selector
 
 # (key, PyTorch parameter name pattern, title, rows label, columns label)

@@ -1,0 +1,1 @@
+"""``rnnviz bench``: benchmarks measured side by side, and the slow reference implementations."""

@@ -1,0 +1,141 @@
+"""Window benchmarks: how long a full redraw takes, and what the open window costs training.
+
+Two measurements (issue 9):
+- ``panel_update``: every panel in rnnviz.gui.panels.PANEL_CLASSES fed one ViewData at
+  H = 256, T = 200 (``update_view``: setData / setImage), and the same followed by painting
+  each panel into a pixmap (``grab``), which is what the screen would cost. Two views from
+  different steps alternate, so no panel can skip work because nothing changed.
+- ``training_rate``: steps per second of the real MainWindow (worker thread, 30 Hz redraw
+  timer, all docks visible) against the same Trainer settings run headless, alternating
+  A, B, A, B ... windows of a few seconds so that a neighbour's load lands on both.
+
+Both run offscreen (QT_QPA_PLATFORM=offscreen unless a platform is already chosen), so the
+benchmark never opens a window on the user's screen and works over ssh. Qt is imported here,
+inside the functions, never by rnnviz.core.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+
+HIDDEN, SEQ_LEN = 256, 200  # the issue's size for the redraw target
+BATCH = 16  # TrainConfig's default batch
+
+
+def _app():
+    from rnnviz.gui import qt_app
+
+    return qt_app.application(["rnnviz-bench"], offscreen=True)
+
+
+def _trainer(hidden: int, seq_len: int, batch: int):
+    from rnnviz.core.train.presets import make_trainer
+
+    return make_trainer({"hidden_size": hidden}, {"seq_len": seq_len, "batch_size": batch, "steps": 10**9},
+                        {"kind": "sample", "name": None})
+
+
+def panel_update(quick: bool = False):
+    """Median seconds to update (and to update and paint) every panel from one ViewData."""
+    app = _app()
+    from rnnviz.gui.panels import PANEL_CLASSES
+    from rnnviz.gui.qt_app import dispose
+
+    hidden, seq_len = (64, 50) if quick else (HIDDEN, SEQ_LEN)
+    trainer = _trainer(hidden, seq_len, BATCH)
+    trainer.run(20)
+    first = trainer.view_data()
+    trainer.run(20)
+    views = (first, trainer.view_data())
+    panels = [cls() for cls in PANEL_CLASSES]
+    for panel in panels:
+        panel.resize(640, 420)  # about a dock's size in the default window
+    update, paint = [], []
+    repeats = 3 if quick else 9
+    for i in range(repeats + 1):  # the first round warms caches and is dropped
+        view = views[i % 2]
+        began = time.perf_counter()
+        for panel in panels:
+            panel.update_view(view)
+        updated = time.perf_counter()
+        for panel in panels:
+            panel.grab()
+        app.processEvents()
+        if i:
+            update.append(updated - began)
+            paint.append(time.perf_counter() - began)
+    dispose(*panels)
+    up, pa = statistics.median(update), statistics.median(paint)
+    label = f"redraw of all {len(panels)} panels from one snapshot (H={hidden}, T={seq_len}, offscreen)"
+    return [(label, f"update_view {up * 1e3:.1f} ms; update and paint {pa * 1e3:.1f} ms", "< 33 ms")]
+
+
+def _count_steps(app, window, trainer, seconds: float) -> tuple[float, float]:
+    """(steps, views) per second of the window training ``trainer`` for ``seconds``."""
+    from PyQt6 import QtCore
+
+    window.start_with_trainer(trainer, {"kind": "sample", "name": None})
+    window.start_training()
+    views = [0]  # views that reached the window; the window draws the latest at its own pace
+
+    def count_view(_view) -> None:  # counts only: keeping the views would hold their arrays
+        views[0] += 1
+
+    window.worker.view_ready.connect(count_view)
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(int(seconds * 1000 * 0.25), loop.quit)  # let the run get going
+    loop.exec()
+    start_steps, began = trainer.step_count, time.perf_counter()
+    views[0] = 0
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    elapsed = time.perf_counter() - began
+    rate, view_rate = (trainer.step_count - start_steps) / elapsed, views[0] / elapsed
+    window.worker.view_ready.disconnect(count_view)
+    window.request_pause.emit()
+    deadline = time.perf_counter() + 5
+    while window.worker.running and time.perf_counter() < deadline:
+        app.processEvents()
+    return rate, view_rate
+
+
+def training_rate(quick: bool = False):
+    """Steps/s with the window open and redrawing, against headless, interleaved."""
+    app = _app()
+    from PyQt6 import QtCore
+
+    from rnnviz.gui.window.main import MainWindow
+    from rnnviz.gui.qt_app import dispose
+
+    seconds, rounds = (1.0, 1) if quick else (4.0, 3)
+    settings_dir = tempfile.TemporaryDirectory()  # never touch the user's saved layout
+    settings = QtCore.QSettings(os.path.join(settings_dir.name, "bench.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.show()
+    windowed, headless, views = [], [], []
+    try:
+        for _ in range(rounds):
+            steps_per_second, views_per_second = _count_steps(app, window, _trainer(64, 25, BATCH), seconds)
+            windowed.append(steps_per_second)
+            views.append(views_per_second)
+            trainer = _trainer(64, 25, BATCH)
+            trainer.run(10)
+            began, done = time.perf_counter(), 0
+            while time.perf_counter() - began < seconds:
+                trainer.step()
+                done += 1
+            headless.append(done / (time.perf_counter() - began))
+    finally:
+        dispose(window)  # stops the worker thread; gone before the application can be
+        settings_dir.cleanup()
+    w, h = statistics.median(windowed), statistics.median(headless)
+    from rnnviz.blas import blas_thread_count
+
+    threads = blas_thread_count()
+    return [(f"training with the window open and redrawing vs headless (H=64, T=25, B=16, sample text, "
+             f"{threads} BLAS thread{'s' if threads != 1 else ''} as the window sets)",
+             f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%}); {statistics.median(views):.1f} views/s reached the window",
+             ">= 80%")]

@@ -1,0 +1,1 @@
+"""The ``rnnviz`` command line: the window by default, and the headless subcommands."""

@@ -1,0 +1,316 @@
+"""``rnnviz run``: train without a window, watch the numbers scroll, keep the result.
+
+The same Trainer the window drives, on the same data, with a progress bar on a terminal
+(plain periodic lines when the output goes to a file or a pipe) and a summary at the end.
+``--save`` writes a session the window (or ``--resume``) can open; ``--export`` writes every
+plot. A run that hits NaN/Inf stops, says where on stderr, still saves and exports what it
+did up to the last finite step, and exits with code 3.
+
+Flags are read as text and converted here, so that every bad value gives the one-line
+``rnnviz: error: ...`` of the dispatcher, naming the flag. Ctrl-C stops after the current
+step, still saves and exports what was done, and exits with code 130.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
+from rnnviz.core.errors import UserError
+
+
+# config field -> the flag a person typed, for error messages
+FLAGS = {"hidden_size": "--hidden", "num_layers": "--layers", "cell": "--cell", "init": "--init",
+         "init_scale": "--init-scale", "recurrent_scale": "--recurrent-scale", "dtype": "--dtype",
+         "forget_bias": "--forget-bias",
+         "seed": "--seed", "optimizer": "--optimizer", "lr": "--lr", "batch_size": "--batch",
+         "seq_len": "--seq-len", "steps": "--steps", "clip_threshold": "--clip-norm/--clip-value"}
+MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scale", "forget_bias", "dtype")
+
+
+def add_arguments(parser) -> None:
+    from rnnviz.core.data.tasks import TASK_NAMES
+
+    m, t = ModelConfig, TrainConfig
+    data = parser.add_argument_group("data (default: the sample text)")
+    data.add_argument("--data", metavar="FILE", help="a text file (.txt, any other suffix) or a series (.csv)")
+    data.add_argument("--task", metavar="NAME", help=f"a built-in long-memory task: {', '.join(TASK_NAMES)}")
+    data.add_argument("--length", metavar="T", help="the task's length T (default: the task's own)")
+    data.add_argument("--level", metavar="char|word", help="read a text by characters (default) or by words")
+    data.add_argument("--encoding", metavar="NAME", help="the text file's encoding (default utf-8)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--cell", metavar="|".join(CELLS), help=f"recurrent cell (default {m.cell})")
+    model.add_argument("--hidden", metavar="H", help=f"hidden units per layer (default {m.hidden_size})")
+    model.add_argument("--layers", metavar="L", help=f"stacked recurrent layers (default {m.num_layers})")
+    model.add_argument("--init", metavar="|".join(INITS), help=f"weight initialisation (default {m.init})")
+    model.add_argument("--init-scale", metavar="S", help=f"initial weight scale (default {m.init_scale})")
+    model.add_argument("--recurrent-scale", metavar="SIGMA",
+                       help="rescale each W_hh to this largest singular value: <1 vanishing, >1 exploding")
+    model.add_argument("--forget-bias", metavar="B", help=f"LSTM forget-gate bias at start "
+                                                          f"(default {m.forget_bias}: remember by default)")
+    model.add_argument("--dtype", metavar="|".join(DTYPES), help=f"float precision (default {m.dtype})")
+    model.add_argument("--seed", metavar="N", help=f"seed for the weights, the batches and the task "
+                                                   f"(default {m.seed})")
+    train = parser.add_argument_group("training")
+    train.add_argument("--optimizer", metavar="|".join(OPTIMIZERS), help=f"update rule (default {t.optimizer})")
+    train.add_argument("--lr", metavar="RATE", help=f"learning rate (default {t.lr})")
+    train.add_argument("--clip-norm", metavar="C", help="clip the global gradient norm to C (default: no clipping)")
+    train.add_argument("--clip-value", metavar="C", help="clip each gradient element to [-C, C]")
+    train.add_argument("--batch", metavar="B", help=f"sequences per batch (default {t.batch_size})")
+    train.add_argument("--seq-len", metavar="T", help=f"truncated-BPTT window (default {t.seq_len}; "
+                                                      "a task uses its own length)")
+    train.add_argument("--steps", metavar="N", help=f"updates to make (default {t.steps}; with --resume: "
+                                                    "this many more, default up to the saved run's target)")
+    files = parser.add_argument_group("files")
+    files.add_argument("--save", metavar="FILE", help="save the session (.npz) at the end, also when diverged")
+    files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
+    files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
+                                                       "history.npz into DIR at the end")
+
+
+# ---------------------------------------------------------------------- the command
+def main(args) -> int:
+    from rnnviz.cli.main import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK
+
+    if args.save:
+        _check_save_target(args.save)
+    # fail before training, not after; the folders made to prove it are removed again if unused
+    exporter, created = _exporter(args.export) if args.export else (None, [])
+    try:
+        if args.resume:
+            trainer, steps = _resumed(args)
+        else:
+            trainer = _fresh(args)
+            steps = trainer.train_config.steps
+        started = time.perf_counter()
+        progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
+        with StopOnCtrlC() as ctrl_c:
+            trainer.run(steps, on_step=lambda result: progress.update(result) and not ctrl_c.pressed)
+        progress.close()
+        wall_time = time.perf_counter() - started
+        interrupted = ctrl_c.pressed and trainer.status not in ("diverged", "finished")  # not a late press
+        if trainer.status == "diverged":
+            print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step {trainer.step_count} "
+                  f"are kept (try a lower --lr or --clip-norm)", file=sys.stderr, flush=True)
+        elif interrupted:
+            kept = [what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag]
+            print(f"rnnviz: interrupted after step {trainer.step_count}"
+                  + (f"; {' and '.join(kept)} what was done" if kept else ""), file=sys.stderr, flush=True)
+        _summary(trainer, wall_time, interrupted)
+        if args.save:
+            from rnnviz.core.train.session import save
+
+            print(f"saved session to {save(trainer, args.save)}", flush=True)
+        if exporter is not None:
+            paths = exporter(trainer, args.export, wall_time, status="interrupted" if interrupted else None)
+            created = []  # written: the folder is the user's now
+            print(f"exported {len(paths)} files to {args.export}", flush=True)
+    finally:
+        if created:
+            from rnnviz.cli.export import remove_empty_folders
+
+            remove_empty_folders(created)
+    if trainer.status == "diverged":
+        return EXIT_DIVERGED
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def _exporter(out_dir):
+    """(export_trainer, the folders created now to prove ``out_dir`` usable)."""
+    try:
+        import rnnviz.gui.export  # noqa: F401  (Qt, offscreen: the same plot builders as the window)
+        from rnnviz.cli.export import export_trainer, make_export_folder
+    except ImportError:
+        raise UserError("export is not available in this version") from None
+    return export_trainer, make_export_folder(out_dir)
+
+
+def _check_save_target(path) -> None:
+    """The session file must be creatable: refuse a folder, or a missing or non-folder parent."""
+    target = Path(path)
+    if str(path).endswith(("/", os.sep)) or target.is_dir():
+        raise UserError(f"cannot save to {path}: it is a folder; give a file name such as "
+                        f"{target / 'run.npz'}")
+    folder = target.parent
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"cannot save to {path}: {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise UserError(f"cannot save to {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot save to {path}: the folder {folder} is not writable")
+    if target.exists() and not target.is_file():
+        raise UserError(f"cannot save to {path}: it exists and is not a regular file")
+
+
+def _fresh(args):
+    from rnnviz.core.train.trainer import Trainer
+
+    source, spec = _source(args)
+    seed = _int(args.seed, "--seed", 0)
+    model_settings = dict(cell=args.cell, hidden_size=_int(args.hidden, "--hidden"),
+                          num_layers=_int(args.layers, "--layers"), init=args.init,
+                          init_scale=_float(args.init_scale, "--init-scale"),
+                          recurrent_scale=_float(args.recurrent_scale, "--recurrent-scale"),
+                          forget_bias=_float(args.forget_bias, "--forget-bias"), dtype=args.dtype, seed=seed)
+    model_settings = {k: v for k, v in model_settings.items() if v is not None}
+    model_settings.update(input_size=source.input_size, output_size=source.output_size)
+    train_settings = _train_settings(args)
+    train_settings.setdefault("seed", seed)
+    try:
+        model_config = ModelConfig(**model_settings)
+        train_config = TrainConfig(**train_settings)
+    except ValueError as exc:
+        raise UserError(_with_flag(exc)) from None
+    return Trainer(source, model_config, train_config, source_spec=spec)
+
+
+def _resumed(args):
+    from rnnviz.core.train.session import load
+
+    given = [f"--{name.replace('_', '-')}" for name in MODEL_FLAGS if getattr(args, name) is not None]
+    given += [flag for flag, value in (("--data", args.data), ("--task", args.task), ("--length", args.length),
+                                       ("--level", args.level), ("--encoding", args.encoding),
+                                       ("--seed", args.seed)) if value is not None]
+    if given:
+        raise UserError(f"{', '.join(given)} cannot change a resumed run (its data and model come from "
+                        f"{args.resume}); start a new run instead")
+    trainer = load(args.resume)
+    _refuse_seq_len_for_task(args, trainer.source)
+    changes = _train_settings(args)
+    more = changes.pop("steps", None)
+    if more is None:
+        more = max(0, trainer.train_config.steps - trainer.step_count)
+    try:
+        trainer.update_train_config(steps=trainer.step_count + more, **changes)
+    except ValueError as exc:
+        raise UserError(_with_flag(exc)) from None
+    return trainer, more
+
+
+def _train_settings(args) -> dict:
+    if args.clip_norm is not None and args.clip_value is not None:
+        raise UserError("--clip-norm and --clip-value exclude each other: choose one")
+    settings = dict(optimizer=args.optimizer, lr=_float(args.lr, "--lr"), batch_size=_int(args.batch, "--batch"),
+                    seq_len=_int(args.seq_len, "--seq-len"), steps=_int(args.steps, "--steps"))
+    if args.clip_norm is not None:
+        settings.update(clip_mode="norm", clip_threshold=_float(args.clip_norm, "--clip-norm"))
+    elif args.clip_value is not None:
+        settings.update(clip_mode="value", clip_threshold=_float(args.clip_value, "--clip-value"))
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def _source(args):
+    """(source, spec) from --data / --task / the default sample text."""
+    if args.data is not None and args.task is not None:
+        raise UserError("--data and --task exclude each other: choose one")
+    if args.length is not None and args.task is None:
+        raise UserError("--length sets a task's length; use it with --task")
+    if args.level is not None and args.level not in ("char", "word"):
+        raise UserError(f"--level must be char or word, got {args.level!r}")
+    if args.task is not None:
+        if args.level is not None or args.encoding is not None:
+            raise UserError("--level and --encoding apply to text files, not to --task")
+        from rnnviz.core.data.tasks import make_task
+
+        spec = {"kind": "task", "name": args.task, "length": _int(args.length, "--length"),
+                "seed": _int(args.seed, "--seed", 0)}
+        task = make_task(spec["name"], length=spec["length"], seed=spec["seed"])
+        _refuse_seq_len_for_task(args, task)
+        return task, spec
+    from rnnviz.core.data import files as data
+
+    if args.data is not None:
+        path = Path(args.data)
+        if path.is_dir():
+            raise UserError(f"--data {path} is a folder, not a file: give a .txt or .csv file inside it")
+        if not path.is_file():
+            raise UserError(f"data file not found: {path}")
+        spec = {"kind": "file", "path": str(path.resolve()), "level": args.level,
+                "encoding": args.encoding or "utf-8"}
+        progress = LoadProgress(path, sys.stdout)
+        source = data.load_path(path, level=args.level, encoding=spec["encoding"], progress=progress)
+        progress.close()
+        return source, spec
+    if args.encoding is not None:
+        raise UserError("--encoding applies to --data files; the sample text is read as utf-8")
+    spec = {"kind": "sample", "name": None, "level": args.level or "char"}
+    return data.load_sample(level=spec["level"]), spec
+
+
+def _refuse_seq_len_for_task(args, source) -> None:
+    """A task's sequences have the task's own length, and the window follows it: a --seq-len
+    would be silently ignored, so it is refused with the flag that does what was meant."""
+    length = getattr(source, "sequence_length", None)
+    if args.seq_len is not None and length is not None:
+        hint = ("use --length to change it" if args.resume is None
+                else "the length of a resumed task is fixed; start a new run with --length to change it")
+        raise UserError(f"--seq-len does not apply to a task: {source.name} sets its own window "
+                        f"({length} steps); {hint}")
+
+
+def _int(text, flag: str, default=None):
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"{flag} must be a whole number, got {text!r}") from None
+
+
+def _float(text, flag: str, default=None):
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"{flag} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UserError(f"{flag} must be a finite number, got {text!r}")
+    return value
+
+
+def _with_flag(exc: ValueError) -> str:
+    message = str(exc)
+    field = message.split(" ", 1)[0]
+    return f"{FLAGS[field]}: {message}" if field in FLAGS else message
+
+
+# ---------------------------------------------------------------------- output
+def _summary(trainer, wall_time: float, interrupted: bool = False) -> None:
+    history, tc = trainer.history, trainer.train_config
+    done = trainer.step_count
+    status = "interrupted" if interrupted else trainer.status
+    steps = f"{done} of {tc.steps} steps" if interrupted else _count(done, "step")
+    lines = [f"{status}: {steps} on {trainer.source.name} in {wall_time:.1f} s"]
+    loss, smooth, val = history.last("loss"), trainer.loss_smooth, history.last("val_loss")
+    if loss is not None:
+        part = f"loss {loss:.4g} (smoothed {smooth:.4g})"
+        if val is not None:
+            part += f", validation {val:.4g}"
+        lines.append(part)
+    baseline = trainer.source.baseline(tc.seq_len)
+    uniform = getattr(trainer.source, "uniform_baseline", None)
+    refs = []
+    if baseline is not None:
+        refs.append(f"memoryless baseline {baseline:.4g}")
+    if uniform is not None:
+        refs.append(f"uniform guess {uniform(tc.seq_len):.4g}")
+    if refs:
+        lines.append(", ".join(refs))
+    norm, horizon = history.last("grad_norm"), history.last("horizon")
+    if norm is not None:
+        finite_horizon = horizon is not None and math.isfinite(horizon)
+        lines.append(f"gradient norm {norm:.3g}"
+                     + (f", gradient horizon {_count(round(horizon), 'step')}" if finite_horizon else ""))
+    if trainer.status == "diverged":
+        lines.append(f"diverged at {trainer.divergence}")
+    print("\n".join(lines), flush=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -1,0 +1,1 @@
+"""The data: the ``Source`` protocol, files, texts, series, streams and synthetic tasks."""

@@ -1,0 +1,1 @@
+"""The network: cells, the model and its shapes, initialisers, losses, optimizers."""

@@ -1,0 +1,155 @@
+"""The GRU cell, in PyTorch's layout, with its backward sweep right below its forward sweep.
+
+The GRU keeps gradients alive with one state and an interpolation: h_t = (1 - z) ⊙ n + z ⊙ h_{t-1},
+so dh_t/dh_{t-1} contains diag(z_t), a path that does not pass through W_hh.
+
+PyTorch (torch.nn.GRU) conventions, kept exactly so weights move between the two by name:
+gates stacked in the order r, z, n in weight_ih_l{k} (3H, X), weight_hh_l{k} (3H, H) and both
+biases (3H,); the reset gate scales the recurrent part of the candidate *including* b_hn:
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+    z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+    h' = (1 - z) ⊙ n + z ⊙ h
+
+Initialisation (rnnviz.core.nn.model): every gate block gets the model's init; ``recurrent_scale``
+rescales the whole stacked W_hh (3H, H) so that its largest singular value is the setting
+(it is then an upper bound for each gate block's). The normal init gives W_hh the std
+init_scale/sqrt(H), sqrt(3) times PyTorch's default U(-1/sqrt(H), 1/sqrt(H)): init_scale=1/sqrt(3)
+matches PyTorch's recurrent scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.core.nn.cells.base import CellGrads, CellRun, sigmoid
+
+GATE_NAMES = ("reset_gate", "update_gate", "candidate")  # PyTorch's r, z, n
+# W_hn h_{t-1} + b_hn, the part of the candidate that r scales: kept so that step_jacobians can
+# be computed from the trace alone (it needs b_hn, which the Jacobian hook is not given)
+CANDIDATE_RECURRENT = "candidate_recurrent"
+
+
+class GRUCell:
+    name = "gru"
+    gates = 3
+    state_names = ("h",)
+    sums_biases = False  # b_hn sits inside r * (h W_hn^T + b_hn): it cannot join b_in
+    # No bound of the form (gamma * sigma_max(W_hh))^k holds for the GRU: dh_t/dh_{t-1} contains
+    # diag(z_t), which does not pass through W_hh. None tells the diagnostics to draw no bound.
+    gamma = None
+
+    def init_biases(self, bias_ih: np.ndarray, bias_hh: np.ndarray, config) -> None:
+        """Leave both biases at zero: ``forget_bias`` is the LSTM's; the GRU has no forget gate.
+
+        (Its update gate z plays the "keep" role, but PyTorch starts it at zero bias too, and a
+        setting labelled for the LSTM should not silently change a GRU.)
+        """
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, xproj, w_hh, b_hh, state0, offset=None, overwrite_xproj=False) -> CellRun:
+        # xproj (T, B, 3H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
+        # w_hh (3H, H); b_hh (3H,); state0 ((B, H),)
+        # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
+        steps, batch, width = xproj.shape
+        hid = width // 3
+        gates = xproj if overwrite_xproj else xproj.copy()  # (T, B, 3H) -> activated r, z, n in place
+        rec_n = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) W_hn h_{t-1} + b_hn
+        hidden = np.empty_like(rec_n)  # (T, B, H) h_t
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 3H), contiguous: see VanillaCell.forward
+        (h,) = state0
+        for t in range(steps):
+            a = gates[t]  # (B, 3H), contiguous
+            rec = h @ w_hh_t  # (B, 3H)
+            rec += b_hh
+            a[:, :2 * hid] += rec[:, :2 * hid]
+            sigmoid(a[:, :2 * hid])  # r, z
+            rec_n[t] = rec[:, 2 * hid:]
+            n = a[:, 2 * hid:]
+            n += a[:, :hid] * rec_n[t]
+            np.tanh(n, out=n)
+            h_new = hidden[t]
+            np.subtract(h, n, out=h_new)  # h' = n + z ⊙ (h - n)
+            h_new *= a[:, hid:2 * hid]
+            h_new += n
+            if offset is not None:
+                h_new += offset[t]
+            h = h_new
+        blocks = gates.reshape(steps, batch, 3, hid)  # (T, B, 3, H) view
+        extras = {name: blocks[:, :, k] for k, name in enumerate(GATE_NAMES)}  # each (T, B, H) view
+        extras[CANDIDATE_RECURRENT] = rec_n
+        return CellRun(hidden=hidden, state0=state0, state_last=(h,), extras=extras,
+                       cache={"gates": gates})
+
+    # ----------------------------------------------------------------- backward
+    def backward(self, run: CellRun, dhidden: np.ndarray, w_hh: np.ndarray, grad_hidden=None,
+                 overwrite_dhidden=False) -> CellGrads:
+        # dhidden (T, B, H): dL/dh_t arriving from above (readout or the next layer) at each step;
+        #   never overwritten here (overwrite_dhidden is accepted for the cells' common interface)
+        # grad_hidden (T, B, H) or None: where to write the total dL/dh_t (may be a strided view)
+        gates = run.cache["gates"]  # (T, B, 3H) activated r, z, n
+        rec_n = run.extras[CANDIDATE_RECURRENT]  # (T, B, H)
+        hidden = run.hidden  # (T, B, H)
+        steps, batch, hid = hidden.shape
+        (h0,) = run.state0
+        r, z, n = (gates.reshape(steps, batch, 3, hid)[:, :, k] for k in range(3))  # (T, B, H) views
+        h_prev = np.concatenate([h0[None], hidden[:-1]])  # (T, B, H) h_{t-1}
+
+        # Every pre-activation gradient is dh_t times a factor known from the forward sweep.
+        dn_pre = (1 - z) * (1 - n * n)  # (T, B, H) d h_t / d(n's pre-activation)
+        drec = np.empty_like(gates)  # (T, B, 3H): factors, then dL/d(h W_hh^T + b_hh)
+        factors = drec.reshape(steps, batch, 3, hid)  # (T, B, 3, H) view
+        np.multiply(dn_pre * rec_n, r * (1 - r), out=factors[:, :, 0])  # reset gate
+        np.multiply(h_prev - n, z * (1 - z), out=factors[:, :, 1])  # update gate
+        np.multiply(dn_pre, r, out=factors[:, :, 2])  # W_hn h + b_hn, scaled by r
+
+        if grad_hidden is None:
+            grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
+        carry = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
+        for t in range(steps - 1, -1, -1):
+            dh = grad_hidden[t]
+            np.add(dhidden[t], carry, out=dh)
+            factors[t] *= dh[:, None, :]
+            np.matmul(drec[t], w_hh, out=carry)  # (B, 3H) @ (3H, H)
+            carry += dh * z[t]  # the direct path through z ⊙ h_{t-1}
+        dxproj = drec.copy()  # (T, B, 3H): same as drec for r and z; n is not scaled by r
+        dxproj.reshape(steps, batch, 3, hid)[:, :, 2] = grad_hidden * dn_pre
+        dw_hh = drec[0].T @ h0  # (3H, H)
+        if steps > 1:
+            dw_hh += drec[1:].reshape(-1, 3 * hid).T @ hidden[:-1].reshape(-1, hid)
+        db_hh = drec.sum(axis=(0, 1))  # (3H,)
+        return CellGrads(dxproj=dxproj, dw_hh=dw_hh, db_hh=db_hh, dstate0=(carry,), grad_hidden=grad_hidden)
+
+    # ----------------------------------------------------------------- Jacobians
+    def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:
+        """J_t = dh_t/dh_{t-1} for one sample of one layer: (T, H, H).
+
+        hidden (T, H); state0 ((H,),); extras {name: (T, H)} with the three gates and
+        "candidate_recurrent".
+        """
+        r, z, n = (extras[name] for name in GATE_NAMES)  # (T, H) each
+        rec_n = extras[CANDIDATE_RECURRENT]  # (T, H)
+        hid = hidden.shape[1]
+        (h0,) = state0
+        h_prev = np.concatenate([np.asarray(h0)[None], hidden[:-1]])  # (T, H)
+        w_r, w_z, w_n = (w_hh[k * hid:(k + 1) * hid] for k in range(3))  # (H, H) each
+        dn = (1 - n * n)[:, :, None] * (r[:, :, None] * w_n + (rec_n * r * (1 - r))[:, :, None] * w_r)
+        jac = (1 - z)[:, :, None] * dn + ((h_prev - n) * z * (1 - z))[:, :, None] * w_z  # (T, H, H)
+        diag = np.arange(hid)
+        jac[:, diag, diag] += z
+        return jac
+
+    def recurrent_grads(self, hidden, state0, extras, grad_hidden) -> np.ndarray:
+        """dL/d(W_hh h_{t-1} + b_hh) for the r, z, n blocks at every step for one sample: (T, 3H).
+
+        hidden, grad_hidden (T, H); state0 and extras as for ``step_jacobians``. Same factors as
+        ``backward``, read from a trace.
+        """
+        r, z, n = (extras[name] for name in GATE_NAMES)  # (T, H) each
+        rec_n = extras[CANDIDATE_RECURRENT]  # (T, H)
+        h_prev = np.concatenate([np.asarray(state0[0])[None], hidden[:-1]])  # (T, H)
+        dn_pre = grad_hidden * (1 - z) * (1 - n * n)  # (T, H) dL/d(n's pre-activation)
+        return np.concatenate([dn_pre * rec_n * r * (1 - r),
+                               grad_hidden * (h_prev - n) * z * (1 - z),
+                               dn_pre * r], axis=1)

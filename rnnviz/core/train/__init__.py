@@ -1,0 +1,1 @@
+"""Training: the trainer, its history and records, sessions, presets, comparison and sampling."""

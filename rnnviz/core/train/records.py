@@ -1,0 +1,66 @@
+"""Records that leave the trainer: one per step, and frozen snapshots for the plots.
+
+They hold copies, never live arrays, so they can cross to the GUI thread or be written to
+disk while training goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int  # 1-based count of updates applied (or attempted, when diverged)
+    loss: float  # training loss of this batch (model units: summed over steps, mean over batch)
+    grad_norms: dict  # name -> ||dL/dparam|| before clipping
+    grad_norm: float  # global gradient norm before clipping
+    clipped_norm: float  # global gradient norm after clipping
+    clip_fraction: float  # fraction of gradient elements changed by clipping
+    param_norms: dict  # name -> ||param|| after the update
+    update_ratio: float  # ||update|| / ||params|| over all parameters
+    wall_time: float  # seconds this step took
+    diverged: bool = False  # True when a NaN/Inf stopped this update
+    divergence: str = ""  # where it first appeared, for people: "step 812: hidden state, layer 0, t=37"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int
+    params: dict  # name -> array copy
+    grads: dict  # name -> dL/dparam on the last batch at these params (the clipped, applied
+    #              gradients of each step are in the history's norms)
+    hidden: np.ndarray  # (T, L, H) one sample's hidden states
+    grad_hidden: np.ndarray  # (T, L, H) that sample's dL/dh_t
+    grad_hidden_mean: np.ndarray  # (T, L) batch mean of ||dL/dh_t||
+    inputs: np.ndarray  # (T,) token ids or (T, X) floats, the sample's inputs
+    targets: np.ndarray  # the sample's targets
+    outputs: np.ndarray  # the sample's outputs (logits / predictions)
+    labels: list  # (T,) token labels for the time axis
+    diagnostics: object = None  # rnnviz.core.diagnostics.summary.Diagnostics for this sample, when computed
+    extras: dict = field(default_factory=dict)  # per-cell arrays for the sample, each (T, L, H)
+
+
+@dataclass(frozen=True)
+class ViewData:
+    """Everything one redraw of the window (or one export) needs, as copies.
+
+    Built by ``Trainer.view_data()`` on the training thread; read by every panel and by the
+    exporters, so a figure exported headless is drawn from exactly what the window would show.
+    """
+
+    snapshot: Snapshot
+    series: dict  # name -> (steps (N,), values (N,)) copies: loss, loss_smooth, val_loss, grad_norm,
+    #               clipped_norm, clip_fraction, update_ratio, param_norm, horizon
+    flow_steps: np.ndarray  # (S,) training steps at which a gradient profile was recorded
+    flow: np.ndarray  # (S, T) batch-mean ||dL/dh_t|| of the bottom layer at those steps
+    baseline: float | None  # the source's memoryless baseline, in loss units
+    clip_mode: str  # "none", "value" or "norm"
+    clip_threshold: float | None
+    model_config: dict  # ModelConfig.to_dict()
+    train_config: dict  # TrainConfig.to_dict()
+    source_name: str
+    status: str  # "ready", "running", "finished" or "diverged"
+    divergence: str = ""  # where a NaN/Inf first appeared, for people

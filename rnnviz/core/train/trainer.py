@@ -1,0 +1,432 @@
+"""The training loop as plain code: one call, one update, and copies for whoever watches.
+
+No threads live here: the window runs ``Trainer.run`` on a worker thread and stops it through
+the ``on_step`` callback; the command line calls it directly. Every step is checked for NaN
+and Inf before anything changes, so a blow-up is caught where it starts (the step, and the
+parameter or the hidden state's layer and timestep), the weights stay at their last finite
+values, and the user can roll back, lower the learning rate or turn clipping on, and go on.
+
+The per-step path does only what every step needs (forward, backward, norms, clipping, the
+update, a few scalars into the history); gradient profiles are recorded every ``diag_every``
+steps, the held-out loss every ``val_every`` steps, and the full diagnostics only when a
+snapshot is asked for.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import fields, replace
+
+import numpy as np
+
+from rnnviz.core.diagnostics import summary as diagnostics
+from rnnviz.core.config import ModelConfig, TrainConfig
+from rnnviz.core.train.history import SERIES, History
+from rnnviz.core.nn.losses import cross_entropy, squared_error
+from rnnviz.core.nn.model import RNN
+from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
+from rnnviz.core.train.records import Snapshot, StepResult, ViewData
+
+LOG_FLOOR = 1e-300  # a loss of exactly 0 (squared error) is averaged as this, not as log 0
+SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss,
+#                   bias-corrected (as Adam's moments) so that it does not lag the first 50 steps
+KEEP_CHECKPOINTS = 3  # roll-back points kept: repeated roll-backs go further back
+
+
+def smoothed(previous: float | None, loss: float, n: int) -> float:
+    """The n-th bias-corrected moving average of the losses, taken in log space.
+
+    With m_n = beta m_{n-1} + (1 - beta) log x_n started at m_0 = 0, the corrected value is
+    exp(m_n / (1 - beta^n)); rewritten in terms of the previous result it needs no extra state.
+    In log space because a loss can span ten decades (an exploding run starts near 1e10): an
+    arithmetic average would stay dominated by the first spikes long after the loss came down.
+    """
+    if previous is None or n <= 1:
+        return loss
+    kept = SMOOTHING * (1 - SMOOTHING ** (n - 1))
+    log_mean = (kept * math.log(max(previous, LOG_FLOOR)) + (1 - SMOOTHING) * math.log(max(loss, LOG_FLOOR)))
+    return math.exp(log_mean / (1 - SMOOTHING ** n))
+
+
+class Trainer:
+    """One model, one data source, one optimizer: the state of a training run."""
+
+    def __init__(self, source, model_config: ModelConfig | None = None,
+                 train_config: TrainConfig | None = None, *, source_spec: dict | None = None) -> None:
+        self.source = source
+        # how to rebuild the source from a session file; see rnnviz.core.train.session.build_source
+        self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
+        model_config = model_config if model_config is not None else ModelConfig()
+        self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size)
+        self.train_config = self._fit_to_source(train_config if train_config is not None else TrainConfig())
+        self._check_source_fits(self.train_config)
+        self._source_state0 = copy.deepcopy(source.get_state())
+        self._build()
+
+    def _check_source_fits(self, config: TrainConfig) -> None:
+        """Data too short for one window is refused here (DataError), before it can replace a
+        working run; sources that read a finite stream say so with ``check_window``."""
+        check = getattr(self.source, "check_window", None)
+        if check is not None:
+            check(config.batch_size, config.seq_len)
+
+    def _build(self) -> None:
+        tc = self.train_config
+        self.model = RNN(self.model_config)
+        self.optimizer = self._new_optimizer()
+        self.rng = np.random.default_rng(tc.seed)
+        self.history = History(tc.history_size, tc.flow_size)
+        self.step_count = 0
+        self.status = "ready"  # "ready", "finished" or "diverged"
+        self.divergence = ""  # where a NaN/Inf first appeared, for people
+        self.loss_smooth: float | None = None
+        self.last_result: StepResult | None = None
+        self.wall_time = 0.0  # seconds spent in step() over the whole run (sessions included)
+        self._carry = None  # hidden state carried into the next window, or None
+        self._last = None  # (inputs, targets, h0, trace, grads) of the last finite step
+        self._last_is_current = False  # True once _last was computed with the weights as they are now
+        self._val_batch = None  # ((batch_size, seq_len), batch or None)
+        self._checkpoints: list[dict] = []
+        self._checkpoint()
+
+    def _fit_to_source(self, config: TrainConfig) -> TrainConfig:
+        """A task fixes its own sequence length (``sequence_length``): the window follows it."""
+        length = getattr(self.source, "sequence_length", None)
+        if isinstance(length, int) and 1 <= length <= 10000 and length != config.seq_len:
+            return replace(config, seq_len=length)
+        return config
+
+    def _new_optimizer(self) -> Optimizer:
+        tc = self.train_config
+        return Optimizer(tc.optimizer, self.model.params, momentum=tc.momentum, rms_decay=tc.rms_decay,
+                         beta1=tc.beta1, beta2=tc.beta2, eps=tc.eps)
+
+    @property
+    def carry_state(self) -> bool:
+        carry = self.train_config.carry_state
+        return bool(self.source.carry_state) if carry is None else carry
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> StepResult:
+        """Draw a batch, compute the gradients, clip, update; or stop at the first NaN/Inf."""
+        with np.errstate(all="ignore"):  # overflow is expected near a blow-up, and is caught
+            return self._step()
+
+    def _step(self) -> StepResult:
+        tc = self.train_config
+        start = time.perf_counter()
+        before = (self.rng.bit_generator.state, self.source.get_state())  # to rewind a failed step
+        inputs, targets = self.source.train_batch(tc.batch_size, tc.seq_len, self.rng)
+        h0 = self._carry if self.carry_state else None
+        attempt = self.step_count + 1
+        params = self.model.params
+        loss, grads, trace = self.model.loss_and_grads(inputs, targets, h0)
+        loss = float(loss)
+        grad_sq = {name: square_norm(g) for name, g in grads.items()}
+        where = _forward_problem(loss, trace) or _gradient_problem(grad_sq, grads, self.model_config.num_layers)
+        if where:
+            return self._diverged(attempt, loss, grad_sq, where, start, before)
+        grad_norm = math.sqrt(sum(grad_sq.values()))
+        clipped = clip(grads, tc.clip_mode, tc.clip_threshold, grad_norm)
+        updates, new_state = self.optimizer.propose(clipped.grads, tc.lr)
+        param_sq = {name: square_norm(params[name] - updates[name]) for name in params}  # after the update
+        bad = [name for name, v in param_sq.items() if not math.isfinite(v)]
+        if bad:
+            return self._diverged(attempt, loss, grad_sq, f"parameter {bad[0]} overflowed in the update",
+                                  start, before)
+        self.optimizer.apply(params, updates, new_state)
+        update_norm = math.sqrt(sum_of_squares(updates))
+        param_norm = math.sqrt(sum(param_sq.values()))
+
+        self.step_count = attempt
+        self._carry = trace.state_last if self.carry_state else None
+        self._last = (inputs, targets, h0, trace, grads)
+        self._last_is_current = False  # that trace came from the weights before this update
+        self.loss_smooth = smoothed(self.loss_smooth, loss, attempt)
+        update_ratio = update_norm / param_norm if param_norm > 0 else 0.0
+        self.history.record(attempt, loss=loss, loss_smooth=self.loss_smooth, grad_norm=grad_norm,
+                            clipped_norm=clipped.norm_after, clip_fraction=clipped.fraction,
+                            update_ratio=update_ratio, param_norm=param_norm)
+        if attempt % tc.diag_every == 0 or attempt == 1:
+            self._record_profile(attempt, trace)
+        if attempt % tc.val_every == 0:
+            val = self.validation_loss()
+            if val is not None:
+                self.history.append("val_loss", attempt, val)
+        if attempt % tc.checkpoint_every == 0:
+            self._checkpoint()
+        self.status = "finished" if attempt >= tc.steps else "ready"
+        self.divergence = ""
+        seconds = time.perf_counter() - start
+        self.wall_time += seconds
+        self.last_result = StepResult(
+            step=attempt, loss=loss, grad_norms={n: math.sqrt(v) for n, v in grad_sq.items()},
+            grad_norm=grad_norm, clipped_norm=clipped.norm_after, clip_fraction=clipped.fraction,
+            param_norms={n: math.sqrt(v) for n, v in param_sq.items()}, update_ratio=update_ratio,
+            wall_time=seconds)
+        return self.last_result
+
+    def _diverged(self, attempt, loss, grad_sq, where, start, before) -> StepResult:
+        """Nothing is applied: weights, optimizer memory, carried state, the batch generator and
+        the data cursor stay as they were, so the step can be retried (with a lower lr, say)."""
+        self.rng.bit_generator.state, source_state = before
+        self.source.set_state(source_state)
+        self.status = "diverged"
+        self.divergence = f"step {attempt}: {where}"
+        grad_norm = math.sqrt(sum(grad_sq.values())) if all(map(math.isfinite, grad_sq.values())) else math.inf
+        self.last_result = StepResult(
+            step=attempt, loss=loss, grad_norms={n: math.sqrt(v) for n, v in grad_sq.items()},
+            grad_norm=grad_norm, clipped_norm=math.nan, clip_fraction=0.0,
+            param_norms={n: math.sqrt(square_norm(p)) for n, p in self.model.params.items()},
+            update_ratio=0.0, wall_time=time.perf_counter() - start, diverged=True, divergence=self.divergence)
+        return self.last_result
+
+    def run(self, n: int | None = None, on_step=None) -> StepResult | None:
+        """Up to ``n`` steps (default: until ``train_config.steps``). Stops at divergence, or as soon
+        as ``on_step(result)`` returns False. Returns the last StepResult (None if no step ran)."""
+        if n is None:
+            n = max(0, self.train_config.steps - self.step_count)
+        result = None
+        for _ in range(n):
+            result = self.step()
+            if result.diverged or (on_step is not None and on_step(result) is False):
+                break
+        return result
+
+    # ------------------------------------------------------------------ periodic measurements
+    def _record_profile(self, step: int, trace) -> None:
+        norms = np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2)  # (T, L) batch mean ||dL/dh_t||
+        self.history.record_profile(step, norms[:, 0])
+        self.history.append("horizon", step, diagnostics.gradient_horizon(norms[:, -1]))  # top layer
+
+    def validation_loss(self) -> float | None:
+        """Loss on the source's fixed held-out batch (fresh state, no gradients), or None."""
+        tc = self.train_config
+        key = (tc.batch_size, tc.seq_len)
+        if self._val_batch is None or self._val_batch[0] != key:
+            self._val_batch = (key, self.source.validation_batch(*key))
+        batch = self._val_batch[1]
+        if batch is None:
+            return None
+        inputs, targets = batch
+        with np.errstate(all="ignore"):
+            outputs, _ = self.model.forward(inputs)  # (T, B, Y)
+            return _loss(outputs, np.asarray(targets))
+
+    # ------------------------------------------------------------------ copies for the views
+    @property
+    def sample_count(self) -> int:
+        """How many sequences the last batch holds: the samples a snapshot can show (before any
+        step, the snapshot previews a batch of the configured size)."""
+        if self._last is None:
+            return int(self.train_config.batch_size)
+        return int(np.shape(self._last[0])[1])
+
+    def snapshot(self, sample: int = 0) -> Snapshot:
+        """Copies of the weights, and of the last batch run through them (its gradients and one
+        sample's trace), with diagnostics: everything in it describes the current network."""
+        if self._last is None:
+            self._last = self._preview()
+        elif not self._last_is_current:
+            # The step's trace was made before its update: run the same batch through the weights
+            # as they are now, so that diagnostics (chain, spectrum, regime) describe one network.
+            self._last = self._trace_batch(*self._last[:3])
+        self._last_is_current = True
+        with np.errstate(all="ignore"):
+            return self._snapshot(sample)
+
+    def _snapshot(self, sample: int) -> Snapshot:
+        inputs, targets, _, trace, grads = self._last
+        inputs, targets = np.asarray(inputs), np.asarray(targets)
+        s = min(max(int(sample), 0), inputs.shape[1] - 1)
+        scored_steps = trace.target_kind.endswith("steps")
+        sample_inputs = inputs[:, s].copy()
+        return Snapshot(
+            step=self.step_count,
+            params={n: p.copy() for n, p in self.model.params.items()},
+            grads={n: g.copy() for n, g in grads.items()},
+            hidden=trace.hidden[:, :, s].copy(),  # (T, L, H)
+            grad_hidden=trace.grad_hidden[:, :, s].copy(),  # (T, L, H)
+            grad_hidden_mean=np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2),  # (T, L)
+            inputs=sample_inputs,
+            targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
+            outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
+            labels=list(self.source.token_labels(sample_inputs)),
+            diagnostics=diagnostics.summarize(self.model, trace, s),
+            extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
+        )
+
+    def view_data(self, sample: int = 0) -> ViewData:
+        """Everything one redraw or one export needs, as copies."""
+        tc = self.train_config
+        flow_steps, flow = self.history.flow()
+        return ViewData(
+            snapshot=self.snapshot(sample),
+            series={name: self.history.series(name) for name in SERIES},
+            flow_steps=flow_steps, flow=flow,
+            baseline=self.source.baseline(tc.seq_len),
+            clip_mode=tc.clip_mode,
+            clip_threshold=None if tc.clip_mode == "none" else tc.clip_threshold,
+            model_config=self.model_config.to_dict(), train_config=tc.to_dict(),
+            source_name=self.source.name, status=self.status, divergence=self.divergence)
+
+    def _preview(self):
+        """A batch to show before the first step: the held-out one, else a training batch drawn
+        without moving the source's cursor or the training generator."""
+        tc = self.train_config
+        batch = self.source.validation_batch(tc.batch_size, tc.seq_len)
+        if batch is None:
+            state = copy.deepcopy(self.source.get_state())
+            batch = self.source.train_batch(tc.batch_size, tc.seq_len, np.random.default_rng(tc.seed))
+            self.source.set_state(state)
+        return self._trace_batch(*batch, None)
+
+    def _trace_batch(self, inputs, targets, h0):
+        with np.errstate(all="ignore"):
+            _, grads, trace = self.model.loss_and_grads(inputs, targets, h0)
+        return (inputs, targets, h0, trace, grads)
+
+    # ------------------------------------------------------------------ changing the run
+    def update_train_config(self, **changes) -> TrainConfig:
+        """Change settings between steps (lr, clipping, ...); raises ValueError naming the field.
+
+        A new optimizer starts with fresh state; a new batch size drops the carried state;
+        a new seed takes effect at ``reset()``. A diverged run becomes ready to continue."""
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
+        old, new = self.train_config, self._fit_to_source(replace(self.train_config, **changes))
+        if (new.batch_size, new.seq_len) != (old.batch_size, old.seq_len):
+            self._check_source_fits(new)  # raises before anything changes
+        self.train_config = new
+        if new.optimizer != old.optimizer:
+            self.optimizer = self._new_optimizer()
+        else:
+            for name in ("momentum", "rms_decay", "beta1", "beta2", "eps"):
+                setattr(self.optimizer, name, getattr(new, name))
+        if new.batch_size != old.batch_size or new.carry_state != old.carry_state:
+            self._carry = None
+        if (new.history_size, new.flow_size) != (old.history_size, old.flow_size):
+            self._rebin_history()
+        if self.status != "ready":
+            self.status = "finished" if self.step_count >= new.steps else "ready"
+            self.divergence = ""
+        return new
+
+    def _rebin_history(self) -> None:
+        tc = self.train_config
+        fresh = History(tc.history_size, tc.flow_size)
+        for name in SERIES:
+            fresh.extend(name, *self.history.series(name))
+        for step, row in zip(*self.history.flow()):
+            fresh.record_profile(step, row)
+        self.history = fresh
+
+    def reset(self) -> None:
+        """Start over: the same configurations give the same weights and the same batches."""
+        self.source.set_state(copy.deepcopy(self._source_state0))
+        self._build()
+
+    # ------------------------------------------------------------------ roll-back
+    def _checkpoint(self) -> None:
+        self._checkpoints.append({
+            "step": self.step_count, "optimizer": self.optimizer.name,
+            "params": {n: p.copy() for n, p in self.model.params.items()},
+            "optim": self.optimizer.state_arrays(), "carry": _copy_state(self._carry),
+            "rng": copy.deepcopy(self.rng.bit_generator.state),
+            "source": copy.deepcopy(self.source.get_state()), "smooth": self.loss_smooth, "last": self._last,
+        })
+        del self._checkpoints[:-KEEP_CHECKPOINTS]
+
+    def rollback_target(self) -> int:
+        """The step that ``rollback()`` would return to."""
+        return self._rollback_checkpoint()["step"]
+
+    def _rollback_checkpoint(self) -> dict:
+        earlier = [cp for cp in self._checkpoints if cp["step"] < self.step_count]
+        return earlier[-1] if earlier else self._checkpoints[0]
+
+    def rollback(self) -> int:
+        """Go back to the latest checkpoint before the current step (every ``checkpoint_every``
+        steps, and the start); call again to go further back. Returns the step now current."""
+        target = self._rollback_checkpoint()
+        self._checkpoints = [cp for cp in self._checkpoints if cp["step"] <= target["step"]]
+        for name, value in target["params"].items():
+            self.model.params[name][...] = value
+        if target["optimizer"] == self.optimizer.name:
+            self.optimizer.load_state_arrays(target["optim"])
+        else:
+            self.optimizer = self._new_optimizer()
+        self.rng.bit_generator.state = copy.deepcopy(target["rng"])
+        self.source.set_state(copy.deepcopy(target["source"]))
+        self.step_count = target["step"]
+        self.loss_smooth = target["smooth"]
+        self._carry = _copy_state(target["carry"])
+        self._last = target["last"]
+        self._last_is_current = False
+        self.history.truncate(self.step_count)
+        self.status = "finished" if self.step_count >= self.train_config.steps else "ready"
+        self.divergence = ""
+        return self.step_count
+
+
+# ---------------------------------------------------------------------- helpers
+def _forward_problem(loss: float, trace) -> str:
+    """Where the forward pass first went non-finite ("" if it did not)."""
+    if math.isfinite(loss) and math.isfinite(float(trace.hidden.sum())):
+        return ""  # one pass, no temporary: the usual case
+    where = _first_bad_timestep("hidden state", trace.hidden)
+    for name, values in trace.extras.items():
+        where = where or _first_bad_timestep(name, values)
+    if where:
+        return where
+    return "" if math.isfinite(loss) else f"loss is {_kind(loss)} (outputs overflowed)"
+
+
+def _first_bad_timestep(label: str, values: np.ndarray) -> str:
+    bad = ~np.isfinite(values)  # (T, L, B, H)
+    if not bad.any():
+        return ""
+    t, layer = np.argwhere(bad.any(axis=(2, 3)))[0]
+    return f"{label}, layer {layer}, t={t} is {_kind(values[t, layer][bad[t, layer]][0])}"
+
+
+def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
+    """The first parameter, in backward order, whose gradient is not finite ("" if none)."""
+    if all(map(math.isfinite, grad_sq.values())):
+        return ""
+    order = ["out.weight", "out.bias"]
+    for layer in range(num_layers - 1, -1, -1):
+        order += [f"weight_hh_l{layer}", f"bias_hh_l{layer}", f"bias_ih_l{layer}", f"weight_ih_l{layer}"]
+    for name in order:
+        if not math.isfinite(grad_sq[name]):
+            g = grads[name]
+            finite = np.isfinite(g)
+            if finite.all():
+                return f"gradient of {name} is too large to measure (norm beyond the float range)"
+            return f"gradient of {name} is {_kind(g[~finite][0])}"
+    return ""
+
+
+def _kind(value) -> str:
+    return "NaN" if math.isnan(value) else "Inf"
+
+
+def _loss(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """The model's loss from outputs (T, B, Y) and targets of any of the four kinds."""
+    batch = outputs.shape[1]
+    integer = np.issubdtype(targets.dtype, np.integer)
+    scored = outputs if targets.ndim == (2 if integer else 3) else outputs[-1]
+    loss, _ = (cross_entropy if integer else squared_error)(scored, targets, batch)
+    return float(loss)
+
+
+def _copy_state(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.copy() for s in state)
+    return state.copy()

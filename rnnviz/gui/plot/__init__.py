@@ -1,0 +1,1 @@
+"""pyqtgraph helpers shared by the panels: style, steady ranges, curves and the grid."""

@@ -1,0 +1,170 @@
+"""File > Open data / Open session / Save session / Export / Recent files, for the main window.
+
+A mixin, so the window's own file stays about docks, drawing and the worker. Every way in
+ends the same: a bad file shows a dialog (``show_error``) and the current run is untouched,
+because a source or a session is loaded completely before it replaces anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
+
+from rnnviz.core.errors import EncodingError, UserError
+
+MAX_RECENT = 8  # entries under File > Recent files
+
+
+FALLBACK_ENCODING = "latin-1"  # decodes any byte: the one offer that cannot fail again
+LOADING_DIALOG_MS = 300  # files that load faster than this never show the progress dialog
+
+
+def loading_dialog(parent, name: str) -> QProgressDialog:
+    """A window-modal progress dialog for loading a data file (no cancel: loading is short and
+    a half-read file is never used); it only appears if loading takes a noticeable time."""
+    dialog = QProgressDialog(f"Loading {name}…", "", 0, 100, parent)
+    dialog.setCancelButton(None)
+    dialog.setWindowTitle("Open data")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(LOADING_DIALOG_MS)
+    dialog.setValue(0)
+    return dialog
+
+
+def _show_progress(dialog: QProgressDialog, fraction: float) -> None:
+    dialog.setValue(int(round(100 * min(max(fraction, 0.0), 1.0))))
+    QApplication.processEvents()  # the load runs here, on the GUI thread: keep the window painted
+
+
+class FileActions:
+    """Needs from the window: settings, controls, panels, current_panel, banner, recent_menu,
+    start_with, start_with_trainer, show_error, statusBar, and the request_* signals."""
+
+    def open_data(self, path: str, encoding: str = "utf-8") -> bool:
+        """Train on a file with the form's model settings; a bad file leaves the run as it was.
+        A text that is not valid ``encoding`` may be reopened as Latin-1, if the user agrees."""
+        data = {"kind": "file", "path": str(path), "encoding": encoding}
+        dialog = loading_dialog(self, Path(path).name)
+        try:
+            self.start_with(self.controls.model_settings(), self.controls.train_settings(), data,
+                            progress=lambda fraction: _show_progress(dialog, fraction))
+        except EncodingError as exc:
+            dialog.close()
+            if encoding != FALLBACK_ENCODING and self._ask_fallback_encoding(path, exc):
+                return self.open_data(path, FALLBACK_ENCODING)
+            self.show_error("Open data", f"Could not open {path}:\n{exc}")
+            return False
+        except (UserError, OSError) as exc:
+            dialog.close()
+            self.show_error("Open data", f"Could not open {path}:\n{exc}")
+            return False
+        dialog.close()
+        self.banner.hide_banner()
+        self._add_recent("data", path)
+        return True
+
+    def _ask_fallback_encoding(self, path: str, exc: EncodingError) -> bool:
+        answer = QMessageBox.question(
+            self, "Open data",
+            f"{Path(path).name} is not valid {exc.encoding}: the byte at offset {exc.offset} cannot be "
+            f"read.\n\nOpen it as {FALLBACK_ENCODING} (Western European; every byte becomes a "
+            "character, so it always opens, though some characters may look wrong)?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def open_session(self, path: str) -> bool:
+        from rnnviz.core.train import session
+
+        try:
+            trainer = session.load(path)
+        except (UserError, OSError) as exc:
+            self.show_error("Open session", f"Could not open {path}:\n{exc}")
+            return False
+        self.start_with_trainer(trainer, {"kind": "session", "path": str(path), "name": Path(path).name})
+        self.banner.hide_banner()
+        self._add_recent("session", path)
+        return True
+
+    # ----------------------------------------------------------------- files and dialogs
+    def choose_data(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open data", self._last_folder(),
+                                              "Text or series (*.txt *.csv *.tsv);;All files (*)")
+        if path:
+            self.open_data(path)
+
+    def choose_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", self._last_folder(),
+                                              "rnnviz sessions (*.npz);;All files (*)")
+        if path:
+            self.open_session(path)
+
+    def choose_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", self._last_folder(),
+                                              "rnnviz sessions (*.npz)")
+        if path:
+            path = path if path.endswith(".npz") else path + ".npz"
+            self._add_recent("session", path)
+            self.request_save.emit(path)
+
+    def choose_export_all(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export all plots to", self._last_folder())
+        if folder:
+            self.request_export.emit(folder)
+
+    def choose_export_panel(self) -> None:
+        from rnnviz.gui.export import export_panel
+
+        panel = self.current_panel or (self.panels[0] if self.panels else None)
+        if panel is None or panel.view is None:
+            self.show_error("Export this panel", "There is nothing drawn yet: train a step first.")
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, f"Export panel '{panel.title}'", str(Path(self._last_folder()) / f"{panel.view_name}.png"),
+            "PNG image (*.png);;SVG drawing (*.svg);;CSV numbers (*.csv)")
+        if not path:
+            return
+        if Path(path).suffix.lower() not in (".png", ".svg", ".csv"):
+            path += "." + chosen.split("*.")[-1].rstrip(")") if "*." in chosen else ".png"
+        try:
+            export_panel(panel, path)
+        except UserError as exc:
+            self.show_error("Export this panel", str(exc))
+            return
+        self.statusBar().showMessage(f"Wrote {path}", 5000)
+
+    def _last_folder(self) -> str:
+        return str(self.settings.value("last_folder", str(Path.home())))
+
+    def _add_recent(self, kind: str, path) -> None:
+        path = str(Path(path).resolve())
+        entry = f"{kind}:{path}"
+        recent = [e for e in self._recent() if e != entry]
+        self.settings.setValue("recent_files", [entry] + recent[:MAX_RECENT - 1])
+        self.settings.setValue("last_folder", str(Path(path).parent))
+        self._refresh_recent()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for entry in self._recent():
+            kind, _, path = entry.partition(":")
+            action = self.recent_menu.addAction(f"{Path(path).name}  ({kind})")
+            action.setToolTip(path)
+            opener = self.open_session if kind == "session" else self.open_data
+            action.triggered.connect(lambda _=False, p=path, o=opener: o(p))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def on_export_bundle(self, folder: str, view, metadata: dict, arrays: dict) -> None:
+        from rnnviz.gui.export import export_all
+
+        try:
+            written = export_all(view, folder, metadata, arrays)
+        except UserError as exc:
+            self.show_error("Export all plots", str(exc))
+            return
+        self.statusBar().showMessage(f"Wrote {len(written)} files to {folder}", 8000)
+        self.last_export = written
