@@ -4,6 +4,7 @@
   rnnviz run ...            train without a window (see ``rnnviz run --help``)
   rnnviz export SESSION ... write every plot of a saved session
   rnnviz bench              measure speed side by side on this machine
+  rnnviz sweep ...          train a grid of settings on Dask (see ``rnnviz sweep --help``)
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and ``main(args) -> int``;
 this file only dispatches, and turns every error a person can fix (a bad flag, a bad file, a
@@ -32,12 +33,14 @@ DIVERGED_MEANING = {
     "run": "training diverged (the message names the step and where; earlier work is kept)",
     "export": "the session's run had diverged (its plots are still written)",
     "bench": None,
+    "sweep": None,
 }
 INTERRUPTED_MEANING = {
     None: "interrupted by Ctrl-C",
     "run": "interrupted by Ctrl-C (the steps done so far are still saved and exported)",
     "export": "interrupted by Ctrl-C",
     "bench": "interrupted by Ctrl-C",
+    "sweep": "interrupted by Ctrl-C (pending points cancelled; finished ones kept: run again to resume)",
 }
 # the flags that size a run's arrays, named when it does not fit in memory
 MEMORY_FLAGS = "--hidden, --batch, --seq-len (or a task's --length) or --layers"
@@ -47,6 +50,7 @@ SUBCOMMANDS = {
     "run": ("rnnviz.cli.run", "train headless, print progress, optionally save and export"),
     "export": ("rnnviz.cli.export", "write every plot (PNG, SVG, CSV) of a saved session"),
     "bench": ("rnnviz.bench.command", "measure speed side by side on this machine and print ratios"),
+    "sweep": ("rnnviz.cli.sweep", "train a grid of settings x seeds on Dask; write results.csv and a phase diagram"),
 }
 
 

@@ -129,3 +129,38 @@ class Progress:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class CountProgress:
+    """Finished items out of a total (a sweep's points): a redrawn bar on a terminal, plain lines
+    (every tenth, and at least every PLAIN_LINE_SECONDS) into a file or a pipe."""
+
+    def __init__(self, total: int, stream, noun: str = "points", clock=time.perf_counter) -> None:
+        self.total, self.stream, self.noun, self.clock = max(int(total), 0), stream, noun, clock
+        self.done = 0
+        self.tty = stream.isatty()
+        self.every = max(1, self.total // LINES_PER_RUN)
+        self.started = self.last_draw = self.last_line = clock()
+        self.drawn = False
+
+    def update(self, note: str = "") -> None:
+        self.done += 1
+        now = self.clock()
+        rate = self.done / max(now - self.started, 1e-9)
+        if self.tty:
+            if now - self.last_draw >= REDRAW_SECONDS or self.done == self.total:
+                self.last_draw = now
+                filled = 24 * self.done // max(self.total, 1)
+                line = f"[{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} {self.noun}  {rate:.2f}/s  {note}"
+                self.stream.write("\r" + line[:120].ljust(120))
+                self.stream.flush()
+                self.drawn = True
+        elif self.done % self.every == 0 or self.done == self.total or now - self.last_line >= PLAIN_LINE_SECONDS:
+            self.last_line = now
+            print(f"{self.done}/{self.total} {self.noun} done ({rate:.2f}/s)  {note}".rstrip(), file=self.stream,
+                  flush=True)
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()

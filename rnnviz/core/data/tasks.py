@@ -329,3 +329,43 @@ def _check_batch(batch_size) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise DataError(f"the batch size must be a whole number of at least 1, got {batch_size!r}")
     return int(batch_size)
+
+
+class LatchingTask(Task):
+    """Bengio, Simard & Frasconi (1994): keep one bit for the whole sequence against noise."""
+
+    default_length = 50
+    min_length = 4  # the key (3 steps) and at least one step of noise
+    title = "latching"
+    key_steps = 3  # the class is shown at the first three steps, as +1 or -1
+    noise = 0.2  # std of the Gaussian noise on every step after the key (Bengio et al. used noise too)
+    input_size = 1
+    output_size = 2  # the two classes, scored at the last step with cross-entropy
+
+    @property
+    def description(self) -> str:
+        return (
+            f"The latching problem (Bengio, Simard & Frasconi 1994). Each sequence of {self.length} "
+            f"steps starts with {self.key_steps} steps at +1 (class 1) or -1 (class 0), then "
+            f"{self.length - self.key_steps} steps of Gaussian noise (std {self.noise:g}). After the "
+            f"last step the network must name the class, so it must latch the first values and hold "
+            f"them against the noise. Guessing gives ln 2 = {self.baseline():.3f} nats (the baseline "
+            f"line): the last input says nothing about the class. Bengio et al. showed the share of "
+            f"gradient-trained networks that learn this falls towards 0 as the sequence grows.")
+
+    def generate(self, batch_size, rng):
+        classes = rng.integers(0, 2, size=batch_size)  # (B,)
+        inputs = self.noise * rng.standard_normal((self.length, batch_size))  # (T, B)
+        inputs[: self.key_steps] = np.where(classes == 1, 1.0, -1.0)[None, :]
+        return inputs[:, :, None], classes.astype(np.int64)  # (T, B, 1), (B,)
+
+    def baseline(self, seq_len=None) -> float:
+        """Both classes are equally likely and the last step's noise is independent of them: ln 2."""
+        return math.log(2)
+
+    def token_labels(self, inputs_for_one_sample):
+        return [f"{v:.2f}" for v in np.asarray(inputs_for_one_sample, dtype=float).reshape(-1)]
+
+
+TASKS["latching"] = LatchingTask
+TASK_NAMES = tuple(TASKS)
