@@ -124,6 +124,10 @@ def main(args) -> int:
     workers = _whole(args.workers, "--workers", None) if args.workers is not None else None
     if workers is not None and args.scheduler is not None:
         raise UserError("--workers sets the local cluster's size; a --scheduler's cluster has its own workers")
+    if args.scheduler is not None:
+        from rnnviz.core.train.sweep_dask import check_address
+
+        check_address(args.scheduler)
     check_points(grid)
     folder = store.prepare_folder(args.out)
     tasks = grid.tasks()

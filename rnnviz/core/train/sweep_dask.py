@@ -42,6 +42,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def check_address(scheduler: str) -> str:
+    """A scheduler address as Dask takes it (``tcp://HOST:PORT``), or a UserError."""
+    address = str(scheduler).strip()
+    if not ADDRESS.match(address):
+        raise UserError(f"--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
+    return address
+
+
 class Cluster:
     """A Dask client on a local cluster (``scheduler`` None) or on the cluster at ``scheduler``.
     A context manager: closing it stops a local cluster, and only disconnects from a remote one."""
@@ -62,9 +70,7 @@ class Cluster:
                                         silence_logs=logging.ERROR, env=dict(WORKER_ENV))
             self.client = Client(self.cluster)
         else:
-            address = str(scheduler).strip()
-            if not ADDRESS.match(address):
-                raise UserError(f"--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
+            address = check_address(scheduler)
             try:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
