@@ -118,9 +118,12 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_computes_only_the_rest(schedul
     (["--scheduler", "localhost"], "--scheduler must be an address"),
     (["--task", "adding", "--seq-len", "5"], "--seq-len does not apply to a task"),
 ])
-def test_bad_input_exits_2_with_one_line(args, message, tmp_path):
-    done = rnnviz("--steps", "1", *args, "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert done.returncode == 2, done.stdout
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("rnnviz: error: ")
-    assert message in done.stderr
+def test_bad_input_exits_2_with_one_line(args, message, tmp_path, capsys, monkeypatch):
+    from rnnviz.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--steps", "1", *args, "--out", str(tmp_path / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("rnnviz: error: ")
+    assert message in err and out == ""
     assert not (tmp_path / "out").exists()  # nothing is created before the grid is known to be good
