@@ -196,4 +196,5 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("memory", _perf("memory", "vs_steps")),
     ("window-redraw", _perf("window", "panel_update")),
     ("window-training", _perf("window", "training_rate")),
+    ("sweep", _perf("sweep", "vs_workers")),
 ]

@@ -32,7 +32,7 @@ def scheduler():
     from distributed import LocalCluster
 
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     try:
         yield cluster.scheduler_address
     finally:

@@ -1,7 +1,7 @@
 """Running a sweep's points as Dask tasks: on an embedded local cluster, or on any Dask cluster.
 
 By default ``Cluster`` starts a ``distributed.LocalCluster`` on 127.0.0.1 with one
-single-threaded worker process per core (no dashboard): nothing to install or start by hand.
+single-threaded worker process per core (its dashboard on a free port of 127.0.0.1): nothing to install or start by hand.
 Given a scheduler address (``tcp://HOST:PORT``) it connects to a running cluster instead —
 ``dask scheduler`` and ``dask worker`` on other machines, or any Dask deployment — whose
 workers must have the same rnnviz and numpy installed (and any --data file at the same path).
@@ -66,7 +66,7 @@ class Cluster:
             if not 1 <= workers <= 256:
                 raise UserError(f"--workers must be from 1 to 256, got {workers}")
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None,
+                                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                         silence_logs=logging.ERROR, env=dict(WORKER_ENV))
             self.client = Client(self.cluster)
         else:

@@ -1,0 +1,75 @@
+"""Sweep benchmark: does a second local worker double the points per second, and what does a
+point cost beyond its training?
+
+Both local clusters (1 and 2 single-threaded worker processes) are started first, so start-up
+is not timed; then the same number of points (200 steps, H = 32, T = 50 on the adding task) runs
+on one, then the other, in turns (``rnnviz.bench.timing``'s interleaving), each turn with fresh
+seeds so no result can come from a cache. The overhead is everything a point costs beyond its
+200 training steps — task submission, building the data and the model, the chain and horizon
+before and after, returning the row — measured as a 1-worker cluster's wall time per point
+against the same 200 steps timed alone in this process on one BLAS thread.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+STEPS, HIDDEN, LENGTH = 200, 32, 50
+SETTINGS = {"task": "adding", "length": LENGTH, "hidden": HIDDEN, "steps": STEPS}
+
+
+def training_alone(seed: int) -> float:
+    """Seconds of the 200 steps alone (the trainer built beforehand), one BLAS thread."""
+    from rnnviz.blas import blas_threads
+    from rnnviz.core.train.sweep import build_trainer
+
+    trainer = build_trainer(SETTINGS, seed)
+    with blas_threads(1):
+        start = time.perf_counter()
+        trainer.run()
+        return time.perf_counter() - start
+
+
+def _points(cluster, count: int, first_seed: int) -> float:
+    """Wall seconds for ``count`` points on ``cluster``."""
+    from rnnviz.core.train.sweep_dask import PointRun
+    from rnnviz.core.train.sweep_grid import point_key
+
+    tasks = [(point_key(SETTINGS, seed), SETTINGS, seed) for seed in range(first_seed, first_seed + count)]
+    start = time.perf_counter()
+    finished = PointRun(cluster, tasks).run(lambda *_: None)
+    seconds = time.perf_counter() - start
+    if finished != count:
+        raise RuntimeError(f"only {finished} of {count} points finished")
+    return seconds
+
+
+def vs_workers(quick: bool = False):
+    from rnnviz.core.train.sweep_dask import Cluster, dask_available
+
+    if not dask_available():
+        return [("sweep on a local Dask cluster", "skipped: dask[distributed] is not installed", "")]
+    count, repeats = (4, 1) if quick else (12, 3)
+    times = {1: [], 2: []}
+    alone = []
+    with Cluster(None, 1) as one, Cluster(None, 2) as two:
+        seed = 1000
+        _points(one, 2, seed)  # warm-up: the workers import rnnviz once
+        _points(two, 2, seed + 2)
+        seed += 4
+        for _ in range(repeats):
+            for workers, cluster in ((1, one), (2, two)):
+                times[workers].append(_points(cluster, count, seed))
+                seed += count
+            alone.extend(training_alone(seed + k) for k in range(2))
+    rate = {w: count / statistics.median(t) for w, t in times.items()}
+    per_point = statistics.median(times[1]) / count
+    training = statistics.median(alone)
+    overhead = per_point / training - 1
+    return [
+        (f"sweep points/s, 2 vs 1 local workers ({STEPS} steps, H={HIDDEN}, T={LENGTH}, {count} points)",
+         f"{rate[2] / rate[1]:.2f}x ({rate[2]:.2f} vs {rate[1]:.2f} points/s)", ">= 1.7x"),
+        (f"sweep per-point overhead beyond {STEPS} training steps (1 worker)",
+         f"{overhead:+.1%} ({per_point * 1e3:.0f} ms per point vs {training * 1e3:.0f} ms of training)", "< 10%"),
+    ]
