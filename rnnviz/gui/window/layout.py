@@ -118,6 +118,8 @@ class WindowLayout:
         menu.addSeparator()
         self.compare_action = self._action(menu, "&Compare with tanh…", self.compare_with_tanh)
         self.compare_action.setStatusTip(self.compare_panel.button.toolTip())
+        from rnnviz.gui.window.sweep import add_sweep_action
+        self.sweep_action = add_sweep_action(self, menu)
 
         menu = self.menuBar().addMenu("&View")
         for dock in [self.controls_dock] + [self.docks[p] for p in self.panels]:
