@@ -67,6 +67,7 @@ class TrainingWorker(QObject):
     suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
     comparison_progress = pyqtSignal(int, int)  # tanh twin steps done, steps asked for
     comparison_done = pyqtSignal(object)  # rnnviz.core.train.compare.Comparison (new arrays), None if it failed
+    run_copy = pyqtSignal(object)  # a deep copy of the Trainer as it is now (to fork), None if there is none
 
     def __init__(self, trainer=None) -> None:
         super().__init__()  # no parent: a QObject with a parent cannot be moved to a thread
@@ -260,6 +261,13 @@ class TrainingWorker(QObject):
             self.error.emit(f"Could not compare with a tanh network: {_describe(exc)}")
         finally:
             self.comparison_done.emit(result)
+
+    @pyqtSlot()
+    def copy_run(self) -> None:
+        """A deep copy of the run between two steps, for forks compared outside the worker."""
+        import copy
+
+        self.run_copy.emit(None if self._trainer is None else copy.deepcopy(self._trainer))
 
     # ----------------------------------------------------------------- information (copies)
     def trainer_info(self) -> dict:

@@ -118,7 +118,9 @@ class WindowLayout:
         menu.addSeparator()
         self.compare_action = self._action(menu, "&Compare with tanh…", self.compare_with_tanh)
         self.compare_action.setStatusTip(self.compare_panel.button.toolTip())
+        from rnnviz.gui.window.group import add_fork_action
         from rnnviz.gui.window.sweep import add_sweep_action
+        self.fork_action = add_fork_action(self, menu)
         self.sweep_action = add_sweep_action(self, menu)
 
         menu = self.menuBar().addMenu("&View")

@@ -318,8 +318,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         """Save the layout and settings, stop the worker (within a second), then close."""
         if not self.closed:
             self.closed = True
-            if getattr(self, "sweep_dialog", None) is not None:
-                self.sweep_dialog.close()  # cancels its points and stops its thread
+            for dialog in (getattr(self, "sweep_dialog", None), getattr(self, "compare_dialog", None)):
+                if dialog is not None:
+                    dialog.close()  # stops its thread (a sweep also cancels its pending points)
             self.redraw_timer.stop()
             self.text_panel.timer.stop()
             self.settings.setValue("geometry", self.saveGeometry())

@@ -1,0 +1,73 @@
+"""Fork and compare without a window: forks share weights and batches, seeds give bands, groups save."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.core.errors import UserError
+from rnnviz.core.train.group import RunGroup, band
+from rnnviz.core.train.sweep import build_trainer
+
+TINY = {"task": "adding", "length": 8, "hidden": 6, "batch": 4, "steps": 1000}
+
+
+def trained(steps=5):
+    trainer = build_trainer(TINY, 0)
+    trainer.run(steps)
+    return trainer
+
+
+def test_a_fork_starts_from_the_same_weights_and_sees_the_same_batches():
+    group = RunGroup(trained())
+    fork = group.fork(lr=0.001).trainer
+    first = group.members[0].trainer
+    for name, value in first.model.params.items():
+        np.testing.assert_array_equal(fork.model.params[name], value)
+    assert fork.step_count == first.step_count == 5 and fork.train_config.lr == 0.001
+    scaled = group.fork(recurrent_scale=0.5).trainer
+    assert np.linalg.norm(scaled.model.params["weight_hh_l0"], 2) == pytest.approx(0.5)
+    fresh = group.fork(cell="lstm")
+    assert fresh.fresh and fresh.label == "cell=lstm (fresh weights)" and fresh.offset == 5
+    assert group.same_batches() == [True] * 4
+    batches = []
+    for trainer in group.trainers:  # the next batch each run would draw
+        state = (trainer.rng.bit_generator.state, trainer.source.get_state())
+        batches.append(trainer.source.train_batch(4, 8, trainer.rng)[0])
+        trainer.rng.bit_generator.state, _ = state
+    assert all(np.array_equal(b, batches[0]) for b in batches)
+    group.step_all(3)
+    assert [t.step_count for t in group.trainers] == [8, 8, 8, 3]
+    with pytest.raises(UserError, match="at most 4"):
+        group.fork(lr=0.1)
+    with pytest.raises(UserError, match="reference"):
+        group.remove(0)
+
+
+def test_seeds_give_a_median_and_a_band():
+    median, low, high = band([np.array([1.0, 5.0]), np.array([3.0, np.nan]), np.array([2.0, 7.0])])
+    np.testing.assert_array_equal(median, [2.0, 6.0])
+    np.testing.assert_array_equal(low, [1.0, 5.0])
+    np.testing.assert_array_equal(high, [3.0, 7.0])
+    group = RunGroup(trained())
+    group.fork(lr=0.05)
+    group.with_seeds(3)
+    group.step_all(2)
+    for overlay in group.overlays():
+        assert len(overlay.horizons) == 3 and len(overlay.final_losses) == 3
+        assert (overlay.loss_low <= overlay.loss + 1e-12).all() and (overlay.loss <= overlay.loss_high + 1e-12).all()
+        assert (overlay.profile_low < overlay.profile_high).any()  # seeds differ: a real band
+
+
+def test_the_group_saves_and_loads(tmp_path):
+    group = RunGroup(trained())
+    group.fork(clip_mode="norm", clip_threshold=0.5)
+    group.save(tmp_path / "g")
+    again = RunGroup.load(tmp_path / "g")
+    assert [m.label for m in again.members] == ["this run", "clip norm 0.5"]
+    assert again.members[1].trainer.train_config.clip_mode == "norm"
+    np.testing.assert_array_equal(again.members[1].trainer.model.params["weight_hh_l0"],
+                                  group.members[1].trainer.model.params["weight_hh_l0"])
+    (tmp_path / "g" / "group.json").write_text('{"format": "other"}')
+    with pytest.raises(UserError, match="not an rnnviz group"):
+        RunGroup.load(tmp_path / "g")
