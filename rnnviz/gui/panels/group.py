@@ -36,7 +36,11 @@ class GroupPanel(Panel):
             if log:
                 plot.setLogMode(x=False, y=True)
             self.plots[key] = plot
-        style.add_legend(self.plots["loss"], self.canvas.ci, row=1, col=0, columns=2)
+        legend = style.add_legend(self.plots["loss"], self.canvas.ci, row=1, col=0, columns=2)
+        self.canvas.ci.removeItem(legend)  # under all three plots, so it never widens the first
+        self.canvas.ci.addItem(legend, row=1, col=0, colspan=len(PLOTS))
+        for col in range(len(PLOTS)):
+            self.canvas.ci.layout.setColumnStretchFactor(col, 1)
         self.items: list = []
 
     def show_overlays(self, overlays) -> None:

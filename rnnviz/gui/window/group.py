@@ -142,6 +142,7 @@ class CompareDialog(QtWidgets.QDialog):
             note = "" if shared else "  [other batches]"
             self.runs.addItem(f"{member.label} — step {member.trainer.step_count}{note}")
         self.runs.setCurrentRow(max(self.runs.currentRow(), 0))
+        self.seeds.setValue(self.group.seed_count)
         self.fork_button.setEnabled(len(self.group.members) < MAX_RUNS and self.thread is None)
         self.tanh_button.setEnabled(self.fork_button.isEnabled())
         self.panel.show_overlays(self.group.overlays())
