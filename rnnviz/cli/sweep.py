@@ -148,7 +148,7 @@ def main(args) -> int:
     store.write_results(folder, grid, rows)
     store.write_manifest(folder, _manifest(args, grid, metric, where, len(rows), len(tasks), interrupted))
     written = _figures(folder, grid, rows, metric, axes)
-    _summary(grid, rows, len(tasks), elapsed, folder, written)
+    _summary(grid, rows, len(tasks), elapsed, folder, written, metric, axes)
     if interrupted:
         print(f"rnnviz: interrupted with {len(rows)} of {len(tasks)} runs done; run the same command again "
               f"to compute the rest", file=sys.stderr, flush=True)
@@ -233,16 +233,20 @@ def _figures(folder, grid, rows, metric, axes) -> list:
     return written
 
 
-def _summary(grid, rows, total, elapsed, folder, written) -> None:
-    from rnnviz.core.train.sweep_table import success_curves
+def _summary(grid, rows, total, elapsed, folder, written, metric="success", axes=(None, None, None)) -> None:
+    """The phase diagram's numbers as text: one line per facet value and y value, across x."""
+    from rnnviz.core.train.sweep_table import RATE_METRICS, phase_table
 
-    curves = success_curves(rows, grid.varied)
     lines = [f"{len(rows)} of {total} runs done ({elapsed:.1f} s this time); results in {folder / 'results.csv'}"]
-    if curves.x_name is not None and rows:
-        lines.append(f"success rate by {curves.x_name}: " + ", ".join(str(v) for v in curves.x_values))
-        for label, rates in zip(curves.labels, curves.rates):
-            text = "  ".join("  -" if rate != rate else f"{rate:4.0%}" for rate in rates)
-            lines.append(f"  {label or 'all':<28} {text}")
+    table = phase_table(rows, grid.varied, metric, *axes)
+    if rows and table.x_name is not None:
+        lines.append(f"{table.label} by {table.x_name}: " + ", ".join(str(v) for v in table.x_values))
+        for f, facet in enumerate(table.facet_values):
+            for j, y in enumerate(table.y_values):
+                label = ", ".join(f"{n}={v}" for n, v in ((table.y_name, y), (table.facet_name, facet)) if n)
+                cells = ["    -" if v != v else (f"{v:5.0%}" if metric in RATE_METRICS else f"{v:5.3g}")
+                         for v in table.values[f, j]]
+                lines.append(f"  {label or 'all':<28} {' '.join(cells)}")
     if written:
         lines.append(f"figures: {', '.join(sorted({p.name for p in written}))}")
     print("\n".join(lines), flush=True)

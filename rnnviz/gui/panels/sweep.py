@@ -19,8 +19,10 @@ from PyQt6 import QtCore
 
 from rnnviz.core.train.sweep_table import RATE_METRICS, PhaseTable, SuccessCurves
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range
+from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range, symmetric_levels
 
+LOG_METRICS = ("chain_start_log10", "chain_end_log10")  # signed logs: a diverging map centred on 0
+LOG_LEVEL_CAP = 30.0
 MAX_FACETS = 6  # more side-by-side maps than this are too narrow to read: the rest are left out
 
 
@@ -66,16 +68,23 @@ class PhasePanel(Panel):
         facets = min(len(t.facet_values), MAX_FACETS)
         self._ensure_maps(facets)
         finite = t.values[np.isfinite(t.values)]
+        diverging = t.metric in LOG_METRICS  # 0 (a chain of norm 1) is the edge: white, between blue and red
         if t.metric in RATE_METRICS:
             levels = (0.0, 1.0)
+        elif diverging:  # beyond 30 decades a chain is gone (or huge) whatever its exact size
+            levels = tuple(max(-LOG_LEVEL_CAP, min(LOG_LEVEL_CAP, v)) for v in symmetric_levels(finite))
         else:
             levels = finite_range(finite) or (0.0, 1.0)
+        colormap = style.diverging_colormap() if diverging else style.sequential_colormap()
         for f, heat in enumerate(self.maps):
             facet = t.facet_values[f]
             title = f"{t.facet_name} = {_value_text(facet)}" if t.facet_name else t.label
             style.set_title(heat.plot, title)
             style.set_label(heat.plot, "bottom", t.x_name or "")
             style.set_label(heat.plot, "left", t.y_name or "" if f == 0 else "")
+            if getattr(heat, "diverging", None) != diverging:
+                heat.bar.setColorMap(colormap)
+                heat.diverging = diverging
             heat.bar.setVisible(f == facets - 1)
             if f == facets - 1:
                 heat.bar.axis.setLabel(t.label)
