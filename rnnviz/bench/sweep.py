@@ -16,27 +16,28 @@ import statistics
 import time
 
 STEPS, HIDDEN, LENGTH = 200, 32, 50
+QUICK_STEPS = 20  # --quick only checks that the line runs: tiny points, no warm-up
 SETTINGS = {"task": "adding", "length": LENGTH, "hidden": HIDDEN, "steps": STEPS}
 
 
-def training_alone(seed: int) -> float:
+def training_alone(seed: int, settings: dict = SETTINGS) -> float:
     """Seconds of the 200 steps alone (the trainer built beforehand), one BLAS thread."""
     from rnnviz.blas import blas_threads
     from rnnviz.core.train.sweep import build_trainer
 
-    trainer = build_trainer(SETTINGS, seed)
+    trainer = build_trainer(settings, seed)
     with blas_threads(1):
         start = time.perf_counter()
         trainer.run()
         return time.perf_counter() - start
 
 
-def _points(cluster, count: int, first_seed: int) -> float:
+def _points(cluster, count: int, first_seed: int, settings: dict = SETTINGS) -> float:
     """Wall seconds for ``count`` points on ``cluster``."""
     from rnnviz.core.train.sweep_dask import PointRun
     from rnnviz.core.train.sweep_grid import point_key
 
-    tasks = [(point_key(SETTINGS, seed), SETTINGS, seed) for seed in range(first_seed, first_seed + count)]
+    tasks = [(point_key(settings, seed), settings, seed) for seed in range(first_seed, first_seed + count)]
     start = time.perf_counter()
     finished = PointRun(cluster, tasks).run(lambda *_: None)
     seconds = time.perf_counter() - start
@@ -50,26 +51,28 @@ def vs_workers(quick: bool = False):
 
     if not dask_available():
         return [("sweep on a local Dask cluster", "skipped: dask[distributed] is not installed", "")]
-    count, repeats = (4, 1) if quick else (12, 3)
+    count, repeats = (2, 1) if quick else (12, 3)
+    settings = {**SETTINGS, "steps": QUICK_STEPS} if quick else SETTINGS
     times = {1: [], 2: []}
     alone = []
     with Cluster(None, 1) as one, Cluster(None, 2) as two:
         seed = 1000
-        _points(one, 2, seed)  # warm-up: the workers import rnnviz once
-        _points(two, 2, seed + 2)
-        seed += 4
+        if not quick:
+            _points(one, 2, seed)  # warm-up: the workers import rnnviz once
+            _points(two, 2, seed + 2)
+            seed += 4
         for _ in range(repeats):
             for workers, cluster in ((1, one), (2, two)):
-                times[workers].append(_points(cluster, count, seed))
+                times[workers].append(_points(cluster, count, seed, settings))
                 seed += count
-            alone.extend(training_alone(seed + k) for k in range(2))
+            alone.extend(training_alone(seed + k, settings) for k in range(2))
     rate = {w: count / statistics.median(t) for w, t in times.items()}
     per_point = statistics.median(times[1]) / count
     training = statistics.median(alone)
     overhead = per_point / training - 1
     return [
-        (f"sweep points/s, 2 vs 1 local workers ({STEPS} steps, H={HIDDEN}, T={LENGTH}, {count} points)",
+        (f"sweep points/s, 2 vs 1 local workers ({settings['steps']} steps, H={HIDDEN}, T={LENGTH}, {count} points)",
          f"{rate[2] / rate[1]:.2f}x ({rate[2]:.2f} vs {rate[1]:.2f} points/s)", ">= 1.7x"),
-        (f"sweep per-point overhead beyond {STEPS} training steps (1 worker)",
+        (f"sweep per-point overhead beyond {settings['steps']} training steps (1 worker)",
          f"{overhead:+.1%} ({per_point * 1e3:.0f} ms per point vs {training * 1e3:.0f} ms of training)", "< 10%"),
     ]
