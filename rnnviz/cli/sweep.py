@@ -69,6 +69,10 @@ def grid_from_args(args):
     if given:
         raise UserError(f"{', '.join(given)} belong to rnnviz run, not to a sweep (its output is --out)")
     vary, fixed, seeds, metric = list(args.vary), fixed_settings(args), 1, "success"
+    if fixed.get("data") is not None:  # workers, local or remote, open the file by its full path
+        from pathlib import Path
+
+        fixed["data"] = str(Path(fixed["data"]).resolve())
     if args.preset is not None:
         preset = get_sweep_preset(args.preset)
         mine = {parse_vary(text)[0] for text in vary}
@@ -85,24 +89,6 @@ def grid_from_args(args):
     return grid, args.metric or metric
 
 
-def check_points(grid) -> None:
-    """Every point's settings make valid configurations, and each distinct data source can be
-    built: a typo fails now, not on a worker an hour in."""
-    from rnnviz.core.train.session import build_source
-    from rnnviz.core.train.sweep import configs, source_spec
-
-    seen = set()
-    for settings in grid.points():
-        configs(settings, grid.seeds[0])
-        spec = source_spec(settings, grid.seeds[0])
-        if spec["kind"] == "task" and settings.get("seq_len") is not None:
-            raise UserError("--seq-len does not apply to a task: it sets its own window (use --length)")
-        key = tuple(sorted((k, str(v)) for k, v in spec.items()))
-        if key not in seen:
-            seen.add(key)
-            build_source(spec)
-
-
 def _whole(text, flag: str, default: int) -> int:
     if text is None:
         return default
@@ -116,6 +102,7 @@ def _whole(text, flag: str, default: int) -> int:
 def main(args) -> int:
     from rnnviz.cli.main import EXIT_INTERRUPTED, EXIT_OK
     from rnnviz.core.train import sweep_store as store
+    from rnnviz.core.train.sweep_grid import check_points
     from rnnviz.core.train.sweep_table import axes_for, check_metric
 
     grid, metric = grid_from_args(args)

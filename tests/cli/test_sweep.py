@@ -116,7 +116,7 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_computes_only_the_rest(schedul
     (["--metric", "beauty"], "--metric must be one of"),
     (["--vary", "length=5", "--x", "cell"], "'cell' is not a varied setting"),
     (["--scheduler", "localhost"], "--scheduler must be an address"),
-    (["--task", "adding", "--seq-len", "5"], "--seq-len does not apply to a task"),
+    (["--task", "adding", "--seq-len", "5"], "seq_len does not apply to a task"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message, tmp_path, capsys, monkeypatch):
     from rnnviz.cli.main import main

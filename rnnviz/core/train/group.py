@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import warnings
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -67,14 +68,10 @@ class Overlay:
 def band(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(median, min, max) across curves of equal length, ignoring NaN; all NaN where none is finite."""
     stack = np.vstack([np.asarray(c, dtype=float) for c in curves])  # (K, N)
-    finite = np.isfinite(stack)
-    safe = np.where(finite, stack, np.nan)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column is a gap, not an error
-            return np.nanmedian(safe, axis=0), np.nanmin(safe, axis=0), np.nanmax(safe, axis=0)
+    stack = np.where(np.isfinite(stack), stack, np.nan)  # Inf is no more a value than NaN here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column is a gap, not an error
+        return np.nanmedian(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
 
 
 def describe_changes(changes: dict) -> str:
@@ -270,20 +267,18 @@ def _fresh_at_same_position(parent, model_config):
 
 def _seed_companion(trainer, k: int):
     """The run's settings with seed + k: fresh weights and batches, from the start."""
-    from rnnviz.core.train.compare import _fresh_source
     from rnnviz.core.train.trainer import Trainer
 
     model = replace(trainer.model_config, seed=trainer.model_config.seed + k)
     train = replace(trainer.train_config, seed=trainer.train_config.seed + k)
-    spec = trainer.source_spec
-    if spec is not None and spec.get("kind") == "task":
-        spec = {**spec, "seed": int(spec.get("seed", 0)) + k}
-        from rnnviz.core.train.session import build_source
+    from rnnviz.core.train.session import build_source
 
-        source = build_source(spec)
-    else:
-        source = _fresh_source(trainer)
-    return Trainer(source, model, train, source_spec=spec)
+    spec = trainer.source_spec
+    if spec is None:  # data with no recipe: a copy, from where this run's data is now
+        return Trainer(copy.deepcopy(trainer.source), model, train)
+    if spec.get("kind") == "task":  # a task's sequences come from its seed: the next one
+        spec = {**spec, "seed": int(spec.get("seed", 0)) + k}
+    return Trainer(build_source(spec), model, train, source_spec=spec)
 
 
 def _batch_state(trainer):

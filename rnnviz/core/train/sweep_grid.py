@@ -155,3 +155,21 @@ def sort_key(row: dict, names) -> tuple:
         value = row.get(name)
         key.append((0, float(value), "") if isinstance(value, (int, float)) else (1, 0.0, str(value)))
     return tuple(key) + ((0, float(row["seed"]), ""),)
+
+
+def check_points(grid) -> None:
+    """Every point's settings make valid configurations, and each distinct data source can be
+    built: a typo fails now, not on a worker an hour in."""
+    from rnnviz.core.train.session import build_source
+    from rnnviz.core.train.sweep import configs, source_spec
+
+    seen = set()
+    for settings in grid.points():
+        configs(settings, grid.seeds[0])
+        spec = source_spec(settings, grid.seeds[0])
+        if spec["kind"] == "task" and settings.get("seq_len") is not None:
+            raise UserError("seq_len does not apply to a task: it sets its own window (use length)")
+        key = tuple(sorted((k, str(v)) for k, v in spec.items()))
+        if key not in seen:
+            seen.add(key)
+            build_source(spec)

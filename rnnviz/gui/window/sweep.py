@@ -17,7 +17,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.errors import UserError
 from rnnviz.core.train.sweep import SETTINGS, build_trainer
-from rnnviz.core.train.sweep_grid import make_grid
+from rnnviz.core.train.sweep_grid import check_points, make_grid
 from rnnviz.core.train.sweep_table import METRIC_LABELS, phase_table
 from rnnviz.gui.panels.sweep import PhasePanel
 
@@ -169,8 +169,6 @@ class SweepDialog(QtWidgets.QDialog):
         if {"clip_norm", "clip_value"} <= set(fixed) | varied_names:
             fixed.pop("clip_value" if "clip_norm" in varied_names else "clip_norm", None)
         grid = make_grid(vary, fixed, list(range(self.seeds.value())))
-        from rnnviz.cli.sweep import check_points
-
         check_points(grid)
         return grid
 
