@@ -142,3 +142,11 @@ def test_phase_table_and_success_curves():
     np.testing.assert_array_equal(curves.rates, [[0.5, np.nan], [np.nan, 1.0]])
     with pytest.raises(UserError, match="not a varied setting"):
         phase_table(rows, varied, x="lr")
+
+
+def test_the_bench_line_runs_quick_without_a_cluster():
+    pytest.importorskip("distributed")
+    from rnnviz.bench.sweep import vs_workers
+
+    (name, value, _), = vs_workers(quick=True)
+    assert "--quick starts no cluster" in name and value.endswith(" ms")
