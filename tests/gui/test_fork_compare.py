@@ -18,7 +18,7 @@ def test_fork_changes_from_the_form():
         fork_changes("lr", "fast")
 
 
-def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path):
+def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path, dialogs):
     from rnnviz.gui.window.group import request_fork
 
     window = make_window()
@@ -48,3 +48,9 @@ def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path):
                     and window.latest_view.train_config["lr"] == 0.001, timeout=10_000)
     dialog.save_to(tmp_path / "group")
     assert (tmp_path / "group" / "group.json").exists() and (tmp_path / "group" / "run3.npz").exists()
+    steps = [m.trainer.step_count for m in dialog.group.members]
+    dialog.open_from(tmp_path / "nowhere")
+    assert dialogs and dialogs[-1][0] == "Open group" and dialog.runs.count() == 4
+    dialog.open_from(tmp_path / "group")
+    assert [m.trainer.step_count for m in dialog.group.members] == steps
+    assert dialog.runs.item(1).text().startswith("lr=0.001")

@@ -6,7 +6,7 @@ recurrent scale, cell, ...). "Train side by side" trains every run the same numb
 the same batches, on this dialog's own thread, and the overlaid panel follows; "Seeds" turns
 every curve into a median with a min–max band over that many seeds. "Show in window" sends a
 copy of the chosen run to the main window, where every other panel shows it (the run
-selector); "Save group…" writes every run as a session plus group.json.
+selector); "Save group…" writes every run as a session plus group.json, "Open group…" reads one.
 """
 
 from __future__ import annotations
@@ -105,7 +105,10 @@ class CompareDialog(QtWidgets.QDialog):
         self.show_button.clicked.connect(self.show_selected)
         self.save_button = QtWidgets.QPushButton("Save group…")
         self.save_button.clicked.connect(self.choose_save)
-        for widget in (self.remove_button, self.show_button, self.save_button):
+        self.open_button = QtWidgets.QPushButton("Open group…")
+        self.open_button.setToolTip("replace these runs by a group saved before, each where it stopped")
+        self.open_button.clicked.connect(self.choose_open)
+        for widget in (self.remove_button, self.show_button, self.save_button, self.open_button):
             side.addWidget(widget)
         row.addLayout(side)
         layout.addLayout(row)
@@ -198,6 +201,24 @@ class CompareDialog(QtWidgets.QDialog):
             return
         self.state.setText(f"saved {len(written) - 1} runs and group.json to {folder}")
 
+    def choose_open(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a saved group (a folder with group.json)")
+        if folder:
+            self.open_from(folder)
+
+    def open_from(self, folder) -> None:
+        """Replace the group by the one saved in ``folder``; a bad folder leaves it as it was."""
+        if self.thread is not None:
+            return
+        try:
+            group = RunGroup.load(folder)
+        except UserError as exc:
+            QtWidgets.QMessageBox.warning(self, "Open group", str(exc))
+            return
+        self.group = group
+        self.refresh()
+        self.state.setText(f"opened {len(group.members)} runs from {folder}")
+
     # ----------------------------------------------------------------- training
     def train(self) -> None:
         if self.thread is not None:
@@ -210,7 +231,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.worker.finished.connect(self.on_finished)
         self.thread.start()
         for button in (self.train_button, self.fork_button, self.tanh_button, self.remove_button,
-                       self.seeds_button, self.save_button):
+                       self.seeds_button, self.save_button, self.open_button):
             button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.state.setText(f"training {len(self.group.members)} runs side by side…")
@@ -225,7 +246,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.thread.quit()
         self.thread.wait()
         self.thread = self.worker = None
-        for button in (self.train_button, self.remove_button, self.seeds_button, self.save_button):
+        for button in (self.train_button, self.remove_button, self.seeds_button, self.save_button, self.open_button):
             button.setEnabled(True)
         self.stop_button.setEnabled(False)
         self.state.setText(message or "trained: " + ", ".join(
@@ -245,11 +266,23 @@ def add_fork_action(window, menu):
     return window._action(menu, "&Fork and compare…", lambda: request_fork(window), "Ctrl+K")
 
 
+class ForkReceiver(QtCore.QObject):
+    """Lives in the GUI thread (a child of the window), so the worker's copy arrives here queued."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        window.worker.run_copy.connect(self.arrived)
+
+    @QtCore.pyqtSlot(object)
+    def arrived(self, trainer) -> None:
+        open_compare_dialog(self.window, trainer)
+
+
 def request_fork(window) -> None:
     """Ask the worker for a copy of the run; the dialog opens when it arrives."""
-    if not getattr(window, "_fork_linked", False):
-        window.worker.run_copy.connect(lambda trainer: open_compare_dialog(window, trainer))
-        window._fork_linked = True
+    if getattr(window, "fork_receiver", None) is None:
+        window.fork_receiver = ForkReceiver(window)
     QtCore.QMetaObject.invokeMethod(window.worker, "copy_run", QtCore.Qt.ConnectionType.QueuedConnection)
 
 
