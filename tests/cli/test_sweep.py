@@ -99,7 +99,8 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_computes_only_the_rest(schedul
     assert process.returncode == 130, err
     assert "interrupted with" in err and "run the same command again" in err
     assert 1 <= len(kept) < 6
-    assert len(read_csv(tmp_path / "results.csv")) == 1 + len(kept)  # what finished is written
+    # what finished is in results.csv (a point whose file was being written at the press may be in it too)
+    assert len(kept) <= len(read_csv(tmp_path / "results.csv")) - 1 <= len(kept) + 1
     rerun = rnnviz(*grid)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{len(kept)} already done in {tmp_path}, {6 - len(kept)} to compute" in rerun.stdout
