@@ -160,7 +160,9 @@ class SuccessPanel(Panel):
         self.plot.getAxis("bottom").setTicks(None if numeric else _ticks(c.x_values))
         for k, label in enumerate(c.labels):
             color = style.layer_color(k)
-            item = self.plot.plot(xs, as_float(c.rates[k]), pen=style.pen(color), symbol="o", symbolSize=7,
+            # every other curve dashed: equal rates (common with few seeds) still show both curves
+            item = self.plot.plot(xs, as_float(c.rates[k]), pen=style.pen(color, dashed=k % 2 == 1),
+                                  symbol="os"[k % 2], symbolSize=7,
                                   symbolBrush=color, symbolPen=None, connect="finite", name=label or "all")
             self.items.append(item)
 
