@@ -7,7 +7,7 @@ on one, then the other, in turns (``rnnviz.bench.timing``'s interleaving), each 
 seeds so no result can come from a cache. The overhead is everything a point costs beyond its
 200 training steps — task submission, building the data and the model, the chain and horizon
 before and after, returning the row — measured as a 1-worker cluster's wall time per point
-against the same 200 steps timed alone in this process on one BLAS thread.
+against the time its 200 steps took on that worker (the point reports it).
 """
 
 from __future__ import annotations
@@ -32,14 +32,16 @@ def training_alone(seed: int, settings: dict = SETTINGS) -> float:
         return time.perf_counter() - start
 
 
-def _points(cluster, count: int, first_seed: int, settings: dict = SETTINGS) -> float:
-    """Wall seconds for ``count`` points on ``cluster``."""
+def _points(cluster, count: int, first_seed: int, settings: dict = SETTINGS, trained=None) -> float:
+    """Wall seconds for ``count`` points on ``cluster``; each point's training seconds (measured
+    on the worker) are appended to ``trained``."""
     from rnnviz.core.train.sweep_dask import PointRun
     from rnnviz.core.train.sweep_grid import point_key
 
     tasks = [(point_key(settings, seed), settings, seed) for seed in range(first_seed, first_seed + count)]
     start = time.perf_counter()
-    finished = PointRun(cluster, tasks).run(lambda *_: None)
+    finished = PointRun(cluster, tasks).run(
+        lambda key, settings, seed, row: trained.append(row["train_time"]) if trained is not None else None)
     seconds = time.perf_counter() - start
     if finished != count:
         raise RuntimeError(f"only {finished} of {count} points finished")
@@ -65,9 +67,8 @@ def vs_workers(quick: bool = False):
         seed += 4
         for _ in range(repeats):
             for workers, cluster in ((1, one), (2, two)):
-                times[workers].append(_points(cluster, count, seed, settings))
+                times[workers].append(_points(cluster, count, seed, settings, alone if workers == 1 else None))
                 seed += count
-            alone.extend(training_alone(seed + k, settings) for k in range(2))
     rate = {w: count / statistics.median(t) for w, t in times.items()}
     per_point = statistics.median(times[1]) / count
     training = statistics.median(alone)

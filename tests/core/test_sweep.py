@@ -64,9 +64,11 @@ def test_configs_name_the_setting_and_irnn_is_relu_with_identity():
 # ---------------------------------------------------------------------- one point
 def test_a_point_is_a_pure_function_of_settings_and_seed():
     first, again, other = run_point(TINY, 3), run_point(dict(TINY), 3), run_point(TINY, 4)
-    assert set(first) == set(RESULT_COLUMNS) | {"wall_time"}
-    same = {k: v for k, v in first.items() if k != "wall_time"}
-    assert same == {k: v for k, v in again.items() if k != "wall_time"}
+    assert set(first) == set(RESULT_COLUMNS) | {"wall_time", "train_time"}
+    assert 0 < first["train_time"] < first["wall_time"]
+    timing = ("wall_time", "train_time")
+    same = {k: v for k, v in first.items() if k not in timing}
+    assert same == {k: v for k, v in again.items() if k not in timing}
     assert first["loss_final"] != other["loss_final"]
     assert first["steps_done"] == 5 and first["diverged"] == 0 and first["baseline"] == pytest.approx(1 / 6)
     assert first["loss_ratio"] == pytest.approx(first["loss_final"] / first["baseline"])
