@@ -157,7 +157,8 @@ def _compute(args, workers, folder, todo, done) -> tuple[bool, str]:
         progress = CountProgress(len(todo), sys.stdout, noun="runs")
 
         def arrived(key, settings, seed, row):
-            done[key] = {"seed": seed, "settings": settings, "row": row, "wall_time": row["wall_time"]}
+            done[key] = {"seed": seed, "settings": settings, "row": store.stored_row(row),
+                         "wall_time": row["wall_time"]}
             store.save_point(folder, key, settings, seed, row)  # whole or absent, even at a Ctrl-C
             progress.update()
 

@@ -97,6 +97,7 @@ def test_point_files_round_trip_and_hostile_ones_are_ignored(tmp_path):
     store.save_point(folder, "k1", {"length": 5}, 2, row)
     loaded = store.load_point(folder, "k1")
     assert loaded["seed"] == 2 and loaded["row"]["loss_final"] is None and loaded["row"]["diverged_step"] is None
+    assert loaded["row"] == store.stored_row(row)  # what is written equals what a resumed sweep reads
     assert [p.name for p in (folder / "points").iterdir()] == ["k1.json"]  # no temporary file left
     bad = {
         "k2": "not json", "k3": json.dumps({"key": "other"}),

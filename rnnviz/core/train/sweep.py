@@ -26,6 +26,9 @@ horizon_end       training: how many steps back the loss still reaches
 diverged          1 when a NaN/Inf stopped training; diverged_step: the step it happened at
 steps_done        updates applied
 
+A number that is not finite (the chain of a diverged run, or of a ReLU layer gone silent, which
+is exactly 0) is kept as None: an empty cell in results.csv.
+
 Wall time is measured too but kept apart from the compared columns (``wall_time``), since it
 differs from run to run and machine to machine while everything else must not.
 """

@@ -66,9 +66,16 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 # ---------------------------------------------------------------------- one point
+def stored_row(row: dict) -> dict:
+    """The row as it is kept and written: the result columns, NaN and Inf as None (an empty CSV
+    cell: no finite value, e.g. the chain of a diverged run). A row read back from its point file
+    is then equal to the one computed, so a resumed sweep writes the same results.csv."""
+    return {name: _finite(row.get(name)) for name in RESULT_COLUMNS}
+
+
 def save_point(folder: Path, key: str, settings: dict, seed: int, row: dict) -> Path:
     record = {"key": key, "seed": int(seed), "settings": settings,
-              "row": {name: row.get(name) for name in RESULT_COLUMNS}, "wall_time": float(row.get("wall_time", 0.0))}
+              "row": stored_row(row), "wall_time": float(row.get("wall_time", 0.0))}
     path = Path(folder) / POINTS / f"{key}.json"
     write_atomically(path, json.dumps(_finite(record), sort_keys=True) + "\n")
     return path
