@@ -33,7 +33,7 @@ def test_the_window_offers_a_sweep_from_its_settings(make_window):
     assert open_sweep_dialog(window) is dialog  # one dialog per window
 
 
-def test_a_sweep_fills_the_diagram_and_a_cell_opens_its_run(qtbot, scheduler, dialogs):
+def test_a_sweep_fills_the_diagram_and_a_cell_opens_its_run(qtbot, scheduler, dialogs, tmp_path):
     from rnnviz.gui.window.sweep import SweepDialog
 
     opened = []
@@ -63,6 +63,11 @@ def test_a_sweep_fills_the_diagram_and_a_cell_opens_its_run(qtbot, scheduler, di
     assert trainer.model_config.cell == "lstm" and trainer.model_config.recurrent_scale == 1.5
     assert data["name"] == "adding" and data["length"] == 6 and steps == 10
     assert dialogs == []
+    dialog.export_to(tmp_path / "phase.csv")
+    lines = (tmp_path / "phase.csv").read_text().splitlines()
+    assert lines[0] == "facet,cell,recurrent_scale,chain_start_log10,seeds" and len(lines) == 5
+    dialog.export_to(tmp_path / "phase.txt")
+    assert dialogs and dialogs[-1][0] == "Export diagram" and ".png, .svg or .csv" in dialogs[-1][1]
 
 
 def test_stop_cancels_the_pending_points(qtbot, scheduler):

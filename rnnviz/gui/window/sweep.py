@@ -140,9 +140,13 @@ class SweepDialog(QtWidgets.QDialog):
         self.stop_button = QtWidgets.QPushButton("Stop")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
+        self.export_button = QtWidgets.QPushButton("Export diagram…")
+        self.export_button.setToolTip("write the phase diagram as PNG, SVG or CSV (the numbers behind it)")
+        self.export_button.clicked.connect(self.choose_export)
         self.progress = QtWidgets.QProgressBar()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.export_button)
         buttons.addWidget(self.progress, 1)
         layout.addLayout(buttons)
         self.state = QtWidgets.QLabel("Set the grid and press Run sweep. Click a cell to train that point "
@@ -229,6 +233,26 @@ class SweepDialog(QtWidgets.QDialog):
         if self.grid is None:
             return
         self.phase.show_table(phase_table(self.rows, self.grid.varied, self.metric.currentData()))
+
+    def choose_export(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the phase diagram", "phase.png",
+                                                        "Images and numbers (*.png *.svg *.csv)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path) -> None:
+        """The diagram as the CLI writes it (same panel, same exporter); a bad path is a dialog."""
+        from rnnviz.gui.export import export_panel
+
+        if self.grid is None:
+            QtWidgets.QMessageBox.warning(self, "Export diagram", "run a sweep first: there is no diagram yet")
+            return
+        try:
+            written = export_panel(self.phase, path)
+        except UserError as exc:
+            QtWidgets.QMessageBox.warning(self, "Export diagram", str(exc))
+            return
+        self.state.setText(f"exported the phase diagram to {written}")
 
     # ----------------------------------------------------------------- opening a point
     def open_cell(self, chosen: dict) -> None:
