@@ -47,6 +47,10 @@ class ModelConfig(_Settings):
     recurrent_scale: float | None = None  # if set, each W_hh is rescaled to this largest singular value:
     #   below 1 the chain of Jacobians must shrink (vanishing), well above 1 it can grow (exploding)
     forget_bias: float = 1.0  # LSTM forget-gate bias at start: remember by default (Jozefowicz et al. 2015)
+    bidirectional: bool = False  # one stack reads forward in time, a second backward; outputs joined
+    #   [forward, backward] as PyTorch does. Off: next-token prediction would see its answer
+    pad_id: int | None = None  # the token id that pads a short sequence after its end (labelled
+    #   text); set from the data. None: every sequence fills the window
 
     def __post_init__(self) -> None:
         for name in ("input_size", "hidden_size", "output_size", "num_layers", "seed"):
@@ -68,6 +72,11 @@ class ModelConfig(_Settings):
                      "recurrent_scale", "must be a number in (0, 100], or None to keep the init's scale",
                      self.recurrent_scale)
         _require(_finite_number(self.forget_bias), "forget_bias", "must be a finite number", self.forget_bias)
+        _require(isinstance(self.bidirectional, bool), "bidirectional", "must be true or false", self.bidirectional)
+        if self.pad_id is not None:
+            _require(isinstance(self.pad_id, int) and not isinstance(self.pad_id, bool)
+                     and 0 <= self.pad_id < self.input_size, "pad_id",
+                     f"must be a token id in [0, {self.input_size}) (input_size), or None", self.pad_id)
 
 
 

@@ -1,0 +1,24 @@
+"""The network shapes beyond one stack: which class builds the network a ModelConfig describes.
+
+Every shape keeps the contract of ``RNN``: parameters in PyTorch's names, ``forward``, ``loss``
+and ``loss_and_grads(inputs, targets, h0) -> (loss, grads, trace)``; a shape with more than one
+recurrent stack names them in ``trace.parts``.
+"""
+
+from __future__ import annotations
+
+from rnnviz.core.config import ModelConfig
+from rnnviz.core.nn.model import RNN
+from rnnviz.core.nn.shapes.bidirectional import BiRNN
+
+__all__ = ["BiRNN", "RNN", "make_model", "shape_name"]
+
+
+def make_model(config: ModelConfig):
+    """The network for ``config``: a bidirectional one, or the single stack."""
+    return BiRNN(config) if config.bidirectional else RNN(config)
+
+
+def shape_name(config: ModelConfig) -> str:
+    """The shape in words, for titles and export metadata."""
+    return "bidirectional" if config.bidirectional else "unidirectional"
