@@ -41,6 +41,9 @@ class Snapshot:
     labels: list  # (T,) token labels for the time axis
     diagnostics: object = None  # rnnviz.core.diagnostics.summary.Diagnostics for this sample, when computed
     extras: dict = field(default_factory=dict)  # per-cell arrays for the sample, each (T, L, H)
+    parts: tuple = ()  # the stacks whose units are side by side on the last axis of hidden,
+    #                    grad_hidden and extras, e.g. ("forward", "backward"); () for one stack
+    shape: str = "unidirectional"  # the network's shape in words (rnnviz.core.nn.shapes.shape_name)
 
 
 @dataclass(frozen=True)

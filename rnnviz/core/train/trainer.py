@@ -25,7 +25,9 @@ from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.train.history import SERIES, History
 from rnnviz.core.nn.losses import cross_entropy, squared_error
-from rnnviz.core.nn.model import RNN
+from rnnviz.core.nn.shapes import make_model, shape_name
+from rnnviz.core.nn.shapes.parts import trim
+from rnnviz.core.errors import UserError
 from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
 from rnnviz.core.train.records import Snapshot, StepResult, ViewData
 
@@ -59,7 +61,9 @@ class Trainer:
         # how to rebuild the source from a session file; see rnnviz.core.train.session.build_source
         self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
         model_config = model_config if model_config is not None else ModelConfig()
-        self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size)
+        self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size,
+                                    pad_id=getattr(source, "pad_id", None))
+        check_shape_fits(source, self.model_config)
         self.train_config = self._fit_to_source(train_config if train_config is not None else TrainConfig())
         self._check_source_fits(self.train_config)
         self._source_state0 = copy.deepcopy(source.get_state())
@@ -74,7 +78,7 @@ class Trainer:
 
     def _build(self) -> None:
         tc = self.train_config
-        self.model = RNN(self.model_config)
+        self.model = make_model(self.model_config)
         self.optimizer = self._new_optimizer()
         self.rng = np.random.default_rng(tc.seed)
         self.history = History(tc.history_size, tc.flow_size)
@@ -212,6 +216,8 @@ class Trainer:
             return None
         inputs, targets = batch
         with np.errstate(all="ignore"):
+            if self.model_config.bidirectional or self.model_config.pad_id is not None:
+                return self.model.loss(inputs, targets)  # h_n of both directions, each sequence's end
             outputs, _ = self.model.forward(inputs)  # (T, B, Y)
             return _loss(outputs, np.asarray(targets))
 
@@ -242,7 +248,9 @@ class Trainer:
         inputs, targets = np.asarray(inputs), np.asarray(targets)
         s = min(max(int(sample), 0), inputs.shape[1] - 1)
         scored_steps = trace.target_kind.endswith("steps")
-        sample_inputs = inputs[:, s].copy()
+        if trace.lengths is not None:  # a padded sample: its plots end at its own last step
+            trace = trim(trace, int(trace.lengths[s]))
+        sample_inputs = inputs[:trace.hidden.shape[0], s].copy()
         return Snapshot(
             step=self.step_count,
             params={n: p.copy() for n, p in self.model.params.items()},
@@ -256,6 +264,8 @@ class Trainer:
             labels=list(self.source.token_labels(sample_inputs)),
             diagnostics=diagnostics.summarize(self.model, trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
+            parts=tuple(trace.parts),
+            shape=shape_name(self.model_config),
         )
 
     def view_data(self, sample: int = 0) -> ViewData:
@@ -401,6 +411,7 @@ def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
     order = ["out.weight", "out.bias"]
     for layer in range(num_layers - 1, -1, -1):
         order += [f"weight_hh_l{layer}", f"bias_hh_l{layer}", f"bias_ih_l{layer}", f"weight_ih_l{layer}"]
+    order += [name for name in grads if name not in order]  # other shapes' parameters (..._reverse)
     for name in order:
         if not math.isfinite(grad_sq[name]):
             g = grads[name]
@@ -409,6 +420,14 @@ def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
                 return f"gradient of {name} is too large to measure (norm beyond the float range)"
             return f"gradient of {name} is {_kind(g[~finite][0])}"
     return ""
+
+
+def check_shape_fits(source, config: ModelConfig) -> None:
+    """Refuse a network shape that would cheat on this data (UserError, before anything is built)."""
+    if config.bidirectional and getattr(source, "predicts_next", False):
+        raise UserError(f"a bidirectional network cannot learn {source.name}: each target there is the "
+                        f"next input, which the backward direction has already read (it would see the "
+                        f"answer); use a labelled text or a task such as marker")
 
 
 def _kind(value) -> str:
