@@ -19,7 +19,7 @@ def rng(seed=0):
 
 
 def test_task_names_match_the_contract():
-    assert TASK_NAMES == ("adding", "copy", "sine", "sines", "parity", "reber")
+    assert TASK_NAMES == ("adding", "copy", "sine", "sines", "parity", "reber", "marker")
 
 
 @pytest.mark.parametrize("name", TASK_NAMES)
