@@ -284,7 +284,8 @@ class TrainingWorker(QObject):
         return {"model_config": t.model_config.to_dict(), "train_config": t.train_config.to_dict(),
                 "source_name": getattr(t.source, "name", "?"),
                 "description": getattr(t.source, "description", ""),
-                "is_text": self._is_text(), "is_labelled": self._is_labelled(), "step": t.step_count, "status": t.status}
+                "is_text": self._is_text(), "classes": getattr(t.source, "classes", None),
+                "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count, "status": t.status}
 
     def metadata(self) -> dict:
         t = self._trainer

@@ -143,6 +143,24 @@ def make_source(data: dict, progress=None):
     raise UserError(f"unknown kind of data {kind!r}; use a sample, a task or a file")
 
 
+def predicts_next(data: dict) -> bool | None:
+    """Whether the data a choice names asks for the next token (where a bidirectional network
+    would read its answer): text and series do, labelled text and most tasks do not. None for
+    a file, which is known only once loaded (its source's ``predicts_next``)."""
+    from rnnviz.core.data import files as data_module
+    from rnnviz.core.data import tasks
+
+    kind = (data or {}).get("kind", "sample")
+    if kind == "sample":
+        return data.get("name") != data_module.SAMPLE_LABELLED
+    if kind == "task":
+        try:
+            return bool(getattr(tasks.make_task(data["name"]), "predicts_next", False))
+        except UserError:
+            return None
+    return None
+
+
 def make_configs(model: dict, train: dict):
     """(ModelConfig, TrainConfig) from partial settings over the defaults; a bad value raises
     UserError naming the setting. Sizes are placeholders: the Trainer takes them from the data."""

@@ -43,6 +43,7 @@ class Snapshot:
     extras: dict = field(default_factory=dict)  # per-cell arrays for the sample, each (T, L, H)
     parts: tuple = ()  # the stacks whose units are side by side on the last axis of hidden,
     #                    grad_hidden and extras, e.g. ("forward", "backward"); () for one stack
+    part_grad_mean: np.ndarray | None = None  # (T, L, P) batch mean of ||dL/dh_t|| of each part's units
     shape: str = "unidirectional"  # the network's shape in words (rnnviz.core.nn.shapes.shape_name)
 
 

@@ -265,6 +265,7 @@ class Trainer:
             diagnostics=diagnostics.summarize(self.model, trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
             parts=tuple(trace.parts),
+            part_grad_mean=_part_grad_mean(trace),
             shape=shape_name(self.model_config),
         )
 
@@ -420,6 +421,16 @@ def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
                 return f"gradient of {name} is too large to measure (norm beyond the float range)"
             return f"gradient of {name} is {_kind(g[~finite][0])}"
     return ""
+
+
+def _part_grad_mean(trace):
+    """(T, L, P) batch mean of ||dL/dh_t|| over each part's units (side by side in grad_hidden), or None."""
+    if not trace.parts:
+        return None
+    steps, layers, batch, width = trace.grad_hidden.shape
+    count = len(trace.parts)
+    split = trace.grad_hidden.reshape(steps, layers, batch, count, width // count)
+    return np.linalg.norm(split, axis=-1).mean(axis=2)
 
 
 def check_shape_fits(source, config: ModelConfig) -> None:

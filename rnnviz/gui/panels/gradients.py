@@ -32,20 +32,43 @@ class GradientsPanel(Panel):
         self.sample_curves: list[pg.PlotDataItem] = []
         self.mean_curves: list[pg.PlotDataItem] = []
 
-    def _ensure_curves(self, layers: int) -> None:
-        """One solid and one dashed curve per layer; made when a deeper model first appears."""
+    def _ensure_curves(self, layers: int, names=None) -> None:
+        """One solid and one dashed curve per layer (or per part and layer: ``names``); made
+        when a deeper model first appears."""
         while len(self.sample_curves) < layers:
             color = style.layer_color(len(self.sample_curves))
             self.sample_curves.append(self.plot.plot(pen=style.pen(color), connect="finite"))
             self.mean_curves.append(self.plot.plot(pen=style.pen(color, dashed=True), connect="finite"))
         for k, (sample, mean) in enumerate(zip(self.sample_curves, self.mean_curves)):
-            show_item(self.plot, sample, f"layer {k}, this sample", k < layers)
-            show_item(self.plot, mean, f"layer {k}, batch mean", k < layers)
+            name = names[k] if names is not None and k < len(names) else f"layer {k}"
+            show_item(self.plot, sample, f"{name}, this sample", k < layers)
+            show_item(self.plot, mean, f"{name}, batch mean", k < layers)
+
+    def names(self) -> list | None:
+        """For a network of several stacks side by side in h_t (forward, backward): a name per
+        column of ``norms``, part by part and layer by layer; None for one stack."""
+        snap = self.view.snapshot
+        parts = tuple(getattr(snap, "parts", ()) or ())
+        layers = as_float(snap.grad_hidden).shape[1] if as_float(snap.grad_hidden).ndim == 3 else 0
+        if not parts:
+            return None
+        return [part if layers == 1 else f"{part}, layer {k}" for part in parts for k in range(layers)]
 
     def norms(self) -> tuple[np.ndarray, np.ndarray]:
-        """(sample (T, L), batch mean (T, L)) of ||dL/dh_t||."""
+        """(sample (T, C), batch mean (T, C)) of ||dL/dh_t||: C = L columns, one per layer, or for
+        several stacks side by side in h_t, one per part and layer (each part's own units)."""
         snap = self.view.snapshot
-        grad_hidden = as_float(snap.grad_hidden)  # (T, L, H)
+        grad_hidden = as_float(snap.grad_hidden)  # (T, L, H), or (T, L, P*H) for P parts
+        parts = len(getattr(snap, "parts", ()) or ())
+        if parts and grad_hidden.ndim == 3:
+            steps, layers, width = grad_hidden.shape
+            split = grad_hidden.reshape(steps, layers, parts, width // parts)  # (T, L, P, H)
+            with np.errstate(invalid="ignore", over="ignore"):
+                sample = np.linalg.norm(split, axis=-1).transpose(0, 2, 1).reshape(steps, parts * layers)
+            mean = as_float(getattr(snap, "part_grad_mean", None))  # (T, L, P)
+            mean = (mean.transpose(0, 2, 1).reshape(sample.shape) if mean.shape == (steps, layers, parts)
+                    else np.full(sample.shape, np.nan))
+            return sample, mean
         with np.errstate(invalid="ignore", over="ignore"):
             sample = np.linalg.norm(grad_hidden, axis=-1) if grad_hidden.ndim == 3 else np.zeros((0, 0))
         mean = as_float(snap.grad_hidden_mean)
@@ -56,7 +79,7 @@ class GradientsPanel(Panel):
     def _redraw(self) -> None:
         sample, mean = self.norms()
         layers = sample.shape[1] if sample.ndim == 2 else 0
-        self._ensure_curves(layers)
+        self._ensure_curves(layers, self.names())
         floor = log_floor(sample, mean)
         t = np.arange(sample.shape[0])
         any_floored = False
@@ -79,11 +102,19 @@ class GradientsPanel(Panel):
         if self.view is None:
             return header, []
         sample, mean = self.norms()
+        names = self.names()
+        if names is not None:
+            header = header + ["part"]
+        columns = sample.shape[1] if sample.ndim == 2 else 0
+        parts = len(self.view.snapshot.parts) if names is not None else 1
+        layers = columns // parts if parts else 0
         labels = list(self.view.snapshot.labels or [])
         rows = []
-        for k in range(sample.shape[1] if sample.ndim == 2 else 0):
+        for k in range(columns):
             for t in range(sample.shape[0]):
                 a, b = float(sample[t, k]), float(mean[t, k])
                 floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
-                rows.append([k, t, str(labels[t]) if t < len(labels) else "", a, b, FLOOR_NOTE if floored else ""])
+                row = [k % layers if layers else k, t, str(labels[t]) if t < len(labels) else "", a, b,
+                       FLOOR_NOTE if floored else ""]
+                rows.append(row if names is None else row + [self.view.snapshot.parts[k // layers]])
         return header, rows

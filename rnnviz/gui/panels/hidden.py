@@ -48,7 +48,9 @@ class HiddenPanel(Panel):
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
         self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
-        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}")
+        parts = tuple(getattr(self.view.snapshot, "parts", ()) or ())
+        halves = f" ({' | '.join(parts)} units)" if parts else ""  # side by side, as PyTorch's output
+        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}{halves}")
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)
 
