@@ -196,4 +196,5 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("memory", _perf("memory", "vs_steps")),
     ("window-redraw", _perf("window", "panel_update")),
     ("window-training", _perf("window", "training_rate")),
+    ("shapes-bidirectional", _perf("shapes", "bidirectional_vs_unidirectional")),
 ]

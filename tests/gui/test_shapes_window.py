@@ -1,0 +1,56 @@
+"""The window with the new shapes: a classifier's Text panel, both directions drawn, the refused option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.gui.conftest import OFFSCREEN_NOISE
+
+pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
+
+REVIEWS = {"kind": "sample", "name": "reviews.tsv"}
+SMALL = {"cell": "gru", "hidden_size": 6, "num_layers": 1, "seed": 0, "bidirectional": True}
+TRAIN = {"batch_size": 8, "lr": 1e-2, "seed": 0}
+
+
+def test_labelled_text_classifies_a_typed_review_and_shades_its_words(make_window, qtbot):
+    window = make_window(model=SMALL, train=TRAIN, data=REVIEWS)
+    text = window.text_panel
+    assert text.is_labelled and not text.is_text
+    assert text.words.isVisibleTo(window) and not text.text_box.isVisibleTo(window)
+    text.words.sentence.setText("It is a good product but it stopped working in few days")
+    qtbot.waitUntil(lambda: text.words.result is not None, timeout=10_000)
+    result = text.words.result
+    assert result.label in ("negative", "positive") and 0.5 <= result.probability <= 1
+    assert result.words[-1] == "days" and "background-color" in text.words.answer.text()
+    header, rows = text.csv_table()
+    assert header[:3] == ["kind", "word", "grad_norm"]
+    sample_words = [row[1] for row in rows if row[0] == "sample"]
+    assert sample_words and "<pad>" not in sample_words  # the sample ends at its last word
+    assert any(row[0] == "typed" for row in rows)
+    assert text.graphics() is text.words.canvas  # exported: the per-word gradient plot
+
+
+def test_both_directions_are_drawn(make_window):
+    window = make_window(model=SMALL, train=TRAIN, data={"kind": "task", "name": "marker", "length": 10})
+    by_name = {panel.view_name: panel for panel in window.panels}
+    assert by_name["gradients"].names() == ["forward", "backward"]
+    sample, _ = by_name["gradients"].norms()
+    assert sample.shape == (10, 2) and np.all(sample > 0)
+    header, rows = by_name["chain"].csv_table()
+    assert header[-1] == "part" and {row[-1] for row in rows} == {"forward", "backward"}
+    assert "forward" in by_name["chain"].badge.text and "backward" in by_name["chain"].badge.text
+    assert window.controls.bidirectional.isChecked() and window.controls.bidirectional.isEnabled()
+
+
+def test_bidirectional_is_disabled_with_its_reason_on_next_token_text(make_window):
+    window = make_window()  # the adding task: allowed
+    controls = window.controls
+    assert controls.bidirectional.isEnabled()
+    index = next(i for i in range(controls.data_combo.count())
+                 if (controls.data_combo.itemData(i) or {}).get("name") == "fables.txt")
+    controls.data_combo.setCurrentIndex(index)
+    assert not controls.bidirectional.isEnabled()
+    assert "would see the answer" in controls.bidirectional.toolTip() or "see the answer" in controls.bidirectional.toolTip()
+    assert controls.model_settings()["bidirectional"] is False
