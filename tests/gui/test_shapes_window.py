@@ -40,7 +40,7 @@ def test_both_directions_are_drawn(make_window):
     assert sample.shape == (10, 2) and np.all(sample > 0)
     header, rows = by_name["chain"].csv_table()
     assert header[-1] == "part" and {row[-1] for row in rows} == {"forward", "backward"}
-    assert "forward" in by_name["chain"].badge.text and "backward" in by_name["chain"].badge.text
+    assert "\u2192" in by_name["chain"].badge.text and "\u2190" in by_name["chain"].badge.text
     assert window.controls.bidirectional.isChecked() and window.controls.bidirectional.isEnabled()
 
 
@@ -54,3 +54,17 @@ def test_bidirectional_is_disabled_with_its_reason_on_next_token_text(make_windo
     assert not controls.bidirectional.isEnabled()
     assert "would see the answer" in controls.bidirectional.toolTip() or "see the answer" in controls.bidirectional.toolTip()
     assert controls.model_settings()["bidirectional"] is False
+
+
+def test_a_bad_labelled_file_gives_a_dialog_with_its_line_and_keeps_the_run(make_window, dialogs, tmp_path,
+                                                                            monkeypatch):
+    from PyQt6.QtWidgets import QFileDialog
+
+    window = make_window()
+    before = window.latest_view
+    bad = tmp_path / "reviews.txt"
+    bad.write_text("positive\tgood\nnegative\tbad\npositive\t   \n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
+    window.choose_data()
+    assert len(dialogs) == 1 and "line 3: the text is empty" in dialogs[0][1]
+    assert window.latest_view is before and "adding" in window.windowTitle()

@@ -201,7 +201,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ periodic measurements
     def _record_profile(self, step: int, trace) -> None:
-        norms = np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2)  # (T, L) batch mean ||dL/dh_t||
+        norms = _batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths)  # (T, L) ||dL/dh_t||
         self.history.record_profile(step, norms[:, 0])
         self.history.append("horizon", step, diagnostics.gradient_horizon(norms[:, -1]))  # top layer
 
@@ -257,7 +257,7 @@ class Trainer:
             grads={n: g.copy() for n, g in grads.items()},
             hidden=trace.hidden[:, :, s].copy(),  # (T, L, H)
             grad_hidden=trace.grad_hidden[:, :, s].copy(),  # (T, L, H)
-            grad_hidden_mean=np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2),  # (T, L)
+            grad_hidden_mean=_batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths),  # (T, L)
             inputs=sample_inputs,
             targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
@@ -430,7 +430,18 @@ def _part_grad_mean(trace):
     steps, layers, batch, width = trace.grad_hidden.shape
     count = len(trace.parts)
     split = trace.grad_hidden.reshape(steps, layers, batch, count, width // count)
-    return np.linalg.norm(split, axis=-1).mean(axis=2)
+    return _batch_mean(np.linalg.norm(split, axis=-1), trace.lengths)
+
+
+def _batch_mean(norms: np.ndarray, lengths) -> np.ndarray:
+    """Mean over the batch axis (2) of norms (T, L, B, ...), over the sequences still running at
+    each step when padded (a step no sequence reaches is 0): pads would pull the mean down."""
+    if lengths is None:
+        return norms.mean(axis=2)
+    real = np.arange(norms.shape[0])[:, None] < lengths[None, :]  # (T, B)
+    mask = real.reshape(real.shape[0], 1, real.shape[1], *([1] * (norms.ndim - 3)))
+    count = np.maximum(real.sum(axis=1), 1).reshape(-1, *([1] * (norms.ndim - 2)))  # (T, 1, ...)
+    return (norms * mask).sum(axis=2) / count
 
 
 def check_shape_fits(source, config: ModelConfig) -> None:

@@ -115,7 +115,8 @@ class WordsView(QtWidgets.QWidget):
             p = np.exp(outputs - outputs.max())
             p /= p.sum()
             best = int(p.argmax())
-            title += f": says {self.classes[best]} {p[best]:.0%}, is {self.classes[int(target.reshape(-1)[0])]}"
+            # short: the dock is narrow, and the axes say what is plotted
+            title = f"says {self.classes[best]} {p[best]:.0%}, is {self.classes[int(target.reshape(-1)[0])]}"
         set_title(self.plot, title)
         self.plot.enableAutoRange()
 
