@@ -197,4 +197,5 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("window-redraw", _perf("window", "panel_update")),
     ("window-training", _perf("window", "training_rate")),
     ("shapes-bidirectional", _perf("shapes", "bidirectional_vs_unidirectional")),
+    ("shapes-window", _perf("shapes", "window_bidirectional")),
 ]
