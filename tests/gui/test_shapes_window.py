@@ -68,3 +68,12 @@ def test_a_bad_labelled_file_gives_a_dialog_with_its_line_and_keeps_the_run(make
     window.choose_data()
     assert len(dialogs) == 1 and "line 3: the text is empty" in dialogs[0][1]
     assert window.latest_view is before and "adding" in window.windowTitle()
+
+
+def test_word_shades_span_the_sentence_on_a_log_scale():
+    from rnnviz.gui.panels.words import shade, words_html
+
+    levels = shade([1e-6, 1e-4, 1e-2, 0.0, np.nan])
+    np.testing.assert_allclose(levels, [0.0, 0.5, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(shade([2e-3, 2e-3]), [1.0, 1.0])  # an even sentence is evenly dark
+    assert words_html(["a<b"], [1.0]).count("a&lt;b") == 1  # words are escaped

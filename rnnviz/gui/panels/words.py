@@ -18,22 +18,35 @@ from PyQt6 import QtCore, QtWidgets
 from rnnviz.gui.panels.base import TimedCanvas, TokenAxis, as_float, for_log_axis, log_floor, set_title
 from rnnviz.gui.plot import style
 
-SHADE_DECADES = 3.0  # a word whose gradient is this many decades below the sentence's largest is unshaded
+SHADE_MIN_DECADES = 0.1  # a sentence whose gradients span less than this is shaded evenly
 SHADE_RGB = (31, 119, 180)  # the app's main blue
 WORD_TITLE = "Gradient reaching each word"
 TYPE_HINT = "Type a review to see the model's label and the gradient reaching each word"
 
 
-def shade(norms) -> np.ndarray:
-    """Per word, 0..1: log10 of its gradient over the largest, mapped from -SHADE_DECADES..0."""
+def log_span(norms) -> tuple[float, float] | None:
+    """(lowest, highest) log10 of the positive finite gradients, or None when there are none."""
     norms = as_float(norms)
-    finite = np.where(np.isfinite(norms) & (norms > 0), norms, 0.0)
-    peak = finite.max(initial=0.0)
-    if peak <= 0:
+    good = norms[np.isfinite(norms) & (norms > 0)]
+    if good.size == 0:
+        return None
+    return float(np.log10(good.min())), float(np.log10(good.max()))
+
+
+def shade(norms) -> np.ndarray:
+    """Per word, 0..1: log10 of its gradient placed between the sentence's smallest (0) and largest (1),
+    so that the contrast shows however many decades they span (``log_span`` says how many)."""
+    norms = as_float(norms)
+    span = log_span(norms)
+    if span is None:
         return np.zeros(len(norms))
-    with np.errstate(divide="ignore"):
-        decades = np.log10(np.where(finite > 0, finite / peak, 1e-300))
-    return np.clip(1 + decades / SHADE_DECADES, 0.0, 1.0)
+    low, high = span
+    good = np.isfinite(norms) & (norms > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(good, np.log10(np.where(good, norms, 1.0)), low)
+    if high - low < SHADE_MIN_DECADES:
+        return np.where(good, 1.0, 0.0)
+    return np.clip((logs - low) / (high - low), 0.0, 1.0)
 
 
 def words_html(words, norms) -> str:
@@ -45,6 +58,15 @@ def words_html(words, norms) -> str:
         spans.append(f'<span style="background-color: rgb({r},{g},{b}); color: {ink};">&nbsp;'
                      f'{html.escape(str(word))}&nbsp;</span>')
     return " ".join(spans)
+
+
+def _span_note(norms) -> str:
+    span = log_span(norms)
+    if span is None:
+        return "<br><span style='color: gray;'>no gradient reaches the words</span>"
+    low, high = span
+    return (f"<br><span style='color: gray;'>\u2016\u2202L/\u2202h_t\u2016 from 10^{low:.1f} (white) to "
+            f"10^{high:.1f} (darkest): {high - low:.1f} decades</span>")
 
 
 class WordsView(QtWidgets.QWidget):
@@ -59,8 +81,8 @@ class WordsView(QtWidgets.QWidget):
         self.sentence = QtWidgets.QLineEdit()
         self.sentence.setPlaceholderText(TYPE_HINT)
         self.sentence.setToolTip("The model reads the sentence word by word and answers at its last word. "
-                                 "Darker words receive a larger gradient from that answer (white: "
-                                 f"{SHADE_DECADES:.0f} decades or more below the largest).")
+                                 "Darker words receive a larger gradient from that answer, on a log scale "
+                                 "from the sentence's smallest (white) to its largest.")
         self.sentence.textChanged.connect(self.request)
         column.addWidget(self.sentence)
         self.answer = QtWidgets.QLabel("")
@@ -97,7 +119,7 @@ class WordsView(QtWidgets.QWidget):
         others = ", ".join(f"{c} {p:.0%}" for c, p in result.probabilities.items() if c != result.label)
         self.answer.setText(f"<b>{html.escape(result.label)}</b> {result.probability:.0%}"
                             f" <span style='color: gray;'>({html.escape(others)})</span><br>"
-                            + words_html(result.words, result.grad_norms))
+                            + words_html(result.words, result.grad_norms) + _span_note(result.grad_norms))
 
     def show_sample(self, snapshot) -> None:
         """The sample's ||dL/dh_t|| at each of its words (top layer; both directions' units if two)."""
