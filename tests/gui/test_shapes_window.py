@@ -77,3 +77,15 @@ def test_word_shades_span_the_sentence_on_a_log_scale():
     np.testing.assert_allclose(levels, [0.0, 0.5, 1.0, 0.0, 0.0])
     np.testing.assert_array_equal(shade([2e-3, 2e-3]), [1.0, 1.0])  # an even sentence is evenly dark
     assert words_html(["a<b"], [1.0]).count("a&lt;b") == 1  # words are escaped
+
+
+def test_spectrum_shows_each_directions_recurrent_matrix(make_window):
+    window = make_window(model=SMALL, train=TRAIN, data={"kind": "task", "name": "marker", "length": 10})
+    spectrum = next(panel for panel in window.panels if panel.view_name == "spectrum")
+    assert spectrum.names() == ["forward, layer 0", "backward, layer 0"]
+    (_, forward), (_, backward) = spectrum.spectra()
+    params = window.latest_view.snapshot.params
+    np.testing.assert_allclose(forward[0], np.linalg.norm(params["weight_hh_l0"], 2), rtol=1e-10)
+    np.testing.assert_allclose(backward[0], np.linalg.norm(params["weight_hh_l0_reverse"], 2), rtol=1e-10)
+    header, rows = spectrum.csv_table()
+    assert header[-1] == "part" and {row[-1] for row in rows} == {"forward", "backward"}
