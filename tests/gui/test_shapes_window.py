@@ -89,3 +89,13 @@ def test_spectrum_shows_each_directions_recurrent_matrix(make_window):
     np.testing.assert_allclose(backward[0], np.linalg.norm(params["weight_hh_l0_reverse"], 2), rtol=1e-10)
     header, rows = spectrum.csv_table()
     assert header[-1] == "part" and {row[-1] for row in rows} == {"forward", "backward"}
+
+
+def test_weights_panel_shows_the_backward_direction_on_request(make_window):
+    window = make_window(model=SMALL, train=TRAIN, data={"kind": "task", "name": "marker", "length": 10})
+    weights = next(panel for panel in window.panels if panel.view_name == "weights")
+    assert weights.direction.isVisibleTo(window)
+    weights.direction.setCurrentIndex(1)
+    params = window.latest_view.snapshot.params
+    np.testing.assert_array_equal(weights.map.image.image, params["weight_hh_l0_reverse"])
+    assert "backward" in weights.map.plot.titleLabel.text

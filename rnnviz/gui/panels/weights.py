@@ -48,6 +48,13 @@ class WeightsPanel(Panel):
         self.matrix.currentIndexChanged.connect(self._redraw_if_view)
         self.controls.addWidget(self.matrix)
         self.layer = self.add_layer_selector()
+        self.direction = QtWidgets.QComboBox()  # a bidirectional net's two stacks; hidden otherwise
+        self.direction.addItem("forward", "")
+        self.direction.addItem("backward", "_reverse")
+        self.direction.setToolTip("which direction's weights (PyTorch names the backward ones ..._reverse)")
+        self.direction.currentIndexChanged.connect(self._redraw_if_view)
+        self.direction.setVisible(False)
+        self.controls.addWidget(self.direction)
         self.show_grads = self.add_checkbox("gradients", "show dL/dW (before clipping) instead of W")
         self.map = Heatmap(self.canvas.ci, "W_hh", "", "", style.diverging_colormap(), "")
         self.map.plot.invertY(True)  # row 0 at the top, as a matrix is printed
@@ -84,12 +91,16 @@ class WeightsPanel(Panel):
         _, pattern, title, rows_label, cols_label = next(m for m in MATRICES if m[0] == key)
         grads = self.show_grads.isChecked()
         source = snap.grads if grads else snap.params
-        matrix = as_float(source.get(pattern.format(layer=layer))) if source else np.zeros(0)
+        two_way = bool(self.view.model_config.get("bidirectional", False))
+        self.direction.setVisible(two_way)
+        suffix = self.direction.currentData() if two_way and key != "out" else ""
+        matrix = as_float(source.get(pattern.format(layer=layer) + suffix)) if source else np.zeros(0)
         if matrix.ndim == 1:
             matrix = matrix[:, None]
         prefix = "\u2202L/\u2202" if grads else ""
-        suffix = f", layer {layer}" if key != "out" and layers > 1 else ""
-        style.set_title(self.map.plot, f"{prefix}{title}{suffix}")
+        where = f", layer {layer}" if key != "out" and layers > 1 else ""
+        where += ", backward" if suffix else ""
+        style.set_title(self.map.plot, f"{prefix}{title}{where}")
         cell = str(self.view.model_config.get("cell", "")).lower()
         gates = GATE_NAMES.get(cell, ()) if key != "out" else ()
         if gates:
