@@ -293,7 +293,7 @@ class RNN:
         runs = self._run_layers(inputs, tokens, states, _hidden_offsets, _cell_offsets)
         p = self.params
         top = runs[-1].hidden  # (T, B, H)
-        num_layers, hid = self.config.num_layers, self.config.hidden_size
+        hid = self.config.hidden_size
 
         # readout and loss; dtop is dL/dh_t arriving from the readout, (T, B, H)
         lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None  # (B,) or None
@@ -318,11 +318,39 @@ class RNN:
             else:
                 dtop[lengths - 1, np.arange(batch)] = dscored
 
-        # backward through the layers, top to bottom; each cell writes dL/dh_t straight into
-        # its slice of grad_hidden, and may overwrite dabove (fresh in every call) with dL/da_t
+        grad_hidden, dstate0, grad_extras, _ = self.backward_layers(runs, dtop, inputs, tokens, grads)
+        grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
+
+        trace = Trace(
+            hidden=_stack_layers([run.hidden for run in runs]),
+            grad_hidden=grad_hidden,
+            h_last=np.stack([run.state_last[0] for run in runs]),
+            state_last=self._state_out(runs),
+            outputs=outputs,
+            target_kind=kind,
+            extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(runs, grad_extras)]),
+            state0=self._per_state(states),
+            dstate0=self._per_state(dstate0),
+            lengths=lengths,
+        )
+        return loss, grads, trace
+
+
+    def backward_layers(self, runs, dtop, inputs, tokens: bool, grads: dict, want_dinputs: bool = False):
+        """Backward through the layers, top to bottom, from dtop (T, B, H) = dL/dh_t of the top
+        layer arriving from above; fills ``grads`` with every layer's parameter gradients.
+
+        Returns (grad_hidden (T, L, B, H) total dL/dh_t, per-layer dL/dstate0, per-layer extra
+        gradients, dL/dinputs (T, B, X) for float inputs when ``want_dinputs``, else None).
+        Each cell writes dL/dh_t straight into its slice of grad_hidden, and may overwrite
+        dabove (fresh in every call) with dL/da_t.
+        """
+        steps, batch = dtop.shape[:2]
+        num_layers, hid = self.config.num_layers, self.config.hidden_size
         grad_hidden = np.empty((steps, num_layers, batch, hid), dtype=self.dtype)  # (T, L, B, H)
         dstate0 = [None] * num_layers
         grad_extras = [None] * num_layers  # per layer {name: (T, B, H)}, e.g. dL/dc_t
+        dinputs = None
         dabove = dtop
         for layer in range(num_layers - 1, -1, -1):
             w_ih, w_hh, _, _ = self.layer_params(layer)
@@ -341,21 +369,9 @@ class RNN:
                 grads[f"weight_ih_l{layer}"] = dxproj.T @ below.reshape(steps * batch, -1)
             if layer > 0:
                 dabove = g.dxproj @ w_ih  # (T, B, H) into the layer below
-        grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
-
-        trace = Trace(
-            hidden=_stack_layers([run.hidden for run in runs]),
-            grad_hidden=grad_hidden,
-            h_last=np.stack([run.state_last[0] for run in runs]),
-            state_last=self._state_out(runs),
-            outputs=outputs,
-            target_kind=kind,
-            extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(runs, grad_extras)]),
-            state0=self._per_state(states),
-            dstate0=self._per_state(dstate0),
-            lengths=lengths,
-        )
-        return loss, grads, trace
+            elif want_dinputs and not tokens:
+                dinputs = g.dxproj @ w_ih  # (T, B, X)
+        return grad_hidden, dstate0, grad_extras, dinputs
 
 
 def _stack_layers(per_layer: list[np.ndarray]) -> np.ndarray:
