@@ -48,6 +48,7 @@ class Trace:
     parts: dict = field(default_factory=dict)
     time_index: np.ndarray | None = None  # (T, B) input step of each step of this part; None: t itself
     param_suffix: str = ""  # this part's parameters are "weight_hh_l{k}" + param_suffix
+    param_prefix: str = ""  # ... or param_prefix + "weight_hh_l{k}" (an encoder-decoder's stacks)
 
     @property
     def cell(self):

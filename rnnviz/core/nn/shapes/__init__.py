@@ -10,15 +10,20 @@ from __future__ import annotations
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn.model import RNN
 from rnnviz.core.nn.shapes.bidirectional import BiRNN
+from rnnviz.core.nn.shapes.seq2seq import Seq2Seq
 
-__all__ = ["BiRNN", "RNN", "make_model", "shape_name"]
+__all__ = ["BiRNN", "RNN", "Seq2Seq", "make_model", "shape_name"]
 
 
 def make_model(config: ModelConfig):
-    """The network for ``config``: a bidirectional one, or the single stack."""
+    """The network for ``config``: an encoder-decoder, a bidirectional stack, or the single stack."""
+    if config.arch == "seq2seq":
+        return Seq2Seq(config)
     return BiRNN(config) if config.bidirectional else RNN(config)
 
 
 def shape_name(config: ModelConfig) -> str:
     """The shape in words, for titles and export metadata."""
+    if config.arch == "seq2seq":
+        return "encoder-decoder"
     return "bidirectional" if config.bidirectional else "unidirectional"

@@ -28,6 +28,8 @@ class PartModel:
 
 def part_model(model, part: Trace):
     """The model as the diagnostics of ``part`` should see it."""
+    if part.param_prefix:  # a stack of its own, with its own cell (an encoder-decoder's)
+        return model.stacks[part.param_prefix.rstrip(".")]
     return PartModel(model, part.param_suffix) if part.param_suffix else model
 
 
