@@ -312,8 +312,21 @@ def _future_marker(length=None, seed=0, **options):
     return FutureMarkerTask(length, seed, **options)
 
 
+def _reverse(length=None, seed=0, **options):
+    from rnnviz.core.data.seq2seq_tasks import ReverseTask  # in its own file; it builds on Task, above
+
+    return ReverseTask(length, seed, **options)
+
+
+def _bottleneck(length=None, seed=0, **options):
+    from rnnviz.core.data.seq2seq_tasks import BottleneckTask
+
+    return BottleneckTask(length, seed, **options)
+
+
 TASKS = {"adding": AddingTask, "copy": CopyTask, "sine": SineTask, "sines": SinesTask,
-         "parity": ParityTask, "reber": ReberTask, "marker": _future_marker}
+         "parity": ParityTask, "reber": ReberTask, "marker": _future_marker,
+         "reverse": _reverse, "bottleneck": _bottleneck}
 TASK_NAMES = tuple(TASKS)
 
 

@@ -35,6 +35,12 @@ MARKER_MODEL = {"cell": "gru", "hidden_size": 16, "init": "normal", "init_scale"
 MARKER_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": MARKER_T, "clip_mode": "norm",
                    "clip_threshold": 1.0, "seed": 0}
 
+SEQ2SEQ_S = 12  # source symbols: long enough for the encoder's chain to shrink by orders of magnitude
+SEQ2SEQ_MODEL = {"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0, "recurrent_scale": 0.6,
+                 "num_layers": 1, "seed": 0, "arch": "seq2seq", "context": "init", "reverse_source": False}
+SEQ2SEQ_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": 2 * SEQ2SEQ_S,
+                    "clip_mode": "norm", "clip_threshold": 1.0, "seed": 0}
+
 PRESETS: dict[str, Preset] = {
     "Vanishing": Preset(
         model={"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0,
@@ -103,6 +109,22 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "marker", "length": MARKER_T},
         story="the same task with a backward direction, which has already read the marker: the loss "
               "falls far below the baseline, and the gradient reaches h_t from both ends.",
+    ),
+    "Seq2seq, source forward": Preset(
+        model=SEQ2SEQ_MODEL,
+        train=SEQ2SEQ_TRAINING,
+        data={"kind": "task", "name": "bottleneck", "length": SEQ2SEQ_S},
+        story="an encoder-decoder copying its source through one context vector: the gradient reaching "
+              "the first source symbols, read longest before the context, is orders of magnitude below "
+              "the last ones'.",
+    ),
+    "Seq2seq, source reversed": Preset(
+        model={**SEQ2SEQ_MODEL, "reverse_source": True},
+        train=SEQ2SEQ_TRAINING,
+        data={"kind": "task", "name": "bottleneck", "length": SEQ2SEQ_S},
+        story="the same network reading its source backwards (Sutskever et al. 2014): the first source "
+              "symbols now sit next to the context and the first answers, and their gradient rises by "
+              "orders of magnitude.",
     ),
 }
 

@@ -62,7 +62,8 @@ class Trainer:
         self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
         model_config = model_config if model_config is not None else ModelConfig()
         self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size,
-                                    pad_id=getattr(source, "pad_id", None))
+                                    pad_id=getattr(source, "pad_id", None),
+                                    source_length=getattr(source, "source_length", None))
         check_shape_fits(source, self.model_config)
         self.train_config = self._fit_to_source(train_config if train_config is not None else TrainConfig())
         self._check_source_fits(self.train_config)
@@ -216,7 +217,8 @@ class Trainer:
             return None
         inputs, targets = batch
         with np.errstate(all="ignore"):
-            if self.model_config.bidirectional or self.model_config.pad_id is not None:
+            mc = self.model_config
+            if mc.bidirectional or mc.pad_id is not None or mc.arch != "stack":
                 return self.model.loss(inputs, targets)  # h_n of both directions, each sequence's end
             outputs, _ = self.model.forward(inputs)  # (T, B, Y)
             return _loss(outputs, np.asarray(targets))
@@ -266,8 +268,16 @@ class Trainer:
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
             parts=tuple(trace.parts),
             part_grad_mean=_part_grad_mean(trace),
+            part_steps=_part_steps(trace),
+            decoded=self._decoded(inputs, s),
             shape=shape_name(self.model_config),
         )
+
+    def _decoded(self, inputs, sample: int):
+        """The sample's greedy decoding (U,) ids for a network that decodes, else None."""
+        if not hasattr(self.model, "greedy"):
+            return None
+        return self.model.greedy(np.asarray(inputs)[:, sample:sample + 1])[:, 0]
 
     def view_data(self, sample: int = 0) -> ViewData:
         """Everything one redraw or one export needs, as copies."""
@@ -423,9 +433,17 @@ def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
     return ""
 
 
+def _part_steps(trace) -> tuple:
+    """Steps of each part on the trace's one time axis, when the parts follow each other in time
+    (an encoder-decoder: (S, U)); () when they sit side by side in the units, or for one stack."""
+    if not trace.parts or not all(part.param_prefix for part in trace.parts.values()):
+        return ()
+    return tuple(int(part.hidden.shape[0]) for part in trace.parts.values())
+
+
 def _part_grad_mean(trace):
     """(T, L, P) batch mean of ||dL/dh_t|| over each part's units (side by side in grad_hidden), or None."""
-    if not trace.parts:
+    if not trace.parts or _part_steps(trace):
         return None
     steps, layers, batch, width = trace.grad_hidden.shape
     count = len(trace.parts)
@@ -446,6 +464,12 @@ def _batch_mean(norms: np.ndarray, lengths) -> np.ndarray:
 
 def check_shape_fits(source, config: ModelConfig) -> None:
     """Refuse a network shape that would cheat on this data (UserError, before anything is built)."""
+    paired = getattr(source, "source_length", None) is not None
+    if config.arch == "seq2seq" and not paired:
+        raise UserError(f"an encoder-decoder needs a source and a target sequence; {source.name} has one "
+                        f"sequence (use --task reverse or --task bottleneck)")
+    if config.arch != "seq2seq" and paired:
+        raise UserError(f"{source.name} pairs a source with a target sequence: use --arch seq2seq")
     if config.bidirectional and getattr(source, "predicts_next", False):
         raise UserError(f"a bidirectional network cannot learn {source.name}: each target there is the "
                         f"next input, which the backward direction has already read (it would see the "
