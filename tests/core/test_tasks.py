@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnviz.core import RNN, ModelConfig
+from rnnviz.core import ModelConfig
 from rnnviz.core.errors import DataError
 from rnnviz.core.nn.losses import cross_entropy
 from rnnviz.core.nn.shapes import make_model
