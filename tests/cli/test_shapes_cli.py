@@ -42,3 +42,20 @@ def test_a_bad_labelled_file_is_refused_with_its_line(tmp_path):
     done = run_rnnviz("--data", str(path), "--steps", "1")
     assert done.returncode == 2
     assert "bad.txt, line 3: no label" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_encoder_decoder_trains_exports_and_resumes(tmp_path):
+    done = run_rnnviz("--task", "bottleneck", "--length", "5", "--arch", "seq2seq", "--context", "both",
+                      "--reverse-source", "--decoder-hidden", "6", "--decoder-cell", "gru", "--hidden", "4",
+                      "--batch", "4", "--steps", "4", "--save", str(tmp_path / "run.npz"),
+                      "--export", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert metadata["shape"] == "encoder-decoder" and metadata["parts"] == ["encoder", "decoder"]
+    assert metadata["model_config"]["decoder_cell"] == "gru" and metadata["model_config"]["reverse_source"]
+    again = run_rnnviz("--resume", str(tmp_path / "run.npz"), "--steps", "1")
+    assert again.returncode == 0, again.stderr
+    refused = run_rnnviz("--task", "reverse", "--steps", "1")
+    assert refused.returncode == 2 and "use --arch seq2seq" in refused.stderr
+    bad = run_rnnviz("--task", "reverse", "--arch", "seq2seq", "--context", "sideways", "--steps", "1")
+    assert bad.returncode == 2 and bad.stderr.startswith("rnnviz: error: ") and "--context" in bad.stderr

@@ -99,3 +99,30 @@ def test_weights_panel_shows_the_backward_direction_on_request(make_window):
     params = window.latest_view.snapshot.params
     np.testing.assert_array_equal(weights.map.image.image, params["weight_hh_l0_reverse"])
     assert "backward" in weights.map.plot.titleLabel.text
+
+
+def test_encoder_decoder_on_one_time_axis_with_the_context_marked(make_window):
+    from rnnviz.core.train.presets import PRESETS
+
+    preset = PRESETS["Seq2seq, source reversed"]
+    window = make_window(model={**preset.model, "hidden_size": 6, "decoder_hidden_size": 5, "decoder_cell": "gru"},
+                         train={**preset.train, "batch_size": 4},
+                         data={"kind": "task", "name": "bottleneck", "length": 5})
+    by_name = {panel.view_name: panel for panel in window.panels}
+    gradients = by_name["gradients"]
+    assert gradients.names() is None and gradients.divider.isVisible() and gradients.divider.value() == 4.5
+    sample, _ = gradients.norms()
+    assert sample.shape == (10, 1)  # source then decoder steps, one curve
+    weights = by_name["weights"]
+    assert [weights.direction.itemText(i) for i in range(weights.direction.count())] == ["encoder", "decoder"]
+    weights.direction.setCurrentIndex(1)
+    np.testing.assert_array_equal(weights.map.image.image, window.latest_view.snapshot.params["decoder.weight_hh_l0"])
+    header, rows = by_name["chain"].csv_table()
+    assert {row[-1] for row in rows} == {"encoder", "decoder"}
+    text = window.text_panel
+    kind, x, target, output = text._prediction()
+    assert kind == "steps" and len(output) == 5 and "Greedy" in text.plot.titleLabel.text
+    controls = window.controls
+    assert controls.arch.currentText() == "seq2seq" and controls.reverse_source.isChecked()
+    assert controls.decoder_cell.currentText() == "gru" and controls.decoder_hidden.value() == 5
+    assert controls.pending_changes() == [] and not controls.bidirectional.isEnabled()

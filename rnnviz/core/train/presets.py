@@ -183,6 +183,18 @@ def predicts_next(data: dict) -> bool | None:
     return None
 
 
+def pairs_source_and_target(data: dict) -> bool:
+    """Whether the data a choice names is a source paired with a target (an encoder-decoder's task)."""
+    from rnnviz.core.data import tasks
+
+    if (data or {}).get("kind") != "task":
+        return False
+    try:
+        return getattr(tasks.make_task(data["name"]), "source_length", None) is not None
+    except UserError:
+        return False
+
+
 def make_configs(model: dict, train: dict):
     """(ModelConfig, TrainConfig) from partial settings over the defaults; a bad value raises
     UserError naming the setting. Sizes are placeholders: the Trainer takes them from the data."""

@@ -467,9 +467,10 @@ def check_shape_fits(source, config: ModelConfig) -> None:
     paired = getattr(source, "source_length", None) is not None
     if config.arch == "seq2seq" and not paired:
         raise UserError(f"an encoder-decoder needs a source and a target sequence; {source.name} has one "
-                        f"sequence (use --task reverse or --task bottleneck)")
+                        f"sequence (use the reverse or bottleneck task)")
     if config.arch != "seq2seq" and paired:
-        raise UserError(f"{source.name} pairs a source with a target sequence: use --arch seq2seq")
+        raise UserError(f"{source.name} pairs a source with a target sequence: use an encoder-decoder "
+                        f"(--arch seq2seq; Shape in the window)")
     if config.bidirectional and getattr(source, "predicts_next", False):
         raise UserError(f"a bidirectional network cannot learn {source.name}: each target there is the "
                         f"next input, which the backward direction has already read (it would see the "

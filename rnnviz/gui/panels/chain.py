@@ -93,9 +93,9 @@ class ChainPanel(Panel):
         if diag is None:
             return None
         parts = getattr(diag, "parts", None) or {}
-        if parts:  # every part's chain in its own processing order: (P*L, T+1)
-            chain = np.concatenate([as_float(part.chain) for part in parts.values()])
-            bound = np.concatenate([as_float(part.bound) for part in parts.values()])
+        if parts:  # every part's chain in its own processing order: (P*L, T+1), NaN past a shorter part's end
+            chain = _stacked([as_float(part.chain) for part in parts.values()])
+            bound = _stacked([as_float(part.bound) for part in parts.values()])
         else:
             chain = as_float(getattr(diag, "chain", None))  # (L, T+1)
             bound = as_float(getattr(diag, "bound", None))  # (L, T+1)
@@ -187,6 +187,13 @@ class ChainPanel(Panel):
                 row = [k % layers, lag, a, b, marker, FLOOR_NOTE if floored else ""]
                 rows.append(row if names is None else row + [names[k].split(",")[0]])
         return header, rows
+
+
+def _stacked(rows: list) -> np.ndarray:
+    """(L_i, K_i) arrays one under another, (sum L_i, max K_i), NaN where a row is shorter."""
+    width = max(row.shape[1] for row in rows)
+    return np.concatenate([np.pad(row, ((0, 0), (0, width - row.shape[1])), constant_values=np.nan)
+                           for row in rows])
 
 
 def chain_range(chain: np.ndarray, bound: np.ndarray, floor: float) -> tuple[tuple[float, float] | None, bool]:

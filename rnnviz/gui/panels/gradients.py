@@ -31,6 +31,12 @@ class GradientsPanel(Panel):
         self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)  # below: never over the curves
         self.sample_curves: list[pg.PlotDataItem] = []
         self.mean_curves: list[pg.PlotDataItem] = []
+        # an encoder-decoder's one time axis: the source's steps, the context, the decoder's steps
+        self.divider = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
+                                       label="context \u2192 decoder", labelOpts={"position": 0.95,
+                                                                                  "color": style.MARKER_COLOR})
+        self.plot.addItem(self.divider, ignoreBounds=True)
+        self.divider.setVisible(False)
 
     def _ensure_curves(self, layers: int, names=None) -> None:
         """One solid and one dashed curve per layer (or per part and layer: ``names``); made
@@ -48,7 +54,7 @@ class GradientsPanel(Panel):
         """For a network of several stacks side by side in h_t (forward, backward): a name per
         column of ``norms``, part by part and layer by layer; None for one stack."""
         snap = self.view.snapshot
-        parts = tuple(getattr(snap, "parts", ()) or ())
+        parts = _unit_parts(snap)
         layers = as_float(snap.grad_hidden).shape[1] if as_float(snap.grad_hidden).ndim == 3 else 0
         if not parts:
             return None
@@ -59,7 +65,7 @@ class GradientsPanel(Panel):
         several stacks side by side in h_t, one per part and layer (each part's own units)."""
         snap = self.view.snapshot
         grad_hidden = as_float(snap.grad_hidden)  # (T, L, H), or (T, L, P*H) for P parts
-        parts = len(getattr(snap, "parts", ()) or ())
+        parts = len(_unit_parts(snap))
         if parts and grad_hidden.ndim == 3:
             steps, layers, width = grad_hidden.shape
             split = grad_hidden.reshape(steps, layers, parts, width // parts)  # (T, L, P, H)
@@ -95,7 +101,15 @@ class GradientsPanel(Panel):
             set_title(self.plot, NOTHING_FINITE + divergence_note(self.view), color=style.THRESHOLD_COLOR)
         else:
             set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        self._show_divider()
         steady.hold_items(self.plot)
+
+    def _show_divider(self) -> None:
+        """A line at the context, between an encoder's steps and its decoder's (one time axis)."""
+        steps = tuple(getattr(self.view.snapshot, "part_steps", ()) or ())
+        self.divider.setVisible(len(steps) > 1)
+        if len(steps) > 1:
+            self.divider.setValue(steps[0] - 0.5)
 
     def _table(self):
         header = ["layer", "t", "token", "grad_norm_sample", "grad_norm_batch_mean", "note"]
@@ -106,7 +120,7 @@ class GradientsPanel(Panel):
         if names is not None:
             header = header + ["part"]
         columns = sample.shape[1] if sample.ndim == 2 else 0
-        parts = len(self.view.snapshot.parts) if names is not None else 1
+        parts = len(_unit_parts(self.view.snapshot)) if names is not None else 1
         layers = columns // parts if parts else 0
         labels = list(self.view.snapshot.labels or [])
         rows = []
@@ -116,5 +130,13 @@ class GradientsPanel(Panel):
                 floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
                 row = [k % layers if layers else k, t, str(labels[t]) if t < len(labels) else "", a, b,
                        FLOOR_NOTE if floored else ""]
-                rows.append(row if names is None else row + [self.view.snapshot.parts[k // layers]])
+                rows.append(row if names is None else row + [_unit_parts(self.view.snapshot)[k // layers]])
         return header, rows
+
+
+def _unit_parts(snapshot) -> tuple:
+    """The parts side by side in the units (a bidirectional net's directions); () for one stack, and
+    for parts that follow each other in time (an encoder-decoder's, drawn as one curve with a divider)."""
+    if getattr(snapshot, "part_steps", ()):
+        return ()
+    return tuple(getattr(snapshot, "parts", ()) or ())

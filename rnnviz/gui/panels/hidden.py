@@ -49,7 +49,8 @@ class HiddenPanel(Panel):
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
         self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
         parts = tuple(getattr(self.view.snapshot, "parts", ()) or ())
-        halves = f" ({' | '.join(parts)} units)" if parts else ""  # side by side, as PyTorch's output
+        axis = "steps" if getattr(self.view.snapshot, "part_steps", ()) else "units"  # seq2seq: in time
+        halves = f" ({' | '.join(parts)} {axis})" if parts else ""  # side by side, as PyTorch's output
         style.set_title(self.map.plot, f"h_t of one sample, layer {layer}{halves}")
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)

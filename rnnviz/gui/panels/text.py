@@ -213,6 +213,12 @@ class TextPanel(Panel):
         snapshot = self.view.snapshot
         targets, outputs = np.asarray(snapshot.targets), as_float(snapshot.outputs)
         integer = np.issubdtype(targets.dtype, np.integer)
+        decoded = getattr(snapshot, "decoded", None)
+        if decoded is not None and integer and np.shape(decoded) == targets.shape:  # an encoder-decoder
+            style.set_label(self.plot, "bottom", "decoder step")
+            style.set_label(self.plot, "left", "symbol id")
+            set_title(self.plot, "Greedy decoding vs target")
+            return "steps", np.arange(len(decoded), dtype=float), as_float(targets), as_float(decoded)
         if outputs.ndim == 2 and targets.ndim >= 1 and targets.shape[0] == outputs.shape[0]:  # per step
             steps = np.arange(outputs.shape[0], dtype=float)
             style.set_label(self.plot, "bottom", "time step t")

@@ -17,6 +17,8 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, 
                              QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 CELL_CHOICES = ("tanh", "relu", "linear", "lstm", "gru")
+ARCH_CHOICES = ("stack", "seq2seq")
+CONTEXT_CHOICES = ("init", "every-step", "both")
 INIT_CHOICES = ("normal", "orthogonal", "identity")
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 CLIP_CHOICES = ("none", "value", "norm")
@@ -25,13 +27,17 @@ BIDIRECTIONAL_TIP = ("A second stack reads the sequence backwards; each step's o
                      "The gradient reaching h_t then comes from both ends.")
 BIDIRECTIONAL_REFUSED = ("Not for this data: each target is the next input, which a backward direction "
                          "has already read; it would see the answer.")
+BIDIRECTIONAL_FOR_STACK = ("For a single stack: an encoder-decoder reads its source one way "
+                           "(see Reverse source).")
 SEQ_LEN_TIP = ("Steps of backpropagation through time per update: the length of the chain whose "
                "gradients the plots show.")  # the trainer accepts these between steps
 
 # people-readable names for the "needs reset" line
 LABELS = {"data": "data", "length": "task length", "cell": "cell", "hidden_size": "hidden size",
           "num_layers": "layers", "init": "init", "init_scale": "init scale",
-          "recurrent_scale": "recurrent scale", "forget_bias": "forget bias", "bidirectional": "bidirectional", "optimizer": "optimizer", "batch_size": "batch",
+          "recurrent_scale": "recurrent scale", "forget_bias": "forget bias", "bidirectional": "bidirectional",
+          "arch": "shape", "context": "context", "reverse_source": "reverse source",
+          "decoder_hidden_size": "decoder size", "decoder_cell": "decoder cell", "optimizer": "optimizer", "batch_size": "batch",
           "seq_len": "sequence length", "seed": "seed", "model_seed": "model seed"}
 
 
@@ -145,8 +151,10 @@ class ControlsForm(QWidget):
         self.clip_mode.currentIndexChanged.connect(self._emit_live)
         self.data_combo.currentIndexChanged.connect(self._sync_length_enabled)
         self.data_combo.currentIndexChanged.connect(self._sync_bidirectional_enabled)
+        self.data_combo.currentIndexChanged.connect(self._sync_arch)
         self.cell.currentIndexChanged.connect(self._sync_forget_bias_enabled)
         self._sync_forget_bias_enabled()
+        self._sync_arch()
 
     # ----------------------------------------------------------------- building
     def _build_data(self) -> QGroupBox:
@@ -188,6 +196,18 @@ class ControlsForm(QWidget):
         self.bidirectional = QCheckBox("both directions")
         self.bidirectional.setToolTip(BIDIRECTIONAL_TIP)
         self._loaded_predicts_next = None  # what the data in use says (files are known only once loaded)
+        self.arch = _combo(ARCH_CHOICES, "stack: one recurrent stack; seq2seq: an encoder reads the source, "
+                           "and its last state (the context) drives a decoder. Set by the data: the reverse "
+                           "and bottleneck tasks need seq2seq.")
+        self.arch.setEnabled(False)  # follows the data choice
+        self.context = _combo(CONTEXT_CHOICES, "seq2seq: the context starts the decoder (init), is fed to it "
+                              "at every step, or both.")
+        self.reverse_source = QCheckBox("read backwards")
+        self.reverse_source.setToolTip("seq2seq: the encoder reads the source backwards, so its first tokens "
+                                       "sit next to the context and the first answers (Sutskever et al. 2014).")
+        self.decoder_hidden = _spin(0, 1024, 0, "seq2seq: the decoder's units; 0 = the same as Hidden size.")
+        self.decoder_hidden.setSpecialValueText("as encoder")
+        self.decoder_cell = _combo(("as encoder",) + CELL_CHOICES, "seq2seq: the decoder's cell.")
         self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
                                 "the same network, so two runs can be compared.")
         form.addRow("Cell", self.cell)
@@ -198,6 +218,11 @@ class ControlsForm(QWidget):
         form.addRow("Recurrent σ_max", self.recurrent_scale)
         form.addRow("Forget bias", self.forget_bias)
         form.addRow("Bidirectional", self.bidirectional)
+        form.addRow("Shape", self.arch)
+        form.addRow("Context", self.context)
+        form.addRow("Reverse source", self.reverse_source)
+        form.addRow("Decoder size", self.decoder_hidden)
+        form.addRow("Decoder cell", self.decoder_cell)
         form.addRow("Weight seed", self.model_seed)
         return group
 
@@ -252,6 +277,7 @@ class ControlsForm(QWidget):
     def _reset_widgets(self):
         return (self.data_combo, self.task_length, self.cell, self.hidden_size, self.num_layers,
                 self.init, self.init_scale, self.recurrent_scale, self.forget_bias, self.bidirectional,
+                self.context, self.reverse_source, self.decoder_hidden, self.decoder_cell,
                 self.model_seed, self.optimizer,
                 self.batch_size, self.seq_len, self.train_seed)
 
@@ -294,7 +320,7 @@ class ControlsForm(QWidget):
         self._sync_bidirectional_enabled()
 
     def _sync_bidirectional_enabled(self, *_args) -> None:
-        from rnnviz.core.train.presets import predicts_next
+        from rnnviz.core.train.presets import pairs_source_and_target, predicts_next
 
         choice = self.data_choice()
         refused = predicts_next(choice)
@@ -302,10 +328,21 @@ class ControlsForm(QWidget):
             applied = self._applied.get("data") if self._applied else None
             same = applied == (choice.get("kind"), choice.get("name"), choice.get("path"))
             refused = bool(self._loaded_predicts_next) if same else False
-        self.bidirectional.setEnabled(not refused)
-        self.bidirectional.setToolTip(BIDIRECTIONAL_REFUSED if refused else BIDIRECTIONAL_TIP)
-        if refused:
+        paired = pairs_source_and_target(choice)
+        self.bidirectional.setEnabled(not (refused or paired))
+        self.bidirectional.setToolTip(BIDIRECTIONAL_REFUSED if refused else BIDIRECTIONAL_FOR_STACK if paired
+                                      else BIDIRECTIONAL_TIP)
+        if refused or paired:
             self.bidirectional.setChecked(False)
+
+    def _sync_arch(self, *_args) -> None:
+        """The shape follows the data: a task pairing a source with a target needs an encoder-decoder."""
+        from rnnviz.core.train.presets import pairs_source_and_target
+
+        paired = pairs_source_and_target(self.data_choice())
+        _set_combo(self.arch, "seq2seq" if paired else "stack")
+        for widget in (self.context, self.reverse_source, self.decoder_hidden, self.decoder_cell):
+            widget.setEnabled(paired)
 
     def _sync_forget_bias_enabled(self) -> None:
         self.forget_bias.setEnabled(self.cell.currentText() == "lstm")  # no other cell has a forget gate
@@ -328,6 +365,10 @@ class ControlsForm(QWidget):
                 self.recurrent_scale.setValue(model["recurrent_scale"] or 0.0)
             _set_value(self.forget_bias, model.get("forget_bias"))
             self.bidirectional.setChecked(bool(model.get("bidirectional", False)))
+            _set_combo(self.context, model.get("context"))
+            self.reverse_source.setChecked(bool(model.get("reverse_source", False)))
+            self.decoder_hidden.setValue(int(model.get("decoder_hidden_size") or 0))
+            _set_combo(self.decoder_cell, model.get("decoder_cell") or "as encoder")
             _set_value(self.model_seed, model.get("seed"))
             _set_combo(self.optimizer, train.get("optimizer"))
             _set_value(self.lr, train.get("lr"))
@@ -341,6 +382,7 @@ class ControlsForm(QWidget):
         self._applied = self._reset_state()
         self._sync_length_enabled()
         self._sync_bidirectional_enabled()
+        self._sync_arch()
         self._refresh_pending()
 
     def model_settings(self) -> dict:
@@ -350,6 +392,10 @@ class ControlsForm(QWidget):
                 "init_scale": self.init_scale.value(),
                 "recurrent_scale": None if scale == 0.0 else scale,
                 "forget_bias": self.forget_bias.value(), "bidirectional": self.bidirectional.isChecked(),
+                "arch": self.arch.currentText(), "context": self.context.currentText(),
+                "reverse_source": self.reverse_source.isChecked(),
+                "decoder_hidden_size": self.decoder_hidden.value() or None,
+                "decoder_cell": None if self.decoder_cell.currentIndex() == 0 else self.decoder_cell.currentText(),
                 "seed": self.model_seed.value()}
 
     def train_settings(self) -> dict:
