@@ -116,3 +116,44 @@ def window_bidirectional(quick: bool = False):
     rows.append(("training with the window open vs headless, bidirectional (H=32 per direction, T=25, B=16, "
                  "marker task)", f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%})", ">= 80%"))
     return rows
+
+
+SEQ2SEQ_FULL = (256, 32, 50, 64)  # H (both stacks), B, S = U, vocabulary
+SEQ2SEQ_QUICK = (16, 4, 6, 8)
+
+
+def seq2seq_vs_two_stacks(quick: bool = False):
+    """An encoder-decoder step against its encoder's and decoder's steps run alone (target <= 1.1x):
+    what the bridge, the context and the stitching cost on top of the two recurrences."""
+    from rnnviz.core.nn.model import RNN
+
+    hidden, batch, steps, vocab = SEQ2SEQ_QUICK if quick else SEQ2SEQ_FULL
+    repeats = QUICK_REPEATS if quick else FULL_REPEATS
+    rng = np.random.default_rng(0)
+    source = rng.integers(0, vocab, size=(steps, batch))
+    read = rng.integers(0, vocab + 1, size=(steps, batch))
+    targets = rng.integers(0, vocab, size=(steps, batch))
+    model = make_model(ModelConfig(input_size=vocab + 1, hidden_size=hidden, output_size=vocab, arch="seq2seq",
+                                   context="init", source_length=steps))
+    encoder = RNN(ModelConfig(input_size=vocab + 1, hidden_size=hidden, output_size=1))
+    decoder = RNN(ModelConfig(input_size=vocab + 1, hidden_size=hidden, output_size=vocab))
+    inputs = np.concatenate([source, read])
+    last = np.zeros((batch, 1))
+
+    def alone():
+        encoder.loss_and_grads(source, last)  # a last-step loss: its gradient crosses the whole source
+        decoder.loss_and_grads(read, targets)
+
+    contenders = {"seq2seq": lambda: model.loss_and_grads(inputs, targets), "alone": alone}
+    for run in contenders.values():
+        run()
+    times = interleaved(contenders, repeats)
+    both, apart = statistics.median(times["seq2seq"]), statistics.median(times["alone"])
+    paired = [a / b for a, b in zip(times["seq2seq"], times["alone"])]
+    size = f"H={hidden} B={batch} S=U={steps} V={vocab}, tanh, context init"
+    return [
+        ("encoder + decoder steps alone", f"{apart * 1e3:.1f} ms", f"{size}, median of {repeats}"),
+        ("encoder-decoder step", f"{both * 1e3:.1f} ms", f"{size}, median of {repeats}, interleaved"),
+        ("ratio encoder-decoder / the two alone", f"{both / apart:.2f}x",
+         f"target <= 1.1x; per repeat {min(paired):.2f}x .. {max(paired):.2f}x"),
+    ]

@@ -26,7 +26,7 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
 BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
              "\u03c1 is W_hh's spectral radius (largest |eigenvalue|); \u2192 and \u2190 are a bidirectional "
-             "network's forward and backward directions")
+             "network's forward and backward directions; enc and dec an encoder-decoder's stacks")
 
 OFF_SCALE_DECADES = 3.0  # a bound this many decades above the chain's peak is cut off at the top
 MIN_HEADROOM_DECADES = 1.0  # above the chain's peak when the bound is cut: room for the horizon label
@@ -37,7 +37,8 @@ BOTTOM_ROOM = 0.08  # of the span, below the lowest curve: the label of the bott
 BOUND_DARKER = 170  # QColor.darker factor: the bound's dashes read on top of its chain's colour
 HORIZON_LABEL_POSITION = 0.985  # along the line from the bottom: at its top, above the curves' usual path
 
-PART_MARKS = {"forward": "\u2192", "backward": "\u2190"}  # the badge's short names of the directions
+PART_MARKS = {"forward": "\u2192", "backward": "\u2190", "encoder": "enc", "decoder": "dec"}  # the badge's
+#   short names of a network's stacks: it must fit a ~400 px dock
 NO_DIAGNOSTICS = "no diagnostics for this snapshot yet (they are computed every few steps)"
 NO_DIAGNOSTICS_DIVERGED = "no diagnostics: the run diverged, and a chain through NaN/Inf has no norm"
 

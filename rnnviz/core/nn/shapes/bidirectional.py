@@ -40,13 +40,18 @@ def reverse_order(steps: int, batch: int, lengths: np.ndarray | None) -> np.ndar
     return np.where(t < n, n - 1 - t, t)
 
 
-def gather(x: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """x[order[t, b], b] for x (T, B, ...): a new array; applied twice it gives x back."""
+def gather(x: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """x[order[t, b], b] for x (T, B, ...): a new array; applied twice it gives x back. ``order``
+    None: nothing is padded, every sequence is simply reversed, and this is the view x[::-1]."""
+    if order is None:
+        return x[::-1]
     return x[order, np.arange(x.shape[1])]
 
 
-def gather_layers(x: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``gather`` for (T, L, B, ...) arrays: x[order[t, b], l, b]."""
+def gather_layers(x: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """``gather`` for (T, L, B, ...) arrays: x[order[t, b], l, b] (x[::-1] when ``order`` is None)."""
+    if order is None:
+        return x[::-1]
     layers, batch = x.shape[1], x.shape[2]
     return x[order[:, None, :], np.arange(layers)[None, :, None], np.arange(batch)[None, None, :]]
 
@@ -81,9 +86,10 @@ class BiRNN(RNN):
                              "(the backward direction has no state to carry into the next window)")
 
     def _run(self, inputs, tokens: bool, lengths, offsets=None):
-        """Both directions of every layer: (order (T, B), per-layer (x, x_reversed, runs), top (T, B, 2H))."""
+        """Both directions of every layer: (order (T, B), or None for a plain reversal, per-layer
+        (x, x_reversed, runs), top (T, B, 2H))."""
         steps, batch = inputs.shape[:2]
-        order = reverse_order(steps, batch, lengths)  # (T, B)
+        order = None if lengths is None else reverse_order(steps, batch, lengths)  # (T, B), None: plain reversal
         layers = []
         x = inputs  # (T, B) ids or (T, B, X), then (T, B, 2H)
         for layer in range(self.config.num_layers):
@@ -168,7 +174,7 @@ class BiRNN(RNN):
         dabove = dtop
         for layer in range(num_layers - 1, -1, -1):
             x, x_rev, runs = layers[layer]
-            arriving = (np.ascontiguousarray(dabove[..., :hid]), gather(dabove[..., hid:], order))
+            arriving = (np.ascontiguousarray(dabove[..., :hid]), np.ascontiguousarray(gather(dabove[..., hid:], order)))
             dbelow = None
             for (name, suffix), run, darr, source in zip(DIRECTIONS, runs, arriving, (x, x_rev)):
                 w_ih, w_hh, _, _ = self.layer_params(layer, suffix)
@@ -201,7 +207,7 @@ class BiRNN(RNN):
                 extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(per_layer, grad_extras[name])]),
                 state0=state0 if len(state0) > 1 else state0[0],
                 dstate0=self._per_state(dstate0[name]), lengths=lengths,
-                time_index=None if suffix == "" else order, param_suffix=suffix)
+                time_index=None if suffix == "" else reverse_order(steps, batch, lengths), param_suffix=suffix)
         forward, backward = parts["forward"], parts["backward"]
 
         def joined(a, b):  # (T, L, B, H) twice -> (T, L, B, 2H), backward put in input order

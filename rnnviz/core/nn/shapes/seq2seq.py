@@ -110,10 +110,13 @@ class Seq2Seq:
 
     # ----------------------------------------------------------------- forward
     def _decoder_input(self, read, context):
-        """(U, B, V [+ He]) one-hot tokens, then the context at every step when fed."""
+        """The decoder's input: the token ids (U, B) themselves when the context only starts it (a row
+        gather, as any token input), else (U, B, V + He) one-hot tokens then the context at every step."""
         steps, batch = read.shape
         width = self.config.input_size
         fed = self.config.context in ("every-step", "both")
+        if not fed:
+            return read
         x = np.zeros((steps, batch, width + (context.shape[1] if fed else 0)), dtype=self.dtype)
         x[np.arange(steps)[:, None], np.arange(batch)[None, :], read] = 1.0
         if fed:
@@ -139,7 +142,7 @@ class Seq2Seq:
         x = self._decoder_input(read, context)
         dec = self.decoder
         dec_states = dec._check_state(h0, read.shape[1])
-        dec_runs = dec._run_layers(x, False, dec_states)
+        dec_runs = dec._run_layers(x, x.ndim == 2, dec_states)
         return enc_runs, context, x, h0, dec_states, dec_runs
 
     def forward(self, inputs, h0=None):
@@ -162,7 +165,7 @@ class Seq2Seq:
         token = read[0]  # (B,) the go token
         answer = np.empty((steps, batch), dtype=np.int64)
         for u in range(steps):
-            outputs, state = self.decoder.forward(self._decoder_input(token[None], context), state)
+            outputs, state = self.decoder.forward(self._decoder_input(token[None].copy(), context), state)
             answer[u] = token = outputs[0].argmax(axis=-1)
         return answer
 
@@ -182,7 +185,7 @@ class Seq2Seq:
         dtop = (dflat @ p["out.weight"]).reshape(top.shape)  # (U, B, Hd)
         fed = self.config.context in ("every-step", "both")
         dgrads: dict = {}
-        dec_gh, dec_d0, dec_ge, dx = dec.backward_layers(dec_runs, dtop, x, False, dgrads, want_dinputs=fed)
+        dec_gh, dec_d0, dec_ge, dx = dec.backward_layers(dec_runs, dtop, x, x.ndim == 2, dgrads, want_dinputs=fed)
         dcontext = np.zeros_like(context)  # (B, He)
         if fed:
             dcontext += dx[:, :, self.config.input_size:].sum(axis=0)
