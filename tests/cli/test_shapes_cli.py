@@ -56,6 +56,6 @@ def test_encoder_decoder_trains_exports_and_resumes(tmp_path):
     again = run_rnnviz("--resume", str(tmp_path / "run.npz"), "--steps", "1")
     assert again.returncode == 0, again.stderr
     refused = run_rnnviz("--task", "reverse", "--steps", "1")
-    assert refused.returncode == 2 and "use --arch seq2seq" in refused.stderr
+    assert refused.returncode == 2 and "--arch seq2seq" in refused.stderr
     bad = run_rnnviz("--task", "reverse", "--arch", "seq2seq", "--context", "sideways", "--steps", "1")
     assert bad.returncode == 2 and bad.stderr.startswith("rnnviz: error: ") and "--context" in bad.stderr
