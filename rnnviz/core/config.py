@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 CELLS = ("tanh", "relu", "linear", "lstm", "gru")
 INITS = ("normal", "orthogonal", "identity")
 DTYPES = ("float64", "float32")
-ARCHS = ("stack", "seq2seq")
+ARCHS = ("stack", "seq2seq", "vec2seq")
 CONTEXTS = ("init", "every-step", "both")
 
 
@@ -52,8 +52,10 @@ class ModelConfig(_Settings):
     bidirectional: bool = False  # one stack reads forward in time, a second backward; outputs joined
     #   [forward, backward] as PyTorch does. Off: next-token prediction would see its answer
     arch: str = "stack"  # "seq2seq": an encoder reads the source, its last state (the context) drives a
-    #   decoder; the only bridge between them, which is the gradient story of that shape
-    context: str = "init"  # seq2seq: the context starts the decoder ("init"), is fed at every step, or both
+    #   decoder; the only bridge between them, which is the gradient story of that shape. "vec2seq":
+    #   a code vector drives the decoder, as the context does (captioning)
+    context: str = "init"  # seq2seq/vec2seq: the context (or the code vector) starts the decoder ("init"),
+    #   is fed to it at every step, or both
     reverse_source: bool = False  # seq2seq: read the source backwards (Sutskever, Vinyals & Le 2014)
     decoder_hidden_size: int | None = None  # seq2seq: None = hidden_size
     decoder_cell: str | None = None  # seq2seq: None = cell
@@ -96,7 +98,7 @@ class ModelConfig(_Settings):
             _require(isinstance(self.source_length, int) and not isinstance(self.source_length, bool)
                      and self.source_length >= 1, "source_length", "must be a whole number of at least 1, or None",
                      self.source_length)
-        _require(not (self.arch == "seq2seq" and self.bidirectional), "bidirectional",
+        _require(not (self.arch != "stack" and self.bidirectional), "bidirectional",
                  "is for the single stack; an encoder-decoder reads its source one way (see reverse_source)",
                  self.bidirectional)
         if self.pad_id is not None:

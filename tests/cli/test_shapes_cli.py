@@ -59,3 +59,16 @@ def test_encoder_decoder_trains_exports_and_resumes(tmp_path):
     assert refused.returncode == 2 and "--arch seq2seq" in refused.stderr
     bad = run_rnnviz("--task", "reverse", "--arch", "seq2seq", "--context", "sideways", "--steps", "1")
     assert bad.returncode == 2 and bad.stderr.startswith("rnnviz: error: ") and "--context" in bad.stderr
+
+
+def test_vector_to_sequence_trains_and_exports_the_codes_gradient(tmp_path):
+    done = run_rnnviz("--task", "waveform", "--length", "6", "--arch", "vec2seq", "--context", "both",
+                      "--hidden", "4", "--batch", "4", "--steps", "3", "--export", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert metadata["shape"] == "vector-to-sequence"
+    with open(tmp_path / "out" / "gradients.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert sum(row["layer"] == "code vector" for row in rows) == 6
+    refused = run_rnnviz("--task", "waveform", "--steps", "1")
+    assert refused.returncode == 2 and "--arch vec2seq" in refused.stderr

@@ -21,7 +21,7 @@ def rng(seed=0):
 
 def test_task_names_match_the_contract():
     assert TASK_NAMES == ("adding", "copy", "sine", "sines", "parity", "reber", "marker", "reverse",
-                          "bottleneck")
+                          "bottleneck", "waveform")
 
 
 @pytest.mark.parametrize("name", TASK_NAMES)
@@ -30,8 +30,10 @@ def test_every_task_feeds_the_model(name):
     inputs, targets = task.train_batch(3, 999, rng())  # the trainer's window length is ignored
     assert inputs.shape[:2] == (task.sequence_length, 3)
     paired = getattr(task, "source_length", None)  # a source and a target: an encoder-decoder's task
+    coded = getattr(task, "code_size", None)  # a code vector: a vector-to-sequence net's task
+    arch = "seq2seq" if paired else "vec2seq" if coded else "stack"
     model = make_model(ModelConfig(input_size=task.input_size, output_size=task.output_size, hidden_size=5,
-                                   arch="seq2seq" if paired else "stack", source_length=paired))
+                                   arch=arch, source_length=paired))
     loss, _, trace = model.loss_and_grads(inputs, targets)
     assert np.isfinite(loss)
     assert task.carry_state is False

@@ -126,3 +126,21 @@ def test_encoder_decoder_on_one_time_axis_with_the_context_marked(make_window):
     assert controls.arch.currentText() == "seq2seq" and controls.reverse_source.isChecked()
     assert controls.decoder_cell.currentText() == "gru" and controls.decoder_hidden.value() == 5
     assert controls.pending_changes() == [] and not controls.bidirectional.isEnabled()
+
+
+def test_vector_to_sequence_draws_the_codes_gradient_along_the_sequence(make_window):
+    from rnnviz.core.train.presets import PRESETS
+
+    preset = PRESETS["Vec2seq, code as the start"]
+    window = make_window(model={**preset.model, "hidden_size": 6}, train={**preset.train, "batch_size": 4},
+                         data={"kind": "task", "name": "waveform", "length": 8})
+    by_name = {panel.view_name: panel for panel in window.panels}
+    gradients = by_name["gradients"]
+    x, y = gradients.vector_curve.getData()
+    assert gradients.vector_curve.isVisible() and len(x) == 8
+    header, rows = gradients.csv_table()
+    assert sum(row[0] == "code vector" for row in rows) == 8
+    weights = by_name["weights"]
+    np.testing.assert_array_equal(weights.map.image.image, window.latest_view.snapshot.params["decoder.weight_hh_l0"])
+    assert window.controls.arch.currentText() == "vec2seq" and window.controls.context.isEnabled()
+    assert not window.controls.reverse_source.isEnabled() and window.controls.pending_changes() == []

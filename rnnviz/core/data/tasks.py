@@ -324,9 +324,15 @@ def _bottleneck(length=None, seed=0, **options):
     return BottleneckTask(length, seed, **options)
 
 
+def _waveform(length=None, seed=0, **options):
+    from rnnviz.core.data.vec2seq_tasks import WaveformTask
+
+    return WaveformTask(length, seed, **options)
+
+
 TASKS = {"adding": AddingTask, "copy": CopyTask, "sine": SineTask, "sines": SinesTask,
          "parity": ParityTask, "reber": ReberTask, "marker": _future_marker,
-         "reverse": _reverse, "bottleneck": _bottleneck}
+         "reverse": _reverse, "bottleneck": _bottleneck, "waveform": _waveform}
 TASK_NAMES = tuple(TASKS)
 
 

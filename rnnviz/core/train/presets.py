@@ -41,6 +41,12 @@ SEQ2SEQ_MODEL = {"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scal
 SEQ2SEQ_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": 2 * SEQ2SEQ_S,
                     "clip_mode": "norm", "clip_threshold": 1.0, "seed": 0}
 
+VEC2SEQ_U = 30  # generated steps
+VEC2SEQ_MODEL = {"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0, "recurrent_scale": 0.8,
+                 "num_layers": 1, "seed": 0, "arch": "vec2seq", "context": "init"}
+VEC2SEQ_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": VEC2SEQ_U, "clip_mode": "norm",
+                    "clip_threshold": 1.0, "seed": 0}
+
 PRESETS: dict[str, Preset] = {
     "Vanishing": Preset(
         model={"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0,
@@ -126,6 +132,19 @@ PRESETS: dict[str, Preset] = {
               "symbols now sit next to the context and the first answers, and their gradient rises by "
               "orders of magnitude.",
     ),
+    "Vec2seq, code as the start": Preset(
+        model=VEC2SEQ_MODEL,
+        train=VEC2SEQ_TRAINING,
+        data={"kind": "task", "name": "waveform", "length": VEC2SEQ_U},
+        story="a code vector starts the generator and is never seen again: the gradient reaching it from "
+              "step t, ‖∂L_t/∂v‖, falls by orders of magnitude along the sequence.",
+    ),
+    "Vec2seq, code at every step": Preset(
+        model={**VEC2SEQ_MODEL, "context": "every-step"},
+        train=VEC2SEQ_TRAINING,
+        data={"kind": "task", "name": "waveform", "length": VEC2SEQ_U},
+        story="the same code fed at every step, a bias on every step: ‖∂L_t/∂v‖ stays large at every t.",
+    ),
 }
 
 PRESET_NAMES = tuple(PRESETS)
@@ -185,14 +204,23 @@ def predicts_next(data: dict) -> bool | None:
 
 def pairs_source_and_target(data: dict) -> bool:
     """Whether the data a choice names is a source paired with a target (an encoder-decoder's task)."""
+    return shape_for_data(data) == "seq2seq"
+
+
+def shape_for_data(data: dict) -> str:
+    """The network shape (``ModelConfig.arch``) the data a choice names needs: "seq2seq" for a source
+    paired with a target, "vec2seq" for a code vector, else "stack"."""
     from rnnviz.core.data import tasks
 
     if (data or {}).get("kind") != "task":
-        return False
+        return "stack"
     try:
-        return getattr(tasks.make_task(data["name"]), "source_length", None) is not None
+        task = tasks.make_task(data["name"])
     except UserError:
-        return False
+        return "stack"
+    if getattr(task, "source_length", None) is not None:
+        return "seq2seq"
+    return "vec2seq" if getattr(task, "code_size", None) is not None else "stack"
 
 
 def make_configs(model: dict, train: dict):

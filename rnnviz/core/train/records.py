@@ -46,6 +46,7 @@ class Snapshot:
     part_grad_mean: np.ndarray | None = None  # (T, L, P) batch mean of ||dL/dh_t|| of each part's units
     part_steps: tuple = ()  # when the parts follow each other in time (encoder, decoder): their steps
     decoded: np.ndarray | None = None  # (U,) an encoder-decoder's greedy decoding of the sample
+    vector_grads: np.ndarray | None = None  # (U,) ‖∂L_t/∂v‖ of a vector-to-sequence net's code, the sample
     shape: str = "unidirectional"  # the network's shape in words (rnnviz.core.nn.shapes.shape_name)
 
 

@@ -270,6 +270,7 @@ class Trainer:
             part_grad_mean=_part_grad_mean(trace),
             part_steps=_part_steps(trace),
             decoded=self._decoded(inputs, s),
+            vector_grads=self._vector_grads(inputs, targets, s),
             shape=shape_name(self.model_config),
         )
 
@@ -278,6 +279,12 @@ class Trainer:
         if not hasattr(self.model, "greedy"):
             return None
         return self.model.greedy(np.asarray(inputs)[:, sample:sample + 1])[:, 0]
+
+    def _vector_grads(self, inputs, targets, sample: int):
+        """The sample's ‖∂L_t/∂v‖ (U,) for a net generating from a code vector v, else None."""
+        if not hasattr(self.model, "vector_gradients"):
+            return None
+        return self.model.vector_gradients(inputs[:, sample:sample + 1], targets[:, sample:sample + 1])[:, 0]
 
     def view_data(self, sample: int = 0) -> ViewData:
         """Everything one redraw or one export needs, as copies."""
@@ -471,6 +478,13 @@ def check_shape_fits(source, config: ModelConfig) -> None:
     if config.arch != "seq2seq" and paired:
         raise UserError(f"{source.name} pairs a source with a target sequence: use an encoder-decoder "
                         f"(--arch seq2seq; Shape in the window)")
+    coded = getattr(source, "code_size", None) is not None
+    if config.arch == "vec2seq" and not coded:
+        raise UserError(f"a vector-to-sequence net needs a code vector to start from; {source.name} has none "
+                        f"(use the waveform task)")
+    if config.arch != "vec2seq" and coded:
+        raise UserError(f"{source.name} generates a sequence from a code vector: use a vector-to-sequence net "
+                        f"(--arch vec2seq; Shape in the window)")
     if config.bidirectional and getattr(source, "predicts_next", False):
         raise UserError(f"a bidirectional network cannot learn {source.name}: each target there is the "
                         f"next input, which the backward direction has already read (it would see the "

@@ -37,6 +37,9 @@ class GradientsPanel(Panel):
                                                                                   "color": style.MARKER_COLOR})
         self.plot.addItem(self.divider, ignoreBounds=True)
         self.divider.setVisible(False)
+        # a vector-to-sequence net: how strongly step t's own loss reaches the code vector
+        self.vector_curve = self.plot.plot(pen=style.pen(style.MARKER_COLOR, 2), symbol="o", symbolSize=4,
+                                           symbolBrush=style.MARKER_COLOR, symbolPen=None, connect="finite")
 
     def _ensure_curves(self, layers: int, names=None) -> None:
         """One solid and one dashed curve per layer (or per part and layer: ``names``); made
@@ -86,7 +89,8 @@ class GradientsPanel(Panel):
         sample, mean = self.norms()
         layers = sample.shape[1] if sample.ndim == 2 else 0
         self._ensure_curves(layers, self.names())
-        floor = log_floor(sample, mean)
+        vector = getattr(self.view.snapshot, "vector_grads", None)
+        floor = log_floor(sample, mean, *([as_float(vector)] if vector is not None else []))
         t = np.arange(sample.shape[0])
         any_floored = False
         for k in range(layers):
@@ -102,7 +106,15 @@ class GradientsPanel(Panel):
         else:
             set_title(self.plot, TITLE + floor_note(any_floored, floor))
         self._show_divider()
+        self._show_vector(floor)
         steady.hold_items(self.plot)
+
+    def _show_vector(self, floor: float) -> None:
+        vector = getattr(self.view.snapshot, "vector_grads", None)
+        show_item(self.plot, self.vector_curve, "\u2016\u2202L_t/\u2202v\u2016, the code vector", vector is not None)
+        if vector is not None:
+            shown, _ = for_log_axis(as_float(vector), floor)
+            self.vector_curve.setData(np.arange(len(shown), dtype=float), shown)
 
     def _show_divider(self) -> None:
         """A line at the context, between an encoder's steps and its decoder's (one time axis)."""
@@ -131,6 +143,11 @@ class GradientsPanel(Panel):
                 row = [k % layers if layers else k, t, str(labels[t]) if t < len(labels) else "", a, b,
                        FLOOR_NOTE if floored else ""]
                 rows.append(row if names is None else row + [_unit_parts(self.view.snapshot)[k // layers]])
+        vector = getattr(self.view.snapshot, "vector_grads", None)
+        for t, value in enumerate(as_float(vector) if vector is not None else []):  # ‖∂L_t/∂v‖
+            token = str(labels[t]) if t < len(labels) else ""
+            row = ["code vector", t, token, float(value), float("nan"), FLOOR_NOTE if value <= 0 else ""]
+            rows.append(row if names is None else row + [""])
         return header, rows
 
 

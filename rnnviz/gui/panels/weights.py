@@ -97,7 +97,7 @@ class WeightsPanel(Panel):
             for name, prefix, end in stacks:
                 self.direction.addItem(name, (prefix, end))
             self.direction.blockSignals(False)
-        self.direction.setVisible(len(stacks) > 1)
+        self.direction.setVisible(len(stacks) > 1)  # one named stack (vec2seq's decoder) needs no choice
         prefix, suffix = self.direction.currentData() if stacks and key != "out" else ("", "")
         matrix = as_float(source.get(prefix + pattern.format(layer=layer) + suffix)) if source else np.zeros(0)
         if matrix.ndim == 1:
@@ -146,6 +146,8 @@ def _stacks(model_config: dict) -> list:
     """(name, parameter prefix, suffix) of each recurrent stack the Weights panel can show."""
     if model_config.get("arch") == "seq2seq":
         return [("encoder", "encoder.", ""), ("decoder", "decoder.", "")]
+    if model_config.get("arch") == "vec2seq":
+        return [("decoder", "decoder.", "")]
     if model_config.get("bidirectional"):
         return [("forward", "", ""), ("backward", "", "_reverse")]
     return [("", "", "")]

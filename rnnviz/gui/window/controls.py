@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, 
                              QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 CELL_CHOICES = ("tanh", "relu", "linear", "lstm", "gru")
-ARCH_CHOICES = ("stack", "seq2seq")
+ARCH_CHOICES = ("stack", "seq2seq", "vec2seq")
 CONTEXT_CHOICES = ("init", "every-step", "both")
 INIT_CHOICES = ("normal", "orthogonal", "identity")
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -28,7 +28,7 @@ BIDIRECTIONAL_TIP = ("A second stack reads the sequence backwards; each step's o
 BIDIRECTIONAL_REFUSED = ("Not for this data: each target is the next input, which a backward direction "
                          "has already read; it would see the answer.")
 BIDIRECTIONAL_FOR_STACK = ("For a single stack: an encoder-decoder reads its source one way "
-                           "(see Reverse source).")
+                           "(see Reverse source), and a vector-to-sequence net has no sequence to read.")
 SEQ_LEN_TIP = ("Steps of backpropagation through time per update: the length of the chain whose "
                "gradients the plots show.")  # the trainer accepts these between steps
 
@@ -197,11 +197,12 @@ class ControlsForm(QWidget):
         self.bidirectional.setToolTip(BIDIRECTIONAL_TIP)
         self._loaded_predicts_next = None  # what the data in use says (files are known only once loaded)
         self.arch = _combo(ARCH_CHOICES, "stack: one recurrent stack; seq2seq: an encoder reads the source, "
-                           "and its last state (the context) drives a decoder. Set by the data: the reverse "
-                           "and bottleneck tasks need seq2seq.")
+                           "and its last state (the context) drives a decoder; vec2seq: a code vector drives "
+                           "it. Set by the data: the reverse and bottleneck tasks need seq2seq, waveform "
+                           "vec2seq.")
         self.arch.setEnabled(False)  # follows the data choice
-        self.context = _combo(CONTEXT_CHOICES, "seq2seq: the context starts the decoder (init), is fed to it "
-                              "at every step, or both.")
+        self.context = _combo(CONTEXT_CHOICES, "seq2seq / vec2seq: the context (or the code vector) starts "
+                              "the decoder (init), is fed to it at every step, or both.")
         self.reverse_source = QCheckBox("read backwards")
         self.reverse_source.setToolTip("seq2seq: the encoder reads the source backwards, so its first tokens "
                                        "sit next to the context and the first answers (Sutskever et al. 2014).")
@@ -320,7 +321,7 @@ class ControlsForm(QWidget):
         self._sync_bidirectional_enabled()
 
     def _sync_bidirectional_enabled(self, *_args) -> None:
-        from rnnviz.core.train.presets import pairs_source_and_target, predicts_next
+        from rnnviz.core.train.presets import predicts_next, shape_for_data
 
         choice = self.data_choice()
         refused = predicts_next(choice)
@@ -328,7 +329,7 @@ class ControlsForm(QWidget):
             applied = self._applied.get("data") if self._applied else None
             same = applied == (choice.get("kind"), choice.get("name"), choice.get("path"))
             refused = bool(self._loaded_predicts_next) if same else False
-        paired = pairs_source_and_target(choice)
+        paired = shape_for_data(choice) != "stack"
         self.bidirectional.setEnabled(not (refused or paired))
         self.bidirectional.setToolTip(BIDIRECTIONAL_REFUSED if refused else BIDIRECTIONAL_FOR_STACK if paired
                                       else BIDIRECTIONAL_TIP)
@@ -337,12 +338,13 @@ class ControlsForm(QWidget):
 
     def _sync_arch(self, *_args) -> None:
         """The shape follows the data: a task pairing a source with a target needs an encoder-decoder."""
-        from rnnviz.core.train.presets import pairs_source_and_target
+        from rnnviz.core.train.presets import shape_for_data
 
-        paired = pairs_source_and_target(self.data_choice())
-        _set_combo(self.arch, "seq2seq" if paired else "stack")
-        for widget in (self.context, self.reverse_source, self.decoder_hidden, self.decoder_cell):
-            widget.setEnabled(paired)
+        shape = shape_for_data(self.data_choice())
+        _set_combo(self.arch, shape)
+        for widget in (self.reverse_source, self.decoder_hidden, self.decoder_cell):
+            widget.setEnabled(shape == "seq2seq")
+        self.context.setEnabled(shape != "stack")
 
     def _sync_forget_bias_enabled(self) -> None:
         self.forget_bias.setEnabled(self.cell.currentText() == "lstm")  # no other cell has a forget gate

@@ -11,14 +11,18 @@ from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn.model import RNN
 from rnnviz.core.nn.shapes.bidirectional import BiRNN
 from rnnviz.core.nn.shapes.seq2seq import Seq2Seq
+from rnnviz.core.nn.shapes.vec2seq import Vec2Seq
 
-__all__ = ["BiRNN", "RNN", "Seq2Seq", "make_model", "shape_name"]
+__all__ = ["BiRNN", "RNN", "Seq2Seq", "Vec2Seq", "make_model", "shape_name"]
 
 
 def make_model(config: ModelConfig):
-    """The network for ``config``: an encoder-decoder, a bidirectional stack, or the single stack."""
+    """The network for ``config``: an encoder-decoder, a vector-to-sequence net, a bidirectional
+    stack, or the single stack."""
     if config.arch == "seq2seq":
         return Seq2Seq(config)
+    if config.arch == "vec2seq":
+        return Vec2Seq(config)
     return BiRNN(config) if config.bidirectional else RNN(config)
 
 
@@ -26,4 +30,6 @@ def shape_name(config: ModelConfig) -> str:
     """The shape in words, for titles and export metadata."""
     if config.arch == "seq2seq":
         return "encoder-decoder"
+    if config.arch == "vec2seq":
+        return "vector-to-sequence"
     return "bidirectional" if config.bidirectional else "unidirectional"
