@@ -18,6 +18,7 @@ from rnnviz.core.nn import init as initialisers
 from rnnviz.core.nn.cells import make_cell
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn.losses import cross_entropy, squared_error
+from rnnviz.core.nn.padding import last_steps, sequence_lengths
 
 TARGET_KINDS = ("ce_steps", "se_steps", "ce_last", "se_last")
 
@@ -79,33 +80,6 @@ def init_layer(cell, c: ModelConfig, rng: np.random.Generator, fan_in: int) -> d
     if hasattr(cell, "init_biases"):
         cell.init_biases(b_ih, b_hh, c)
     return {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
-
-
-def sequence_lengths(inputs: np.ndarray, pad_id: int | None) -> np.ndarray | None:
-    """Each sequence's real length (B,) from its padding, or None when nothing is padded.
-
-    A sequence is its tokens followed by ``pad_id`` up to the window's end: the (T, B) mask
-    ``inputs != pad_id`` must be a prefix of ones, at least one long, in every column.
-    """
-    if pad_id is None or inputs.ndim != 2:
-        return None
-    real = inputs != pad_id  # (T, B) mask
-    lengths = real.sum(axis=0)  # (B,)
-    if lengths.min() < 1:
-        raise ValueError("every padded sequence needs at least one real token")
-    steps = np.arange(inputs.shape[0])[:, None]  # (T, 1)
-    if not np.array_equal(real, steps < lengths[None, :]):
-        raise ValueError("padding must come after a sequence's last real token, never inside it")
-    if lengths.min() == inputs.shape[0]:
-        return None  # nothing padded: the plain path
-    return lengths
-
-
-def last_steps(top: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
-    """(B, H) each sequence's top state at its own last real step; top (T, B, H)."""
-    if lengths is None:
-        return top[-1]
-    return top[lengths - 1, np.arange(top.shape[1])]
 
 
 class RNN:

@@ -27,7 +27,7 @@ from rnnviz.core.train.history import SERIES, History
 from rnnviz.core.nn.losses import cross_entropy, squared_error
 from rnnviz.core.nn.shapes import make_model, shape_name
 from rnnviz.core.nn.shapes.parts import trim
-from rnnviz.core.errors import UserError
+from rnnviz.core.train.parts import batch_mean, check_shape_fits, part_grad_mean, part_steps
 from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
 from rnnviz.core.train.records import Snapshot, StepResult, ViewData
 
@@ -202,7 +202,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ periodic measurements
     def _record_profile(self, step: int, trace) -> None:
-        norms = _batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths)  # (T, L) ||dL/dh_t||
+        norms = batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths)  # (T, L) ||dL/dh_t||
         self.history.record_profile(step, norms[:, 0])
         self.history.append("horizon", step, diagnostics.gradient_horizon(norms[:, -1]))  # top layer
 
@@ -259,7 +259,7 @@ class Trainer:
             grads={n: g.copy() for n, g in grads.items()},
             hidden=trace.hidden[:, :, s].copy(),  # (T, L, H)
             grad_hidden=trace.grad_hidden[:, :, s].copy(),  # (T, L, H)
-            grad_hidden_mean=_batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths),  # (T, L)
+            grad_hidden_mean=batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths),  # (T, L)
             inputs=sample_inputs,
             targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
@@ -267,8 +267,8 @@ class Trainer:
             diagnostics=diagnostics.summarize(self.model, trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
             parts=tuple(trace.parts),
-            part_grad_mean=_part_grad_mean(trace),
-            part_steps=_part_steps(trace),
+            part_grad_mean=part_grad_mean(trace),
+            part_steps=part_steps(trace),
             decoded=self._decoded(inputs, s),
             vector_grads=self._vector_grads(inputs, targets, s),
             shape=shape_name(self.model_config),
@@ -438,57 +438,6 @@ def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
                 return f"gradient of {name} is too large to measure (norm beyond the float range)"
             return f"gradient of {name} is {_kind(g[~finite][0])}"
     return ""
-
-
-def _part_steps(trace) -> tuple:
-    """Steps of each part on the trace's one time axis, when the parts follow each other in time
-    (an encoder-decoder: (S, U)); () when they sit side by side in the units, or for one stack."""
-    if not trace.parts or not all(part.param_prefix for part in trace.parts.values()):
-        return ()
-    return tuple(int(part.hidden.shape[0]) for part in trace.parts.values())
-
-
-def _part_grad_mean(trace):
-    """(T, L, P) batch mean of ||dL/dh_t|| over each part's units (side by side in grad_hidden), or None."""
-    if not trace.parts or _part_steps(trace):
-        return None
-    steps, layers, batch, width = trace.grad_hidden.shape
-    count = len(trace.parts)
-    split = trace.grad_hidden.reshape(steps, layers, batch, count, width // count)
-    return _batch_mean(np.linalg.norm(split, axis=-1), trace.lengths)
-
-
-def _batch_mean(norms: np.ndarray, lengths) -> np.ndarray:
-    """Mean over the batch axis (2) of norms (T, L, B, ...), over the sequences still running at
-    each step when padded (a step no sequence reaches is 0): pads would pull the mean down."""
-    if lengths is None:
-        return norms.mean(axis=2)
-    real = np.arange(norms.shape[0])[:, None] < lengths[None, :]  # (T, B)
-    mask = real.reshape(real.shape[0], 1, real.shape[1], *([1] * (norms.ndim - 3)))
-    count = np.maximum(real.sum(axis=1), 1).reshape(-1, *([1] * (norms.ndim - 2)))  # (T, 1, ...)
-    return (norms * mask).sum(axis=2) / count
-
-
-def check_shape_fits(source, config: ModelConfig) -> None:
-    """Refuse a network shape that would cheat on this data (UserError, before anything is built)."""
-    paired = getattr(source, "source_length", None) is not None
-    if config.arch == "seq2seq" and not paired:
-        raise UserError(f"an encoder-decoder needs a source and a target sequence; {source.name} has one "
-                        f"sequence (use the reverse or bottleneck task)")
-    if config.arch != "seq2seq" and paired:
-        raise UserError(f"{source.name} pairs a source with a target sequence: use an encoder-decoder "
-                        f"(--arch seq2seq; Shape in the window)")
-    coded = getattr(source, "code_size", None) is not None
-    if config.arch == "vec2seq" and not coded:
-        raise UserError(f"a vector-to-sequence net needs a code vector to start from; {source.name} has none "
-                        f"(use the waveform task)")
-    if config.arch != "vec2seq" and coded:
-        raise UserError(f"{source.name} generates a sequence from a code vector: use a vector-to-sequence net "
-                        f"(--arch vec2seq; Shape in the window)")
-    if config.bidirectional and getattr(source, "predicts_next", False):
-        raise UserError(f"a bidirectional network cannot learn {source.name}: each target there is the "
-                        f"next input, which the backward direction has already read (it would see the "
-                        f"answer); use a labelled text or a task such as marker")
 
 
 def _kind(value) -> str:

@@ -27,8 +27,8 @@ import numpy as np
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn import init as initialisers
 from rnnviz.core.nn.losses import cross_entropy, squared_error
-from rnnviz.core.nn.model import RNN, Trace, _stack_extras, _stack_layers, _sum_rows_by_id, init_layer, \
-    sequence_lengths
+from rnnviz.core.nn.model import RNN, Trace, _stack_extras, _stack_layers, _sum_rows_by_id, init_layer
+from rnnviz.core.nn.padding import sequence_lengths
 
 DIRECTIONS = (("forward", ""), ("backward", "_reverse"))  # (part name, parameter-name suffix)
 
