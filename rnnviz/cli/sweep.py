@@ -68,6 +68,11 @@ def grid_from_args(args):
     given = [flag for name, flag in RUN_ONLY_FLAGS.items() if getattr(args, name, None) is not None]
     if given:
         raise UserError(f"{', '.join(given)} belong to rnnviz run, not to a sweep (its output is --out)")
+    unswept = [f"--{name.replace('_', '-')}" for name in _run_flags_a_sweep_cannot_set()
+               if getattr(args, name, None) is not None]
+    if unswept:
+        raise UserError(f"{', '.join(unswept)} cannot be set in a sweep yet (its points are one-way, "
+                        "single-stack networks); use rnnviz run")
     vary, fixed, seeds, metric = list(args.vary), fixed_settings(args), 1, "success"
     if fixed.get("data") is not None:  # workers, local or remote, open the file by its full path
         from pathlib import Path
@@ -87,6 +92,19 @@ def grid_from_args(args):
         raise UserError("--seeds must be from 1 to 1000 and --seed non-negative")
     grid = make_grid(vary, fixed, list(range(first, first + seeds)))
     return grid, args.metric or metric
+
+
+def _run_flags_a_sweep_cannot_set() -> list[str]:
+    """rnnviz run's flags (by dest) that are not sweep settings: refused rather than ignored."""
+    import argparse
+
+    from rnnviz.cli import run
+    from rnnviz.core.train.sweep import SETTINGS
+
+    probe = argparse.ArgumentParser(add_help=False)
+    run.add_arguments(probe)
+    dests = vars(probe.parse_args([]))
+    return sorted(set(dests) - set(SETTINGS) - set(RUN_ONLY_FLAGS) - {"seed"})
 
 
 def _whole(text, flag: str, default: int) -> int:

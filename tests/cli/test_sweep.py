@@ -113,6 +113,7 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_computes_only_the_rest(schedul
     (["--vary", "length=5", "--length", "6"], "both varied and fixed"),
     (["--vary", "hidden=0,4"], "hidden: hidden_size must be between 1 and 4096"),
     (["--save", "x.npz"], "--save belong to rnnviz run"),
+    (["--bidirectional"], "--bidirectional cannot be set in a sweep yet"),
     (["--preset", "nope"], "unknown sweep preset"),
     (["--metric", "beauty"], "--metric must be one of"),
     (["--vary", "length=5", "--x", "cell"], "'cell' is not a varied setting"),
