@@ -71,3 +71,12 @@ def test_the_group_saves_and_loads(tmp_path):
     (tmp_path / "g" / "group.json").write_text('{"format": "other"}')
     with pytest.raises(UserError, match="not an rnnviz group"):
         RunGroup.load(tmp_path / "g")
+
+
+def test_shapes_it_cannot_compare_are_refused_with_the_reason():
+    from rnnviz.core.train.presets import preset_trainer
+
+    with pytest.raises(UserError, match="bidirectional"):
+        RunGroup(preset_trainer("Future marker, both ways"))
+    with pytest.raises(UserError, match="single-stack"):
+        RunGroup(preset_trainer("Seq2seq, source forward"))

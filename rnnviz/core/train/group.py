@@ -92,6 +92,7 @@ class RunGroup:
     """The first run (a copy of the window's) and its forks."""
 
     def __init__(self, trainer, label: str = "this run") -> None:
+        check_forkable(trainer)
         self.members: list[Member] = [Member(label, copy.deepcopy(trainer), [], False)]
         self.seed_count = 1
 
@@ -217,6 +218,14 @@ class RunGroup:
 
 
 # ---------------------------------------------------------------------- helpers
+def check_forkable(trainer) -> None:
+    """Forks are compared on one stack's chain and gradients: other shapes are refused (UserError)."""
+    config = trainer.model_config
+    if getattr(config, "arch", "stack") != "stack" or getattr(config, "bidirectional", False):
+        raise UserError("fork and compare handles one-way, single-stack networks for now; this run is "
+                        + ("bidirectional" if getattr(config, "bidirectional", False) else f"a {config.arch} network"))
+
+
 def fork_trainer(parent, changes: dict):
     """(the fork, fresh) — see the module docstring."""
     train = {k: v for k, v in changes.items() if k in TRAIN_FIELDS}

@@ -290,6 +290,13 @@ def open_compare_dialog(window, trainer) -> CompareDialog | None:
     if trainer is None:
         window.show_error("Fork", "there is no run to fork yet")
         return None
+    from rnnviz.core.train.group import check_forkable
+
+    try:
+        check_forkable(trainer)
+    except UserError as exc:
+        window.show_error("Fork", str(exc))
+        return None
     old = getattr(window, "compare_dialog", None)
     if old is not None:
         old.close()

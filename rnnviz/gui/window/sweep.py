@@ -292,9 +292,13 @@ def add_sweep_action(window, menu):
     return action
 
 
-def open_sweep_dialog(window) -> SweepDialog:
-    base = sweep_settings(window.controls.model_settings(), window.controls.train_settings(),
-                          window.controls.data_choice())
+def open_sweep_dialog(window) -> SweepDialog | None:
+    model = window.controls.model_settings()
+    if model.get("bidirectional") or model.get("arch", "stack") != "stack":
+        window.show_error("Sweep", "sweeps train one-way, single-stack networks for now; set the Shape to a "
+                                   "plain stack to sweep around these settings")
+        return None
+    base = sweep_settings(model, window.controls.train_settings(), window.controls.data_choice())
     dialog = getattr(window, "sweep_dialog", None)
     if dialog is None:
         def open_run(trainer, data_choice, steps):
