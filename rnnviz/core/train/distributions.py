@@ -1,6 +1,7 @@
 """Distributions over training, in bounded memory, with NaN and Inf kept in sight.
 
-For every parameter, its gradient and each layer's hidden states, a recorded step keeps the
+For every parameter, its gradient and each layer's hidden states (of the first eight
+sequences of the batch), a recorded step keeps the
 percentiles TensorBoard draws as bands (0, 7, 16, 31, 50, 69, 84, 93, 100) of the finite
 values, and beside them how many values were NaN, +Inf and -Inf. Non-finite values are
 counted, never dropped and never mixed into the percentiles, so one exploding step cannot
@@ -23,6 +24,7 @@ PERCENTILES = (0, 7, 16, 31, 50, 69, 84, 93, 100)
 COUNTS = ("nan", "posinf", "neginf", "size")  # after the percentiles in each row
 WIDTH = len(PERCENTILES) + len(COUNTS)
 NAN, POSINF, NEGINF, SIZE = range(len(PERCENTILES), WIDTH)
+HIDDEN_SAMPLES = 8  # sequences of a batch whose hidden states make the "hidden/l<layer>" bands
 _LOWER = slice(0, 4)  # 0, 7, 16, 31: merged by minimum
 _MEDIAN = 4
 _UPPER = slice(5, 9)  # 69, 84, 93, 100: merged by maximum
@@ -38,7 +40,7 @@ def summarize_values(values) -> np.ndarray:
         kept = values
     else:
         kept = values[finite]
-    row[:len(PERCENTILES)] = np.percentile(kept, PERCENTILES) if kept.size else np.nan
+    row[:len(PERCENTILES)] = percentiles(kept) if kept.size else np.nan
     if finite.all():
         row[NAN] = row[POSINF] = row[NEGINF] = 0
     else:
@@ -48,6 +50,27 @@ def summarize_values(values) -> np.ndarray:
         row[NEGINF] = (bad == -np.inf).sum()
     row[SIZE] = values.size
     return row
+
+
+_FRACTIONS = np.array(PERCENTILES) / 100.0
+
+
+def percentiles(values: np.ndarray) -> np.ndarray:
+    """``numpy.percentile(values, PERCENTILES)`` (its default "linear" method) for a 1-D array with
+    at least one value, by one partition: numpy.percentile's own overhead is most of its cost on
+    the small arrays recorded here (a bias, a 64 x 64 weight)."""
+    n = values.size
+    virtual = (n - 1) * _FRACTIONS  # (9,)
+    below = np.floor(virtual).astype(np.int64)
+    above = np.minimum(below + 1, n - 1)
+    gamma = virtual - below
+    part = np.partition(values, np.unique(np.concatenate([below, above])))
+    a, b = part[below], part[above]
+    diff = b - a
+    out = a + diff * gamma
+    upper = gamma >= 0.5  # numpy's lerp, from the nearer end (exact at gamma = 1)
+    out[upper] = b[upper] - diff[upper] * (1 - gamma[upper])
+    return out
 
 
 def merge_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -159,13 +182,15 @@ class Distributions:
         buffer.append(float(step), summarize_values(values))
 
     def record(self, step: int, params: dict, grads: dict, hidden: np.ndarray) -> None:
-        """One row for each parameter, each gradient and each layer's hidden states (T, L, B, H)."""
+        """One row for each parameter, each gradient and each layer's hidden states (T, L, B, H),
+        of the first HIDDEN_SAMPLES sequences of the batch (a partition of all T*B*H values was
+        most of the recording's cost, ~10 % of training at B = 32)."""
         for name, value in params.items():
             self._add(name, step, value)
         for name, value in grads.items():
             self._add(f"grad/{name}", step, value)
         for layer in range(hidden.shape[1]):
-            self._add(f"hidden/l{layer}", step, hidden[:, layer])
+            self._add(f"hidden/l{layer}", step, hidden[:, layer, :HIDDEN_SAMPLES])
 
     def names(self) -> list[str]:
         return list(self._buffers)
