@@ -94,8 +94,13 @@ def test_round_trip_and_damaged_arrays():
 
 def test_symlog_axis():
     values = np.array([-1e10, -1.0, 0.0, 1e-30, 3e-3, 1e10, np.nan])
-    threshold = symlog_threshold(np.array([[1e-30, 3e-3, 1e10] + [1.0] * 6]))
-    assert threshold == 1e-30
+    rows = np.array([[-1e10, -5.0, -3e-3, -1e-4, 1e-30, 1e-4, 2e-3, 5.0, 1e10]])
+    assert symlog_threshold(rows) == 1e-4  # a decade below |p16| = 3e-3
+    rows[0, 2] = 0.0
+    assert symlog_threshold(rows) == 1e-4  # |p84| = 2e-3 then
+    rows[0, [2, 6]] = 0.0
+    assert symlog_threshold(rows) == 1e-30  # no typical size: the smallest value
+    threshold = 1e-30
     y = symlog(values, threshold)
     assert y[2] == 0 and np.isnan(y[-1]) and np.all(np.diff(y[:-1]) > 0)
     np.testing.assert_allclose(symlog_inverse(y[:-1], threshold), values[:-1], rtol=1e-9)

@@ -245,10 +245,16 @@ def symlog_inverse(y, threshold: float) -> np.ndarray:
 
 
 def symlog_threshold(rows: np.ndarray) -> float:
-    """The linear range of the axis for a quantity: the power of ten at or below the smallest
-    non-zero |percentile| recorded (1 when there is none), so every recorded decade shows."""
-    bands = np.abs(np.asarray(rows, dtype=np.float64)[..., :len(PERCENTILES)])
-    positive = bands[np.isfinite(bands) & (bands > 0)]
-    if positive.size == 0:
-        return 1.0
-    return float(10.0 ** np.floor(np.log10(max(positive.min(), 1e-300))))
+    """The linear range of the axis for a quantity: a decade below the smallest typical size,
+    min over the rows of |p16| and |p84| (the one-sigma edges), rounded down to a power of ten;
+    so the bands of every recorded step span decades, while the median's wobble around 0 of a
+    zero-centred gradient stays in the linear part. Falls back to the smallest non-zero
+    |percentile|, then to 1."""
+    rows = np.asarray(rows, dtype=np.float64)
+    for columns in ([2, 6], slice(0, len(PERCENTILES))):
+        sizes = np.abs(rows[..., columns])
+        positive = sizes[np.isfinite(sizes) & (sizes > 0)]
+        if positive.size:
+            scale = positive.min() / (10.0 if isinstance(columns, list) else 1.0)
+            return float(10.0 ** np.floor(np.log10(max(scale, 1e-300))))
+    return 1.0
