@@ -194,6 +194,7 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("bptt-torch", _perf("bptt", "vs_torch")),
     ("diagnostics", bench_diagnostics),
     ("memory", _perf("memory", "vs_steps")),
+    ("views", _perf("views", "vs_step")),
     ("window-redraw", _perf("window", "panel_update")),
     ("window-training", _perf("window", "training_rate")),
 ]

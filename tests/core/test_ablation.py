@@ -131,3 +131,17 @@ def test_clamp_validation():
         UnitClamp(((0, 1),), (0.0,), "half")
     with pytest.raises(ValueError, match="does not exist"):
         UnitClamp(((1, 0),), (0.0,)).check(1, 8)
+
+
+def test_holding_half_the_exploding_units_pulls_the_chain_down():
+    """The Exploding preset (ReLU, sigma_max 2, T = 50) at its start: with half its units held at
+    0 the chain over the window falls by more than five decades and the loss by about ten."""
+    from rnnviz.core.train import presets
+
+    preset = presets.get_preset("Exploding")
+    trainer = presets.make_trainer(preset.model, preset.train, preset.data)
+    hidden = trainer.model_config.hidden_size
+    trainer.switch_units_off([(0, unit) for unit in range(hidden // 2)], "zero")
+    result = trainer.view_data(ranking="never").units.comparison
+    assert result.chain_without[0, -1] - result.chain_with[0, -1] > 5
+    assert result.loss_with < 1e-8 * result.loss_without

@@ -88,3 +88,21 @@ def test_vanishing_network_has_a_narrow_band():
     x = np.random.default_rng(0).integers(0, 6, 30)
     result = connectivity(model, x)
     assert result.by_distance[20] < 1e-4 * result.by_distance[0]
+
+
+def test_presets_tell_their_story_in_the_connectivity():
+    """At the presets' start (T = 50): Vanishing looks back a few steps, Exploding is swamped by
+    early inputs, IRNN looks back evenly, the LSTM fades slowly."""
+    from rnnviz.core.train import presets
+
+    def by_distance(name):
+        preset = presets.get_preset(name)
+        trainer = presets.make_trainer(preset.model, preset.train, preset.data)
+        return trainer.view_data(ranking="never").connectivity.by_distance
+
+    vanishing, exploding = by_distance("Vanishing"), by_distance("Exploding")
+    irnn, lstm = by_distance("IRNN"), by_distance("LSTM")
+    assert vanishing[10] < 1e-4 * vanishing[0] and vanishing[40] < 1e-18 * vanishing[0]
+    assert exploding[40] > 1e3 * exploding[0]
+    assert 0.5 < irnn[40] / irnn[0] < 2
+    assert 1e-4 * lstm[0] < lstm[40] < lstm[0] and lstm[40] > 1e12 * vanishing[40]

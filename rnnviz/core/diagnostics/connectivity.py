@@ -19,8 +19,9 @@ What is differentiated:
 
 How: a forward pass of the one sample, then ONE backward pass in which the batch dimension
 holds the R = T (or T·Y) readout directions: row r is seeded with W_out[k] at its output step
-only, and the cells' own backward sweeps carry all rows at once. So the whole map costs about
-one batched BPTT step (``rnnviz bench``, connectivity). Held units (``model.clamp``) are held.
+only, and the cells' own backward sweeps carry all rows at once (in eight groups of output
+steps, each swept back only from its last step). So the whole map costs about one batched
+BPTT step (``rnnviz bench``, views). Held units (``model.clamp``) are held.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import numpy as np
 
 from rnnviz.core.nn.cells.base import CellRun
 from rnnviz.core.nn.clamp import effective_model
+
+GROUPS = 8  # output steps are swept back in this many groups, each only as far as it needs
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,14 @@ def _layer_state(model, state0, layer: int) -> tuple:
     return tuple(np.asarray(part, dtype=model.dtype).reshape(-1, hid)[layer][None] for part in parts)
 
 
-def _widened(run: CellRun, rows: int) -> CellRun:
-    """A batch-1 run repeated ``rows`` times along the batch, as contiguous arrays the backward
-    sweep may read (it never writes into a run)."""
+def _widened(run: CellRun, rows: int, steps: int) -> CellRun:
+    """The first ``steps`` steps of a batch-1 run, repeated ``rows`` times along the batch, as
+    contiguous arrays the backward sweep may read (it never writes into a run)."""
     def widen(a):
         a = np.asarray(a)
-        axis = 1 if a.ndim == 3 else 0  # (T, 1, ·) or (1, ·)
-        return np.repeat(a, rows, axis=axis)
+        if a.ndim == 3:  # (T, 1, ·)
+            return np.repeat(a[:steps], rows, axis=1)
+        return np.repeat(a, rows, axis=0)  # (1, ·)
 
     return CellRun(hidden=widen(run.hidden), state0=tuple(widen(s) for s in run.state0),
                    state_last=tuple(widen(s) for s in run.state_last),
@@ -101,14 +105,20 @@ def input_gradients(model, inputs, state0=None, classify: bool = True):
         outputs = w_out.shape[0]
         direction = np.tile(np.arange(outputs), steps)  # (T*Y,)
         out_step = np.repeat(np.arange(steps), outputs)
-    rows = out_step.size
-    dabove = np.zeros((steps, rows, top.shape[1]), dtype=net.dtype)  # (T, R, H) dŷ·u/dh_t from the readout
-    dabove[out_step, np.arange(rows)] = w_out[direction]
-    for layer in range(net.config.num_layers - 1, -1, -1):
-        w_ih, w_hh, _, _ = net.layer_params(layer)
-        g = net.cell.backward(_widened(runs[layer], rows), dabove, w_hh, overwrite_dhidden=True)
-        dabove = g.dxproj @ w_ih  # (T, R, H) into the layer below, or (T, R, X) at the input
-    return dabove, out_step, direction
+    grads = np.zeros((steps, out_step.size, net.config.input_size), dtype=net.dtype)  # (T_s, R, X)
+    # rows grouped by output step: a row of output t needs the sweep over steps 0..t only, so
+    # the group of outputs [a, b) runs b steps (about 0.56 of the full square with 8 groups)
+    bounds = np.unique(np.linspace(0, steps, min(GROUPS, steps) + 1).astype(np.int64))
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        group = np.flatnonzero((out_step >= a) & (out_step < b))  # (R_g,) rows of this group
+        dabove = np.zeros((b, group.size, top.shape[1]), dtype=net.dtype)  # (b, R_g, H) from the readout
+        dabove[out_step[group], np.arange(group.size)] = w_out[direction[group]]
+        for layer in range(net.config.num_layers - 1, -1, -1):
+            w_ih, w_hh, _, _ = net.layer_params(layer)
+            g = net.cell.backward(_widened(runs[layer], group.size, b), dabove, w_hh, overwrite_dhidden=True)
+            dabove = g.dxproj @ w_ih  # (b, R_g, H) into the layer below, or (b, R_g, X) at the input
+        grads[:b, group] = dabove
+    return grads, out_step, direction
 
 
 def connectivity(model, inputs, state0=None, classify: bool = True) -> Connectivity:
