@@ -197,4 +197,5 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("views", _perf("views", "vs_step")),
     ("window-redraw", _perf("window", "panel_update")),
     ("window-training", _perf("window", "training_rate")),
+    ("window-training-views", _perf("window", "training_rate_new_docks")),
 ]

@@ -81,8 +81,21 @@ def _widened(run: CellRun, rows: int, steps: int) -> CellRun:
 
     return CellRun(hidden=widen(run.hidden), state0=tuple(widen(s) for s in run.state0),
                    state_last=tuple(widen(s) for s in run.state_last),
-                   extras={k: widen(v) for k, v in run.extras.items()},
-                   cache={k: widen(v) for k, v in run.cache.items()})
+                   extras=_Widening(run.extras, widen), cache=_Widening(run.cache, widen))
+
+
+class _Widening(dict):
+    """A run's extras or cache, each array widened when the backward sweep first reads it (the
+    LSTM's four gate views in its extras are never read: widening them all was copying for nothing)."""
+
+    def __init__(self, source: dict, widen) -> None:
+        super().__init__()
+        self._source = source
+        self._widen = widen
+
+    def __missing__(self, key):
+        value = self[key] = self._widen(self._source[key])
+        return value
 
 
 def input_gradients(model, inputs, state0=None, classify: bool = True):
