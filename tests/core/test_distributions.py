@@ -105,3 +105,13 @@ def test_symlog_axis():
     assert y[2] == 0 and np.isnan(y[-1]) and np.all(np.diff(y[:-1]) > 0)
     np.testing.assert_allclose(symlog_inverse(y[:-1], threshold), values[:-1], rtol=1e-9)
     assert symlog_threshold(np.zeros((2, 9))) == 1.0
+
+
+def test_rebinned_keeps_every_quantity_within_the_new_capacity():
+    dist = Distributions(capacity=40)
+    for step in range(1, 31):
+        dist.record(step, {"w": np.arange(5.0) * step}, {}, np.zeros((2, 1, 1, 2)))
+    small = dist.rebinned(8)
+    for name, (steps, rows) in small.data().items():
+        assert len(steps) <= 9 and steps[0] == 1
+        assert rows[:, 8].max() == dist.data()[name][1][:, 8].max()  # the envelope survives

@@ -199,6 +199,15 @@ class Distributions:
         """{name: (steps (N,), rows (N, WIDTH))}, copies."""
         return {name: buffer.data() for name, buffer in self._buffers.items()}
 
+    def rebinned(self, capacity: int) -> "Distributions":
+        """The same rows in buffers of another capacity (merged further when it is smaller)."""
+        out = Distributions(capacity)
+        for name, (steps, rows) in self.data().items():
+            buffer = out._buffers[name] = BandBuffer(capacity)
+            for step, row in zip(steps, rows):
+                buffer.append(float(step), row)
+        return out
+
     def truncate(self, step: int) -> None:
         for buffer in self._buffers.values():
             buffer.truncate(step)

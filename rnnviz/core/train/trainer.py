@@ -338,6 +338,7 @@ class Trainer:
         for step, row in zip(*self.history.flow()):
             fresh.record_profile(step, row)
         self.history = fresh
+        self.distributions = self.distributions.rebinned(tc.flow_size)
 
     # ------------------------------------------------------------------ units switched off
     units_mode = "zero"  # how the next units switched off are held: "zero" or "mean"
