@@ -119,3 +119,18 @@ def test_damaged_units_are_refused(tmp_path, units_off, message):
     np.savez(path, **arrays)
     with pytest.raises(SessionError, match=message):
         session.load(path, source=FakeText())
+
+
+def test_a_mean_that_overflowed_is_refused_with_the_reason():
+    from rnnviz.core.train import presets
+
+    preset = presets.get_preset("Exploding")
+    run = presets.make_trainer(preset.model, preset.train, preset.data)
+    assert run.run(40).diverged
+    view = run.view_data()  # a diverged run still gives every view
+    assert view.connectivity is not None and view.units.ranking is not None
+    assert not np.isfinite(view.snapshot.hidden).all()
+    with pytest.raises(ValueError, match="hold it at zero"):
+        run.switch_units_off([(0, 1)], "mean")
+    assert run.units_off is None
+    assert run.switch_units_off([(0, 1)], "zero").values == (0.0,)

@@ -109,5 +109,10 @@ def clamp_for(model, last, units, mode: str) -> UnitClamp | None:
         with np.errstate(all="ignore"):
             means = hidden_means(model, inputs, keep, held, parts)  # (L, H)
         values = {(layer, unit): float(means[layer, unit]) for layer, unit in units}
+        bad = [f"{layer}:{unit}" for (layer, unit), value in values.items()
+               if (layer, unit) not in current and not np.isfinite(value)]
+        if bad:
+            raise ValueError(f"the mean of unit {bad[0]} over the last batch is not a number (the batch "
+                             f"overflowed): hold it at zero instead")
     values.update({key: value for key, value in current.items() if key in values})
     return UnitClamp(tuple(units), tuple(values[u] for u in units), mode)
