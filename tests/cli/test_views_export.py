@@ -35,3 +35,19 @@ def test_exported_views_show_the_units_held(tmp_path):
     dist = rows(out / "distributions.csv")
     assert {r["quantity"] for r in dist} >= {"weight_hh_l0", "grad/weight_hh_l0", "hidden/l0"}
     assert {int(r["step"]) for r in dist if r["quantity"] == "hidden/l0"} == {1, 2, 4, 6, 8}
+
+
+def test_run_trains_with_units_off_and_refuses_bad_units(tmp_path):
+    from rnnviz.core.train.session import load
+
+    path = tmp_path / "held.npz"
+    result = rnnviz("run", "--task", "adding", "--length", 8, "--steps", 3, "--hidden", 6, "--batch", 4,
+                    "--units-off", "0:1,0:3", "--hold", "mean", "--save", path)
+    assert result.returncode == 0, result.stderr
+    trainer = load(path)
+    assert trainer.units_off.units == ((0, 1), (0, 3)) and trainer.units_off.mode == "mean"
+    for flags, message in ((["--units-off", "0:x"], "layer:unit pairs"), (["--units-off", "0:9"], "does not exist"),
+                           (["--hold", "mean"], "needs --units-off")):
+        bad = rnnviz("run", "--task", "adding", "--length", 8, "--steps", 1, "--hidden", 6, *flags)
+        assert bad.returncode == 2 and bad.stderr.startswith("rnnviz: error:") and message in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
