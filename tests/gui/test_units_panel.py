@@ -19,7 +19,7 @@ def test_held_and_free_curves_and_the_ranking(qtbot):
     np.testing.assert_allclose(panel.profile_held.yData, comparison.profile_with[:, 0])
     np.testing.assert_allclose(panel.profile_free.yData, comparison.profile_without[:, 0])
     np.testing.assert_allclose(np.log10(panel.chain_free.yData), comparison.chain_without[0], atol=1e-12)
-    assert f"{comparison.loss_with:.4g}" in panel.profile_plot.titleLabel.text
+    assert f"{comparison.loss_with:.4g} held" in panel.loss_label.text
     heights = np.concatenate([panel.bars_up.opts["height"], panel.bars_down.opts["height"]])
     expected = np.sort(ranking.delta)[::-1][:RANKED_SHOWN]
     np.testing.assert_allclose(np.sort(heights)[::-1], expected)
@@ -73,6 +73,6 @@ def test_window_switches_units_off_and_trains_on(make_window, qtbot):
     qtbot.waitUntil(lambda: window.latest_view.snapshot.step >= 3, timeout=10_000)
     qtbot.waitUntil(lambda: window.drawn.get(units) is window.latest_view, timeout=10_000)
     assert window.latest_view.units.comparison is not None
-    assert "held vs" in units.profile_plot.titleLabel.text
+    assert "held vs free" in units.profile_plot.titleLabel.text and "held," in units.loss_label.text
     units.free_button.click()
     qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)

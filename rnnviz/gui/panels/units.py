@@ -43,7 +43,7 @@ class UnitsPanel(Panel):
         self.rank_button = QtWidgets.QPushButton("Rank units")
         self.rank_button.setToolTip("switch each unit off in turn (all at once, in the batch) and rank them by "
                                     "the loss change, on up to 2048 copies of the batch's sequences")
-        self.rank_button.clicked.connect(self.rank_requested.emit)
+        self.rank_button.clicked.connect(self._ask_for_ranking)
         self.controls.addWidget(self.rank_button)
 
         self.profile_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
@@ -56,6 +56,11 @@ class UnitsPanel(Panel):
         self.profile_free = self.profile_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
         self.chain_held = self.chain_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
         self.chain_free = self.chain_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
+        # the losses change with every view: a label in the plot's corner, outside the layout, so
+        # that new numbers do not lay the plot out again (a title would)
+        self.loss_label = pg.LabelItem("", size=style.LABEL_SIZE, justify="left")
+        self.loss_label.setParentItem(self.profile_plot.vb)
+        self.loss_label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
         self.legend = style.add_legend(self.profile_plot, self.canvas.ci, row=1, col=0)
         self.legend.addItem(self.profile_held, "units held")
         self.legend.addItem(self.profile_free, "all units free")
@@ -74,6 +79,10 @@ class UnitsPanel(Panel):
         self.readout.setVisible(True)
         self.readout.setText(HINT)
 
+    def _ask_for_ranking(self) -> None:
+        self.readout.setText("ranking the units: each switched off in its own copy of the batch…")
+        self.rank_requested.emit()
+
     def units_view(self):
         return None if self.view is None else getattr(self.view, "units", None)
 
@@ -85,6 +94,7 @@ class UnitsPanel(Panel):
             for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
                 curve.setData([], [])
             set_title(self.profile_plot, "Gradient profile: no unit is off")
+            self.loss_label.setText("")
             set_title(self.chain_plot, "Jacobian chain")
             self.readout.setText(HINT)
         else:
@@ -101,8 +111,9 @@ class UnitsPanel(Panel):
             k = np.arange(chain_held.size)
             self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
             self.chain_free.setData(k, for_log_axis(chain_free, chain_floor)[0])
-            set_title(self.profile_plot, f"loss {comparison.loss_with:.4g} held vs {comparison.loss_without:.4g} free"
+            set_title(self.profile_plot, "Gradient profile, held vs free"
                       + floor_note(bool(floored_a.any() or floored_b.any()), floor))
+            self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
             set_title(self.chain_plot, f"Jacobian chain, layer {layer}")
             off = ", ".join(f"{lay}:{unit}" for lay, unit in comparison.units)
             self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
@@ -131,7 +142,8 @@ class UnitsPanel(Panel):
         self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
         labels = [(float(i), f"{int(ranking.layers[j])}:{int(ranking.units[j])}") for i, j in enumerate(order)]
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
-        set_title(self.rank_plot, f"Loss change when each unit is switched off ({ranking.mode}, "
+        held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
+        set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
                                   f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''})")
 
     def _table(self):
