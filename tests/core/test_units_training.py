@@ -134,3 +134,12 @@ def test_a_mean_that_overflowed_is_refused_with_the_reason():
         run.switch_units_off([(0, 1)], "mean")
     assert run.units_off is None
     assert run.switch_units_off([(0, 1)], "zero").values == (0.0,)
+
+
+def test_snapshot_diagnostics_describe_the_network_with_its_units_held():
+    run = trainer()
+    run.run(3)
+    run.switch_units_off([(0, 0), (0, 5)])
+    view = run.view_data(ranking="never")
+    np.testing.assert_allclose(view.snapshot.diagnostics.chain_log10[0], view.units.comparison.chain_with[0],
+                               atol=1e-9)

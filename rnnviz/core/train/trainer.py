@@ -27,6 +27,7 @@ from rnnviz.core.train.distributions import Distributions
 from rnnviz.core.train.history import SERIES, History
 from rnnviz.core.train import views as detail_views
 from rnnviz.core.nn.losses import cross_entropy, squared_error
+from rnnviz.core.nn.clamp import effective_model
 from rnnviz.core.nn.model import RNN
 from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
 from rnnviz.core.train.records import Snapshot, StepResult, ViewData
@@ -259,7 +260,8 @@ class Trainer:
             targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
             labels=list(self.source.token_labels(sample_inputs)),
-            diagnostics=diagnostics.summarize(self.model, trace, s),
+            # with units held, the network that runs: its chain and spectrum (rnnviz.core.nn.clamp)
+            diagnostics=diagnostics.summarize(effective_model(self.model), trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
         )
 
