@@ -143,3 +143,21 @@ def test_snapshot_diagnostics_describe_the_network_with_its_units_held():
     view = run.view_data(ranking="never")
     np.testing.assert_allclose(view.snapshot.diagnostics.chain_log10[0], view.units.comparison.chain_with[0],
                                atol=1e-9)
+
+
+def test_auto_views_reuse_a_recent_ranking_of_the_same_units():
+    run = trainer()
+    run.run(2)
+    first = run.view_data().units.ranking
+    assert first.step == 2
+    run.run(1)
+    assert run.view_data().units.ranking is first  # younger than RANKING_SECONDS: shown again
+    assert run.view_data(ranking="always").units.ranking.step == 3
+    run.switch_units_off([(0, 1)])
+    assert run.view_data().units.ranking.step == 3 and (0, 1) not in zip(*[run.view_data().units.ranking.layers,
+                                                                          run.view_data().units.ranking.units])
+    run.RANKING_SECONDS = 0.0
+    run.run(1)
+    assert run.view_data().units.ranking.step == 4
+    run.reset()
+    assert run.view_data().units.ranking.step == 0

@@ -121,6 +121,7 @@ class UnitRanking:
     base_loss: float  # the loss with the units already held (none: the network as it is)
     samples: int  # how many sequences of the batch were used
     mode: str  # "zero" or "mean"
+    step: int = 0  # the training step of the network ranked (set by whoever knows it)
 
     def order(self) -> np.ndarray:
         """Candidate indices, the largest loss increase first (NaN last)."""

@@ -82,6 +82,7 @@ class Trainer:
         self.rng = np.random.default_rng(tc.seed)
         self.history = History(tc.history_size, tc.flow_size)
         self.distributions = Distributions(tc.flow_size)  # percentile bands, recorded with the profiles
+        self._ranked = None  # the last unit ranking, reused by views for a few seconds
         self.step_count = 0
         self.status = "ready"  # "ready", "finished" or "diverged"
         self.divergence = ""  # where a NaN/Inf first appeared, for people
@@ -273,9 +274,12 @@ class Trainer:
         flow_steps, flow = self.history.flow()
         snapshot = self.snapshot(sample)
         inputs, targets, h0 = self._last[:3]
+        previous = self._recent_ranking() if ranking == "auto" else None
         with np.errstate(all="ignore"):
             details = detail_views.build(self.model, inputs, targets, h0, snapshot.step, sample, ranking,
-                                         self.units_mode)
+                                         self.units_mode, previous)
+        if details.units.ranking is not None and details.units.ranking is not previous:
+            self._ranked = (time.monotonic(), self.model.clamp, self.units_mode, details.units.ranking)
         return ViewData(
             snapshot=snapshot,
             connectivity=details.connectivity, units=details.units,
@@ -344,6 +348,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ units switched off
     units_mode = "zero"  # how the next units switched off are held: "zero" or "mean"
+    _ranked = None  # (time, clamp, mode, UnitRanking) of the last ranking made
+    RANKING_SECONDS = 5.0  # "auto" views rank the units again at most this often (~30 ms at H=64, T=25)
+
+    def _recent_ranking(self):
+        """The last ranking, when it is younger than RANKING_SECONDS and of the same held units."""
+        if self._ranked is None:
+            return None
+        made, clamp, mode, ranked = self._ranked
+        fresh = time.monotonic() - made < self.RANKING_SECONDS
+        return ranked if fresh and clamp == self.model.clamp and mode == self.units_mode else None
 
     @property
     def units_off(self):

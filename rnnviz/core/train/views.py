@@ -8,7 +8,7 @@ the unit ranking when it is cheap enough, or when asked) and how the held values
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -59,8 +59,10 @@ def ranking_work(model, steps: int, batch: int, max_rows: int = MAX_RANKING_ROWS
     return float(rows) * steps * c.hidden_size * c.hidden_size * model.cell.gates * c.num_layers
 
 
-def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode: str) -> Details:
-    """The numbers of one view (see the module docstring). ``ranking``: "auto", "always", "never"."""
+def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode: str,
+          previous: UnitRanking | None = None) -> Details:
+    """The numbers of one view (see the module docstring). ``ranking``: "auto", "always", "never";
+    "auto" shows ``previous`` (a recent ranking of the same held units) instead when given."""
     if ranking not in ("auto", "always", "never"):
         raise ValueError(f"ranking must be 'auto', 'always' or 'never', got {ranking!r}")
     inputs, targets = np.asarray(inputs), np.asarray(targets)
@@ -73,13 +75,17 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
     ranked = None
     if ranking == "always":
         ranked = rank_units(model, inputs, targets, h0, mode=mode)
+    elif ranking == "auto" and previous is not None:
+        ranked = previous
     elif ranking == "auto" and work <= AUTO_RANKING_WORK:
         ranked = rank_units(model, inputs, targets, h0, mode=mode, max_rows=AUTO_RANKING_ROWS)
-    elif ranking == "auto":
+    elif ranking == "auto" and previous is None:
         note = (f"ranking not recomputed in every view at this size ({work:.1e} multiply-adds): "
                 f"press Rank units")
     else:
         note = "ranking not computed"
+    if ranked is not None and ranked is not previous:
+        ranked = replace(ranked, step=int(step))
     units = UnitsView(num_layers=model.config.num_layers, hidden_size=model.config.hidden_size,
                       clamp=model.clamp, ranking=ranked,
                       comparison=compare_clamp(model, inputs, targets, h0, s), ranking_note=note)

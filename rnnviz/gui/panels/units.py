@@ -144,7 +144,8 @@ class UnitsPanel(Panel):
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
         held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
         set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
-                                  f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''})")
+                                  f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''}, "
+                                  f"step {ranking.step})")
 
     def _table(self):
         header = ["kind", "layer", "unit", "t_or_k", "held", "free", "value"]
