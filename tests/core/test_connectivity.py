@@ -106,3 +106,19 @@ def test_presets_tell_their_story_in_the_connectivity():
     assert exploding[40] > 1e3 * exploding[0]
     assert 0.5 < irnn[40] / irnn[0] < 2
     assert 1e-4 * lstm[0] < lstm[40] < lstm[0] and lstm[40] > 1e12 * vanishing[40]
+
+
+@pytest.mark.parametrize("cell", ["tanh", "lstm"])
+def test_grouped_sweeps_of_a_longer_window_match_finite_differences(cell):
+    """T = 26: the outputs are swept back in two groups, each from its own last step."""
+    from rnnviz.core import RNN, ModelConfig
+    from rnnviz.core.diagnostics import connectivity as module
+
+    model = RNN(ModelConfig(input_size=3, hidden_size=4, output_size=3, cell=cell, num_layers=2, seed=2))
+    x = np.random.default_rng(1).normal(size=(26, 3))
+    assert min(module.GROUPS, 26 // module.STEPS_PER_GROUP) == 2
+    grads, out_step, direction = input_gradients(model, x, None, classify=True)
+    rows = [0, 12, 13, 25]  # the ends of both groups
+    numeric = numeric_gradients(model, x, np.zeros((2, 4)) if cell == "tanh" else (np.zeros((2, 4)),) * 2,
+                                out_step[rows], direction[rows])
+    assert relative_error(grads[:, rows], numeric) < TOLERANCE

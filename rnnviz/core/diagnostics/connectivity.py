@@ -34,6 +34,7 @@ from rnnviz.core.nn.cells.base import CellRun
 from rnnviz.core.nn.clamp import effective_model
 
 GROUPS = 8  # output steps are swept back in this many groups, each only as far as it needs
+STEPS_PER_GROUP = 12  # fewer groups for short windows (T = 25: 2)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def input_gradients(model, inputs, state0=None, classify: bool = True):
     grads = np.zeros((steps, out_step.size, net.config.input_size), dtype=net.dtype)  # (T_s, R, X)
     # rows grouped by output step: a row of output t needs the sweep over steps 0..t only, so
     # the group of outputs [a, b) runs b steps (about 0.56 of the full square with 8 groups)
-    bounds = np.unique(np.linspace(0, steps, min(GROUPS, steps) + 1).astype(np.int64))
+    groups = min(GROUPS, max(1, steps // STEPS_PER_GROUP))  # short windows: a sweep's overhead dominates
+    bounds = np.unique(np.linspace(0, steps, groups + 1).astype(np.int64))
     for a, b in zip(bounds[:-1], bounds[1:]):
         group = np.flatnonzero((out_step >= a) & (out_step < b))  # (R_g,) rows of this group
         dabove = np.zeros((b, group.size, top.shape[1]), dtype=net.dtype)  # (b, R_g, H) from the readout
