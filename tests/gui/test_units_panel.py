@@ -52,6 +52,9 @@ def test_hidden_map_selects_units_to_switch_off(qtbot):
         panel.off_button.click()
     assert asked.args == [[[0, 0], [0, 4]]]  # those held stay held
     assert panel.selected == set()
+    panel.select_unit(5)
+    panel.update_view(make_view(steps=5, hidden=4, layers=1))  # a smaller network: unit 5 is gone
+    assert panel.selected == set() and not panel.off_button.isEnabled()
 
 
 def test_window_switches_units_off_and_trains_on(make_window, qtbot):

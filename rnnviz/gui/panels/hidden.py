@@ -65,6 +65,7 @@ class HiddenPanel(Panel):
             self.map.clear()
             return
         steps, layers, units = hidden.shape
+        self.selected = {(lay, unit) for lay, unit in self.selected if lay < layers and unit < units}  # a new network
         layer = sync_layer_selector(self.layer, layers)
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
