@@ -18,7 +18,7 @@ from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, S
                                              symlog_threshold)
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, legend_entry, set_title, step_cell
+from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title, step_cell
 
 BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
 BAND_ALPHAS = (40, 70, 100, 140)
@@ -118,10 +118,12 @@ class DistributionsPanel(Panel):
         y = symlog(rows[:, :len(PERCENTILES)], threshold)  # (N, 9)
         whole = np.isfinite(y).all(axis=1)  # steps with finite values: the bands
         xs, ys = steps[whole], y[whole]
-        for (low, high), (lower, upper) in zip(BANDS, self.edges):
-            lower.setData(xs, ys[:, low])
-            upper.setData(xs, ys[:, high])
+        band_x, band_y = (xs, ys) if xs.size != 1 else (xs[0] + np.array([-0.3, 0.3]), np.repeat(ys, 2, axis=0))
+        for (low, high), (lower, upper) in zip(BANDS, self.edges):  # one step: a box, not a line
+            lower.setData(band_x, band_y[:, low])
+            upper.setData(band_x, band_y[:, high])
         self.median.setData(xs, ys[:, 4])
+        mark_short(self.median, xs.size, style.SMOOTH_COLOR)  # one or two steps draw no band: a marker
         top = float(np.nanmax(ys)) if ys.size else 1.0
         bottom = float(np.nanmin(ys)) if ys.size else -1.0
         span = max(top - bottom, 1.0)
@@ -131,11 +133,14 @@ class DistributionsPanel(Panel):
             bad_any |= bool(bad.any())
             scatter.setData(steps[bad], np.full(int(bad.sum()), top + 0.06 * span))
             legend_entry(self.plot, scatter, label, bool(bad.any()))
-        self._set_axis(bottom, top + (0.1 * span if bad_any else 0.0), threshold)
+        high = top + (0.1 * span if bad_any else 0.0)
+        self._set_axis(bottom, high, threshold)
         note = " \u2014 NaN/Inf marked at the top" if bad_any else ""
         set_title(self.plot, f"{quantity_label(name)}{note}",
                   color=style.THRESHOLD_COLOR if bad_any else None)
-        steady.hold_items(self.plot)
+        # the bands' extremes and the marks, explicitly: a band of one step has no area to fit
+        steady.hold(self.plot, x=(float(min(steps.min(), band_x.min(initial=np.inf))),
+                                  float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high))
 
     def _set_axis(self, low: float, high: float, threshold: float) -> None:
         """Ticks at 0 and at ±10^k (every few decades when many), labelled with the real values."""
