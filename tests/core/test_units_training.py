@@ -161,3 +161,16 @@ def test_auto_views_reuse_a_recent_ranking_of_the_same_units():
     assert run.view_data().units.ranking.step == 4
     run.reset()
     assert run.view_data().units.ranking.step == 0
+
+
+def test_damaged_distributions_are_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    run = trainer()
+    run.run(4)
+    session.save(run, path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["dist/0/rows"] = arrays["dist/0/rows"][:, :5]
+    np.savez(path, **arrays)
+    with pytest.raises(SessionError, match="distribution history"):
+        session.load(path, source=FakeText())
