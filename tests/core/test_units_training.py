@@ -174,3 +174,16 @@ def test_damaged_distributions_are_refused(tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(SessionError, match="distribution history"):
         session.load(path, source=FakeText())
+
+
+def test_other_shapes_say_the_views_are_not_there_yet():
+    from rnnviz.core.train import presets
+
+    run = presets.make_trainer({"hidden_size": 6, "bidirectional": True}, {"batch_size": 4},
+                               {"kind": "task", "name": "adding", "length": 8})
+    run.run(2)
+    view = run.view_data()
+    assert view.connectivity is None and view.units.ranking is None and "not available" in view.units.ranking_note
+    assert "grad/weight_hh_l0" in view.distributions
+    with pytest.raises(ValueError, match="not available"):
+        run.switch_units_off([(0, 1)])

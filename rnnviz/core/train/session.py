@@ -195,7 +195,9 @@ def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
     trainer.history = History.from_arrays(history, tc.history_size, tc.flow_size)
     dist = {key[len("dist/"):]: value for key, value in arrays.items() if key.startswith("dist/")}
     trainer.distributions = Distributions.from_arrays(dist, tc.flow_size)  # older files: none, empty
-    trainer.model.clamp = _units_off(metadata.get("units_off"), trainer.model_config)
+    held = _units_off(metadata.get("units_off"), trainer.model_config)
+    if held is not None:
+        trainer.model.clamp = held
     mode = metadata.get("units_mode", "zero")
     if mode not in CLAMP_MODES:
         raise SessionError(f"units are held at 'zero' or 'mean', not {mode!r}")

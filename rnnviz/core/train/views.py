@@ -16,6 +16,7 @@ from rnnviz.core.diagnostics.ablation import (MAX_RANKING_ROWS, ClampComparison,
                                               hidden_means, rank_units)
 from rnnviz.core.diagnostics.connectivity import Connectivity, connectivity
 from rnnviz.core.nn.clamp import UnitClamp
+from rnnviz.core.nn.model import RNN
 
 # "auto" ranks the units in every view on a few samples (at most this many rows: 4 samples of
 # 64 units) and only below this many multiply-adds (rows x steps x H^2 per layer): at H=64, T=25
@@ -42,6 +43,16 @@ class Details:
     units: UnitsView
 
 
+def supported(model) -> bool:
+    """Connectivity, the ranking and units off are built for one unpadded stack; the other shapes
+    (bidirectional, encoder-decoder, vector-to-sequence, padded labelled text) do not have them yet."""
+    return type(model) is RNN and model.config.pad_id is None
+
+
+def unsupported_note(model) -> str:
+    return "not available for this network's shape yet (single-stack networks on unpadded data only)"
+
+
 def sample_state(h0, sample: int):
     """One sample's initial state (L, H) (or a pair) from a batch's (L, B, H), or None."""
     if h0 is None:
@@ -65,6 +76,11 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
     "auto" shows ``previous`` (a recent ranking of the same held units) instead when given."""
     if ranking not in ("auto", "always", "never"):
         raise ValueError(f"ranking must be 'auto', 'always' or 'never', got {ranking!r}")
+    if not supported(model):
+        c = model.config
+        return Details(connectivity=None, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
+                                                          clamp=None, ranking=None, comparison=None,
+                                                          ranking_note=unsupported_note(model)))
     inputs, targets = np.asarray(inputs), np.asarray(targets)
     s = min(max(int(sample), 0), inputs.shape[1] - 1)
     classify = np.issubdtype(targets.dtype, np.integer)
@@ -98,6 +114,8 @@ def clamp_for(model, last, units, mode: str) -> UnitClamp | None:
     held ones held. None for an empty list."""
     if mode not in ("zero", "mean"):
         raise ValueError(f"units are held at 'zero' or 'mean', got {mode!r}")
+    if not supported(model):
+        raise ValueError("switching units off is " + unsupported_note(model))
     units = sorted({(int(layer), int(unit)) for layer, unit in units})
     if not units:
         return None
