@@ -25,6 +25,8 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2  # bad file, bad setting, unwritable folder, not enough memory: one line on stderr
 EXIT_DIVERGED = 3  # training hit NaN/Inf; what came before is kept, saved or exported
 EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's convention (128 + SIGINT)
+EXIT_HANGUP = 129  # SIGHUP, a closed terminal: 128 + 1; a run saves and exports first, as for Ctrl-C
+EXIT_TERMINATED = 143  # SIGTERM (kill, timeout): 128 + 15; likewise
 
 # what exit code 3 means for each command; None: the command never returns it
 DIVERGED_MEANING = {
@@ -35,7 +37,8 @@ DIVERGED_MEANING = {
 }
 INTERRUPTED_MEANING = {
     None: "interrupted by Ctrl-C",
-    "run": "interrupted by Ctrl-C (the steps done so far are still saved and exported)",
+    "run": "interrupted by Ctrl-C (the steps done so far are still saved and exported; if the session "
+           "cannot be written where asked, it goes to a fallback folder and the exit code is 2)",
     "export": "interrupted by Ctrl-C",
     "bench": "interrupted by Ctrl-C",
 }
@@ -58,6 +61,9 @@ def exit_codes(command: str | None) -> str:
     if DIVERGED_MEANING.get(command) is not None:
         codes.append((EXIT_DIVERGED, DIVERGED_MEANING[command]))
     codes.append((EXIT_INTERRUPTED, INTERRUPTED_MEANING.get(command, INTERRUPTED_MEANING[None])))
+    if command == "run":
+        codes += [(EXIT_HANGUP, "the terminal was closed (SIGHUP): saved and exported as for Ctrl-C"),
+                  (EXIT_TERMINATED, "terminated (SIGTERM, e.g. kill or timeout): saved and exported as for Ctrl-C")]
     return "exit codes:\n" + "".join(f"  {code:>3}  {meaning}\n" for code, meaning in codes)
 
 
@@ -129,8 +135,12 @@ def parse(parser: CommandParser, argv: list[str] | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse(parser, argv)
+    try:  # Ctrl-C while the modules load (the first fraction of a second): no traceback either
+        parser = build_parser()
+        args = parse(parser, argv)
+    except KeyboardInterrupt:
+        print("rnnviz: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     alloc.keep_freed_memory()  # the application's choice, never the library's: see rnnviz.alloc
     try:
         if args.command is None:
@@ -146,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError as exc:  # numpy's _ArrayMemoryError too: the settings, not rnnviz, are at fault
         print(f"rnnviz: error: {memory_message(args.command, exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # rnnviz.interrupts.Interrupted carries SIGTERM's / SIGHUP's code
         print("rnnviz: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
 
 
 def memory_message(command: str | None, exc: MemoryError) -> str:

@@ -163,8 +163,7 @@ def _check_data_unchanged(path: Path, metadata: dict, spec: dict, allow_changed_
     current = extras.data_digest(spec)
     if current is not None and current != recorded:
         raise DataChangedError(f"the data file {spec['path']} has changed since {path.name} was saved "
-                               f"(its SHA-256 differs); resuming would train on other data. Use "
-                               f"--allow-changed-data to go on anyway")
+                               f"(its SHA-256 differs): the run would go on with other data")
 
 
 def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
