@@ -85,7 +85,7 @@ def _target(path: Path, label: str, error: type[UserError]) -> Path:
         raise error(f"cannot write {label}: it is a folder")
     if not stat.S_ISREG(info.st_mode):
         raise error(f"cannot write {label}: it exists and is not a regular file")
-    if not os.access(target, os.W_OK):
+    if not os.access(target, os.W_OK) or not info.st_mode & 0o222:  # no write bit: read-only, even for root
         raise error(f"cannot write {label}: the file is read-only; choose another name or make it writable")
     return target
 

@@ -147,6 +147,11 @@ def read_metadata(path: Path, archive: zipfile.ZipFile) -> dict:
 
 
 def _header(stream) -> tuple[tuple, np.dtype]:
+    shape, _, dtype = _header_and_order(stream)
+    return shape, dtype
+
+
+def _header_and_order(stream) -> tuple[tuple, bool, np.dtype]:
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream, max_header_size=MAX_HEADER_BYTES)
@@ -154,7 +159,7 @@ def _header(stream) -> tuple[tuple, np.dtype]:
         shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=MAX_HEADER_BYTES)
     else:
         raise ValueError(f"unsupported .npy version {version}")
-    return tuple(int(n) for n in shape), dtype
+    return tuple(int(n) for n in shape), bool(fortran), dtype
 
 
 # ------------------------------------------------------------------ the arrays a session must hold
@@ -275,22 +280,29 @@ def _history_members(train: TrainConfig) -> dict:
     return members
 
 
-def check_headers(path: Path, archive: zipfile.ZipFile, expected: dict[str, Expect]) -> dict[str, tuple]:
+@dataclass(frozen=True)
+class Layout:
+    """Where one member's array is: its shape, dtype, memory order and data offset."""
+
+    shape: tuple
+    dtype: np.dtype
+    fortran: bool
+    offset: int
+
+
+def check_headers(path: Path, archive: zipfile.ZipFile, expected: dict[str, Expect]) -> dict[str, Layout]:
     """Each member's header against ``expected``: no unknown or missing member, shapes and dtypes
-    as required, and a declared size that is exactly the member's. Returns name -> shape."""
+    as required, and a declared size that is exactly the member's. Returns name -> Layout."""
     present = {m.filename[:-len(".npy")]: m for m in archive.infolist() if m.filename != "metadata.npy"}
     unknown = sorted(set(present) - set(expected))
     if unknown:
         raise SessionError(f"{path.name} has a member rnnviz does not know: {unknown[0][:80]!r}; "
                            f"it is damaged or was altered")
-    missing = sorted(set(expected) - set(present))
-    if missing:
-        raise SessionError(f"{path.name} lacks the array {missing[0]!r}: it is damaged or truncated")
     shapes = {}
-    for name, member in present.items():
+    for name, member in sorted(present.items(), key=lambda item: _order(item[0])):  # params first
         try:
             with archive.open(member) as stream:
-                shape, dtype = _header(stream)
+                shape, fortran, dtype = _header_and_order(stream)
                 offset = stream.tell()
         except Exception:  # a cut-off member, a header that is not a header
             raise SessionError(f"{path.name}: the array {name!r} is damaged") from None
@@ -301,12 +313,21 @@ def check_headers(path: Path, archive: zipfile.ZipFile, expected: dict[str, Expe
         if offset + math.prod(shape) * dtype.itemsize != member.file_size:
             raise SessionError(f"{path.name}: the array {name!r} does not have the size its header "
                                f"declares: it is damaged")
-        shapes[name] = shape
-    _agree(path, shapes, "last")
-    for key in shapes:
+        shapes[name] = Layout(shape, dtype, fortran, offset)
+    missing = sorted(set(expected) - set(present), key=_order)
+    if missing:
+        raise SessionError(f"{path.name} lacks the array {missing[0]!r}: it is damaged or truncated")
+    plain = {name: layout.shape for name, layout in shapes.items()}
+    _agree(path, plain, "last")
+    for key in plain:
         if key.startswith("rollback/") and key.endswith("/last/inputs"):
-            _agree(path, shapes, key[:-len("/inputs")])
+            _agree(path, plain, key[:-len("/inputs")])
     return shapes
+
+
+def _order(name: str) -> tuple:
+    """Members in the order a person reads a refusal best: the network's parameters first."""
+    return (not name.startswith("param/"), name)
 
 
 def _agree(path: Path, shapes: dict, prefix: str) -> None:
@@ -322,15 +343,27 @@ def _agree(path: Path, shapes: dict, prefix: str) -> None:
         raise SessionError(f"{path.name}: the arrays of its last batch ({prefix}) do not fit together")
 
 
-def read_arrays(path: Path, archive: zipfile.ZipFile, names) -> dict[str, np.ndarray]:
-    """The arrays, whose headers were checked: a CRC error or a cut-off member is a SessionError."""
+def read_arrays(path: Path, archive: zipfile.ZipFile, layouts: dict[str, Layout]) -> dict[str, np.ndarray]:
+    """The arrays whose headers ``check_headers`` accepted, read into buffers of exactly their
+    declared size; a CRC error or a cut-off member is a SessionError."""
     arrays = {}
-    for name in names:
+    for name, layout in layouts.items():
         try:
             with archive.open(f"{name}.npy") as stream:
-                arrays[name] = np.lib.format.read_array(stream, allow_pickle=False)
+                stream.read(layout.offset)  # the header, already checked
+                buffer = bytearray(math.prod(layout.shape) * layout.dtype.itemsize)
+                view, filled = memoryview(buffer), 0
+                while filled < len(buffer):
+                    count = stream.readinto(view[filled:])
+                    if not count:
+                        raise EOFError
+                    filled += count
+                if stream.read(1):
+                    raise ValueError("longer than declared")
         except Exception:
             raise SessionError(f"{path.name}: the array {name!r} cannot be read: the file is damaged") from None
+        array = np.frombuffer(buffer, dtype=layout.dtype)
+        arrays[name] = array.reshape(layout.shape, order="F" if layout.fortran else "C")
     return arrays
 
 
@@ -346,13 +379,14 @@ def check_history_values(path: Path, arrays: dict) -> None:
 
 
 # ------------------------------------------------------------------ memory
-def load_budget(metadata: dict, shapes: dict[str, tuple]) -> int:
+def load_budget(metadata: dict, layouts: dict[str, Layout]) -> int:
     """Bytes that building and resuming this run will allocate, roughly and from above: the
     arrays, the network's parameters, gradients and optimizer state, the history buffers, and
     the trace of the last batch (every layer's states, gates and their gradients)."""
     model = ModelConfig.from_dict(metadata["model_config"])
     train = TrainConfig.from_dict(metadata["train_config"])
     item = np.dtype(model.dtype).itemsize
+    shapes = {name: layout.shape for name, layout in layouts.items()}
     stored = sum(math.prod(s) * 8 for s in shapes.values())
     params = sum(math.prod(s) for s in param_shapes(model).values()) * item
     from rnnviz.core.nn.cells import make_cell
