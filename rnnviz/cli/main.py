@@ -37,8 +37,7 @@ DIVERGED_MEANING = {
 }
 INTERRUPTED_MEANING = {
     None: "interrupted by Ctrl-C",
-    "run": "interrupted by Ctrl-C (the steps done so far are still saved and exported; if the session "
-           "cannot be written where asked, it goes to a fallback folder and the exit code is 2)",
+    "run": "interrupted by Ctrl-C (the steps done so far are still saved and exported)",
     "export": "interrupted by Ctrl-C",
     "bench": "interrupted by Ctrl-C",
 }
@@ -62,6 +61,8 @@ def exit_codes(command: str | None) -> str:
         codes.append((EXIT_DIVERGED, DIVERGED_MEANING[command]))
     codes.append((EXIT_INTERRUPTED, INTERRUPTED_MEANING.get(command, INTERRUPTED_MEANING[None])))
     if command == "run":
+        codes[1] = (EXIT_BAD_INPUT, codes[1][1] + "; also when --save could not be written: the run is then "
+                                                   "saved to a fallback folder named on stderr")
         codes += [(EXIT_HANGUP, "the terminal was closed (SIGHUP): saved and exported as for Ctrl-C"),
                   (EXIT_TERMINATED, "terminated (SIGTERM, e.g. kill or timeout): saved and exported as for Ctrl-C")]
     return "exit codes:\n" + "".join(f"  {code:>3}  {meaning}\n" for code, meaning in codes)
