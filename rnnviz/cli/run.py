@@ -13,8 +13,8 @@ A trained run is never lost. Ctrl-C, SIGTERM and SIGHUP stop after the current s
 save and export what was done (a signal during the save or the export lets it finish), and
 exit with 128 + the signal (130, 143, 129); a second signal stops at once. ``--checkpoint-every
 N`` saves the session every N steps. When the session cannot be written where asked (a full
-disk, say), it is written to a fallback folder (``fallback_folders``), the message says where,
-the export still runs, and the exit code is 2.
+disk, say), it is written to a fallback folder, the message says where, the export still runs,
+and the exit code is 2 (``rnnviz.cli.safekeeping``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import math
 import os
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress
-from rnnviz.core.errors import SessionError, UserError
+from rnnviz.cli.safekeeping import Checkpoints, on_first_signal, save_with_fallback
+from rnnviz.core.errors import UserError
 from rnnviz.interrupts import StopOnSignals
 
 
@@ -111,7 +111,7 @@ def main(args) -> int:
         started = time.perf_counter()
         progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
         phase = ["training"]  # what a first signal interrupts: the message differs
-        with StopOnSignals(on_first=lambda signum: _on_first_signal(signum, args, phase[0])) as stop:
+        with StopOnSignals(on_first=lambda signum: on_first_signal(signum, args, phase[0])) as stop:
             checkpoints = Checkpoints(trainer, args.save, args.checkpoint_every)
             trainer.run(steps, on_step=lambda result: (progress.update(result) and checkpoints.after(result)
                                                        and not stop.pressed))
@@ -144,94 +144,6 @@ def main(args) -> int:
     if trainer.status == "diverged":
         return EXIT_DIVERGED
     return stop.exit_code if stop.pressed else EXIT_OK
-
-
-def _on_first_signal(signum, args, phase: str) -> None:
-    """One line, so the person knows the stop was heard and why it takes a moment."""
-    import signal
-
-    name = {signal.SIGINT: "Ctrl-C"}.get(signum, signal.Signals(signum).name)
-    work = " and ".join(what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag)
-    if phase == "training":
-        doing = "stopping after this step" + (f", then {work}" if work else "")
-    else:
-        doing = f"finishing {work} first" if work else "stopping"
-    try:
-        print(f"\nrnnviz: {name}: {doing}; press Ctrl-C again to quit at once", file=sys.stderr, flush=True)
-    except OSError:  # a closed terminal (SIGHUP): nobody to tell
-        pass
-
-
-class Checkpoints:
-    """``--checkpoint-every N``: the session saved (atomically, over ``--save FILE``) every N
-    steps. A checkpoint that cannot be written is reported once and training goes on: the
-    save at the end has its fallback."""
-
-    def __init__(self, trainer, path, every: int | None) -> None:
-        self.trainer, self.path, self.every = trainer, path, every
-        self.warned = False
-
-    def after(self, result) -> bool:
-        if self.every and result.step % self.every == 0:
-            from rnnviz.core.train.session import save
-
-            try:
-                save(self.trainer, self.path)
-            except SessionError as exc:
-                if not self.warned:
-                    print(f"rnnviz: warning: checkpoint at step {result.step} not written: {exc}; "
-                          f"training goes on", file=sys.stderr, flush=True)
-                    self.warned = True
-        return True
-
-
-def save_with_fallback(trainer, target, export_dir=None) -> bool:
-    """Save the session to ``target``; if that fails, to the first fallback folder that takes
-    it, saying where. Returns True when ``target`` itself was written."""
-    from rnnviz.core.train.session import save
-
-    try:
-        print(f"saved session to {save(trainer, target)}", flush=True)
-        return True
-    except SessionError as exc:
-        failure = str(exc)
-    name = f"{Path(target).stem or 'run'}-{datetime.now():%Y%m%d-%H%M%S}.npz"
-    tried = []
-    for folder in fallback_folders(export_dir):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = save(trainer, _free_name(folder / name))
-        except (SessionError, OSError):
-            tried.append(str(folder))
-            continue
-        print(f"rnnviz: error: {failure}; the run was saved to {path} instead", file=sys.stderr, flush=True)
-        return False
-    print(f"rnnviz: error: {failure}; the run could not be saved anywhere else either "
-          f"(tried {', '.join(tried) or 'no other folder'})", file=sys.stderr, flush=True)
-    return False
-
-
-def fallback_folders(export_dir=None) -> list[Path]:
-    """Where a session goes when its own file cannot be written: the user's data folder
-    (platformdirs: ~/.local/share/rnnviz/unsaved-runs on Linux), then the export folder."""
-    folders = []
-    try:
-        import platformdirs
-
-        folders.append(Path(platformdirs.user_data_dir("rnnviz", appauthor=False)) / "unsaved-runs")
-    except ImportError:  # pragma: no cover - a declared dependency
-        pass
-    if export_dir:
-        folders.append(Path(export_dir))
-    return folders
-
-
-def _free_name(path: Path) -> Path:
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
 
 
 def _exporter(out_dir):
