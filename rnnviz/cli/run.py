@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress
-from rnnviz.cli.safekeeping import Checkpoints, on_first_signal, save_with_fallback
+from rnnviz.cli.safekeeping import Checkpoints, Forgiving, on_first_signal, save_with_fallback
 from rnnviz.core.errors import UserError
 from rnnviz.interrupts import StopOnSignals
 
@@ -109,7 +109,8 @@ def main(args) -> int:
             trainer = _fresh(args)
             steps = trainer.train_config.steps
         started = time.perf_counter()
-        progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
+        # progress lines never stop a run: a closed terminal (SIGHUP) or pipe must not cost it its save
+        progress = Progress(steps, trainer.step_count, Forgiving(sys.stdout), trainer.train_config.clip_mode)
         phase = ["training"]  # what a first signal interrupts: the message differs
         with StopOnSignals(on_first=lambda signum: on_first_signal(signum, args, phase[0])) as stop:
             checkpoints = Checkpoints(trainer, args.save, args.checkpoint_every)
@@ -171,6 +172,8 @@ def _check_save_target(path) -> None:
         raise UserError(f"cannot save to {path}: the folder {folder} is not writable")
     if target.exists() and not target.is_file():
         raise UserError(f"cannot save to {path}: it exists and is not a regular file")
+    if target.is_file() and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
+        raise UserError(f"cannot save to {path}: the file is read-only; choose another name or make it writable")
 
 
 def _fresh(args):

@@ -25,10 +25,32 @@ def on_first_signal(signum, args, phase: str) -> None:
         doing = "stopping after this step" + (f", then {work}" if work else "")
     else:
         doing = f"finishing {work} first" if work else "stopping"
-    try:
-        print(f"\nrnnviz: {name}: {doing}; press Ctrl-C again to quit at once", file=sys.stderr, flush=True)
-    except OSError:  # a closed terminal (SIGHUP): nobody to tell
-        pass
+    if signum == getattr(signal, "SIGHUP", None):  # the terminal may be gone: writing to it must not
+        sys.stdout, sys.stderr = Forgiving(sys.stdout), Forgiving(sys.stderr)  # stop the save
+    print(f"\nrnnviz: {name}: {doing}; press Ctrl-C again to quit at once", file=sys.stderr, flush=True)
+
+
+class Forgiving:
+    """A text stream whose write errors are ignored: after SIGHUP the terminal may be closed, and
+    a progress line that cannot be shown must not cost the run its save."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except (OSError, ValueError):  # EIO from a hung-up terminal, or a stream already closed
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 class Checkpoints:

@@ -126,8 +126,14 @@ def test_checkpoint_every_saves_the_session_every_n_steps(tmp_path, monkeypatch,
     (["--checkpoint-every", "5"], "--checkpoint-every saves the session: give the file with --save FILE"),
     (["--checkpoint-every", "0", "--save", "x.npz"], "argument --checkpoint-every: must be a whole number of at least 1"),
     (["--rollback"], "--rollback applies to a resumed run"),
+    (["--save", "READONLY"], "the file is read-only"),
 ])
-def test_bad_reliability_flags_are_one_line(args, message, capsys):
+def test_bad_reliability_flags_are_one_line(args, message, capsys, tmp_path):
+    if "READONLY" in args:  # refused before training, not after it
+        locked = tmp_path / "locked.npz"
+        locked.write_bytes(b"a session to keep")
+        locked.chmod(0o444)
+        args = [str(locked) if arg == "READONLY" else arg for arg in args]
     try:
         code = cli.main(["run", *TINY, *args])
     except SystemExit as exc:  # argparse's own errors leave through sys.exit
@@ -246,3 +252,20 @@ def test_ctrl_c_while_the_command_line_loads_prints_no_traceback(monkeypatch, ca
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert cli.main(["run"]) == 130
     assert capsys.readouterr().err == "rnnviz: interrupted\n"
+
+
+def test_output_errors_after_a_hangup_do_not_stop_the_save():
+    from rnnviz.cli.safekeeping import Forgiving
+
+    class HungUp:
+        def write(self, text):
+            raise OSError(5, "Input/output error")
+
+        def flush(self):
+            raise OSError(5, "Input/output error")
+
+        def isatty(self):
+            return True
+
+    stream = Forgiving(HungUp())
+    assert stream.write("step 7") == 6 and stream.flush() is None and stream.isatty()

@@ -96,20 +96,17 @@ def read(path) -> tuple[dict, dict]:
     """(metadata, arrays) of a session file, each checked before it is read (see the module
     docstring); SessionError otherwise. Reads nothing the metadata's settings do not need."""
     path = Path(path)
-    archive = check.open_members(path)
-    try:
+    with check.open_members(path) as archive:
         metadata = check.read_metadata(path, archive)
         check_metadata(path, metadata, FORMAT, FORMAT_VERSION, __version__)
         names = [m.filename[:-len(".npy")] for m in archive.infolist()]
-        shapes = check.check_headers(path, archive, check.expected_members(metadata, names))
-        budget, limit = check.load_budget(metadata, shapes), check.memory_limit()
+        layouts = check.check_headers(path, archive, check.expected_members(metadata, names))
+        budget, limit = check.load_budget(metadata, layouts), check.memory_limit()
         if limit is not None and budget > limit:
             raise SessionError(f"{path.name} needs about {budget / 2**30:.1f} GiB of memory to open, more than "
                                f"this machine has ({limit / 2**30:.1f} GiB)")
-        arrays = check.read_arrays(path, archive, shapes)
+        arrays = check.read_arrays(path, archive, layouts)
         check.check_history_values(path, arrays)
-    finally:
-        check.close_members(archive)
     return metadata, arrays
 
 

@@ -29,6 +29,8 @@ import math
 import os
 import stat
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +48,9 @@ MAX_HEADER_BYTES = 10_000  # numpy's own default limit for .npy headers
 
 
 # ------------------------------------------------------------------ the file and its members
-def open_members(path: Path) -> zipfile.ZipFile:
-    """The session's zip, its member list checked against the file's size."""
+@contextmanager
+def open_members(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The session's zip, its member list checked against the file's size; closed on exit."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -58,7 +61,7 @@ def open_members(path: Path) -> zipfile.ZipFile:
         raise SessionError(f"cannot read the session {path}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(info.st_mode):
         raise SessionError(f"{path} is a folder, not a session file (.npz)")
-    if not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
         raise SessionError(f"{path} is {_special_kind(info.st_mode)}, not a session file (.npz)")
     try:
         stream = open(path, "rb")
@@ -66,26 +69,16 @@ def open_members(path: Path) -> zipfile.ZipFile:
         raise SessionError(f"cannot read the session {path}: permission denied") from None
     except OSError as exc:
         raise SessionError(f"cannot read the session {path}: {exc.strerror or exc}") from None
-    try:
-        archive = zipfile.ZipFile(stream)
-        members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        stream.close()
-        raise SessionError(f"{path.name} is not a readable rnnviz session: the file is truncated "
-                           f"or is not a session file") from None
-    try:
-        _check_member_sizes(path, members, info.st_size)
-    except SessionError:
-        archive.close()
-        stream.close()
-        raise
-    archive.rnnviz_stream = stream  # closed by close_members
-    return archive
-
-
-def close_members(archive: zipfile.ZipFile) -> None:
-    archive.close()
-    archive.rnnviz_stream.close()
+    with stream:
+        try:
+            archive = zipfile.ZipFile(stream)
+            members = archive.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            raise SessionError(f"{path.name} is not a readable rnnviz session: the file is truncated "
+                               f"or is not a session file") from None
+        with archive:
+            _check_member_sizes(path, members, info.st_size)
+            yield archive
 
 
 def _special_kind(mode: int) -> str:
