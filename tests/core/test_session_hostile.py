@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rnnviz.core.config import ModelConfig, TrainConfig
@@ -101,6 +101,7 @@ def check_outcome(path, data: bytes) -> str:
         bound += session_check.load_budget(metadata, {})
         trainer.run(1)  # resumes: no exception, diverged or not
     assert peak <= bound, f"peak {peak:,} bytes for a {len(data):,}-byte file ({outcome})"
+    event(outcome)  # --hypothesis-show-statistics: how many altered files loaded, how many were refused
     return outcome
 
 
