@@ -269,3 +269,26 @@ def test_output_errors_after_a_hangup_do_not_stop_the_save():
 
     stream = Forgiving(HungUp())
     assert stream.write("step 7") == 6 and stream.flush() is None and stream.isatty()
+
+
+def test_a_file_size_limit_during_the_export_names_the_file_and_leaves_nothing_cut_short(tmp_path):
+    """RLIMIT_FSIZE (what ``ulimit -f`` sets) fails writes past 100 kB as a full disk would: rnnviz
+    once left four PNGs cut at exactly 102400 bytes and exited 0."""
+    resource = pytest.importorskip("resource")
+    pytest.importorskip("PyQt6")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100 * 1024, 100 * 1024))
+
+    out = tmp_path / "out"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-m", "rnnviz", "run", *TINY, "--steps", "5", "--save",
+                           str(tmp_path / "s.npz"), "--export", str(out)], capture_output=True, text=True,
+                          timeout=120, env=env, preexec_fn=limit)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    failed = done.stderr.split("cannot write ", 1)[1].split(": File too large")[0]
+    assert done.stderr.startswith("rnnviz: error: cannot write ") and os.path.dirname(failed) == str(out)
+    assert not os.path.exists(failed)  # absent, not cut short
+    assert session.load(tmp_path / "s.npz").step_count == 5  # the session was saved before the export
+    for name in os.listdir(out) if out.exists() else []:
+        assert not name.startswith(".") and (out / name).stat().st_size < 100 * 1024, name
