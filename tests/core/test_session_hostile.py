@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnviz.core.config import ModelConfig, TrainConfig
@@ -114,7 +114,7 @@ def test_flipped_and_cut_bytes_load_or_are_refused(bases, base, data):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     if data.draw(st.booleans()):
         raw = raw[: data.draw(st.integers(0, len(raw)))]
-    event(check_outcome(folder / "flipped.npz", bytes(raw)))  # --hypothesis-show-statistics: how many loaded, how many refused
+    check_outcome(folder / "flipped.npz", bytes(raw))
 
 
 def _paths(value, prefix=()):
@@ -169,7 +169,7 @@ def test_altered_metadata_fields_load_or_are_refused(bases, base, data):
             except (KeyError, IndexError, TypeError):
                 pass  # the place vanished under an earlier change
         places = [path for path, _ in _paths(metadata) if path]
-    event(check_outcome(folder / "fields.npz", _npz(_with_metadata(members, metadata))))  # --hypothesis-show-statistics: how many loaded, how many refused
+    check_outcome(folder / "fields.npz", _npz(_with_metadata(members, metadata)))
 
 
 def _reshaped(array: np.ndarray, choice: int) -> np.ndarray:
@@ -213,7 +213,7 @@ def test_altered_members_and_headers_load_or_are_refused(bases, base, data):
         header = raw[:header_end].replace(b"'shape': (", b"'shape': (" + str(data.draw(
             st.sampled_from([0, 1, 7, 4096, 10**9]))).encode() + b", ")
         members[name] = header + raw[header_end:]
-    event(check_outcome(folder / "members.npz", _npz(members)))  # --hypothesis-show-statistics: how many loaded, how many refused
+    check_outcome(folder / "members.npz", _npz(members))
 
 
 # ---------------------------------------------------------------------- the attacks of record
