@@ -49,3 +49,20 @@ def test_resuming_after_the_data_file_changed_is_refused_unless_allowed(tmp_path
     with pytest.raises(session.DataChangedError, match="has changed since run.npz was saved"):
         session.load(tmp_path / "run.npz")
     assert session.load(tmp_path / "run.npz", allow_changed_data=True).step_count == 2
+
+
+def test_saving_over_a_private_session_through_a_symlink_keeps_both(tmp_path):
+    import os
+    import stat
+
+    trainer = Trainer(FakeText(), ModelConfig(hidden_size=4), TrainConfig(batch_size=2, seq_len=4))
+    real = tmp_path / "runs" / "run.npz"
+    real.parent.mkdir()
+    session.save(trainer, real)
+    real.chmod(0o600)  # once world-readable after every save
+    link = tmp_path / "latest.npz"
+    link.symlink_to(real)
+    trainer.run(2)
+    session.save(trainer, link)
+    assert link.is_symlink() and stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert session.load(link, source=FakeText()).step_count == 2 and os.listdir(real.parent) == ["run.npz"]
