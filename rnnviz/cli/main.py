@@ -19,7 +19,9 @@ import re
 import sys
 
 from rnnviz import __version__, alloc
-from rnnviz.core.errors import UserError
+
+# rnnviz.core (numpy) is imported inside main(), where a Ctrl-C during the import is caught: the
+# ``rnnviz`` script imports this module before any of our code can catch anything
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2  # bad file, bad setting, unwritable folder, not enough memory: one line on stderr
@@ -137,6 +139,8 @@ def parse(parser: CommandParser, argv: list[str] | None):
 
 def main(argv: list[str] | None = None) -> int:
     try:  # Ctrl-C while the modules load (the first fraction of a second): no traceback either
+        from rnnviz.core.errors import UserError
+
         parser = build_parser()
         args = parse(parser, argv)
     except KeyboardInterrupt:
