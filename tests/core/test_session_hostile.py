@@ -306,3 +306,20 @@ def test_refused_load_memory_stays_near_the_file_size(bases, tmp_path):
     members["history/series/loss/steps.npy"] = _npy(np.zeros(5_000_000))  # 40 MB, beyond the buffer's 4000
     data = _npz(members)
     assert check_outcome(tmp_path / "long.npz", data) == "refused"
+
+
+def test_other_shapes_declaring_a_huge_network_are_refused_before_building_it(tmp_path):
+    """An encoder-decoder's parameters are known only by building it: it is built only when an
+    upper bound of its size fits what the file could hold."""
+    from rnnviz.core.train.presets import make_trainer
+
+    trainer = make_trainer({"cell": "lstm", "hidden_size": 5, "arch": "seq2seq", "decoder_cell": "gru"},
+                           {"batch_size": 4}, {"kind": "task", "name": "bottleneck", "length": 5})
+    trainer.run(2)
+    members = _members(session.save(trainer, tmp_path / "s2s.npz").read_bytes())
+    metadata = _metadata(members)
+    metadata["model_config"].update(hidden_size=4096, num_layers=8, decoder_hidden_size=4096)
+    assert check_outcome(tmp_path / "huge.npz", _npz(_with_metadata(members, metadata))) == "refused"
+    with pytest.raises(SessionError, match="far more than its"):
+        session.load(tmp_path / "huge.npz")
+    assert check_outcome(tmp_path / "fine.npz", _npz(members)) == "loaded"

@@ -100,7 +100,9 @@ def read(path) -> tuple[dict, dict]:
         metadata = check.read_metadata(path, archive)
         check_metadata(path, metadata, FORMAT, FORMAT_VERSION, __version__)
         names = [m.filename[:-len(".npy")] for m in archive.infolist()]
-        layouts = check.check_headers(path, archive, check.expected_members(metadata, names))
+        model = ModelConfig.from_dict(metadata["model_config"])
+        expected = check.expected_members(metadata, names, path.stat().st_size)
+        layouts = check.check_headers(path, archive, expected, same_batch=check.plain_stack(model))
         budget, limit = check.load_budget(metadata, layouts), check.memory_limit()
         if limit is not None and budget > limit:
             raise SessionError(f"{path.name} needs about {budget / 2**30:.1f} GiB of memory to open, more than "

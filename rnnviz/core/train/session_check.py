@@ -176,24 +176,49 @@ class Expect:
         return f"{self.described or self.shape} of {'/'.join(self.dtypes)}"
 
 
-def expected_members(metadata: dict, present) -> dict[str, Expect]:
+def expected_members(metadata: dict, present, file_size: int) -> dict[str, Expect]:
     """Every array the checked metadata implies, by member name (without ``.npy``). A last
     batch is optional (a run saved before its first step has none): its members are expected
     when ``present`` (the member names) holds its inputs."""
     model = ModelConfig.from_dict(metadata["model_config"])
     train = TrainConfig.from_dict(metadata["train_config"])
-    expected = _network_members("", model, metadata["optimizer"], train)
+    shapes = network_shapes(model, file_size)
+    expected = _network_members("", model, metadata["optimizer"], shapes)
     expected.update(_state_members("carry", model, metadata["carry_parts"], train.batch_size))
     expected.update(_history_members(train))
     if "last/inputs" in present:
         expected.update(_last_members("last", model, metadata["last_h0_parts"]))
     for k, point in enumerate(metadata.get("rollback") or ()):
         prefix = f"rollback/{k}/"
-        expected.update(_network_members(prefix, model, point["optimizer"], train))
+        expected.update(_network_members(prefix, model, point["optimizer"], shapes))
         expected.update(_state_members(f"{prefix}carry", model, point["carry_parts"], None))
         if f"{prefix}last/inputs" in present:
             expected.update(_last_members(f"{prefix}last", model, point["last_h0_parts"]))
     return expected
+
+
+def plain_stack(model: ModelConfig) -> bool:
+    """One unidirectional stack: the shape whose arrays are known here exactly without building it."""
+    return getattr(model, "arch", "stack") == "stack" and not getattr(model, "bidirectional", False)
+
+
+def network_shapes(model: ModelConfig, file_size: int) -> dict[str, tuple]:
+    """The parameters' shapes of the network ``model`` describes. A single stack's are computed;
+    the other shapes (bidirectional, encoder-decoder, vector-to-sequence) are built, but only
+    when an upper bound of their size fits what the file could hold: a small file cannot make
+    rnnviz allocate a large network."""
+    if plain_stack(model):
+        return param_shapes(model)
+    widest = max(model.hidden_size, getattr(model, "decoder_hidden_size", None) or 0)
+    per_layer = 4 * widest * (model.input_size + 3 * widest + 2)  # any cell, any fan-in it can have
+    bound = (2 * model.num_layers * per_layer + widest * (max(model.input_size, widest) + 1)
+             + model.output_size * (2 * widest + 1)) * np.dtype(model.dtype).itemsize
+    if bound > 8 * file_size + (64 << 20):
+        raise SessionError(f"the session's settings describe a network of up to {bound / 2**20:,.0f} MiB, "
+                           f"far more than its {file_size:,}-byte file can hold: it is damaged or was altered")
+    from rnnviz.core.nn.shapes import make_model
+
+    return {name: tuple(value.shape) for name, value in make_model(model).params.items()}
 
 
 def param_shapes(model: ModelConfig) -> dict[str, tuple]:
@@ -213,11 +238,10 @@ def param_shapes(model: ModelConfig) -> dict[str, tuple]:
     return shapes
 
 
-def _network_members(prefix: str, model: ModelConfig, optimizer: str, train: TrainConfig) -> dict:
+def _network_members(prefix: str, model: ModelConfig, optimizer: str, shapes: dict[str, tuple]) -> dict:
     from rnnviz.core.nn.optim import Optimizer
 
     dtype = (model.dtype,)
-    shapes = param_shapes(model)
     members = {f"{prefix}param/{name}": Expect(dtype, shape) for name, shape in shapes.items()}
     for slot in Optimizer(optimizer, {}).slots:
         members.update({f"{prefix}optim/{slot}/{name}": Expect(dtype, shape) for name, shape in shapes.items()})
@@ -228,6 +252,10 @@ def _network_members(prefix: str, model: ModelConfig, optimizer: str, train: Tra
 def _state_members(prefix: str, model: ModelConfig, parts: int, batch: int | None) -> dict:
     """A carried state: ``parts`` arrays (L, B, H), B the batch size when it is known."""
     L, H = model.num_layers, model.hidden_size
+    if not plain_stack(model):  # two directions or two stacks: (L or 2L, B, H or the decoder's H)
+        widths = {H, getattr(model, "decoder_hidden_size", None) or H}
+        rule = lambda s: len(s) == 3 and 1 <= s[0] <= 2 * L and 1 <= s[1] <= MAX_BATCH and s[2] in widths  # noqa: E731
+        return {f"{prefix}/{i}": Expect((model.dtype,), None, rule, f"(L, B, H)") for i in range(parts)}
     if batch is not None:
         return {f"{prefix}/{i}": Expect((model.dtype,), (L, batch, H)) for i in range(parts)}
     rule = lambda s: len(s) == 3 and s[0] == L and 1 <= s[1] <= MAX_BATCH and s[2] == H  # noqa: E731
@@ -238,6 +266,13 @@ def _last_members(prefix: str, model: ModelConfig, h0_parts: int) -> dict:
     """The last batch: token ids (T, B) or floats (T, B, X); targets (T, B) / (B,) ids or
     (T, B, Y) / (B, Y) floats; its h0. Batch sizes agree across them (checked by ``_agree``)."""
     X, Y = model.input_size, model.output_size
+    if not plain_stack(model):  # sources, targets and codes of other lengths: the model checks the rest
+        top = max(2 * MAX_STEPS_PER_WINDOW, X, Y)
+        loose = lambda s: 1 <= len(s) <= 3 and all(1 <= n <= top for n in s)  # noqa: E731
+        members = {f"{prefix}/{name}": Expect(("int64", "int32", "float64", "float32"), None, loose, "1 to 3 axes")
+                   for name in ("inputs", "targets")}
+        members.update(_state_members(f"{prefix}/h0", model, h0_parts, None))
+        return members
     window = lambda t, b: 1 <= t <= MAX_STEPS_PER_WINDOW and 1 <= b <= MAX_BATCH  # noqa: E731
     inputs = Expect(("int64", "int32", "float64", "float32"), None,
                     lambda s: (len(s) == 2 and window(*s)) or (len(s) == 3 and window(*s[:2]) and s[2] == X),
@@ -283,7 +318,8 @@ class Layout:
     offset: int
 
 
-def check_headers(path: Path, archive: zipfile.ZipFile, expected: dict[str, Expect]) -> dict[str, Layout]:
+def check_headers(path: Path, archive: zipfile.ZipFile, expected: dict[str, Expect],
+                  same_batch: bool = True) -> dict[str, Layout]:
     """Each member's header against ``expected``: no unknown or missing member, shapes and dtypes
     as required, and a declared size that is exactly the member's. Returns name -> Layout."""
     present = {m.filename[:-len(".npy")]: m for m in archive.infolist() if m.filename != "metadata.npy"}
@@ -311,6 +347,8 @@ def check_headers(path: Path, archive: zipfile.ZipFile, expected: dict[str, Expe
     if missing:
         raise SessionError(f"{path.name} lacks the array {missing[0]!r}: it is damaged or truncated")
     plain = {name: layout.shape for name, layout in shapes.items()}
+    if not same_batch:
+        return shapes
     _agree(path, plain, "last")
     for key in plain:
         if key.startswith("rollback/") and key.endswith("/last/inputs"):
@@ -381,7 +419,7 @@ def load_budget(metadata: dict, layouts: dict[str, Layout]) -> int:
     item = np.dtype(model.dtype).itemsize
     shapes = {name: layout.shape for name, layout in layouts.items()}
     stored = sum(math.prod(s) * 8 for s in shapes.values())
-    params = sum(math.prod(s) for s in param_shapes(model).values()) * item
+    params = sum(math.prod(s) for name, s in shapes.items() if name.startswith("param/")) * item
     from rnnviz.core.nn.cells import make_cell
     from rnnviz.core.train.history import SERIES
 

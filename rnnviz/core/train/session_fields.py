@@ -59,11 +59,14 @@ def check_metadata(path: Path, metadata: dict, format_name: str, newest: int, rn
     check_source(metadata.get("source"), bad)
     from rnnviz.core.nn.cells import make_cell
 
-    states = len(make_cell(model.cell).state_names)
+    cells = {model.cell, getattr(model, "decoder_cell", None) or model.cell}
+    states = max(len(make_cell(cell).state_names) for cell in cells)
+    plain = getattr(model, "arch", "stack") == "stack" and not getattr(model, "bidirectional", False)
+    states = states if plain else -states  # negative: any count up to it (two stacks, two cells)
     if not _is_count(metadata.get("carry_parts"), states):
-        raise bad("carry_parts", f"must be 0 or {states} for the {model.cell} cell")
+        raise bad("carry_parts", f"must be 0 or {abs(states)} for the {model.cell} cell")
     if not _is_count(metadata.get("last_h0_parts"), states):
-        raise bad("last_h0_parts", f"must be 0 or {states} for the {model.cell} cell")
+        raise bad("last_h0_parts", f"must be 0 or {abs(states)} for the {model.cell} cell")
     _check_rollback(metadata.get("rollback"), states, bad)
     digest = metadata.get("data_sha256")
     if digest is not None and not (isinstance(digest, str) and len(digest) == 64
@@ -111,8 +114,10 @@ def _text_field(table: dict, field: str, bad, optional: bool = False, label: str
 
 
 def _is_count(value, states: int) -> bool:
-    """0 (no state) or the cell's number of state arrays."""
-    return isinstance(value, int) and not isinstance(value, bool) and value in (0, states)
+    """0 (no state) or the cell's number of state arrays; ``states`` < 0: anything up to -states."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    return value in (0, states) if states >= 0 else 0 <= value <= -states
 
 
 def _short(value) -> str:
@@ -229,6 +234,6 @@ def _check_rollback(points, states: int, bad) -> None:
         check_source_state(point["source"], bad, f"{label}.source")
         _number_field(point, "smooth", bad, optional=True, label=f"{label}.smooth")
         if not _is_count(point["carry_parts"], states):
-            raise bad(f"{label}.carry_parts", f"must be 0 or {states}")
+            raise bad(f"{label}.carry_parts", f"must be 0 or {abs(states)}")
         if not _is_count(point["last_h0_parts"], states):
-            raise bad(f"{label}.last_h0_parts", f"must be 0 or {states}")
+            raise bad(f"{label}.last_h0_parts", f"must be 0 or {abs(states)}")
