@@ -2,6 +2,10 @@
 
 import sys
 
-from rnnviz.cli.main import main
+try:
+    from rnnviz.cli.main import main
+except KeyboardInterrupt:  # Ctrl-C before the command line has even loaded: no traceback
+    sys.stderr.write("rnnviz: interrupted\n")
+    sys.exit(130)
 
 sys.exit(main())

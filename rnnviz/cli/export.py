@@ -50,34 +50,54 @@ def add_arguments(parser) -> None:
                         help="which sequence of the session's last batch the per-sample plots (hidden states, "
                              "gradients, chain) show: 0 is the first, the batch size minus one the last "
                              "(default: 0)")
+    parser.add_argument("--allow-changed-data", action="store_true",
+                        help="go on although the session's data file changed since it was saved")
     parser.help_details = _views_help  # the view names need Qt: looked up only when help is shown
 
 
 def main(args) -> int:
     from rnnviz.cli.main import EXIT_DIVERGED, EXIT_OK
+    from rnnviz.interrupts import StopOnSignals
 
     session = Path(args.session)
     if session.is_dir():
         raise UserError(f"{session} is a folder, not a session file (.npz)")
-    if not session.is_file():
-        raise UserError(f"session file not found: {session}")
+    if not session.exists() and not session.is_symlink():
+        raise UserError(f"session file not found: {session}")  # a FIFO or a device: load() says what it is
     try:
         from rnnviz.core.train.session import load
     except ImportError:  # pragma: no cover - the session module is part of the release
         raise UserError("'rnnviz export' needs session support, which this version lacks") from None
-    trainer = load(session)  # a refused session leaves no folder behind: it is made only after
+    # a refused session leaves no folder behind: it is made only after
+    from rnnviz.core.train.session import DataChangedError
+
+    try:
+        trainer = load(session, allow_changed_data=getattr(args, "allow_changed_data", False))
+    except DataChangedError as exc:
+        raise UserError(f"{exc}; add --allow-changed-data to go on anyway") from None
     check_sample(trainer, args.sample)
     created = make_export_folder(args.out)
     try:
-        paths = export_trainer(trainer, args.out, sample=args.sample)
+        with StopOnSignals() as stop:  # a first Ctrl-C lets the export finish; a second stops it
+            paths = export_trainer(trainer, args.out, sample=args.sample)
     except BaseException:
         remove_empty_folders(created)
         raise
     print(f"rnnviz: wrote {len(paths)} files to {args.out}")
-    if trainer.status == "diverged":
-        print(f"rnnviz: this session had diverged ({trainer.divergence}); the plots show it up to then")
+    if stop.pressed:
+        return stop.exit_code
+    if trainer.status == "diverged" or not weights_finite(trainer):
+        where = trainer.divergence or "its weights hold NaN or Inf"
+        print(f"rnnviz: this session had diverged ({where}); the plots show it up to then")
         return EXIT_DIVERGED
     return EXIT_OK
+
+
+def weights_finite(trainer) -> bool:
+    """False when a parameter holds NaN or Inf: whatever the saved status says, that run diverged."""
+    import numpy as np
+
+    return all(bool(np.isfinite(value).all()) for value in trainer.model.params.values())
 
 
 def check_sample(trainer, sample: int) -> None:
@@ -140,6 +160,8 @@ def run_metadata(trainer, view, wall_time: float | None = None, status: str | No
     if status is None:
         status = trainer.status if trainer.status in ("finished", "diverged") else (
             "finished" if trainer.step_count > 0 else "ready")
+    if not weights_finite(trainer):
+        status = "diverged"  # NaN weights are never "finished", whatever the session says
     steps, losses = view.series.get("loss", ((), ()))
     finite = [(s, v) for s, v in zip(steps, losses) if math.isfinite(float(v))]
     metadata = {
@@ -153,7 +175,7 @@ def run_metadata(trainer, view, wall_time: float | None = None, status: str | No
         "parts": list(view.snapshot.parts),  # the stacks side by side in the hidden units, if several
         "steps_done": int(trainer.step_count),
         "status": status,
-        "divergence": trainer.divergence if status == "diverged" else "",
+        "divergence": (trainer.divergence or "the weights hold NaN or Inf") if status == "diverged" else "",
         "final_loss": float(finite[-1][1]) if finite else None,
         "final_loss_step": _step(finite[-1][0]) if finite else None,
         "baseline_loss": view.baseline,

@@ -20,12 +20,16 @@ import re
 import sys
 
 from rnnviz import __version__, alloc
-from rnnviz.core.errors import UserError
+
+# rnnviz.core (numpy) is imported inside main(), where a Ctrl-C during the import is caught: the
+# ``rnnviz`` script imports this module before any of our code can catch anything
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2  # bad file, bad setting, unwritable folder, not enough memory: one line on stderr
 EXIT_DIVERGED = 3  # training hit NaN/Inf; what came before is kept, saved or exported
 EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's convention (128 + SIGINT)
+EXIT_HANGUP = 129  # SIGHUP, a closed terminal: 128 + 1; a run saves and exports first, as for Ctrl-C
+EXIT_TERMINATED = 143  # SIGTERM (kill, timeout): 128 + 15; likewise
 
 # what exit code 3 means for each command; None: the command never returns it
 DIVERGED_MEANING = {
@@ -62,6 +66,11 @@ def exit_codes(command: str | None) -> str:
     if DIVERGED_MEANING.get(command) is not None:
         codes.append((EXIT_DIVERGED, DIVERGED_MEANING[command]))
     codes.append((EXIT_INTERRUPTED, INTERRUPTED_MEANING.get(command, INTERRUPTED_MEANING[None])))
+    if command == "run":
+        codes[1] = (EXIT_BAD_INPUT, codes[1][1] + "; also when --save could not be written: the run is then "
+                                                   "saved to a fallback folder named on stderr")
+        codes += [(EXIT_HANGUP, "the terminal was closed (SIGHUP): saved and exported as for Ctrl-C"),
+                  (EXIT_TERMINATED, "terminated (SIGTERM, e.g. kill or timeout): saved and exported as for Ctrl-C")]
     return "exit codes:\n" + "".join(f"  {code:>3}  {meaning}\n" for code, meaning in codes)
 
 
@@ -133,8 +142,14 @@ def parse(parser: CommandParser, argv: list[str] | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse(parser, argv)
+    try:  # Ctrl-C while the modules load (the first fraction of a second): no traceback either
+        from rnnviz.core.errors import UserError
+
+        parser = build_parser()
+        args = parse(parser, argv)
+    except KeyboardInterrupt:
+        print("rnnviz: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     alloc.keep_freed_memory()  # the application's choice, never the library's: see rnnviz.alloc
     try:
         if args.command is None:
@@ -150,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError as exc:  # numpy's _ArrayMemoryError too: the settings, not rnnviz, are at fault
         print(f"rnnviz: error: {memory_message(args.command, exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # rnnviz.interrupts.Interrupted carries SIGTERM's / SIGHUP's code
         print("rnnviz: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
 
 
 def memory_message(command: str | None, exc: MemoryError) -> str:

@@ -1,4 +1,4 @@
-"""What ``rnnviz run`` prints while it works: loading a file, training, and Ctrl-C.
+"""What ``rnnviz run`` prints while it works: loading a file and training (signals: ``rnnviz.interrupts``).
 
 On a terminal, redrawn lines; into a file or a pipe, a few plain lines, so a log stays short
 but shows life.
@@ -6,7 +6,6 @@ but shows life.
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
@@ -43,34 +42,6 @@ class LoadProgress:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
-
-
-class StopOnCtrlC:
-    """While training: the first Ctrl-C asks the run to stop after the current step (a step
-    cut in half would leave weights and optimizer out of step), so what was done can still be
-    saved and exported; a second one stops at once, without saving (KeyboardInterrupt)."""
-
-    def __init__(self) -> None:
-        self.pressed = False
-        self.installed = False
-        self.previous = None
-
-    def __enter__(self):
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._on_ctrl_c)
-            self.installed = True
-        except ValueError:  # not the main thread (an embedding program): Ctrl-C keeps its meaning
-            pass
-        return self
-
-    def _on_ctrl_c(self, signum, frame) -> None:
-        if self.pressed:
-            raise KeyboardInterrupt
-        self.pressed = True
-
-    def __exit__(self, *exc) -> None:
-        if self.installed:  # None: the previous handler was set outside Python, i.e. the default
-            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
 
 
 class Progress:

@@ -7,8 +7,14 @@ plot. A run that hits NaN/Inf stops, says where on stderr, still saves and expor
 did up to the last finite step, and exits with code 3.
 
 Flags are read as text and converted here, so that every bad value gives the one-line
-``rnnviz: error: ...`` of the dispatcher, naming the flag. Ctrl-C stops after the current
-step, still saves and exports what was done, and exits with code 130.
+``rnnviz: error: ...`` of the dispatcher, naming the flag.
+
+A trained run is never lost. Ctrl-C, SIGTERM and SIGHUP stop after the current step, still
+save and export what was done (a signal during the save or the export lets it finish), and
+exit with 128 + the signal (130, 143, 129); a second signal stops at once. ``--checkpoint-every
+N`` saves the session every N steps. When the session cannot be written where asked (a full
+disk, say), it is written to a fallback folder, the message says where, the export still runs,
+and the exit code is 2 (``rnnviz.cli.safekeeping``).
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ import time
 from pathlib import Path
 
 from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
-from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
+from rnnviz.cli.progress import LoadProgress, Progress
 from rnnviz.cli import units as units_off
+from rnnviz.cli.safekeeping import Checkpoints, Forgiving, on_first_signal, save_with_fallback
 from rnnviz.core.errors import UserError
+from rnnviz.interrupts import StopOnSignals
 
 
 # config field -> the flag a person typed, for error messages
@@ -91,16 +99,29 @@ def add_arguments(parser) -> None:
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
     files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
                                                        "history.npz into DIR at the end")
+    files.add_argument("--checkpoint-every", metavar="N", type=_positive_int("--checkpoint-every"),
+                       help="also save the session (--save FILE) every N steps, so a crash loses at most N")
+    files.add_argument("--rollback", action="store_true",
+                       help="with --resume: go back to the session's last roll-back point before its "
+                            "current step (a diverged run resumes from before the blow-up)")
+    files.add_argument("--allow-changed-data", action="store_true",
+                       help="with --resume: go on although the data file changed since the session was saved")
 
 
 # ---------------------------------------------------------------------- the command
 def main(args) -> int:
-    from rnnviz.cli.main import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK
+    from rnnviz.cli.main import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK
 
     if args.save:
         _check_save_target(args.save)
+    if args.checkpoint_every is not None and not args.save:
+        raise UserError("--checkpoint-every saves the session: give the file with --save FILE")
+    if (args.rollback or args.allow_changed_data) and not args.resume:
+        flag = "--rollback" if args.rollback else "--allow-changed-data"
+        raise UserError(f"{flag} applies to a resumed run: use it with --resume FILE")
     # fail before training, not after; the folders made to prove it are removed again if unused
     exporter, created = _exporter(args.export) if args.export else (None, [])
+    save_failed = False
     try:
         if args.resume:
             trainer, steps = _resumed(args)
@@ -109,36 +130,42 @@ def main(args) -> int:
             steps = trainer.train_config.steps
         units_off.apply(trainer, args)
         started = time.perf_counter()
-        progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
-        with StopOnCtrlC() as ctrl_c:
-            trainer.run(steps, on_step=lambda result: progress.update(result) and not ctrl_c.pressed)
-        progress.close()
-        wall_time = time.perf_counter() - started
-        interrupted = ctrl_c.pressed and trainer.status not in ("diverged", "finished")  # not a late press
-        if trainer.status == "diverged":
-            print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step {trainer.step_count} "
-                  f"are kept (try a lower --lr or --clip-norm)", file=sys.stderr, flush=True)
-        elif interrupted:
-            kept = [what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag]
-            print(f"rnnviz: interrupted after step {trainer.step_count}"
-                  + (f"; {' and '.join(kept)} what was done" if kept else ""), file=sys.stderr, flush=True)
-        _summary(trainer, wall_time, interrupted)
-        if args.save:
-            from rnnviz.core.train.session import save
-
-            print(f"saved session to {save(trainer, args.save)}", flush=True)
-        if exporter is not None:
-            paths = exporter(trainer, args.export, wall_time, status="interrupted" if interrupted else None)
-            created = []  # written: the folder is the user's now
-            print(f"exported {len(paths)} files to {args.export}", flush=True)
+        # progress lines never stop a run: a closed terminal (SIGHUP) or pipe must not cost it its save
+        progress = Progress(steps, trainer.step_count, Forgiving(sys.stdout), trainer.train_config.clip_mode)
+        phase = ["training"]  # what a first signal interrupts: the message differs
+        with StopOnSignals(on_first=lambda signum: on_first_signal(signum, args, phase[0])) as stop:
+            checkpoints = Checkpoints(trainer, args.save, args.checkpoint_every)
+            trainer.run(steps, on_step=lambda result: (progress.update(result) and checkpoints.after(result)
+                                                       and not stop.pressed))
+            phase[0] = "finishing"
+            progress.close()
+            wall_time = time.perf_counter() - started
+            interrupted = stop.pressed and trainer.status not in ("diverged", "finished")  # not a late press
+            if trainer.status == "diverged":
+                print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step "
+                      f"{trainer.step_count} are kept (try a lower --lr or --clip-norm, or resume with "
+                      f"--rollback)", file=sys.stderr, flush=True)
+            elif interrupted:
+                kept = [what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag]
+                print(f"rnnviz: interrupted after step {trainer.step_count}"
+                      + (f"; {' and '.join(kept)} what was done" if kept else ""), file=sys.stderr, flush=True)
+            _summary(trainer, wall_time, interrupted)
+            if args.save:
+                save_failed = not save_with_fallback(trainer, args.save, args.export)
+            if exporter is not None:
+                paths = exporter(trainer, args.export, wall_time, status="interrupted" if interrupted else None)
+                created = []  # written: the folder is the user's now
+                print(f"exported {len(paths)} files to {args.export}", flush=True)
     finally:
         if created:
             from rnnviz.cli.export import remove_empty_folders
 
             remove_empty_folders(created)
+    if save_failed:
+        return EXIT_BAD_INPUT
     if trainer.status == "diverged":
         return EXIT_DIVERGED
-    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+    return stop.exit_code if stop.pressed else EXIT_OK
 
 
 def _exporter(out_dir):
@@ -166,6 +193,8 @@ def _check_save_target(path) -> None:
         raise UserError(f"cannot save to {path}: the folder {folder} is not writable")
     if target.exists() and not target.is_file():
         raise UserError(f"cannot save to {path}: it exists and is not a regular file")
+    if target.is_file() and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
+        raise UserError(f"cannot save to {path}: the file is read-only; choose another name or make it writable")
 
 
 def _fresh(args):
@@ -203,7 +232,17 @@ def _resumed(args):
     if given:
         raise UserError(f"{', '.join(given)} cannot change a resumed run (its data and model come from "
                         f"{args.resume}); start a new run instead")
-    trainer = load(args.resume)
+    from rnnviz.core.train.session import DataChangedError
+
+    try:
+        trainer = load(_session_path(args.resume, "--resume"), allow_changed_data=args.allow_changed_data)
+    except DataChangedError as exc:
+        raise UserError(f"{exc}; add --allow-changed-data to go on anyway") from None
+    if args.rollback:
+        was = trainer.step_count
+        now = trainer.rollback()
+        print(f"rolled back from step {was} to step {now}" if now < was
+              else f"no roll-back point before step {was}: resuming from it", flush=True)
     _refuse_seq_len_for_task(args, trainer.source)
     changes = _train_settings(args)
     more = changes.pop("steps", None)
@@ -252,8 +291,13 @@ def _source(args):
         path = Path(args.data)
         if path.is_dir():
             raise UserError(f"--data {path} is a folder, not a file: give a .txt or .csv file inside it")
-        if not path.is_file():
+        if not path.exists():
             raise UserError(f"data file not found: {path}")
+        if not path.is_file():
+            from rnnviz.core.data.textfile import special_kind
+
+            raise UserError(f"--data {path} is {special_kind(path.stat().st_mode)}, not a file: give a .txt "
+                            f"or .csv file")
         spec = {"kind": "file", "path": str(path.resolve()), "level": args.level,
                 "encoding": args.encoding or "utf-8"}
         progress = LoadProgress(path, sys.stdout)
@@ -275,6 +319,30 @@ def _refuse_seq_len_for_task(args, source) -> None:
                 else "the length of a resumed task is fixed; start a new run with --length to change it")
         raise UserError(f"--seq-len does not apply to a task: {source.name} sets its own window "
                         f"({length} steps); {hint}")
+
+
+def _session_path(text: str, flag: str) -> Path:
+    """The session file a flag names, or a UserError saying what the path is instead."""
+    path = Path(text)
+    if path.is_dir():
+        raise UserError(f"{flag} {path} is a folder, not a session file (.npz)")
+    return path
+
+
+def _positive_int(flag: str):
+    """An argparse ``type=``: a whole number of at least 1 (argparse names ``flag`` in the error)."""
+    import argparse
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value}")
+        return value
+
+    return convert
 
 
 def _int(text, flag: str, default=None):

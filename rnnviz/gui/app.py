@@ -42,8 +42,11 @@ def start_plan(args, last: dict | None = None):
             raise UserError("--preset cannot be combined with --session (a session has its own settings)")
         from rnnviz.core.train import session
 
-        return session.load(session_arg), {"kind": "session", "path": session_arg,
-                                           "name": os.path.basename(session_arg)}
+        try:
+            trainer = session.load(session_arg)
+        except session.DataChangedError as exc:
+            raise UserError(f"{exc}; to go on anyway, open it with File > Open session") from None
+        return trainer, {"kind": "session", "path": session_arg, "name": os.path.basename(session_arg)}
     last = last or {}
     model = {**DEFAULT_MODEL, **last.get("model", {})}
     train = {**DEFAULT_TRAIN, **last.get("train", {})}

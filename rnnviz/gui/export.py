@@ -4,12 +4,18 @@ The window's "Export" menu and the headless ``rnnviz run --export`` / ``rnnviz e
 the very same panel classes, so a figure written without a display is the one on screen.
 
 SVG is written with Qt's own QSvgGenerator because pyqtgraph 0.14's SVGExporter crashes
-under Qt 6.11 on closed paths (pyqtgraph issue 3495, see DESIGN.md "Traps").
+under Qt 6.11 on closed paths (pyqtgraph issue 3495).
+
+Every file is whole or absent (``rnnviz.core.atomic``): pictures are drawn into memory first,
+then written beside the target and moved into place, so a full disk or a kill never leaves a
+PNG without its end; the error names the file that failed. Signals are held while Qt paints
+(``rnnviz.interrupts.held_signals``): a Ctrl-C raised inside a paint would be lost.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -17,8 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnviz.core import atomic
 from rnnviz.core.errors import UserError
 from rnnviz.gui import qt_app
+from rnnviz.interrupts import held_signals
 
 FORMATS = (".png", ".svg", ".csv")
 PNG_SCALE = 2  # pixels per screen pixel in PNGs: sharp when a page or README scales them down
@@ -37,15 +45,14 @@ def export_panel(panel, path) -> Path:
     if suffix not in FORMATS:
         raise UserError(f"cannot export to '{path.name}': use a name ending in .png, .svg or .csv")
     _check_folder(path.parent)
-    try:
-        if suffix == ".csv":
-            _write_csv(panel, path)
-        elif suffix == ".svg":
-            _write_svg(panel, path)
-        else:
-            _write_png(panel, path)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if suffix == ".csv":
+        data = _csv_bytes(panel)
+    else:
+        with held_signals():  # Qt calls Python while it paints: no signal may be raised in there
+            data = _svg_bytes(panel) if suffix == ".svg" else _png_bytes(panel)
+        if not data:
+            raise UserError(f"cannot write {path}: Qt produced no {suffix[1:].upper()} data")
+    atomic.write_bytes(path, data)
     return path
 
 
@@ -73,21 +80,12 @@ def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path
 
 
 def write_metadata(path: Path, metadata: dict) -> Path:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(_jsonable(metadata), handle, indent=2, allow_nan=False)
-            handle.write("\n")
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    return atomic.write_text(path, json.dumps(_jsonable(metadata), indent=2, allow_nan=False) + "\n")
 
 
 def write_history(path: Path, arrays: dict) -> Path:
-    try:
-        np.savez(path, **{name: np.asarray(value) for name, value in arrays.items()})
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    plain = {name: np.asarray(value) for name, value in arrays.items()}
+    return atomic.write_with(path, lambda stream: np.savez(stream, allow_pickle=False, **plain))
 
 
 # --------------------------------------------------------------------- formats
@@ -101,13 +99,14 @@ def _check_folder(folder: Path) -> None:
         raise UserError(f"cannot write to export folder {folder}: permission denied")
 
 
-def _write_csv(panel, path: Path) -> None:
+def _csv_bytes(panel) -> bytes:
     header, rows = panel.csv_table()
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_cell(value) for value in row])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    return text.getvalue().encode("utf-8")
 
 
 def _cell(value):
@@ -155,7 +154,7 @@ def _settle(canvas) -> None:
     canvas.scene().prepareForPaint()  # lets view boxes finish pending auto-range before painting
 
 
-def _write_png(panel, path: Path) -> None:
+def _png_bytes(panel) -> bytes:
     from PyQt6 import QtCore, QtGui
 
     scene, source, size = _prepared_scene(panel)
@@ -169,16 +168,21 @@ def _write_png(panel, path: Path) -> None:
         scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
     finally:
         painter.end()
-    if not image.save(str(path), "PNG"):
-        raise UserError(f"cannot write {path}: the image could not be saved there")
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        return b""
+    return bytes(buffer.data())
 
 
-def _write_svg(panel, path: Path) -> None:
+def _svg_bytes(panel) -> bytes:
     from PyQt6 import QtCore, QtGui, QtSvg
 
     scene, source, size = _prepared_scene(panel)
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     generator = QtSvg.QSvgGenerator()
-    generator.setFileName(str(path))
+    generator.setOutputDevice(buffer)
     generator.setSize(size)
     generator.setViewBox(QtCore.QRect(0, 0, size.width(), size.height()))
     generator.setTitle(f"rnnviz: {panel.title}")
@@ -187,15 +191,14 @@ def _write_svg(panel, path: Path) -> None:
     generator.setResolution(int(round(_logical_dpi())))
     painter = QtGui.QPainter()
     if not painter.begin(generator):
-        raise UserError(f"cannot write {path}: the SVG file could not be opened")
+        return b""
     try:
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), QtGui.QColor("white"))
         scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
     finally:
         painter.end()
-    if not path.exists() or path.stat().st_size == 0:
-        raise UserError(f"cannot write {path}: nothing was written")
+    return bytes(buffer.data())
 
 
 def _logical_dpi() -> float:

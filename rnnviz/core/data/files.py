@@ -15,6 +15,7 @@ from rnnviz.core.errors import DataError
 from rnnviz.core.data.labelled import LabelledSource, is_labelled, load_labelled
 from rnnviz.core.data.series import SeriesSource, load_csv
 from rnnviz.core.data.text import TextSource, load_text, readable, text_source
+from rnnviz.core.data.textfile import file_size
 
 __all__ = ["DEFAULT_SAMPLE", "SAMPLE_LABELLED", "SAMPLE_SERIES", "DataError", "LabelledSource", "SeriesSource", "TextSource", "load_csv",
            "load_path", "load_sample", "load_text", "readable", "sample_names", "sample_path",
@@ -33,6 +34,7 @@ def load_path(path, *, level: str | None = None, encoding: str = "utf-8",
     refused by its NUL bytes). ``level`` and ``options`` (max_words, name) apply to text; asking
     for words from a CSV is an error."""
     path = Path(path)
+    file_size(path)  # a folder, a FIFO or a device is named here, before anything opens it to look inside
     if is_labelled(path, encoding):  # label<TAB>text lines, or a CSV with text and label columns
         if level not in (None, "word"):
             raise DataError(f"{path.name} is labelled text, read by words; the {level!r} level does not apply")

@@ -44,12 +44,20 @@ class SeriesSource(StreamedSource):
         self.columns = list(columns)
         self.input_size = self.output_size = values.shape[1]
         held_out = int(len(values) * VALIDATION_FRACTION)
-        train = values[: len(values) - held_out]
-        self.mean = train.mean(axis=0)  # (C,)
+        # Standardise through each column's largest magnitude: the mean and the standard deviation
+        # of values near +-1e308 overflow, those of values / max|value| (all in [-1, 1]) cannot.
+        scale = np.abs(values).max(axis=0)  # (C,) finite: parse_csv refuses NaN and Inf
+        self.scale = np.where(scale > 0, scale, 1.0)  # (C,)
+        scaled = values / self.scale  # (N, C) in [-1, 1]
+        train = scaled[: len(values) - held_out]
+        mean = train.mean(axis=0)  # (C,) in scaled units
         spread = train.std(axis=0)
         self.constant_columns = [c for c, s in zip(self.columns, spread) if not s > 0]
-        self.std = np.where(spread > 0, spread, 1.0)  # (C,) a constant column is only centred
-        self.standard = (values - self.mean) / self.std  # (N, C)
+        spread = np.where(spread > 0, spread, 1.0)  # a constant column is only centred
+        self.standard = (scaled - mean) / spread  # (N, C)
+        self._scaled_mean, self._scaled_std = mean, spread
+        self.mean = mean * self.scale  # (C,) in the file's units, finite
+        self.std = spread * self.scale  # (C,) in the file's units, finite
         self.train = self.standard[: len(values) - held_out]  # (N_train, C)
         self.validation = self.standard[len(values) - held_out:]  # (N_val, C)
         needed = (seq_len or 1) + 1
@@ -94,8 +102,10 @@ class SeriesSource(StreamedSource):
 
     # ------------------------------------------------------------ units
     def to_original_units(self, values) -> np.ndarray:
-        """Standardised values (..., C) back to the file's units."""
-        return np.asarray(values, dtype=np.float64) * self.std + self.mean
+        """Standardised values (..., C) back to the file's units (a prediction beyond the float
+        range, possible only for columns near it, is +-inf)."""
+        with np.errstate(over="ignore"):
+            return (np.asarray(values, dtype=np.float64) * self._scaled_std + self._scaled_mean) * self.scale
 
     def _describe(self) -> str:
         names = ", ".join(self.columns)

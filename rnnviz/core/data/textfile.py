@@ -11,6 +11,7 @@ Nothing here writes anything.
 from __future__ import annotations
 
 import codecs
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from rnnviz.core.errors import DataError, EncodingError
 CHUNK_BYTES = 1 << 20  # 1 MiB: per-chunk temporaries stay ~20 MB even at 4 bytes a character
 PROGRESS_STEP = 0.01  # report at most ~100 times per file: enough for a bar, never a flood
 UTF8_BOM = codecs.BOM_UTF8
+# byte-order marks of the wide Unicode encodings, longest first (UTF-32 LE starts like UTF-16 LE)
+WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+             (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 class Progress:
@@ -56,12 +60,29 @@ def check_encoding(encoding: str) -> str:
     return name
 
 
+def special_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words: for messages."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
 def file_size(path: Path) -> int:
     """The size of a readable regular file, or a DataError saying why it cannot be read."""
     try:
         if path.is_dir():
             raise DataError(f"{path} is a folder, not a file; choose a .txt or .csv file inside it")
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
+            raise DataError(f"{path} is {special_kind(info.st_mode)}, not a file; rnnviz reads plain text "
+                            f"(.txt) and comma-separated numbers (.csv) from regular files")
+        size = info.st_size
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
     except PermissionError:
@@ -104,6 +125,8 @@ def decoded_chunks(path, encoding: str = "utf-8", progress: Callable[[float], No
             except OSError as exc:
                 raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
             final = not chunk
+            if offset == 0 and ascii_compatible:
+                _refuse_wide_unicode(path, chunk, encoding)
             if offset == 0 and codec == "utf-8" and chunk.startswith(UTF8_BOM):
                 chunk = chunk[len(UTF8_BOM):]
                 offset = len(UTF8_BOM)
@@ -128,6 +151,14 @@ def decoded_chunks(path, encoding: str = "utf-8", progress: Callable[[float], No
                 break
             report(offset / size)
     report.done()
+
+
+def _refuse_wide_unicode(path: Path, head: bytes, encoding: str) -> None:
+    """A UTF-16/32 byte-order mark read as a one-byte encoding: say which encoding it is."""
+    for bom, wide in WIDE_BOMS:
+        if head.startswith(bom):
+            raise DataError(f"{path} is {wide.upper()} text (it starts with a {wide.upper()} byte-order mark), "
+                            f"not {encoding}; open it with --encoding {wide}")
 
 
 def _refuse_binary(path: Path, offset: int | None) -> None:

@@ -3,10 +3,13 @@
 One ``.npz`` holds the arrays (parameters, optimizer state, carried hidden state, history,
 the last batch) and one JSON entry, ``metadata``, holds the rest (format and version, both
 configurations, step, status, the batch generator's state, how to rebuild the data and where
-its cursor was). No pickles: ``allow_pickle=False`` both ways, so opening a session never
-runs code. Writing goes to a temporary file in the same folder, then ``os.replace``: a crash
-mid-write leaves the old file whole. Loading checks everything before building anything, so
-a truncated, foreign or newer file raises ``SessionError`` and the current run is untouched.
+its cursor was, the roll-back points and a fingerprint of the data file). No pickles:
+``allow_pickle=False`` both ways, so opening a session never runs code. Writing is whole or
+absent (``rnnviz.core.atomic``): a crash or a full disk mid-write leaves the old file whole,
+with its permissions. Loading treats the file as hostile (``session_check``,
+``session_fields``): sizes, headers and every metadata field are checked before any array is
+read or anything is built, so a truncated, foreign, altered or newer file raises
+``SessionError`` and the current run is untouched.
 
 A run saved and loaded continues bitwise identically to one never interrupted.
 
@@ -19,17 +22,19 @@ Source specs (how to rebuild the data), ``Trainer(source_spec=...)``:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from rnnviz import __version__
 from rnnviz.core.config import ModelConfig, TrainConfig
+from rnnviz.core import atomic
 from rnnviz.core.errors import SessionError, UserError
 from rnnviz.core.nn.clamp import CLAMP_MODES, UnitClamp
 from rnnviz.core.train.distributions import Distributions
+from rnnviz.core.train import session_check as check
+from rnnviz.core.train import session_extras as extras
+from rnnviz.core.train.session_fields import check_metadata
 from rnnviz.core.train.history import History
 from rnnviz.core.train.trainer import Trainer
 
@@ -70,37 +75,13 @@ def save(trainer: Trainer, path) -> Path:
         "units_off": _units_off_dict(trainer.units_off), "units_mode": trainer.units_mode,
         "carry_parts": len(carry), "last_h0_parts": len(_parts(last[2])) if last is not None else 0,
     }
+    point_arrays, metadata["rollback"] = extras.points_to_arrays(trainer._checkpoints)
+    arrays.update(point_arrays)
+    metadata["data_sha256"] = extras.data_digest(trainer.source_spec)
     arrays["metadata"] = np.array(json.dumps(metadata, default=str))  # a Path in a spec becomes text
-    _write_atomically(path, arrays)
+    atomic.write_with(path, lambda stream: np.savez(stream, allow_pickle=False, **arrays),
+                      what="the session", error=SessionError)
     return path
-
-
-def _write_atomically(path: Path, arrays: dict) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise SessionError(f"cannot write the session {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, allow_pickle=False, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a session is an ordinary document
-        os.replace(temporary, path)
-    except OSError as exc:
-        _remove_quietly(temporary)
-        raise SessionError(f"cannot write the session {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-
-
-def _remove_quietly(name: str) -> None:
-    try:
-        os.unlink(name)
-    except OSError:
-        pass
 
 
 def _parts(state) -> tuple:
@@ -117,51 +98,46 @@ def _join(parts: list):
 
 # ---------------------------------------------------------------------- loading
 def read(path) -> tuple[dict, dict]:
-    """(metadata, arrays) of a session file, checked for format and version; SessionError otherwise."""
+    """(metadata, arrays) of a session file, each checked before it is read (see the module
+    docstring); SessionError otherwise. Reads nothing the metadata's settings do not need."""
     path = Path(path)
-    if not path.is_file():
-        raise SessionError(f"{path}: no such session file")
-    try:
-        with open(path, "rb") as stream, np.load(stream, allow_pickle=False) as npz:  # we close the file,
-            # even when numpy fails half-way through a cut-off zip
-            if "metadata" not in npz.files:
-                raise SessionError(f"{path.name} is not an rnnviz session (it has no rnnviz metadata)")
-            arrays = {key: npz[key] for key in npz.files}
-        metadata = json.loads(str(arrays.pop("metadata")))
-    except SessionError:
-        raise
-    except Exception:  # a cut-off zip, a text file, a pickle: all unreadable as sessions
-        raise SessionError(f"{path.name} is not a readable rnnviz session: the file is truncated "
-                           f"or is not a session file") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise SessionError(f"{path.name} is not an rnnviz session (its metadata is of another format)")
-    version = metadata.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise SessionError(f"{path.name} has an unreadable session version {version!r}")
-    if version > FORMAT_VERSION:
-        raise SessionError(f"{path.name} was written by a newer rnnviz ({metadata.get('rnnviz_version', '?')}, "
-                           f"session format {version}); this rnnviz {__version__} reads format "
-                           f"{FORMAT_VERSION} and older: update rnnviz to open it")
+    with check.open_members(path) as archive:
+        metadata = check.read_metadata(path, archive)
+        check_metadata(path, metadata, FORMAT, FORMAT_VERSION, __version__)
+        names = [m.filename[:-len(".npy")] for m in archive.infolist()]
+        model = ModelConfig.from_dict(metadata["model_config"])
+        expected = check.expected_members(metadata, names, path.stat().st_size)
+        layouts = check.check_headers(path, archive, expected, same_batch=check.plain_stack(model))
+        budget, limit = check.load_budget(metadata, layouts), check.memory_limit()
+        if limit is not None and budget > limit:
+            raise SessionError(f"{path.name} needs about {budget / 2**30:.1f} GiB of memory to open, more than "
+                               f"this machine has ({limit / 2**30:.1f} GiB)")
+        arrays = check.read_arrays(path, archive, layouts)
+        check.check_history_values(path, arrays)
     return metadata, arrays
 
 
-def load(path, source=None) -> Trainer:
+class DataChangedError(SessionError):
+    """The data file of a session is not the one it was trained on (its SHA-256 differs)."""
+
+
+def load(path, source=None, allow_changed_data: bool = False) -> Trainer:
     """A Trainer continuing the saved run. ``source`` (already loaded) is used instead of
-    rebuilding the data from the session's spec. Raises SessionError and changes nothing."""
+    rebuilding the data from the session's spec. Raises SessionError and changes nothing;
+    DataChangedError when the data file changed since the session was saved, unless
+    ``allow_changed_data``."""
     path = Path(path)
     metadata, arrays = read(path)
-    try:
-        model_config = ModelConfig.from_dict(metadata["model_config"])
-        train_config = TrainConfig.from_dict(metadata["train_config"])
-        step = int(metadata["step"])
-        info = metadata["source"]
-        spec = info.get("spec")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SessionError(f"{path.name} has damaged settings: {exc}") from None
+    model_config = ModelConfig.from_dict(metadata["model_config"])  # checked by read()
+    train_config = TrainConfig.from_dict(metadata["train_config"])
+    step = metadata["step"]
+    info = metadata["source"]
+    spec = info.get("spec")
     if source is None:
         if spec is None:
             raise SessionError(f"{path.name} does not say how to rebuild its data "
                                f"({info.get('name', '?')}); open the data first, then the session")
+        _check_data_unchanged(path, metadata, spec, allow_changed_data)
         try:
             source = build_source(spec)
         except UserError as exc:
@@ -170,13 +146,28 @@ def load(path, source=None) -> Trainer:
         raise SessionError(f"{path.name} was trained on data with {model_config.input_size} inputs and "
                            f"{model_config.output_size} outputs, but {source.name} has "
                            f"{source.input_size} and {source.output_size}")
+    state_before = source.get_state()
     try:
         trainer = Trainer(source, model_config, train_config, source_spec=spec)
         _restore(trainer, metadata, arrays, step)
         source.set_state(info["state"])
-    except (KeyError, TypeError, ValueError, UserError) as exc:  # UserError covers SessionError
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError, UserError) as exc:
+        source.set_state(state_before)  # UserError covers SessionError and DataError
         raise SessionError(f"{path.name} is damaged: {exc}") from None
+    except MemoryError:
+        source.set_state(state_before)
+        raise SessionError(f"{path.name} needs more memory to open than this machine has") from None
     return trainer
+
+
+def _check_data_unchanged(path: Path, metadata: dict, spec: dict, allow_changed_data: bool) -> None:
+    recorded = metadata.get("data_sha256")
+    if recorded is None or allow_changed_data:
+        return
+    current = extras.data_digest(spec)
+    if current is not None and current != recorded:
+        raise DataChangedError(f"the data file {spec['path']} has changed since {path.name} was saved "
+                               f"(its SHA-256 differs): the run would go on with other data")
 
 
 def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
@@ -218,7 +209,8 @@ def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
         h0 = _join([arrays[f"last/h0/{i}"] for i in range(int(metadata["last_h0_parts"]))])
         # the last batch again, through the saved weights: what the plots showed, one update later
         trainer._last = trainer._trace_batch(arrays["last/inputs"], arrays["last/targets"], h0)
-    trainer._checkpoints = []
+    points = extras.points_from_arrays(metadata.get("rollback") or [], arrays)
+    trainer._checkpoints = [point for point in points if point["step"] < step]
     trainer._checkpoint()
 
 

@@ -73,11 +73,17 @@ class FileActions:
             "character, so it always opens, though some characters may look wrong)?")
         return answer == QMessageBox.StandardButton.Yes
 
-    def open_session(self, path: str) -> bool:
+    def open_session(self, path: str, allow_changed_data: bool = False) -> bool:
         from rnnviz.core.train import session
 
         try:
-            trainer = session.load(path)
+            trainer = session.load(path, allow_changed_data=allow_changed_data)
+        except session.DataChangedError as exc:
+            answer = QMessageBox.question(self, "Open session", f"{exc}.\n\nOpen the session on the changed "
+                                          "data anyway?")
+            if answer == QMessageBox.StandardButton.Yes:
+                return self.open_session(path, allow_changed_data=True)
+            return False
         except (UserError, OSError) as exc:
             self.show_error("Open session", f"Could not open {path}:\n{exc}")
             return False
