@@ -54,8 +54,11 @@ class Trainer:
     """One model, one data source, one optimizer: the state of a training run."""
 
     def __init__(self, source, model_config: ModelConfig | None = None,
-                 train_config: TrainConfig | None = None, *, source_spec: dict | None = None) -> None:
+                 train_config: TrainConfig | None = None, *, source_spec: dict | None = None,
+                 initial_params: dict | None = None) -> None:
         self.source = source
+        # weights to start (and reset) from instead of the init's, e.g. imported: {name: array}
+        self.initial_params = initial_params
         # how to rebuild the source from a session file; see rnnviz.core.train.session.build_source
         self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
         model_config = model_config if model_config is not None else ModelConfig()
@@ -75,6 +78,11 @@ class Trainer:
     def _build(self) -> None:
         tc = self.train_config
         self.model = RNN(self.model_config)
+        for name, value in (self.initial_params or {}).items():
+            target = self.model.params[name]
+            if np.shape(value) != target.shape:
+                raise ValueError(f"initial {name} has shape {np.shape(value)}, the network's is {target.shape}")
+            target[...] = value
         self.optimizer = self._new_optimizer()
         self.rng = np.random.default_rng(tc.seed)
         self.history = History(tc.history_size, tc.flow_size)
