@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnnviz.cli import weights
 from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
 from rnnviz.core.errors import UserError
 
@@ -71,12 +72,14 @@ def add_arguments(parser) -> None:
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
     files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
                                                        "history.npz into DIR at the end")
+    weights.add_arguments(parser.add_argument_group("PyTorch weights"))
 
 
 # ---------------------------------------------------------------------- the command
 def main(args) -> int:
     from rnnviz.cli.main import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK
 
+    weights.check_flags(args)
     if args.save:
         _check_save_target(args.save)
     # fail before training, not after; the folders made to prove it are removed again if unused
@@ -166,6 +169,8 @@ def _fresh(args):
         train_config = TrainConfig(**train_settings)
     except ValueError as exc:
         raise UserError(_with_flag(exc)) from None
+    if args.weights is not None:
+        return weights.trainer_from_args(args, source, spec, train_config, seed)
     return Trainer(source, model_config, train_config, source_spec=spec)
 
 

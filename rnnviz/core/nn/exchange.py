@@ -51,11 +51,13 @@ class ImportedWeights:
             settings["output_size"] = self.layout.output_size
         return settings
 
-    def summary(self) -> str:
-        """One line for the confirmation: what was read, and how the nonlinearity was decided."""
+    def summary(self, how_to_choose: str = "") -> str:
+        """One line for the confirmation: what was read, and how the nonlinearity was decided
+        (``how_to_choose``, e.g. "--cell relu if it was trained with ReLU", is added to that)."""
         line = f"{self.path.name}: {self.layout.describe(self.cell)}"
         if self.layout.gates == 1 and not self.cell_chosen:
-            line += " (tanh by default: the weights cannot tell tanh from relu)"
+            hint = f"; {how_to_choose}" if how_to_choose else ""
+            line += f" (tanh by default: the weights cannot tell tanh from relu{hint})"
         if self.file_dtype != self.dtype:
             line += f"; {self.file_dtype} in the file, {self.dtype} here"
         return line

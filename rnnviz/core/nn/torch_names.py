@@ -192,7 +192,7 @@ def _readout(rest: dict, readout: str | None, hidden: int) -> tuple[str | None, 
     if readout is None:
         candidates = [n[:-len("weight")] for n, s in rest.items()
                       if n.endswith(".weight") and len(s) == 2 and s[1] == hidden]
-        if READOUT_PREFIX in candidates:
+        if READOUT_PREFIX + "weight" in rest:  # the documented name: its shape is then checked below
             readout = READOUT_PREFIX
         elif len(candidates) == 1:
             readout = candidates[0]
