@@ -1,6 +1,6 @@
 """``rnnviz`` with no subcommand: the QApplication, pyqtgraph's options, and the main window.
 
-What the command line asks for (``--data``, ``--task``, ``--session``, ``--preset``) is
+What the command line asks for (``--data``, ``--task``, ``--session``, ``--preset``, ``--weights``) is
 checked and loaded BEFORE any window opens: a bad file or an unknown name raises UserError,
 which the CLI prints as one line ``rnnviz: error: ...`` on stderr with exit code 2. The person
 typed it in a terminal, so the terminal is where the answer goes, and scripts get an exit
@@ -37,6 +37,7 @@ def start_plan(args, last: dict | None = None):
     data_arg, task_arg, session_arg = (getattr(args, name, None) for name in ("data", "task", "session"))
     if sum(value is not None for value in (data_arg, task_arg, session_arg)) > 1:
         raise UserError("give only one of --data, --task and --session")
+    _check_weights_flags(args)
     if session_arg is not None:
         if getattr(args, "preset", None):
             raise UserError("--preset cannot be combined with --session (a session has its own settings)")
@@ -57,6 +58,8 @@ def start_plan(args, last: dict | None = None):
         data = {"kind": "task", "name": task_arg, "length": DEFAULT_TASK_LENGTH}
     from rnnviz.gui.window.main import OPEN_ENDED_STEPS
 
+    if getattr(args, "weights", None) is not None:
+        return _weights_trainer(args, model, {**train, "steps": OPEN_ENDED_STEPS}, data), data
     try:
         trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
     except UserError:
@@ -66,6 +69,30 @@ def start_plan(args, last: dict | None = None):
         data = dict(DEFAULT_DATA)
         trainer = presets.make_trainer(DEFAULT_MODEL, {**DEFAULT_TRAIN, "steps": OPEN_ENDED_STEPS}, data)
     return trainer, data
+
+
+def _check_weights_flags(args) -> None:
+    weights = getattr(args, "weights", None)
+    if weights is None:
+        if getattr(args, "prefix", None) or getattr(args, "readout", None):
+            raise UserError("--prefix and --readout name tensors in a weights file; use them with --weights FILE")
+        return
+    for flag in ("session", "preset"):
+        if getattr(args, flag, None) is not None:
+            raise UserError(f"--weights and --{flag} exclude each other: --{flag} brings its own network")
+
+
+def _weights_trainer(args, model: dict, train: dict, data: dict):
+    """A run on ``data`` that starts from the weights named on the command line."""
+    from rnnviz.core.nn.exchange import read_weights
+    from rnnviz.core.train.imported import trainer_from_weights
+
+    weights = read_weights(args.weights, prefix=getattr(args, "prefix", None), readout=getattr(args, "readout", None))
+    if data.get("kind") == "file":
+        data["path"] = os.path.abspath(data["path"])
+    _, train_config = presets.make_configs({}, train)
+    return trainer_from_weights(weights, presets.make_source(data), train_config, source_spec=dict(data),
+                                seed=int(model.get("seed", 0)))
 
 
 def _check_display() -> None:
@@ -113,6 +140,11 @@ def launch(args) -> int:
     window.show()
     if getattr(args, "autostart", False):
         QTimer.singleShot(0, window.start_training)
+    elif getattr(args, "weights", None) is not None:  # what was read, for confirmation (and mapping)
+        QTimer.singleShot(0, lambda: window.open_weights(
+            args.weights, args.prefix, args.readout,
+            note="The window already shows this network; Cancel keeps it, Open reads the file again with "
+                 "the choices above."))
     # Ctrl+C in the terminal closes the window properly (settings saved, worker stopped); the
     # idle timer gives Python a moment every 200 ms to notice the signal while Qt's loop runs
     previous = signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -24,7 +24,7 @@ from rnnviz.core.config import ModelConfig
 from rnnviz.core.errors import WeightsError
 from rnnviz.core.nn import torch_names
 from rnnviz.core.nn.torch_names import Layout, cell_for, infer_layout
-from rnnviz.core.nn.weight_files import FLOATS, open_weights, write_safetensors
+from rnnviz.core.nn.weight_files import FLOATS, WeightsFile, check_float, open_weights, write_safetensors
 
 FORMAT = "rnnviz-weights"  # in the safetensors metadata of the files rnnviz writes
 FILE_DTYPES = {"F64": "float64", "F32": "float32"}
@@ -65,46 +65,64 @@ class ImportedWeights:
 
 def read_weights(path, prefix: str | None = None, readout: str | None = None, cell: str | None = None,
                  dtype: str = "float64") -> ImportedWeights:
-    """The network in ``path`` (.safetensors, or .pt/.pth with PyTorch installed). Raises
-    WeightsError naming the tensor and what was expected; nothing is read before the checks."""
+    """The network in ``path`` (.safetensors, or .pt/.pth with PyTorch installed; or a WeightsFile
+    already opened). Raises WeightsError naming the tensor and what was expected; no tensor is
+    read before every check has passed."""
     if dtype not in ("float64", "float32"):
         raise WeightsError(f"dtype must be float64 or float32, got {dtype!r}")
-    weights = open_weights(path)
-    layout = infer_layout(weights.shapes, prefix, readout)
-    saved_cell = weights.metadata.get("cell") if weights.metadata.get("format") == FORMAT else None
-    chosen = cell if cell is not None else (saved_cell if saved_cell in torch_names.VANILLA else None)
-    rnnviz_cell = cell_for(layout, chosen)
+    weights = path if isinstance(path, WeightsFile) else open_weights(path)
+    layout, rnnviz_cell, chosen, warnings = preview(weights, prefix, readout, cell)
     names = layout.file_names()  # rnnviz name -> file name
-    arrays = weights.load(names.values())  # dtypes checked here, before any conversion
+    arrays = weights.load(names.values())
     file_dtypes = {weights.tensors[n].dtype for n in names.values()}
-    try:
-        ModelConfig(cell=rnnviz_cell, input_size=layout.input_size, hidden_size=layout.hidden_size,
-                    num_layers=layout.num_layers, output_size=layout.output_size or 1, dtype=dtype)
-    except ValueError as exc:
-        raise WeightsError(f"{Path(path).name}: {layout.module} with {exc}") from None
     params = {}
     for ours, theirs in names.items():
         value = np.ascontiguousarray(arrays[theirs], dtype=dtype)
         if not np.isfinite(value).all():
             raise WeightsError(f"tensor {theirs} holds NaN or Inf values; expected finite weights")
         params[ours] = value
-    warnings = []
     if not layout.bias:
         rows = layout.gates * layout.hidden_size
         for k in range(layout.num_layers):
             params[f"bias_ih_l{k}"] = np.zeros(rows, dtype=dtype)
             params[f"bias_hh_l{k}"] = np.zeros(rows, dtype=dtype)
-        warnings.append(f"the recurrent module has no biases (bias=False): rnnviz's cells have them; they start "
-                        f"at zero, so the network computes the same, and training will move them")
+    if layout.readout is not None and not layout.readout_bias:
+        params["out.bias"] = np.zeros(layout.output_size, dtype=dtype)
+    file_dtype = "float64" if "F64" in file_dtypes else FILE_DTYPES[next(iter(file_dtypes & set(FLOATS)))]
+    return ImportedWeights(path=weights.path, layout=layout, cell=rnnviz_cell, cell_chosen=chosen,
+                           params=params, dtype=dtype, file_dtype=file_dtype, warnings=warnings)
+
+
+def preview(weights: WeightsFile, prefix: str | None = None, readout: str | None = None,
+            cell: str | None = None) -> tuple[Layout, str, bool, list[str]]:
+    """(layout, cell, cell chosen?, warnings) of a checked file, from its header alone: every name,
+    shape, dtype and size is checked here, so a dialog can show it before any tensor is read."""
+    layout = infer_layout(weights.shapes, prefix, readout)
+    saved_cell = weights.metadata.get("cell") if weights.metadata.get("format") == FORMAT else None
+    chosen = cell if cell is not None else (saved_cell if saved_cell in torch_names.VANILLA else None)
+    rnnviz_cell = cell_for(layout, chosen)
+    for name in layout.file_names().values():
+        check_float(weights.tensors[name])
+    try:
+        ModelConfig(cell=rnnviz_cell, input_size=layout.input_size, hidden_size=layout.hidden_size,
+                    num_layers=layout.num_layers, output_size=layout.output_size or 1)
+    except ValueError as exc:
+        raise WeightsError(f"{weights.path.name}: {layout.module} with {exc}") from None
+    return layout, rnnviz_cell, chosen is not None, layout_warnings(layout)
+
+
+def layout_warnings(layout: Layout) -> list[str]:
+    """What is allowed but changes what the user sees: missing biases, a missing readout."""
+    warnings = []
+    if not layout.bias:
+        warnings.append("the recurrent module has no biases (bias=False): rnnviz's cells have them; they start "
+                        "at zero, so the network computes the same, and training will move them")
     if layout.readout is None:
         warnings.append("no readout in the file (no nn.Linear reading the hidden state): rnnviz starts a fresh "
                         "readout out.weight, out.bias from the seed; the loss is not the original model's")
     elif not layout.readout_bias:
-        params["out.bias"] = np.zeros(layout.output_size, dtype=dtype)
         warnings.append(f"the readout {layout.readout} has no bias: rnnviz's starts at zero and is trained")
-    file_dtype = "float64" if "F64" in file_dtypes else FILE_DTYPES[next(iter(file_dtypes & set(FLOATS)))]
-    return ImportedWeights(path=Path(path), layout=layout, cell=rnnviz_cell, cell_chosen=chosen is not None,
-                           params=params, dtype=dtype, file_dtype=file_dtype, warnings=warnings)
+    return warnings
 
 
 def to_state_dict(config: ModelConfig, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -152,12 +152,12 @@ def _recurrent_prefix(shapes: dict, prefix: str | None) -> str:
     if prefix is not None:
         prefix = _as_prefix(prefix)
         if prefix + "weight_ih_l0" not in shapes:
-            found = _found_prefixes(shapes)
+            found = recurrent_prefixes(shapes)
             hint = (f"; the file's recurrent module is under {', '.join(repr(p) for p in found)}" if found
                     else f"; the file holds {_listing(shapes)}")
             raise WeightsError(f"no tensor {prefix}weight_ih_l0 (prefix {prefix!r}){hint}")
         return prefix
-    found = _found_prefixes(shapes)
+    found = recurrent_prefixes(shapes)
     if not found:
         raise WeightsError(f"no recurrent layer found: expected a tensor named like {RECURRENT_PREFIX}weight_ih_l0 "
                            f"(an nn.RNN, nn.LSTM or nn.GRU state_dict); the file holds {_listing(shapes)}")
@@ -169,9 +169,16 @@ def _recurrent_prefix(shapes: dict, prefix: str | None) -> str:
     return found[0]
 
 
-def _found_prefixes(shapes: dict) -> list[str]:
+def recurrent_prefixes(shapes: dict) -> list[str]:
+    """Every prefix under which the file has a ``weight_ih_l0``: the recurrent modules it holds."""
     return sorted({n[:-len("weight_ih_l0")] for n in shapes
                    if n.endswith("weight_ih_l0") and not n[:-len("weight_ih_l0")].endswith("_")})
+
+
+def readout_candidates(shapes: dict, prefix: str) -> list[str]:
+    """Prefixes of the 2-D ``*.weight`` tensors outside the recurrent module: possible readouts."""
+    return sorted({n[:-len("weight")] for n, s in shapes.items()
+                   if n.endswith(".weight") and len(s) == 2 and not n.startswith(prefix + "weight_")})
 
 
 def _refuse_unsupported(shapes: dict, prefix: str) -> None:

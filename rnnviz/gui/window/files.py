@@ -1,4 +1,5 @@
-"""File > Open data / Open session / Save session / Export / Recent files, for the main window.
+"""File > Open data / Open session / Save session / Export / Open and export weights / Recent
+files, for the main window.
 
 A mixin, so the window's own file stays about docks, drawing and the worker. Every way in
 ends the same: a bad file shows a dialog (``show_error``) and the current run is untouched,
@@ -85,6 +86,73 @@ class FileActions:
         self.banner.hide_banner()
         self._add_recent("session", path)
         return True
+
+    # ----------------------------------------------------------------- PyTorch weights
+    def open_weights(self, path: str, prefix=None, readout=None, cell=None, note: str = "") -> bool:
+        """A PyTorch network on the current data: confirmed (and mapped) in a dialog first; a
+        bad file or a misfit with the data shows why, and the current run is left as it was."""
+        from rnnviz.core.nn.exchange import read_weights
+        from rnnviz.core.nn.weight_files import open_weights
+        from rnnviz.gui.window.weights_dialog import WeightsDialog
+
+        try:
+            weights_file = open_weights(path)
+            source, spec = self._current_source()
+        except (UserError, OSError) as exc:
+            self.show_error("Open weights", f"Could not open {path}:\n{exc}")
+            return False
+        dialog = WeightsDialog(weights_file, source.name, self, prefix, readout, cell, note)
+        if dialog.exec() != WeightsDialog.DialogCode.Accepted:
+            return False
+        try:
+            weights = read_weights(weights_file, **dialog.choice())
+            trainer = self._trainer_from_weights(weights, source, spec)
+        except (UserError, OSError) as exc:
+            self.show_error("Open weights", f"Could not open {path}:\n{exc}")
+            return False
+        self.start_with_trainer(trainer, self.data_choice)
+        self.banner.hide_banner()
+        self.statusBar().showMessage(f"Weights: {weights.summary()}", 15000)
+        self.settings.setValue("last_folder", str(Path(path).resolve().parent))
+        return True
+
+    def _current_source(self):
+        """A fresh copy of the current run's data, and its recipe (the run itself is untouched)."""
+        from rnnviz.core.train import presets, session
+
+        choice = dict(self.data_choice)
+        if choice.get("kind") == "session":
+            spec = session.read(choice["path"])[0].get("source", {}).get("spec")
+            return session.build_source(spec), spec
+        if choice.get("kind") == "file":
+            choice["path"] = str(Path(choice["path"]).resolve())
+        return presets.make_source(choice), choice
+
+    def _trainer_from_weights(self, weights, source, spec):
+        from rnnviz.core.train import presets
+        from rnnviz.core.train.imported import trainer_from_weights
+        from rnnviz.gui.window.main import OPEN_ENDED_STEPS
+
+        _, train_config = presets.make_configs({}, {**self.controls.train_settings(), "steps": OPEN_ENDED_STEPS})
+        seed = int(self.controls.model_settings().get("seed", 0))
+        return trainer_from_weights(weights, source, train_config, source_spec=spec, seed=seed)
+
+    def choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self._last_folder(),
+                                              "PyTorch weights (*.safetensors *.pt *.pth);;All files (*)")
+        if path:
+            self.open_weights(path)
+
+    def choose_export_weights(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export weights", str(Path(self._last_folder()) / "model.safetensors"),
+                                              "safetensors (*.safetensors)")
+        if path:
+            path = path if path.endswith(".safetensors") else path + ".safetensors"
+            self.request_export_weights.emit(path)
+
+    def on_weights_written(self, paths: list) -> None:
+        names = ", ".join(Path(p).name for p in paths)
+        self.statusBar().showMessage(f"Wrote {names} (load with model.load_state_dict(load_file(...)))", 8000)
 
     # ----------------------------------------------------------------- files and dialogs
     def choose_data(self) -> None:
