@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 from safetensors.torch import load_file, save_file  # noqa: E402  (after the skip: needs torch)
 
 from rnnviz.core import RNN, ModelConfig  # noqa: E402
+from rnnviz.core.errors import WeightsError  # noqa: E402
 from rnnviz.core.nn.exchange import read_weights, write_weights  # noqa: E402
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -137,7 +138,7 @@ def test_pt_state_dict_is_read_with_weights_only(tmp_path):
 def test_pt_file_with_arbitrary_objects_is_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"rnn.weight_ih_l0": torch.zeros(2, 2), "note": object()}, path)
-    with pytest.raises(Exception, match="weights_only"):
+    with pytest.raises(WeightsError, match="weights_only"):
         read_weights(path)
 
 
@@ -150,3 +151,13 @@ def test_float32_model_is_read_exactly(tmp_path):
     assert "float32 in the file, float64 here" in weights.summary()
     for name, param in model.state_dict().items():
         assert np.array_equal(weights.params[name.removeprefix("rnn.")], param.numpy().astype(np.float64))
+
+
+def test_compressed_pt_archive_is_refused_before_unpacking(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("archive/data/0", b"\0" * (4 << 20))  # 4 MiB of zeros in a few KiB
+    with pytest.raises(WeightsError, match=r"unpack to 4,194,304 bytes from a file of"):
+        read_weights(path)

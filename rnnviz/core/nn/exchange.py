@@ -73,11 +73,10 @@ def read_weights(path, prefix: str | None = None, readout: str | None = None, ce
     weights = path if isinstance(path, WeightsFile) else open_weights(path)
     layout, rnnviz_cell, chosen, warnings = preview(weights, prefix, readout, cell)
     names = layout.file_names()  # rnnviz name -> file name
-    arrays = weights.load(names.values())
     file_dtypes = {weights.tensors[n].dtype for n in names.values()}
     params = {}
-    for ours, theirs in names.items():
-        value = np.ascontiguousarray(arrays[theirs], dtype=dtype)
+    for ours, theirs in names.items():  # one tensor at a time: at most one copy beside the params
+        value = np.ascontiguousarray(weights.load([theirs])[theirs], dtype=dtype)
         if not np.isfinite(value).all():
             raise WeightsError(f"tensor {theirs} holds NaN or Inf values; expected finite weights")
         params[ours] = value

@@ -251,9 +251,9 @@ def _check_zip(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise WeightsError(f"{path.name} is neither a safetensors file nor a PyTorch zip archive "
                            f"(torch.save's format since PyTorch 1.6)") from None
-    if unpacked > 4 * size + (1 << 20):
+    if unpacked > size:  # stored members never unpack to more than the archive holds
         raise WeightsError(f"{path.name}: its zip members unpack to {unpacked:,} bytes from a file of "
-                           f"{size:,}; torch.save stores tensors uncompressed, so this is not a state_dict")
+                           f"{size:,}; torch.save stores tensors uncompressed, so this is not its state_dict")
 
 
 def _state_dict(name: str, loaded, torch) -> dict:

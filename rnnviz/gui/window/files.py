@@ -112,7 +112,8 @@ class FileActions:
             return False
         self.start_with_trainer(trainer, self.data_choice)
         self.banner.hide_banner()
-        self.statusBar().showMessage(f"Weights: {weights.summary()}", 15000)
+        self.statusBar().showMessage(f"Weights: {weights.summary()}. Reset starts a fresh network of this shape; "
+                                     f"open the weights again to return to them", 15000)
         self.settings.setValue("last_folder", str(Path(path).resolve().parent))
         return True
 
