@@ -41,7 +41,8 @@ def _show_progress(dialog: QProgressDialog, fraction: float) -> None:
 
 class FileActions:
     """Needs from the window: settings, controls, panels, current_panel, banner, recent_menu,
-    start_with, start_with_trainer, show_error, statusBar, and the request_* signals."""
+    data_choice, open_ended_steps, start_with, start_with_trainer, show_error, statusBar, and the
+    request_* signals."""
 
     def open_data(self, path: str, encoding: str = "utf-8") -> bool:
         """Train on a file with the form's model settings; a bad file leaves the run as it was.
@@ -132,9 +133,8 @@ class FileActions:
     def _trainer_from_weights(self, weights, source, spec):
         from rnnviz.core.train import presets
         from rnnviz.core.train.imported import trainer_from_weights
-        from rnnviz.gui.window.main import OPEN_ENDED_STEPS
 
-        _, train_config = presets.make_configs({}, {**self.controls.train_settings(), "steps": OPEN_ENDED_STEPS})
+        _, train_config = presets.make_configs({}, {**self.controls.train_settings(), "steps": self.open_ended_steps})
         seed = int(self.controls.model_settings().get("seed", 0))
         return trainer_from_weights(weights, source, train_config, source_spec=spec, seed=seed)
 
