@@ -115,23 +115,7 @@ def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: s
     while prefix + f"weight_ih_l{layers}" in shapes or prefix + f"weight_hh_l{layers}" in shapes:
         layers += 1
     bias = prefix + "bias_ih_l0" in shapes or prefix + "bias_hh_l0" in shapes
-    rows = gates * hidden
-    for k in range(layers):
-        expected = {f"weight_ih_l{k}": (rows, ih0[1] if k == 0 else hidden), f"weight_hh_l{k}": (rows, hidden)}
-        if bias:
-            expected.update({f"bias_ih_l{k}": (rows,), f"bias_hh_l{k}": (rows,)})
-        for name, shape in expected.items():
-            found = _need(shapes, prefix + name, _shape(shape))
-            if tuple(found) != shape:
-                raise WeightsError(f"tensor {prefix}{name} has shape {_shape(found)}; expected {_shape(shape)} "
-                                   f"({KINDS[gates]}, hidden_size={hidden}, layer {k})")
-    used = {prefix + pattern.format(k=k) for k in range(layers)
-            for pattern in (LAYER_NAMES if bias else LAYER_NAMES[:2])}
-    if not bias:
-        stray = sorted(n for n in shapes if re.fullmatch(re.escape(prefix) + r"bias_(ih|hh)_l\d+", n))
-        if stray:
-            raise WeightsError(f"tensor {stray[0]} is present but {prefix}bias_ih_l0 / bias_hh_l0 are not: "
-                               f"either every layer has both biases or none has")
+    used = _check_layers(shapes, prefix, gates, hidden, ih0[1], layers, bias)
     rest = {n: s for n, s in shapes.items() if n not in used}
     readout, output_size, readout_bias = _readout(rest, readout, hidden)
     if readout is not None:
@@ -146,6 +130,29 @@ def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: s
                            f"(an embedding, a second network) cannot be shown faithfully")
     return Layout(gates=gates, input_size=ih0[1], hidden_size=hidden, num_layers=layers, bias=bias,
                   prefix=prefix, readout=readout, output_size=output_size, readout_bias=readout_bias)
+
+
+def _check_layers(shapes: dict, prefix: str, gates: int, hidden: int, inputs: int, layers: int,
+                  bias: bool) -> set[str]:
+    """Every layer's tensors are there with PyTorch's shapes; returns their names."""
+    rows = gates * hidden
+    used = set()
+    for k in range(layers):
+        expected = {f"weight_ih_l{k}": (rows, inputs if k == 0 else hidden), f"weight_hh_l{k}": (rows, hidden)}
+        if bias:
+            expected.update({f"bias_ih_l{k}": (rows,), f"bias_hh_l{k}": (rows,)})
+        for name, shape in expected.items():
+            found = _need(shapes, prefix + name, _shape(shape))
+            if tuple(found) != shape:
+                raise WeightsError(f"tensor {prefix}{name} has shape {_shape(found)}; expected {_shape(shape)} "
+                                   f"({KINDS[gates]}, hidden_size={hidden}, layer {k})")
+            used.add(prefix + name)
+    if not bias:
+        stray = sorted(n for n in shapes if re.fullmatch(re.escape(prefix) + r"bias_(ih|hh)_l\d+", n))
+        if stray:
+            raise WeightsError(f"tensor {stray[0]} is present but {prefix}bias_ih_l0 / bias_hh_l0 are not: "
+                               f"either every layer has both biases or none has")
+    return used
 
 
 def _recurrent_prefix(shapes: dict, prefix: str | None) -> str:
@@ -171,8 +178,8 @@ def _recurrent_prefix(shapes: dict, prefix: str | None) -> str:
 
 def recurrent_prefixes(shapes: dict) -> list[str]:
     """Every prefix under which the file has a ``weight_ih_l0``: the recurrent modules it holds."""
-    return sorted({n[:-len("weight_ih_l0")] for n in shapes
-                   if n.endswith("weight_ih_l0") and not n[:-len("weight_ih_l0")].endswith("_")})
+    heads = (name[:-len("weight_ih_l0")] for name in shapes if name.endswith("weight_ih_l0"))
+    return sorted({head for head in heads if head == "" or head.endswith(".")})  # module names end in "."
 
 
 def readout_candidates(shapes: dict, prefix: str) -> list[str]:
