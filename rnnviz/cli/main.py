@@ -45,7 +45,8 @@ MEMORY_FLAGS = "--hidden, --batch, --seq-len (or a task's --length) or --layers"
 # subcommand name -> module holding add_arguments(parser) and main(args)
 SUBCOMMANDS = {
     "run": ("rnnviz.cli.run", "train headless, print progress, optionally save and export"),
-    "export": ("rnnviz.cli.export", "write every plot (PNG, SVG, CSV) of a saved session"),
+    "export": ("rnnviz.cli.export", "write every plot (PNG, SVG, CSV) of a saved session, or its network "
+                                    "as PyTorch weights"),
     "bench": ("rnnviz.bench.command", "measure speed side by side on this machine and print ratios"),
 }
 

@@ -161,3 +161,18 @@ def test_compressed_pt_archive_is_refused_before_unpacking(tmp_path):
         archive.writestr("archive/data/0", b"\0" * (4 << 20))  # 4 MiB of zeros in a few KiB
     with pytest.raises(WeightsError, match=r"unpack to 4,194,304 bytes from a file of"):
         read_weights(path)
+
+
+def test_pt_checkpoint_dicts_and_legacy_files(tmp_path):
+    model = random_torch_model("tanh", 1, True)
+    nested = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 3, "state_dict": model.state_dict()}, nested)
+    assert read_weights(nested).layout.hidden_size == H
+    legacy = tmp_path / "legacy.pt"
+    torch.save(model.state_dict(), legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(WeightsError, match="neither a safetensors file nor a PyTorch zip archive"):
+        read_weights(legacy)
+    empty = tmp_path / "empty.pt"
+    torch.save({"epoch": 3}, empty)
+    with pytest.raises(WeightsError, match=r"does not hold a state_dict"):
+        read_weights(empty)

@@ -70,6 +70,8 @@ def test_open_weights_runs_the_users_network_and_export_writes_it_back(make_wind
         assert np.array_equal(shown[name], value), name
     assert "Weights: net.safetensors: nn.LSTM(" in window.statusBar().currentMessage()
     assert dialogs == []
+    recent = window.recent_menu.actions()[0]
+    assert recent.text() == "net.safetensors  (weights)" and recent.toolTip() == str(path.resolve())
 
     out = tmp_path / "back.safetensors"
     window.request_export_weights.emit(str(out))

@@ -115,7 +115,7 @@ class FileActions:
         self.banner.hide_banner()
         self.statusBar().showMessage(f"Weights: {weights.summary()}. Reset starts a fresh network of this shape; "
                                      f"open the weights again to return to them", 15000)
-        self.settings.setValue("last_folder", str(Path(path).resolve().parent))
+        self._add_recent("weights", path)
         return True
 
     def _current_source(self):
@@ -223,7 +223,7 @@ class FileActions:
             kind, _, path = entry.partition(":")
             action = self.recent_menu.addAction(f"{Path(path).name}  ({kind})")
             action.setToolTip(path)
-            opener = self.open_session if kind == "session" else self.open_data
+            opener = {"session": self.open_session, "weights": self.open_weights}.get(kind, self.open_data)
             action.triggered.connect(lambda _=False, p=path, o=opener: o(p))
         self.recent_menu.setEnabled(bool(self._recent()))
 
