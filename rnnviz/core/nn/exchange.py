@@ -129,8 +129,7 @@ def to_state_dict(config: ModelConfig, params: dict[str, np.ndarray]) -> dict[st
     if config.cell == "linear":
         raise WeightsError("a linear-cell network has no PyTorch module to load into (nn.RNN's nonlinearity "
                            "is tanh or relu); export weights of a tanh, relu, lstm or gru network")
-    names = torch_names.state_dict_names(config.num_layers)
-    return {names[ours]: np.ascontiguousarray(value) for ours, value in params.items()}
+    return {torch_names.torch_name(name): np.ascontiguousarray(value) for name, value in params.items()}
 
 
 def metadata_for(config: ModelConfig) -> dict[str, str]:

@@ -70,12 +70,9 @@ class Layout:
                 f"{where}, {readout}")
 
 
-def state_dict_names(num_layers: int, prefix: str = RECURRENT_PREFIX, readout: str = READOUT_PREFIX) -> dict:
-    """rnnviz parameter name -> PyTorch state_dict name, for the README's module."""
-    names = {pattern.format(k=k): prefix + pattern.format(k=k)
-             for k in range(num_layers) for pattern in LAYER_NAMES}
-    names.update({"out.weight": readout + "weight", "out.bias": readout + "bias"})
-    return names
+def torch_name(name: str, prefix: str = RECURRENT_PREFIX, readout: str = READOUT_PREFIX) -> str:
+    """The README module's state_dict name of an rnnviz parameter: rnn.weight_ih_l0, out.weight, ..."""
+    return readout + name[len("out."):] if name.startswith("out.") else prefix + name
 
 
 def cell_for(layout: Layout, cell: str | None) -> str:
