@@ -33,6 +33,7 @@ class WeightsDialog(QDialog):
         self.prefix.setEditable(True)
         self.prefix.addItems(recurrent_prefixes(shapes) or [prefix or "rnn."])
         self.prefix.setToolTip("the recurrent module's name in the state_dict, e.g. rnn. for model.rnn")
+        self.prefix.lineEdit().setPlaceholderText("(none: the names start with weight_ih_l0)")
         self.readout = QComboBox()
         self.readout.setEditable(True)
         self.readout.setToolTip("the nn.Linear that reads the top layer's hidden state, e.g. out. or fc.")
