@@ -238,3 +238,20 @@ def test_the_vocabulary_beside_the_weights_must_match_the_text(tmp_path):
         trainer_from_weights(weights, FakeText("acd" * 100))
     with pytest.raises(WeightsError, match=r"take 3 inputs .* but fake text has a vocabulary of 4 tokens"):
         trainer_from_weights(weights, FakeText("abcd" * 100))
+
+
+def test_safetensors_need_no_pytorch(tmp_path):
+    """Reading and writing run with PyTorch made unimportable."""
+    import subprocess
+    import sys
+
+    path = saved(tmp_path, state("gru"))
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from rnnviz.core import ModelConfig\n"
+            "from rnnviz.core.nn.exchange import read_weights, write_weights\n"
+            f"w = read_weights({str(path)!r})\n"
+            f"write_weights({str(tmp_path / 'out.safetensors')!r}, ModelConfig(**w.model_settings()), w.params)\n"
+            "print(w.cell)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "gru" and (tmp_path / "out.safetensors").is_file()
