@@ -58,8 +58,6 @@ def start_plan(args, last: dict | None = None):
         data = {"kind": "task", "name": task_arg, "length": DEFAULT_TASK_LENGTH}
     from rnnviz.gui.window.main import OPEN_ENDED_STEPS
 
-    if getattr(args, "weights", None) is not None:
-        return _weights_trainer(args, model, {**train, "steps": OPEN_ENDED_STEPS}, data), data
     try:
         trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
     except UserError:
@@ -82,17 +80,17 @@ def _check_weights_flags(args) -> None:
             raise UserError(f"--weights and --{flag} exclude each other: --{flag} brings its own network")
 
 
-def _weights_trainer(args, model: dict, train: dict, data: dict):
-    """A run on ``data`` that starts from the weights named on the command line."""
+def weights_plan(args, trainer):
+    """With ``--weights``: a run on ``trainer``'s data and training settings that starts from
+    those weights instead of ``trainer``'s fresh network (UserError if they do not fit)."""
+    if getattr(args, "weights", None) is None:
+        return trainer
     from rnnviz.core.nn.exchange import read_weights
     from rnnviz.core.train.imported import trainer_from_weights
 
     weights = read_weights(args.weights, prefix=getattr(args, "prefix", None), readout=getattr(args, "readout", None))
-    if data.get("kind") == "file":
-        data["path"] = os.path.abspath(data["path"])
-    _, train_config = presets.make_configs({}, train)
-    return trainer_from_weights(weights, presets.make_source(data), train_config, source_spec=dict(data),
-                                seed=int(model.get("seed", 0)))
+    return trainer_from_weights(weights, trainer.source, trainer.train_config, source_spec=trainer.source_spec,
+                                seed=trainer.model_config.seed)
 
 
 def _check_display() -> None:
@@ -131,6 +129,7 @@ def launch(args) -> int:
     style.configure()  # pg.setConfigOptions: white background, antialiasing, row-major images
     settings = QSettings("rnnviz", "rnnviz")
     trainer, data = start_plan(args, last_settings(settings))  # UserError -> exit 2, no window
+    trainer = weights_plan(args, trainer)  # the same, before any window
     window = MainWindow(settings)
     window.start_with_trainer(trainer, data)
     if getattr(args, "preset", None):

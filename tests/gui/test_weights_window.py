@@ -102,15 +102,18 @@ def test_bad_weights_show_a_dialog_and_keep_the_run(make_window, tmp_path, monke
 
 def test_command_line_weights_start_the_window_on_them(tmp_path):
     from rnnviz.core.errors import UserError
-    from rnnviz.gui.app import start_plan
+    from rnnviz.gui.app import start_plan, weights_plan
+
+    def plan(args):
+        return weights_plan(args, start_plan(args)[0])
 
     path, params = adding_weights(tmp_path, cell="gru")
     base = {"data": None, "task": "adding", "session": None, "preset": None, "autostart": False,
             "weights": str(path), "prefix": None, "readout": None}
-    trainer, data = start_plan(argparse.Namespace(**base))
-    assert data["name"] == "adding" and trainer.model_config.cell == "gru"
+    trainer = plan(argparse.Namespace(**base))
+    assert trainer.source_spec["name"] == "adding" and trainer.model_config.cell == "gru"
     assert np.array_equal(trainer.model.params["weight_ih_l0"], params["weight_ih_l0"])
     for bad, message in (({"preset": "LSTM"}, "exclude each other"), ({"weights": None, "prefix": "rnn."}, "--prefix"),
                          ({"task": None}, "take 2 inputs")):
         with pytest.raises(UserError, match=message):
-            start_plan(argparse.Namespace(**{**base, **bad}))
+            plan(argparse.Namespace(**{**base, **bad}))

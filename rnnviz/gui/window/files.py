@@ -41,7 +41,7 @@ def _show_progress(dialog: QProgressDialog, fraction: float) -> None:
 
 class FileActions:
     """Needs from the window: settings, controls, panels, current_panel, banner, recent_menu,
-    data_choice, open_ended_steps, start_with, start_with_trainer, show_error, statusBar, and the
+    data_choice, latest_view, start_with, start_with_trainer, show_error, statusBar, and the
     request_* signals."""
 
     def open_data(self, path: str, encoding: str = "utf-8") -> bool:
@@ -120,22 +120,23 @@ class FileActions:
 
     def _current_source(self):
         """A fresh copy of the current run's data, and its recipe (the run itself is untouched)."""
-        from rnnviz.core.train import presets, session
+        from rnnviz.core.train import session
 
         choice = dict(self.data_choice)
         if choice.get("kind") == "session":
-            spec = session.read(choice["path"])[0].get("source", {}).get("spec")
-            return session.build_source(spec), spec
-        if choice.get("kind") == "file":
+            choice = session.read(choice["path"])[0].get("source", {}).get("spec")
+        elif choice.get("kind") == "file":
             choice["path"] = str(Path(choice["path"]).resolve())
-        return presets.make_source(choice), choice
+        return session.build_source(choice), choice
 
     def _trainer_from_weights(self, weights, source, spec):
-        from rnnviz.core.train import presets
+        """The imported network on the current run's data, with the current run's training settings."""
+        from rnnviz.core.config import ModelConfig, TrainConfig
         from rnnviz.core.train.imported import trainer_from_weights
 
-        _, train_config = presets.make_configs({}, {**self.controls.train_settings(), "steps": self.open_ended_steps})
-        seed = int(self.controls.model_settings().get("seed", 0))
+        view = self.latest_view
+        train_config = TrainConfig.from_dict(view.train_config) if view is not None else None
+        seed = int(view.model_config.get("seed", 0)) if view is not None else ModelConfig.seed
         return trainer_from_weights(weights, source, train_config, source_spec=spec, seed=seed)
 
     def choose_weights(self) -> None:

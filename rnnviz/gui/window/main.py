@@ -68,7 +68,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     request_export_weights = pyqtSignal(str)
     request_view = pyqtSignal()
     request_compare = pyqtSignal(int)
-    open_ended_steps = OPEN_ENDED_STEPS  # what a run started from a file trains towards (FileActions)
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
