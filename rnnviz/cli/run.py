@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli import weights
+from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
 from rnnviz.core.errors import UserError
 
@@ -57,6 +57,7 @@ def add_arguments(parser) -> None:
     model.add_argument("--dtype", metavar="|".join(DTYPES), help=f"float precision (default {m.dtype})")
     model.add_argument("--seed", metavar="N", help=f"seed for the weights, the batches and the task "
                                                    f"(default {m.seed})")
+    weights.add_arguments(parser.add_argument_group("PyTorch weights"))
     train = parser.add_argument_group("training")
     train.add_argument("--optimizer", metavar="|".join(OPTIMIZERS), help=f"update rule (default {t.optimizer})")
     train.add_argument("--lr", metavar="RATE", help=f"learning rate (default {t.lr})")
@@ -72,7 +73,6 @@ def add_arguments(parser) -> None:
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
     files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
                                                        "history.npz into DIR at the end")
-    weights.add_arguments(parser.add_argument_group("PyTorch weights"))
 
 
 # ---------------------------------------------------------------------- the command
