@@ -89,6 +89,7 @@ def main(args) -> int:
             trainer, steps = _resumed(args)
         else:
             trainer = _fresh(args)
+            trainer = weights.with_weights(args, trainer)  # --weights FILE: the user's network instead
             steps = trainer.train_config.steps
         started = time.perf_counter()
         progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
@@ -169,8 +170,6 @@ def _fresh(args):
         train_config = TrainConfig(**train_settings)
     except ValueError as exc:
         raise UserError(_with_flag(exc)) from None
-    if args.weights is not None:
-        return weights.trainer_from_args(args, source, spec, train_config, seed)
     return Trainer(source, model_config, train_config, source_spec=spec)
 
 

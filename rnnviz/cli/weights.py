@@ -46,8 +46,11 @@ def check_flags(args) -> None:
                         f"come from the weights); leave {'it' if len(given) == 1 else 'them'} out")
 
 
-def trainer_from_args(args, source, spec, train_config, seed: int):
-    """Read, confirm in one line, check against the data and build the Trainer."""
+def with_weights(args, trainer):
+    """With ``--weights``: a run on ``trainer``'s data and training settings that starts from the
+    file's network (read, confirmed in one line, checked against the data); else ``trainer``."""
+    if args.weights is None:
+        return trainer
     from rnnviz.core.nn.exchange import read_weights
     from rnnviz.core.train.imported import trainer_from_weights
 
@@ -56,4 +59,5 @@ def trainer_from_args(args, source, spec, train_config, seed: int):
     print(f"weights: {weights.summary('--cell relu if it was trained with ReLU')}", flush=True)
     for warning in weights.warnings:
         print(f"rnnviz: warning: {warning}", file=sys.stderr, flush=True)
-    return trainer_from_weights(weights, source, train_config, source_spec=spec, seed=seed)
+    return trainer_from_weights(weights, trainer.source, trainer.train_config, source_spec=trainer.source_spec,
+                                seed=trainer.model_config.seed)
