@@ -57,7 +57,6 @@ def add_arguments(parser) -> None:
     model.add_argument("--dtype", metavar="|".join(DTYPES), help=f"float precision (default {m.dtype})")
     model.add_argument("--seed", metavar="N", help=f"seed for the weights, the batches and the task "
                                                    f"(default {m.seed})")
-    weights.add_arguments(parser.add_argument_group("PyTorch weights"))
     train = parser.add_argument_group("training")
     train.add_argument("--optimizer", metavar="|".join(OPTIMIZERS), help=f"update rule (default {t.optimizer})")
     train.add_argument("--lr", metavar="RATE", help=f"learning rate (default {t.lr})")
@@ -69,6 +68,7 @@ def add_arguments(parser) -> None:
     train.add_argument("--steps", metavar="N", help=f"updates to make (default {t.steps}; with --resume: "
                                                     "this many more, default up to the saved run's target)")
     files = parser.add_argument_group("files")
+    weights.add_arguments(parser.add_argument_group("PyTorch weights"))  # shown after "files"
     files.add_argument("--save", metavar="FILE", help="save the session (.npz) at the end, also when diverged")
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
     files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
