@@ -207,13 +207,13 @@ def test_a_run_starts_and_resets_at_the_imported_weights(tmp_path):
     trainer = trainer_from_weights(weights, FakeAdding(), TrainConfig(batch_size=2, seq_len=4, steps=3))
     for name, value in original.model.params.items():
         assert np.array_equal(trainer.model.params[name], value)
-    trainer.run()
+    trainer.run(3)
     assert trainer.step_count == 3
     trainer.rollback()
     assert trainer.step_count == 0
     for name, value in original.model.params.items():
         assert np.array_equal(trainer.model.params[name], value), name
-    trainer.run()
+    trainer.run(3)
     trainer.reset()
     assert all(np.array_equal(trainer.model.params[n], v) for n, v in original.model.params.items())
 
