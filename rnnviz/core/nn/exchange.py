@@ -14,7 +14,7 @@ Nothing here needs PyTorch: safetensors has a numpy API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +23,14 @@ from rnnviz import __version__
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.errors import WeightsError
 from rnnviz.core.nn import torch_names
-from rnnviz.core.nn.torch_names import Layout, cell_for, infer_layout
+from rnnviz.core.nn.torch_names import Layout, cell_for, directions, infer_layout
 from rnnviz.core.nn.weight_files import FLOATS, WeightsFile, check_float, open_weights, write_safetensors
 
 FORMAT = "rnnviz-weights"  # in the safetensors metadata of the files rnnviz writes
 FILE_DTYPES = {"F64": "float64", "F32": "float32"}
+# whether rnnviz's networks come in a bidirectional shape (ModelConfig.bidirectional): PyTorch's
+# bidirectional modules are read when they do, and refused with the reason when they do not
+BIDIRECTIONAL = "bidirectional" in {f.name for f in fields(ModelConfig)}
 
 
 @dataclass
@@ -49,6 +52,8 @@ class ImportedWeights:
                         num_layers=self.layout.num_layers, dtype=self.dtype)
         if self.layout.output_size is not None:
             settings["output_size"] = self.layout.output_size
+        if self.layout.bidirectional:
+            settings["bidirectional"] = True
         return settings
 
     def summary(self, how_to_choose: str = "") -> str:
@@ -82,9 +87,9 @@ def read_weights(path, prefix: str | None = None, readout: str | None = None, ce
         params[ours] = value
     if not layout.bias:
         rows = layout.gates * layout.hidden_size
-        for k in range(layout.num_layers):
-            params[f"bias_ih_l{k}"] = np.zeros(rows, dtype=dtype)
-            params[f"bias_hh_l{k}"] = np.zeros(rows, dtype=dtype)
+        for k, suffix in ((k, s) for k in range(layout.num_layers) for s in directions(layout.bidirectional)):
+            params[f"bias_ih_l{k}{suffix}"] = np.zeros(rows, dtype=dtype)
+            params[f"bias_hh_l{k}{suffix}"] = np.zeros(rows, dtype=dtype)
     if layout.readout is not None and not layout.readout_bias:
         params["out.bias"] = np.zeros(layout.output_size, dtype=dtype)
     file_dtype = "float64" if "F64" in file_dtypes else FILE_DTYPES[next(iter(file_dtypes & set(FLOATS)))]
@@ -96,7 +101,7 @@ def preview(weights: WeightsFile, prefix: str | None = None, readout: str | None
             cell: str | None = None) -> tuple[Layout, str, bool, list[str]]:
     """(layout, cell, cell chosen?, warnings) of a checked file, from its header alone: every name,
     shape, dtype and size is checked here, so a dialog can show it before any tensor is read."""
-    layout = infer_layout(weights.shapes, prefix, readout)
+    layout = infer_layout(weights.shapes, prefix, readout, bidirectional_ok=BIDIRECTIONAL)
     saved_cell = weights.metadata.get("cell") if weights.metadata.get("format") == FORMAT else None
     chosen = cell if cell is not None else (saved_cell if saved_cell in torch_names.VANILLA else None)
     rnnviz_cell = cell_for(layout, chosen)
@@ -104,7 +109,8 @@ def preview(weights: WeightsFile, prefix: str | None = None, readout: str | None
         check_float(weights.tensors[name])
     try:
         ModelConfig(cell=rnnviz_cell, input_size=layout.input_size, hidden_size=layout.hidden_size,
-                    num_layers=layout.num_layers, output_size=layout.output_size or 1)
+                    num_layers=layout.num_layers, output_size=layout.output_size or 1,
+                    **({"bidirectional": True} if layout.bidirectional else {}))
     except ValueError as exc:
         raise WeightsError(f"{weights.path.name}: {layout.module} with {exc}") from None
     return layout, rnnviz_cell, chosen is not None, layout_warnings(layout)
@@ -137,7 +143,8 @@ def metadata_for(config: ModelConfig) -> dict[str, str]:
     module = {"lstm": "nn.LSTM", "gru": "nn.GRU"}.get(config.cell, "nn.RNN")
     return {"format": FORMAT, "rnnviz_version": __version__, "module": module, "cell": config.cell,
             "input_size": str(config.input_size), "hidden_size": str(config.hidden_size),
-            "num_layers": str(config.num_layers), "output_size": str(config.output_size), "dtype": config.dtype}
+            "num_layers": str(config.num_layers), "output_size": str(config.output_size), "dtype": config.dtype,
+            "bidirectional": str(bool(getattr(config, "bidirectional", False))).lower()}
 
 
 def write_weights(path, config: ModelConfig, params: dict[str, np.ndarray]) -> Path:

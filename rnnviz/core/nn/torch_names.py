@@ -42,6 +42,12 @@ class Layout:
     readout: str | None  # "out.", ... or None when the file has no readout
     output_size: int | None  # rows of the readout's weight, None without a readout
     readout_bias: bool  # the readout has a bias (nn.Linear(bias=True))
+    bidirectional: bool = False  # a second stack reads backward: names end in _reverse, outputs 2H wide
+
+    @property
+    def width(self) -> int:
+        """What a layer hands up and the readout reads: H, or [forward, backward] = 2H."""
+        return self.hidden_size * len(directions(self.bidirectional))
 
     @property
     def module(self) -> str:
@@ -51,8 +57,9 @@ class Layout:
         """rnnviz parameter name -> the name in the file, for every tensor the file holds."""
         names = {}
         for k in range(self.num_layers):
-            for pattern in LAYER_NAMES if self.bias else LAYER_NAMES[:2]:
-                names[pattern.format(k=k)] = self.prefix + pattern.format(k=k)
+            for suffix in directions(self.bidirectional):
+                for pattern in LAYER_NAMES if self.bias else LAYER_NAMES[:2]:
+                    names[pattern.format(k=k) + suffix] = self.prefix + pattern.format(k=k) + suffix
         if self.readout is not None:
             names["out.weight"] = self.readout + "weight"
             if self.readout_bias:
@@ -63,10 +70,11 @@ class Layout:
         """One line for people: module, sizes, where things are."""
         nonlinearity = f", nonlinearity={cell}" if self.gates == 1 else ""
         where = f"under '{self.prefix}'" if self.prefix else "without a prefix"
-        readout = (f"readout '{self.readout}' ({self.hidden_size} -> {self.output_size}"
+        readout = (f"readout '{self.readout}' ({self.width} -> {self.output_size}"
                    f"{'' if self.readout_bias else ', no bias'})" if self.readout is not None else "no readout")
         return (f"{self.module}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-                f"num_layers={self.num_layers}{nonlinearity}{'' if self.bias else ', bias=False'}) "
+                f"num_layers={self.num_layers}{nonlinearity}{'' if self.bias else ', bias=False'}"
+                f"{', bidirectional=True' if self.bidirectional else ''}) "
                 f"{where}, {readout}")
 
 
@@ -94,10 +102,18 @@ def cell_for(layout: Layout, cell: str | None) -> str:
 
 
 # ---------------------------------------------------------------------- inference
-def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: str | None = None) -> Layout:
-    """The Layout of a state_dict given as {name: shape}; WeightsError naming the tensor otherwise."""
+def directions(bidirectional: bool) -> tuple[str, ...]:
+    """Parameter-name suffixes of the directions: PyTorch's "" and "_reverse"."""
+    return ("", "_reverse") if bidirectional else ("",)
+
+
+def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: str | None = None,
+                 bidirectional_ok: bool = False) -> Layout:
+    """The Layout of a state_dict given as {name: shape}; WeightsError naming the tensor otherwise.
+    ``bidirectional_ok``: whether the network this is read into has a bidirectional shape."""
     prefix = _recurrent_prefix(shapes, prefix)
-    _refuse_unsupported(shapes, prefix)
+    _refuse_unsupported(shapes, prefix, bidirectional_ok)
+    bidirectional = prefix + "weight_ih_l0_reverse" in shapes
     hh0 = _need(shapes, prefix + "weight_hh_l0", "(G*H, H)")
     if len(hh0) != 2 or hh0[1] < 1 or hh0[0] % hh0[1] or hh0[0] // hh0[1] not in KINDS:
         raise WeightsError(f"tensor {prefix}weight_hh_l0 has shape {_shape(hh0)}; expected (G*H, H) with G "
@@ -112,9 +128,10 @@ def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: s
     while prefix + f"weight_ih_l{layers}" in shapes or prefix + f"weight_hh_l{layers}" in shapes:
         layers += 1
     bias = prefix + "bias_ih_l0" in shapes or prefix + "bias_hh_l0" in shapes
-    used = _check_layers(shapes, prefix, gates, hidden, ih0[1], layers, bias)
+    used = _check_layers(shapes, prefix, gates, hidden, ih0[1], layers, bias, bidirectional)
     rest = {n: s for n, s in shapes.items() if n not in used}
-    readout, output_size, readout_bias = _readout(rest, readout, hidden)
+    width = hidden * len(directions(bidirectional))
+    readout, output_size, readout_bias = _readout(rest, readout, width)
     if readout is not None:
         used |= {readout + "weight"} | ({readout + "bias"} if readout_bias else set())
     leftover = sorted(n for n in shapes if n not in used)
@@ -126,18 +143,21 @@ def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: s
                            f"{prefix}bias_hh_l{layers - 1}) and one nn.Linear readout; other modules "
                            f"(an embedding, a second network) cannot be shown faithfully")
     return Layout(gates=gates, input_size=ih0[1], hidden_size=hidden, num_layers=layers, bias=bias,
-                  prefix=prefix, readout=readout, output_size=output_size, readout_bias=readout_bias)
+                  prefix=prefix, readout=readout, output_size=output_size, readout_bias=readout_bias,
+                  bidirectional=bidirectional)
 
 
 def _check_layers(shapes: dict, prefix: str, gates: int, hidden: int, inputs: int, layers: int,
-                  bias: bool) -> set[str]:
-    """Every layer's tensors are there with PyTorch's shapes; returns their names."""
+                  bias: bool, bidirectional: bool) -> set[str]:
+    """Every layer's tensors (each direction's) are there with PyTorch's shapes; returns their names."""
     rows = gates * hidden
+    below = hidden * len(directions(bidirectional))  # what layer k >= 1 reads
     used = set()
-    for k in range(layers):
-        expected = {f"weight_ih_l{k}": (rows, inputs if k == 0 else hidden), f"weight_hh_l{k}": (rows, hidden)}
+    for k, suffix in ((k, suffix) for k in range(layers) for suffix in directions(bidirectional)):
+        expected = {f"weight_ih_l{k}{suffix}": (rows, inputs if k == 0 else below),
+                    f"weight_hh_l{k}{suffix}": (rows, hidden)}
         if bias:
-            expected.update({f"bias_ih_l{k}": (rows,), f"bias_hh_l{k}": (rows,)})
+            expected.update({f"bias_ih_l{k}{suffix}": (rows,), f"bias_hh_l{k}{suffix}": (rows,)})
         for name, shape in expected.items():
             found = _need(shapes, prefix + name, _shape(shape))
             if tuple(found) != shape:
@@ -145,7 +165,7 @@ def _check_layers(shapes: dict, prefix: str, gates: int, hidden: int, inputs: in
                                    f"({KINDS[gates]}, hidden_size={hidden}, layer {k})")
             used.add(prefix + name)
     if not bias:
-        stray = sorted(n for n in shapes if re.fullmatch(re.escape(prefix) + r"bias_(ih|hh)_l\d+", n))
+        stray = sorted(n for n in shapes if re.fullmatch(re.escape(prefix) + r"bias_(ih|hh)_l\d+(_reverse)?", n))
         if stray:
             raise WeightsError(f"tensor {stray[0]} is present but {prefix}bias_ih_l0 / bias_hh_l0 are not: "
                                f"either every layer has both biases or none has")
@@ -185,7 +205,7 @@ def readout_candidates(shapes: dict, prefix: str) -> list[str]:
                    if n.endswith(".weight") and len(s) == 2 and not n.startswith(prefix + "weight_")})
 
 
-def _refuse_unsupported(shapes: dict, prefix: str) -> None:
+def _refuse_unsupported(shapes: dict, prefix: str, bidirectional_ok: bool) -> None:
     for name in sorted(shapes):
         if not name.startswith(prefix):
             continue
@@ -193,16 +213,16 @@ def _refuse_unsupported(shapes: dict, prefix: str) -> None:
         if re.fullmatch(r"weight_hr_l\d+(_reverse)?", local):
             raise WeightsError(f"tensor {name} {_shape(shapes[name])} is the projection of an nn.LSTM built with "
                                f"proj_size; rnnviz's LSTM has no projection (use proj_size=0)")
-        if local.endswith("_reverse"):
+        if local.endswith("_reverse") and not bidirectional_ok:
             raise WeightsError(f"tensor {name} belongs to a bidirectional network; bidirectional networks "
                                f"are not supported yet (use bidirectional=False)")
 
 
-def _readout(rest: dict, readout: str | None, hidden: int) -> tuple[str | None, int | None, bool]:
+def _readout(rest: dict, readout: str | None, width: int) -> tuple[str | None, int | None, bool]:
     """(prefix, output_size, has_bias) of the nn.Linear readout among the tensors left."""
     if readout is None:
         candidates = [n[:-len("weight")] for n, s in rest.items()
-                      if n.endswith(".weight") and len(s) == 2 and s[1] == hidden]
+                      if n.endswith(".weight") and len(s) == 2 and s[1] == width]
         if READOUT_PREFIX + "weight" in rest:  # the documented name: its shape is then checked below
             readout = READOUT_PREFIX
         elif len(candidates) == 1:
@@ -218,9 +238,9 @@ def _readout(rest: dict, readout: str | None, hidden: int) -> tuple[str | None, 
         raise WeightsError(f"no tensor {weight} (readout {readout!r}); the tensors besides the recurrent ones "
                            f"are {_listing(rest) if rest else 'none'}")
     shape = rest[weight]
-    if len(shape) != 2 or shape[1] != hidden or shape[0] < 1:
-        raise WeightsError(f"tensor {weight} has shape {_shape(shape)}; expected (output_size, {hidden}): an "
-                           f"nn.Linear({hidden}, output_size) reading the top layer's hidden state")
+    if len(shape) != 2 or shape[1] != width or shape[0] < 1:
+        raise WeightsError(f"tensor {weight} has shape {_shape(shape)}; expected (output_size, {width}): an "
+                           f"nn.Linear({width}, output_size) reading the top layer's output")
     bias = readout + "bias"
     if bias in rest and tuple(rest[bias]) != (shape[0],):
         raise WeightsError(f"tensor {bias} has shape {_shape(rest[bias])}; expected ({shape[0]},) to match "

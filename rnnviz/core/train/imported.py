@@ -48,7 +48,7 @@ def check_fits(weights: ImportedWeights, source) -> None:
                            f"{_inputs(source)}")
     if layout.output_size is not None and layout.output_size != source.output_size:
         raise WeightsError(f"the readout gives {layout.output_size} outputs ({layout.readout}weight is "
-                           f"({layout.output_size}, {layout.hidden_size})) but {source.name} needs "
+                           f"({layout.output_size}, {layout.width})) but {source.name} needs "
                            f"{source.output_size}")
     saved = read_vocabulary(vocabulary_path(weights.path))
     vocab = getattr(source, "vocab", None)
