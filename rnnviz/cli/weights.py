@@ -15,7 +15,7 @@ from rnnviz.core.errors import UserError
 # flags that would build a network of their own: the weights already are one
 BUILDING_FLAGS = (("hidden", "--hidden"), ("layers", "--layers"), ("init", "--init"),
                   ("init_scale", "--init-scale"), ("recurrent_scale", "--recurrent-scale"),
-                  ("forget_bias", "--forget-bias"))
+                  ("forget_bias", "--forget-bias"), ("bidirectional", "--bidirectional"))
 
 
 def add_arguments(group) -> None:
@@ -40,7 +40,7 @@ def check_flags(args) -> None:
         return
     if args.resume is not None:
         raise UserError("--weights and --resume exclude each other: a resumed run has its own weights")
-    given = [flag for name, flag in BUILDING_FLAGS if getattr(args, name) is not None]
+    given = [flag for name, flag in BUILDING_FLAGS if getattr(args, name, None) not in (None, False)]
     if given:
         raise UserError(f"{', '.join(given)} cannot change the network read from {args.weights} (its sizes "
                         f"come from the weights); leave {'it' if len(given) == 1 else 'them'} out")
