@@ -15,7 +15,9 @@ from rnnviz.core.errors import UserError
 # flags that would build a network of their own: the weights already are one
 BUILDING_FLAGS = (("hidden", "--hidden"), ("layers", "--layers"), ("init", "--init"),
                   ("init_scale", "--init-scale"), ("recurrent_scale", "--recurrent-scale"),
-                  ("forget_bias", "--forget-bias"), ("bidirectional", "--bidirectional"))
+                  ("forget_bias", "--forget-bias"), ("bidirectional", "--bidirectional"), ("arch", "--arch"),
+                  ("context", "--context"), ("reverse_source", "--reverse-source"),
+                  ("decoder_hidden", "--decoder-hidden"), ("decoder_cell", "--decoder-cell"))
 
 
 def add_arguments(group) -> None:

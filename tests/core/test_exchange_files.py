@@ -15,7 +15,7 @@ from safetensors.numpy import save_file
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.core.errors import WeightsError
 from rnnviz.core.nn import weight_files
-from rnnviz.core.nn.exchange import BIDIRECTIONAL, read_weights, write_weights
+from rnnviz.core.nn.exchange import read_weights, write_weights
 from rnnviz.core.train.imported import export_weights, trainer_from_weights, vocabulary_path
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.core.config import TrainConfig
@@ -121,16 +121,11 @@ def test_half_precision_and_integers_are_refused(tmp_path, dtype, match):
     refused(saved(tmp_path, tensors), match)
 
 
-def test_lstm_projection_and_bidirectional_are_refused(tmp_path):
+def test_lstm_projection_and_half_a_bidirectional_net_are_refused(tmp_path):
     tensors = {**state("lstm"), "rnn.weight_hr_l0": np.zeros((2, H))}
     refused(saved(tmp_path, tensors), r"tensor rnn\.weight_hr_l0 \(2, 4\) is the projection .*proj_size")
-
-    tensors = {**state(), "rnn.weight_ih_l0_reverse": np.zeros((H, X))}
-    if BIDIRECTIONAL:  # then the other direction's tensors must all be there
-        refused(saved(tmp_path, tensors, "bi.safetensors"), r"tensor rnn\.weight_hh_l0_reverse is missing")
-    else:
-        refused(saved(tmp_path, tensors, "bi.safetensors"), r"rnn\.weight_ih_l0_reverse belongs to a bidirectional "
-                                                            r"network; bidirectional networks are not supported yet")
+    tensors = {**state(), "rnn.weight_ih_l0_reverse": np.zeros((H, X))}  # half a backward direction
+    refused(saved(tmp_path, tensors, "bi.safetensors"), r"tensor rnn\.weight_hh_l0_reverse is missing")
 
 
 def test_non_finite_weights_are_refused(tmp_path):
@@ -252,7 +247,7 @@ def test_safetensors_need_no_pytorch(tmp_path):
     path = saved(tmp_path, state("gru"))
     code = ("import sys; sys.modules['torch'] = None\n"
             "from rnnviz.core import ModelConfig\n"
-            "from rnnviz.core.nn.exchange import BIDIRECTIONAL, read_weights, write_weights\n"
+            "from rnnviz.core.nn.exchange import read_weights, write_weights\n"
             f"w = read_weights({str(path)!r})\n"
             f"write_weights({str(tmp_path / 'out.safetensors')!r}, ModelConfig(**w.model_settings()), w.params)\n"
             "print(w.cell)")

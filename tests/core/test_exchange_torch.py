@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file  # noqa: E402  (after the ski
 
 from rnnviz.core import RNN, ModelConfig  # noqa: E402
 from rnnviz.core.errors import WeightsError  # noqa: E402
-from rnnviz.core.nn.exchange import BIDIRECTIONAL, read_weights, write_weights  # noqa: E402
+from rnnviz.core.nn.exchange import read_weights, write_weights  # noqa: E402
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 T, B, X, H, Y = 5, 3, 4, 6, 3
@@ -178,24 +178,19 @@ def test_pt_checkpoint_dicts_and_legacy_files(tmp_path):
         read_weights(empty)
 
 
-# ---------------------------------------------------------------------- bidirectional (when rnnviz has it)
-@pytest.mark.skipif(not BIDIRECTIONAL, reason="rnnviz has no bidirectional networks in this version")
+# ---------------------------------------------------------------------- bidirectional
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("cell", KINDS)
 def test_bidirectional_modules_agree_and_round_trip(tmp_path, cell, layers):
     from rnnviz.core.nn.shapes import make_model
 
     torch.manual_seed(50 + 10 * KINDS.index(cell) + layers)
-    kind = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}.get(cell, torch.nn.RNN)
-    extra = {"nonlinearity": cell} if kind is torch.nn.RNN else {}
-    rnn = kind(X, H, layers, bidirectional=True, **extra).double()
-    out = torch.nn.Linear(2 * H, Y).double()
+    model = readme_module()(cell, X, H, layers, Y, bidirectional=True).double()
     with torch.no_grad():
-        for param in [*rnn.parameters(), *out.parameters()]:
+        for param in model.parameters():
             param.uniform_(-0.9, 0.9)
-    state = {**{"rnn." + k: v for k, v in rnn.state_dict().items()}, **{"out." + k: v for k, v in out.state_dict().items()}}
     path = tmp_path / "bi.safetensors"
-    save_file(state, path)
+    save_file(model.state_dict(), path)
     weights = read_weights(path, cell=cell if cell in ("tanh", "relu") else None)
     assert weights.layout.bidirectional and "bidirectional=True" in weights.summary()
     ours = make_model(ModelConfig(**weights.model_settings()))
@@ -204,30 +199,27 @@ def test_bidirectional_modules_agree_and_round_trip(tmp_path, cell, layers):
     rng = np.random.default_rng(2)
     ids, classes = rng.integers(0, X, (T, B)), rng.integers(0, Y, (T, B))
     loss, grads, _ = ours.loss_and_grads(ids, classes)  # every step reads [forward, backward]
-    output, _ = rnn(torch.nn.functional.one_hot(torch.from_numpy(ids), X).double())
-    expected = torch.nn.functional.cross_entropy(out(output).reshape(-1, Y), torch.from_numpy(classes).reshape(-1),
+    logits, _ = model(torch.nn.functional.one_hot(torch.from_numpy(ids), X).double())
+    expected = torch.nn.functional.cross_entropy(logits.reshape(-1, Y), torch.from_numpy(classes).reshape(-1),
                                                  reduction="sum") / B
-    _compare(loss, expected, grads, rnn, out)
+    _compare(loss, expected, grads, model)
 
     floats, targets = rng.normal(size=(T, B, X)), rng.normal(size=(B, Y))
     loss, grads, _ = ours.loss_and_grads(floats, targets)  # the last step reads h_n of both directions
-    _, h_n = rnn(torch.from_numpy(floats))
+    _, h_n = model.rnn(torch.from_numpy(floats))
     h_n = h_n[0] if cell == "lstm" else h_n
-    expected = ((out(torch.cat([h_n[-2], h_n[-1]], dim=-1)) - torch.from_numpy(targets)) ** 2).sum() / B
-    _compare(loss, expected, grads, rnn, out)
+    expected = ((model.out(torch.cat([h_n[-2], h_n[-1]], dim=-1)) - torch.from_numpy(targets)) ** 2).sum() / B
+    _compare(loss, expected, grads, model)
 
     back = tmp_path / "back.safetensors"
     write_weights(back, ours.config, ours.params)
-    assert load_file(back).keys() == state.keys()
+    model.load_state_dict(load_file(back))  # strict: the README's module takes it as it is
     again = read_weights(back)
     assert all(again.params[n].tobytes() == v.tobytes() for n, v in ours.params.items())
 
 
-def _compare(loss, expected, grads, rnn, out):
-    rnn.zero_grad()
-    out.zero_grad()
+def _compare(loss, expected, grads, model):
+    model.zero_grad()
     expected.backward()
     assert abs(loss - expected.item()) <= TOLERANCE * abs(expected.item())
-    for prefix, module in (("", rnn), ("out.", out)):
-        for name, param in module.named_parameters():
-            assert relative(grads[prefix + name], param.grad) <= TOLERANCE, prefix + name
+    _check_grads(model, grads)

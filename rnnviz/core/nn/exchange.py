@@ -6,15 +6,15 @@ network's gradient chain, spectrum and gates. ``read_weights`` turns a checked w
 ``write_weights`` writes rnnviz's parameters as the state_dict of the README's module:
 
     class Net(nn.Module):                      # the module rnnviz's weights load into
-        rnn = nn.RNN | nn.LSTM | nn.GRU (input_size, hidden_size, num_layers[, nonlinearity])
-        out = nn.Linear(hidden_size, output_size)
+        rnn = nn.RNN | nn.LSTM | nn.GRU (input_size, hidden_size, num_layers[, nonlinearity, bidirectional])
+        out = nn.Linear(hidden_size * directions, output_size)
 
 Nothing here needs PyTorch: safetensors has a numpy API.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +28,6 @@ from rnnviz.core.nn.weight_files import FLOATS, WeightsFile, check_float, open_w
 
 FORMAT = "rnnviz-weights"  # in the safetensors metadata of the files rnnviz writes
 FILE_DTYPES = {"F64": "float64", "F32": "float32"}
-# whether rnnviz's networks come in a bidirectional shape (ModelConfig.bidirectional): PyTorch's
-# bidirectional modules are read when they do, and refused with the reason when they do not
-BIDIRECTIONAL = "bidirectional" in {f.name for f in fields(ModelConfig)}
 
 
 @dataclass
@@ -101,7 +98,7 @@ def preview(weights: WeightsFile, prefix: str | None = None, readout: str | None
             cell: str | None = None) -> tuple[Layout, str, bool, list[str]]:
     """(layout, cell, cell chosen?, warnings) of a checked file, from its header alone: every name,
     shape, dtype and size is checked here, so a dialog can show it before any tensor is read."""
-    layout = infer_layout(weights.shapes, prefix, readout, bidirectional_ok=BIDIRECTIONAL)
+    layout = infer_layout(weights.shapes, prefix, readout)
     saved_cell = weights.metadata.get("cell") if weights.metadata.get("format") == FORMAT else None
     chosen = cell if cell is not None else (saved_cell if saved_cell in torch_names.VANILLA else None)
     rnnviz_cell = cell_for(layout, chosen)
@@ -110,7 +107,7 @@ def preview(weights: WeightsFile, prefix: str | None = None, readout: str | None
     try:
         ModelConfig(cell=rnnviz_cell, input_size=layout.input_size, hidden_size=layout.hidden_size,
                     num_layers=layout.num_layers, output_size=layout.output_size or 1,
-                    **({"bidirectional": True} if layout.bidirectional else {}))
+                    bidirectional=layout.bidirectional)
     except ValueError as exc:
         raise WeightsError(f"{weights.path.name}: {layout.module} with {exc}") from None
     return layout, rnnviz_cell, chosen is not None, layout_warnings(layout)
@@ -144,7 +141,7 @@ def metadata_for(config: ModelConfig) -> dict[str, str]:
     return {"format": FORMAT, "rnnviz_version": __version__, "module": module, "cell": config.cell,
             "input_size": str(config.input_size), "hidden_size": str(config.hidden_size),
             "num_layers": str(config.num_layers), "output_size": str(config.output_size), "dtype": config.dtype,
-            "bidirectional": str(bool(getattr(config, "bidirectional", False))).lower()}
+            "bidirectional": str(config.bidirectional).lower()}
 
 
 def write_weights(path, config: ModelConfig, params: dict[str, np.ndarray]) -> Path:

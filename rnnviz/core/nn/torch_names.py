@@ -2,9 +2,9 @@
 
 rnnviz's parameters already carry PyTorch's names (``weight_ih_l0``, ... and ``out.weight``),
 so a network moves by renaming only. What this file knows is how to read a state_dict of
-``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` plus an ``nn.Linear`` readout and tell, from names and
-shapes alone, the cell, the sizes, the number of layers and where the readout is: the
-``Layout``. Everything it cannot place is refused with the tensor's name and what was
+``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` (one direction or both) plus an ``nn.Linear`` readout and
+tell, from names and shapes alone, the cell, the sizes, the number of layers, the directions and
+where the readout is: the ``Layout``. Everything it cannot place is refused with the tensor's name and what was
 expected, because a network shown without one of its parts would be a different network.
 
 The documented layout is that of the module in the README: the recurrent module under
@@ -107,12 +107,10 @@ def directions(bidirectional: bool) -> tuple[str, ...]:
     return ("", "_reverse") if bidirectional else ("",)
 
 
-def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: str | None = None,
-                 bidirectional_ok: bool = False) -> Layout:
-    """The Layout of a state_dict given as {name: shape}; WeightsError naming the tensor otherwise.
-    ``bidirectional_ok``: whether the network this is read into has a bidirectional shape."""
+def infer_layout(shapes: dict[str, tuple], prefix: str | None = None, readout: str | None = None) -> Layout:
+    """The Layout of a state_dict given as {name: shape}; WeightsError naming the tensor otherwise."""
     prefix = _recurrent_prefix(shapes, prefix)
-    _refuse_unsupported(shapes, prefix, bidirectional_ok)
+    _refuse_projection(shapes, prefix)
     bidirectional = prefix + "weight_ih_l0_reverse" in shapes
     hh0 = _need(shapes, prefix + "weight_hh_l0", "(G*H, H)")
     if len(hh0) != 2 or hh0[1] < 1 or hh0[0] % hh0[1] or hh0[0] // hh0[1] not in KINDS:
@@ -205,17 +203,12 @@ def readout_candidates(shapes: dict, prefix: str) -> list[str]:
                    if n.endswith(".weight") and len(s) == 2 and not n.startswith(prefix + "weight_")})
 
 
-def _refuse_unsupported(shapes: dict, prefix: str, bidirectional_ok: bool) -> None:
+def _refuse_projection(shapes: dict, prefix: str) -> None:
+    """An nn.LSTM with proj_size has weight_hr_l{k}: refused by name, before its shapes mislead."""
     for name in sorted(shapes):
-        if not name.startswith(prefix):
-            continue
-        local = name[len(prefix):]
-        if re.fullmatch(r"weight_hr_l\d+(_reverse)?", local):
+        if name.startswith(prefix) and re.fullmatch(r"weight_hr_l\d+(_reverse)?", name[len(prefix):]):
             raise WeightsError(f"tensor {name} {_shape(shapes[name])} is the projection of an nn.LSTM built with "
                                f"proj_size; rnnviz's LSTM has no projection (use proj_size=0)")
-        if local.endswith("_reverse") and not bidirectional_ok:
-            raise WeightsError(f"tensor {name} belongs to a bidirectional network; bidirectional networks "
-                               f"are not supported yet (use bidirectional=False)")
 
 
 def _readout(rest: dict, readout: str | None, width: int) -> tuple[str | None, int | None, bool]:
