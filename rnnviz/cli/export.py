@@ -43,9 +43,12 @@ def _views_help() -> str:
 def add_arguments(parser) -> None:
     parser.add_argument("session", metavar="SESSION",
                         help="a session file (.npz) saved from the window or by 'rnnviz run --save'")
-    parser.add_argument("--out", metavar="DIR", required=True,
+    parser.add_argument("--out", metavar="DIR",
                         help="folder to write into; created if missing. Writes <view>.png, <view>.svg and "
                              "<view>.csv for each view (listed below), metadata.json and history.npz")
+    parser.add_argument("--weights", metavar="FILE",
+                        help="write the network as a .safetensors state_dict for PyTorch (README, PyTorch), "
+                             "and for text its vocabulary beside it as FILE's name with .vocab.json")
     parser.add_argument("--sample", metavar="N", type=int, default=0,
                         help="which sequence of the session's last batch the per-sample plots (hidden states, "
                              "gradients, chain) show: 0 is the first, the batch size minus one the last "
@@ -59,6 +62,8 @@ def main(args) -> int:
     from rnnviz.cli.main import EXIT_DIVERGED, EXIT_OK
     from rnnviz.interrupts import StopOnSignals
 
+    if args.out is None and args.weights is None:
+        raise UserError("nothing to write: give --out DIR (the plots), --weights FILE (the network), or both")
     session = Path(args.session)
     if session.is_dir():
         raise UserError(f"{session} is a folder, not a session file (.npz)")
@@ -76,6 +81,13 @@ def main(args) -> int:
     except DataChangedError as exc:
         raise UserError(f"{exc}; add --allow-changed-data to go on anyway") from None
     check_sample(trainer, args.sample)
+    if args.weights is not None:
+        from rnnviz.core.train.imported import export_weights
+
+        for path in export_weights(trainer, args.weights):
+            print(f"rnnviz: wrote {path}")
+    if args.out is None:
+        return EXIT_DIVERGED if trainer.status == "diverged" else EXIT_OK
     created = make_export_folder(args.out)
     try:
         with StopOnSignals() as stop:  # a first Ctrl-C lets the export finish; a second stops it

@@ -1,6 +1,6 @@
 """The ``rnnviz`` command: the window by default, and headless subcommands.
 
-  rnnviz [--data FILE | --task NAME | --session FILE] [--preset NAME] [--autostart]
+  rnnviz [--data FILE | --task NAME | --session FILE] [--preset NAME] [--weights FILE] [--autostart]
   rnnviz run ...            train without a window (see ``rnnviz run --help``)
   rnnviz export SESSION ... write every plot of a saved session
   rnnviz bench              measure speed side by side on this machine
@@ -52,7 +52,8 @@ MEMORY_FLAGS = "--hidden, --batch, --seq-len (or a task's --length) or --layers"
 # subcommand name -> module holding add_arguments(parser) and main(args)
 SUBCOMMANDS = {
     "run": ("rnnviz.cli.run", "train headless, print progress, optionally save and export"),
-    "export": ("rnnviz.cli.export", "write every plot (PNG, SVG, CSV) of a saved session"),
+    "export": ("rnnviz.cli.export", "write every plot (PNG, SVG, CSV) of a saved session, or its network "
+                                    "as PyTorch weights"),
     "bench": ("rnnviz.bench.command", "measure speed side by side on this machine and print ratios"),
     "sweep": ("rnnviz.cli.sweep", "train a grid of settings x seeds on Dask; write results.csv and a phase diagram"),
 }
@@ -114,6 +115,10 @@ def build_parser() -> CommandParser:
     window.add_argument("--session", metavar="FILE", help="open a saved session (.npz)")
     window.add_argument("--preset", metavar="NAME", help="load a preset (Vanishing, Exploding, ...)")
     window.add_argument("--autostart", action="store_true", help="start training at once")
+    window.add_argument("--weights", metavar="FILE", help="start from a PyTorch network's weights (.safetensors, "
+                                                          "or .pt/.pth with PyTorch), on --data/--task or the sample")
+    window.add_argument("--prefix", metavar="NAME", help="with --weights: the recurrent module's name (default rnn.)")
+    window.add_argument("--readout", metavar="NAME", help="with --weights: the nn.Linear readout's name (default out.)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text, epilog=exit_codes(name),

@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from rnnviz.cli import weights
 from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress
 from rnnviz.cli import units as units_off
@@ -95,6 +96,7 @@ def add_arguments(parser) -> None:
                                                     "this many more, default up to the saved run's target)")
     units_off.add_arguments(train)
     files = parser.add_argument_group("files")
+    weights.add_arguments(parser.add_argument_group("PyTorch weights"))  # shown after "files"
     files.add_argument("--save", metavar="FILE", help="save the session (.npz) at the end, also when diverged")
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
     files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
@@ -112,6 +114,7 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     from rnnviz.cli.main import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK
 
+    weights.check_flags(args)
     if args.save:
         _check_save_target(args.save)
     if args.checkpoint_every is not None and not args.save:
@@ -127,6 +130,7 @@ def main(args) -> int:
             trainer, steps = _resumed(args)
         else:
             trainer = _fresh(args)
+            trainer = weights.with_weights(args, trainer)  # --weights FILE: the user's network instead
             steps = trainer.train_config.steps
         units_off.apply(trainer, args)
         started = time.perf_counter()

@@ -21,3 +21,8 @@ class EncodingError(DataError):
 
 class SessionError(UserError):
     """A session file that is truncated, foreign or from a newer rnnviz."""
+
+
+class WeightsError(UserError):
+    """A weights file (safetensors or PyTorch) that cannot be read as an rnnviz network;
+    the message names the tensor and what was expected."""

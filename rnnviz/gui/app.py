@@ -1,6 +1,6 @@
 """``rnnviz`` with no subcommand: the QApplication, pyqtgraph's options, and the main window.
 
-What the command line asks for (``--data``, ``--task``, ``--session``, ``--preset``) is
+What the command line asks for (``--data``, ``--task``, ``--session``, ``--preset``, ``--weights``) is
 checked and loaded BEFORE any window opens: a bad file or an unknown name raises UserError,
 which the CLI prints as one line ``rnnviz: error: ...`` on stderr with exit code 2. The person
 typed it in a terminal, so the terminal is where the answer goes, and scripts get an exit
@@ -37,6 +37,7 @@ def start_plan(args, last: dict | None = None):
     data_arg, task_arg, session_arg = (getattr(args, name, None) for name in ("data", "task", "session"))
     if sum(value is not None for value in (data_arg, task_arg, session_arg)) > 1:
         raise UserError("give only one of --data, --task and --session")
+    _check_weights_flags(args)
     if session_arg is not None:
         if getattr(args, "preset", None):
             raise UserError("--preset cannot be combined with --session (a session has its own settings)")
@@ -69,6 +70,30 @@ def start_plan(args, last: dict | None = None):
         data = dict(DEFAULT_DATA)
         trainer = presets.make_trainer(DEFAULT_MODEL, {**DEFAULT_TRAIN, "steps": OPEN_ENDED_STEPS}, data)
     return trainer, data
+
+
+def _check_weights_flags(args) -> None:
+    weights = getattr(args, "weights", None)
+    if weights is None:
+        if getattr(args, "prefix", None) or getattr(args, "readout", None):
+            raise UserError("--prefix and --readout name tensors in a weights file; use them with --weights FILE")
+        return
+    for flag in ("session", "preset"):
+        if getattr(args, flag, None) is not None:
+            raise UserError(f"--weights and --{flag} exclude each other: --{flag} brings its own network")
+
+
+def weights_plan(args, trainer):
+    """With ``--weights``: a run on ``trainer``'s data and training settings that starts from
+    those weights instead of ``trainer``'s fresh network (UserError if they do not fit)."""
+    if getattr(args, "weights", None) is None:
+        return trainer
+    from rnnviz.core.nn.exchange import read_weights
+    from rnnviz.core.train.imported import trainer_from_weights
+
+    weights = read_weights(args.weights, prefix=getattr(args, "prefix", None), readout=getattr(args, "readout", None))
+    return trainer_from_weights(weights, trainer.source, trainer.train_config, source_spec=trainer.source_spec,
+                                seed=trainer.model_config.seed)
 
 
 def _check_display() -> None:
@@ -107,6 +132,7 @@ def launch(args) -> int:
     style.configure()  # pg.setConfigOptions: white background, antialiasing, row-major images
     settings = QSettings("rnnviz", "rnnviz")
     trainer, data = start_plan(args, last_settings(settings))  # UserError -> exit 2, no window
+    trainer = weights_plan(args, trainer)  # the same, before any window
     window = MainWindow(settings)
     window.start_with_trainer(trainer, data)
     if getattr(args, "preset", None):
@@ -116,6 +142,11 @@ def launch(args) -> int:
     window.show()
     if getattr(args, "autostart", False):
         QTimer.singleShot(0, window.start_training)
+    elif getattr(args, "weights", None) is not None:  # what was read, for confirmation (and mapping)
+        QTimer.singleShot(0, lambda: window.open_weights(
+            args.weights, args.prefix, args.readout,
+            note="The window already shows this network; Cancel keeps it, Open reads the file again with "
+                 "the choices above."))
     # Ctrl+C in the terminal closes the window properly (settings saved, worker stopped); the
     # idle timer gives Python a moment every 200 ms to notice the signal while Qt's loop runs
     previous = signal.signal(signal.SIGINT, lambda *_: window.close())

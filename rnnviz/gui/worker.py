@@ -64,6 +64,7 @@ class TrainingWorker(QObject):
     trainer_changed = pyqtSignal(dict)  # info about a new trainer: configs, source name, is_text
     saved = pyqtSignal(str)  # a session was written to this path
     export_bundle = pyqtSignal(str, object, dict, dict)  # folder, ViewData, metadata, history arrays
+    weights_written = pyqtSignal(list)  # the paths File > Export weights wrote (weights, vocabulary)
     generated = pyqtSignal(str)  # text sampled from a copy of the model
     suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
     classified = pyqtSignal(str, object)  # sentence, rnnviz.core.train.classify.Classification or a message
@@ -224,6 +225,18 @@ class TrainingWorker(QObject):
             self.export_bundle.emit(folder, view, self.metadata(), arrays)
         except Exception as exc:  # noqa: BLE001 - reported, never crashes the window
             self.error.emit(f"Could not gather the data to export: {exc}")
+
+    @pyqtSlot(str)
+    def export_weights(self, path: str) -> None:
+        """The network as a PyTorch state_dict (safetensors), between two steps."""
+        from rnnviz.core.train.imported import export_weights
+
+        try:
+            written = export_weights(self._trainer, path)
+        except (UserError, OSError) as exc:
+            self.error.emit(f"Could not export the weights to {path}: {exc}")
+            return
+        self.weights_written.emit([str(p) for p in written])
 
     @pyqtSlot()
     def request_view(self) -> None:

@@ -38,7 +38,7 @@ def assert_one_error_line(done, *fragments):
 @pytest.mark.parametrize("args, command, message", [
     (["run", "--bogus"], "run", "unrecognized arguments: --bogus"),
     (["run", "--hidden"], "run", "argument --hidden: expected one argument"),
-    (["export"], "export", "the following arguments are required: SESSION, --out"),
+    (["export"], "export", "the following arguments are required: SESSION"),
     (["bench", "--repeats", "x"], "bench", "argument --repeats: invalid int value: 'x'"),
     (["export", "s.npz", "--out", "d", "--sample", "abc"], "export", "argument --sample: invalid int value: 'abc'"),
     (["frob"], None, "invalid choice: 'frob'"),

@@ -59,7 +59,8 @@ class Trainer:
     """One model, one data source, one optimizer: the state of a training run."""
 
     def __init__(self, source, model_config: ModelConfig | None = None,
-                 train_config: TrainConfig | None = None, *, source_spec: dict | None = None) -> None:
+                 train_config: TrainConfig | None = None, *, source_spec: dict | None = None,
+                 initial_params: dict | None = None) -> None:
         self.source = source
         # how to rebuild the source from a session file; see rnnviz.core.train.session.build_source
         self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
@@ -71,6 +72,8 @@ class Trainer:
         self.train_config = self._fit_to_source(train_config if train_config is not None else TrainConfig())
         self._check_source_fits(self.train_config)
         self._source_state0 = copy.deepcopy(source.get_state())
+        # weights to start (and reset) from instead of the init's, e.g. imported: {name: array}
+        self.initial_params = initial_params
         self._build()
 
     def _check_source_fits(self, config: TrainConfig) -> None:
@@ -85,6 +88,11 @@ class Trainer:
         self.model = make_model(self.model_config)
         self.optimizer = self._new_optimizer()
         self.rng = np.random.default_rng(tc.seed)
+        for name, value in (self.initial_params or {}).items():
+            target = self.model.params[name]
+            if np.shape(value) != target.shape:
+                raise ValueError(f"initial {name} has shape {np.shape(value)}, the network's is {target.shape}")
+            target[...] = value
         self.history = History(tc.history_size, tc.flow_size)
         self.distributions = Distributions(tc.flow_size)  # percentile bands, recorded with the profiles
         self._ranked = None  # the last unit ranking, reused by views for a few seconds

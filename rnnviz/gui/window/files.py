@@ -1,4 +1,5 @@
-"""File > Open data / Open session / Save session / Export / Recent files, for the main window.
+"""File > Open data / Open session / Save session / Export / Open and export weights / Recent
+files, for the main window.
 
 A mixin, so the window's own file stays about docks, drawing and the worker. Every way in
 ends the same: a bad file shows a dialog (``show_error``) and the current run is untouched,
@@ -40,7 +41,8 @@ def _show_progress(dialog: QProgressDialog, fraction: float) -> None:
 
 class FileActions:
     """Needs from the window: settings, controls, panels, current_panel, banner, recent_menu,
-    start_with, start_with_trainer, show_error, statusBar, and the request_* signals."""
+    data_choice, latest_view, start_with, start_with_trainer, show_error, statusBar, and the
+    request_* signals."""
 
     def open_data(self, path: str, encoding: str = "utf-8") -> bool:
         """Train on a file with the form's model settings; a bad file leaves the run as it was.
@@ -91,6 +93,74 @@ class FileActions:
         self.banner.hide_banner()
         self._add_recent("session", path)
         return True
+
+    # ----------------------------------------------------------------- PyTorch weights
+    def open_weights(self, path: str, prefix=None, readout=None, cell=None, note: str = "") -> bool:
+        """A PyTorch network on the current data: confirmed (and mapped) in a dialog first; a
+        bad file or a misfit with the data shows why, and the current run is left as it was."""
+        from rnnviz.core.nn.exchange import read_weights
+        from rnnviz.core.nn.weight_files import open_weights
+        from rnnviz.gui.window.weights_dialog import WeightsDialog
+
+        try:
+            weights_file = open_weights(path)
+            source, spec = self._current_source()
+        except (UserError, OSError) as exc:
+            self.show_error("Open weights", f"Could not open {path}:\n{exc}")
+            return False
+        dialog = WeightsDialog(weights_file, source.name, self, prefix, readout, cell, note)
+        if dialog.exec() != WeightsDialog.DialogCode.Accepted:
+            return False
+        try:
+            weights = read_weights(weights_file, **dialog.choice())
+            trainer = self._trainer_from_weights(weights, source, spec)
+        except (UserError, OSError) as exc:
+            self.show_error("Open weights", f"Could not open {path}:\n{exc}")
+            return False
+        self.start_with_trainer(trainer, self.data_choice)
+        self.banner.hide_banner()
+        self.statusBar().showMessage(f"Weights: {weights.summary()}. Reset starts a fresh network of this shape; "
+                                     f"open the weights again to return to them", 15000)
+        self._add_recent("weights", path)
+        return True
+
+    def _current_source(self):
+        """A fresh copy of the current run's data, and its recipe (the run itself is untouched)."""
+        from rnnviz.core.train import session
+
+        choice = dict(self.data_choice)
+        if choice.get("kind") == "session":
+            choice = session.read(choice["path"])[0].get("source", {}).get("spec")
+        elif choice.get("kind") == "file":
+            choice["path"] = str(Path(choice["path"]).resolve())
+        return session.build_source(choice), choice
+
+    def _trainer_from_weights(self, weights, source, spec):
+        """The imported network on the current run's data, with the current run's training settings."""
+        from rnnviz.core.config import ModelConfig, TrainConfig
+        from rnnviz.core.train.imported import trainer_from_weights
+
+        view = self.latest_view
+        train_config = TrainConfig.from_dict(view.train_config) if view is not None else None
+        seed = int(view.model_config.get("seed", 0)) if view is not None else ModelConfig.seed
+        return trainer_from_weights(weights, source, train_config, source_spec=spec, seed=seed)
+
+    def choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self._last_folder(),
+                                              "PyTorch weights (*.safetensors *.pt *.pth);;All files (*)")
+        if path:
+            self.open_weights(path)
+
+    def choose_export_weights(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export weights", str(Path(self._last_folder()) / "model.safetensors"),
+                                              "safetensors (*.safetensors)")
+        if path:
+            path = path if path.endswith(".safetensors") else path + ".safetensors"
+            self.request_export_weights.emit(path)
+
+    def on_weights_written(self, paths: list) -> None:
+        names = ", ".join(Path(p).name for p in paths)
+        self.statusBar().showMessage(f"Wrote {names} (load with model.load_state_dict(load_file(...)))", 8000)
 
     # ----------------------------------------------------------------- files and dialogs
     def choose_data(self) -> None:
@@ -160,7 +230,7 @@ class FileActions:
             kind, _, path = entry.partition(":")
             action = self.recent_menu.addAction(f"{Path(path).name}  ({kind})")
             action.setToolTip(path)
-            opener = self.open_session if kind == "session" else self.open_data
+            opener = {"session": self.open_session, "weights": self.open_weights}.get(kind, self.open_data)
             action.triggered.connect(lambda _=False, p=path, o=opener: o(p))
         self.recent_menu.setEnabled(bool(self._recent()))
 

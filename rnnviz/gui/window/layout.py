@@ -101,6 +101,8 @@ class WindowLayout:
         self._action(menu, "&Open data…", self.choose_data, QKeySequence.StandardKey.Open)
         self._action(menu, "Open &session…", self.choose_session)
         self._action(menu, "&Save session…", self.choose_save, QKeySequence.StandardKey.Save)
+        self._action(menu, "Open &weights…", self.choose_weights, "Ctrl+Shift+O")
+        self._action(menu, "Export wei&ghts…", self.choose_export_weights, "Ctrl+Shift+E")
         menu.addSeparator()
         self._action(menu, "&Export all plots…", self.choose_export_all)
         self.export_panel_action = self._action(menu, "Export this &panel…", self.choose_export_panel)

@@ -65,6 +65,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     request_continue_clipped = pyqtSignal(float)
     request_save = pyqtSignal(str)
     request_export = pyqtSignal(str)
+    request_export_weights = pyqtSignal(str)
     request_view = pyqtSignal()
     request_compare = pyqtSignal(int)
     request_units_off = pyqtSignal(list, str)  # every (layer, unit) to hold, "zero" or "mean"
@@ -129,6 +130,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (self.request_apply, w.apply_settings), (self.request_rollback, w.rollback),
                              (self.request_continue_clipped, w.continue_with_clipping),
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
+                             (self.request_export_weights, w.export_weights),
                              (self.request_view, w.request_view), (self.request_compare, w.compare_with_tanh),
                              (self.request_units_off, w.switch_units_off), (self.request_rank, w.rank_units),
                              (self.text_panel.generate_requested, w.generate),
@@ -140,6 +142,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (w.diverged, self.on_diverged), (w.error, self.on_worker_error),
                              (w.trainer_changed, self.on_trainer_changed), (w.saved, self.on_saved),
                              (w.export_bundle, self.on_export_bundle),
+                             (w.weights_written, self.on_weights_written),
                              (w.comparison_progress, self.compare_panel.set_busy),
                              (w.comparison_done, self.on_comparison),
                              (w.generated, self.text_panel.show_sample),
