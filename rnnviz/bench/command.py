@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from rnnviz import alloc
+from rnnviz import runtime
 from rnnviz.core.errors import UserError
 from rnnviz.bench.timing import interleaved
 
@@ -103,7 +103,7 @@ def describe_machine() -> list[tuple[str, str]]:
         ("python", platform.python_version()),
         ("numpy", np.__version__),
         ("blas", _blas_name() + (f"; {threads}" if threads else "; threads: library default")),
-        ("allocator", alloc.describe()),
+        ("allocator", runtime.describe_allocator()),
     ]
 
 

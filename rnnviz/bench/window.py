@@ -132,7 +132,7 @@ def training_rate(quick: bool = False):
         dispose(window)  # stops the worker thread; gone before the application can be
         settings_dir.cleanup()
     w, h = statistics.median(windowed), statistics.median(headless)
-    from rnnviz.blas import blas_thread_count
+    from rnnviz.runtime import blas_thread_count
 
     threads = blas_thread_count()
     return [(f"training with the window open and redrawing vs headless (H=64, T=25, B=16, sample text, "

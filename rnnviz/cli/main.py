@@ -18,7 +18,7 @@ import importlib
 import re
 import sys
 
-from rnnviz import __version__, alloc
+from rnnviz import __version__, runtime
 from rnnviz.core.errors import UserError
 
 EXIT_OK = 0
@@ -131,7 +131,7 @@ def parse(parser: CommandParser, argv: list[str] | None):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
-    alloc.keep_freed_memory()  # the application's choice, never the library's: see rnnviz.alloc
+    runtime.keep_freed_memory()  # the application's choice, never the library's: see rnnviz.runtime
     try:
         if args.command is None:
             from rnnviz.gui.app import launch

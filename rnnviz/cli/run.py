@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
+from rnnviz import runtime
 from rnnviz.core.errors import UserError
 
 
@@ -89,8 +90,10 @@ def main(args) -> int:
             steps = trainer.train_config.steps
         started = time.perf_counter()
         progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
-        with StopOnCtrlC() as ctrl_c:
-            trainer.run(steps, on_step=lambda result: progress.update(result) and not ctrl_c.pressed)
+        batch = trainer.train_config.batch_size
+        with StopOnCtrlC() as ctrl_c, runtime.training_threads(trainer.model.config, batch) as threads:
+            trainer.run(steps, on_step=lambda result: threads(result) and progress.update(result)
+                        and not ctrl_c.pressed)
         progress.close()
         wall_time = time.perf_counter() - started
         interrupted = ctrl_c.pressed and trainer.status not in ("diverged", "finished")  # not a late press

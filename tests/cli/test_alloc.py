@@ -1,4 +1,4 @@
-"""The application keeps freed memory (rnnviz.alloc): a step that drops its trace then costs no page faults.
+"""The application keeps freed memory (rnnviz.runtime): a step that drops its trace then costs no page faults.
 
 Each case runs in a fresh interpreter, because the allocator setting is process-wide and must
 not leak into (or come from) the test process. Faults are counted, never timed.
@@ -20,12 +20,12 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the s
 STEP_FAULTS = textwrap.dedent("""
     import sys
     import numpy as np
-    from rnnviz import alloc
+    from rnnviz import runtime
     from rnnviz.core import RNN, ModelConfig
     from rnnviz.bench.bptt import faults_per_call
 
     if sys.argv[1] == "keep":
-        assert alloc.keep_freed_memory()
+        assert runtime.keep_freed_memory()
     model = RNN(ModelConfig(input_size=20, hidden_size=128, output_size=20))
     rng = np.random.default_rng(0)
     x, y = rng.integers(0, 20, (100, 32)), rng.integers(0, 20, (100, 32))
@@ -57,6 +57,6 @@ def test_the_command_line_keeps_freed_memory_and_the_bench_says_so():
 
 
 def test_the_library_alone_leaves_the_allocator_as_it_is():
-    code = "import rnnviz.core, rnnviz.alloc; print(rnnviz.alloc.describe())"
+    code = "import rnnviz.core, rnnviz.runtime; print(rnnviz.runtime.describe_allocator())"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "not asked"

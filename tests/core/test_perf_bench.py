@@ -6,7 +6,6 @@ are too noisy for a timed assertion). These checks keep the benchmark code from 
 
 from __future__ import annotations
 
-from rnnviz import blas
 from rnnviz.bench import bptt, memory
 
 
@@ -39,15 +38,6 @@ def test_step_flops_counts_the_products():
     assert bptt.step_flops(2, 1, 1, vocab=3) == 60
 
 
-def test_blas_threads_restores_the_count():
-    before = blas.blas_thread_count()
-    with blas.blas_threads(1):
-        if blas.thread_control_available():
-            assert blas.blas_thread_count() == 1
-    assert blas.blas_thread_count() == before
-    assert "numpy" in blas.describe()
-
-
 def test_memory_run_reports_its_peak():
     result = memory.run_and_measure(30)
     assert result["steps"] == 30 and result["status"] in ("ready", "finished")
@@ -63,19 +53,3 @@ def test_a_child_reports_its_own_peak_not_its_parents():
     assert child["steps"] == 10
     assert child["peak_mib"] < memory.peak_resident_kib() / 1024 - 50
     del ballast
-
-
-def test_the_window_takes_one_blas_thread_only_when_the_user_chose_none(monkeypatch):
-    if not blas.thread_control_available():
-        import pytest
-        pytest.skip("numpy's BLAS here offers no thread control")
-    before = blas.blas_thread_count()
-    try:
-        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-        assert blas.one_thread_for_the_window() is False
-        monkeypatch.delenv("OPENBLAS_NUM_THREADS")
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        assert blas.one_thread_for_the_window() is True
-        assert blas.blas_thread_count() == 1
-    finally:
-        blas._OPENBLAS[0](before)  # the rest of the suite keeps the count it started with
