@@ -6,7 +6,7 @@ are too noisy for a timed assertion). These checks keep the benchmark code from 
 
 from __future__ import annotations
 
-from rnnviz.bench import bptt, memory
+from rnnviz.bench import bptt, busy, gated, memory
 
 
 def assert_rows(rows):
@@ -53,3 +53,24 @@ def test_a_child_reports_its_own_peak_not_its_parents():
     assert child["steps"] == 10
     assert child["peak_mib"] < memory.peak_resident_kib() / 1024 - 50
     del ballast
+
+
+def test_gated_benchmarks_return_rows_for_both_cells_and_dtypes():
+    rows = gated.vs_matmul_limit(quick=True)
+    assert_rows(rows)
+    assert {row[0].split()[0] for row in rows} == {"LSTM", "GRU"}
+    assert_rows(gated.vs_torch(quick=True, threads=1))  # "skipped" without torch, the comparison with it
+
+
+def test_gated_step_flops_count_the_products():
+    # LSTM, H=2, B=1, T=1, Y=3: recurrence 3 x 2*1*2*8 = 96, readout 3 x 2*1*2*3 = 36
+    assert gated.step_flops("lstm", 2, 1, 1, vocab=3) == 132
+
+
+def test_busy_machine_benchmark_runs_a_competitor_and_returns_rows():
+    with busy.competing_process() as child:
+        assert child.poll() is None  # running
+    assert child.poll() is not None  # and gone afterwards
+    rows = busy.vs_quiet(quick=True)
+    assert_rows(rows)
+    assert "competing process" in rows[0][0]
