@@ -107,26 +107,28 @@ class GRUCell:
 
         # Every pre-activation gradient is dh_t times a factor known from the forward sweep: the
         # factors are computed a chunk of steps at a time, then scaled in place per step.
-        dxproj = np.empty_like(gates)  # (T, B, 3H): factors, then dL/d(x W_ih^T + b_ih)
-        factors = dxproj.reshape(steps, batch, 3, hid)  # (T, B, 3, H) view
-        drec = np.empty_like(gates)  # (T, B, 3H) dL/d(h W_hh^T + b_hh): r, z as dxproj, n times r
+        drec = np.empty_like(gates)  # (T, B, 3H): factors, then dL/d(h W_hh^T + b_hh)
+        factors = drec.reshape(steps, batch, 3, hid)  # (T, B, 3, H) view
+        dxproj = np.empty_like(gates)  # (T, B, 3H) dL/d(x W_ih^T + b_ih): r, z as drec; n not scaled by r
         chunk = steps_per_chunk(gates[0].nbytes)
+        dn_pre = np.empty((min(chunk, steps), batch, hid), dtype=hidden.dtype)  # (1-z)(1-n²), one chunk
         if grad_hidden is None:
             grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
         carry = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
         direct = np.empty_like(carry)  # (B, H) dh ⊙ z, every step
         for end in range(steps, 0, -chunk):
             start = max(0, end - chunk)
-            self._factors(run, start, end, factors[start:end])
+            dn = dn_pre[:end - start]
+            self._factors(run, start, end, factors[start:end], dn)
             for t in range(end - 1, start - 1, -1):
                 dh = grad_hidden[t]
                 np.add(dhidden[t], carry, out=dh)
                 factors[t] *= dh[:, None, :]
-                np.copyto(drec[t, :, :2 * hid], dxproj[t, :, :2 * hid])
-                np.multiply(dxproj[t, :, 2 * hid:], r[t], out=drec[t, :, 2 * hid:])
                 np.matmul(drec[t], w_hh, out=carry)  # (B, 3H) @ (3H, H)
                 np.multiply(dh, z[t], out=direct)
                 carry += direct  # the direct path through z ⊙ h_{t-1}
+            np.copyto(dxproj[start:end, :, :2 * hid], drec[start:end, :, :2 * hid])
+            np.multiply(grad_hidden[start:end], dn, out=dxproj[start:end, :, 2 * hid:])
         dw_hh = drec[0].T @ h0  # (3H, H)
         if steps > 1:
             dw_hh += drec[1:].reshape(-1, 3 * hid).T @ hidden[:-1].reshape(-1, hid)
@@ -134,11 +136,12 @@ class GRUCell:
         return CellGrads(dxproj=dxproj, dw_hh=dw_hh, db_hh=db_hh, dstate0=(carry,), grad_hidden=grad_hidden)
 
     @staticmethod
-    def _factors(run: CellRun, start: int, end: int, out: np.ndarray) -> None:
+    def _factors(run: CellRun, start: int, end: int, out: np.ndarray, dn: np.ndarray) -> None:
         """The backward sweep's per-step factors for steps start..end-1, with no temporary arrays.
 
-        out (K, B, 3, H): dh_t/d(pre-activation) of r, z and n on the diagonal: with
-        dn = (1-z)(1-n²), they are dn (W_hn h + b_hn) r(1-r), (h_{t-1} - n) z(1-z) and dn.
+        dn (K, B, H): dh_t/d(n's pre-activation) = (1-z)(1-n²) on the diagonal; out (K, B, 3, H):
+        dh_t/d(recurrent pre-activation) of r, z and n: dn (W_hn h + b_hn) r(1-r),
+        (h_{t-1} - n) z(1-z) and dn r.
         """
         blocks = run.cache["gates"][start:end].reshape(end - start, *out.shape[1:])  # (K, B, 3, H)
         r, z, n = (blocks[:, :, k] for k in range(3))  # (K, B, H) views
@@ -153,13 +156,14 @@ class GRUCell:
             np.subtract(run.state0[0], n[0], out=d_z[0])
         d_z *= z
         d_z *= d_r
-        np.multiply(n, n, out=d_n)
-        np.subtract(1, d_n, out=d_n)
-        d_n *= d_r
+        np.multiply(n, n, out=dn)
+        np.subtract(1, dn, out=dn)
+        dn *= d_r
+        np.multiply(dn, r, out=d_n)
         np.subtract(1, r, out=d_r)
         d_r *= r
         d_r *= rec_n
-        d_r *= d_n
+        d_r *= dn
 
     # ----------------------------------------------------------------- Jacobians
     def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:
