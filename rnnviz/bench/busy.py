@@ -81,7 +81,7 @@ def vs_quiet(quick: bool = False):
         ratio = statistics.median(result[(True, True)]) / statistics.median(result[(True, False)])
         fixed = statistics.median(result[(False, True)]) / statistics.median(result[(False, False)])
         default = runtime.blas_thread_count()
-        how = (f"chose {'/'.join(map(str, sorted(chosen[False])))} BLAS threads quiet, "
+        how = (f"BLAS threads chosen: {'/'.join(map(str, sorted(chosen[False])))} quiet, "
                f"{'/'.join(map(str, sorted(chosen[True])))} busy")
         rows.append((f"busy machine: step with a competing process / quiet (H={hidden}, B={batch}, T={steps}, "
                      f"float64, threads as rnnviz run: {how})",
