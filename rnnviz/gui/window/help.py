@@ -33,6 +33,14 @@ with symmetric colour levels: growing colour bars mean growing weights.</dd>
 singular values against 1: outside the circle means a direction that can explode.</dd>
 <dt><b>Norms</b></dt><dd>Global gradient norm before and after clipping, with the threshold,
 parameter norms and the update-to-parameter ratio (about 1e-3 is healthy).</dd>
+<dt><b>Connectivity</b></dt><dd>‖∂ŷ<sub>t</sub>/∂x<sub>s</sub>‖ for one sample (output step
+up, input step across) and its mean against the distance t − s. Vanishing: a narrow band along
+the diagonal. Hover a row to colour its inputs by their share in that prediction.</dd>
+<dt><b>Distributions</b></dt><dd>Percentile bands of a parameter, its gradient or the hidden
+states over training, on a symmetric-log axis; NaN and ±Inf are counted and marked at the top.</dd>
+<dt><b>Units off</b></dt><dd>Click units in the hidden-state map (Ctrl+click for more) and press
+<i>Switch off</i>: the loss, gradient profile and chain with them held and free, and which units
+the loss needs most (<i>Rank units</i>). Training goes on with them held.</dd>
 <dt><b>Text</b></dt><dd>Samples from the model and its next-token guesses (text data), or its
 prediction against the target (tasks).</dd>
 </dl>
