@@ -8,17 +8,17 @@ Each function returns rows ``(what, measured, target)`` for the ``rnnviz bench``
 
 Every ratio is measured side by side (rnnviz.bench.timing.race: interleaved, medians), because
 these machines are shared. ``threads`` (None: as configured; 1: one BLAS thread, and one torch
-thread) is applied to both contenders alike; see rnnviz.blas for why it matters on 2 cores.
+thread) is applied to both contenders alike; see rnnviz.runtime for why it matters on 2 cores.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnviz import alloc
+from rnnviz import runtime
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.bench import reference
-from rnnviz.blas import blas_thread_count, blas_threads
+from rnnviz.runtime import blas_thread_count, blas_threads
 from rnnviz.bench.timing import race
 
 VOCAB = 65  # a character vocabulary the size of a small English text
@@ -98,14 +98,14 @@ def vs_reference(quick: bool = False, threads: int | None = None):
              f"{ceiling:.1f}x (products {times['products'] * 1e3:.1f} ms = "
              f"{times['products'] / times['rnnviz']:.0%} of the step)", "no implementation can beat it"),
             ("  page faults per step", "not measured here" if faults is None else f"{faults:.0f}",
-             f"fresh pages the kernel maps in; {alloc.describe()}")]
+             f"fresh pages the kernel maps in; {runtime.describe_allocator()}")]
 
 
 def faults_per_call(fn, calls: int = 3) -> float | None:
     """Minor page faults per call of ``fn`` (its result dropped at once), or None without ``resource``.
 
     Each is a fresh page of memory the kernel maps in on first touch; at the step's size
-    they cost milliseconds (see rnnviz.alloc).
+    they cost milliseconds (see rnnviz.runtime).
     """
     try:
         import resource

@@ -19,11 +19,12 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
 
-from rnnviz import alloc
+from rnnviz import runtime
 from rnnviz.core.errors import UserError
 from rnnviz.bench.timing import interleaved
 
@@ -103,7 +104,7 @@ def describe_machine() -> list[tuple[str, str]]:
         ("python", platform.python_version()),
         ("numpy", np.__version__),
         ("blas", _blas_name() + (f"; {threads}" if threads else "; threads: library default")),
-        ("allocator", alloc.describe()),
+        ("allocator", runtime.describe_allocator()),
     ]
 
 
@@ -166,6 +167,7 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
     error_full = float(np.nanmax(np.abs(np.expm1(results["full"][0] - results["explicit"]))))
     parts = ", ".join(f"{name} {seconds * 1e3:.0f}" for name, seconds in results["summary"].seconds.items())
     size = f"T={steps} H={hidden}"
+    quiet, busy = _summarize_quiet_and_busy(whole, repeats)
     return [
         ("chain_norms (fast)", _ms(fast_s), f"{size}, median of {repeats}"),
         ("chain_norms, product not compressed", _ms(statistics.median(times["full"])),
@@ -175,8 +177,30 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
          f"target >= 10x at T=200 H=256; per repeat {min(paired):.1f}x .. {max(paired):.1f}x"),
         ("max relative error vs explicit", f"{error:.1e}", f"target <= 1e-2; worst residual {residual:.1e}"),
         ("summarize() whole snapshot", _ms(statistics.median(times["summarize"])),
-         f"target <= 100 ms at T=200 H=256; last run: {parts} ms"),
+         f"target <= 70 ms at T=200 H=256; last run: {parts} ms"),
+        ("summarize(), 1 BLAS thread as the window: quiet / with a competing process",
+         f"{_ms(quiet)} / {_ms(busy)}", f"targets <= 70 ms / <= 100 ms; medians of {repeats}, alternating"),
     ]
+
+
+def _summarize_quiet_and_busy(summarize_once, repeats: int) -> tuple[float, float]:
+    """Median seconds of ``summarize_once`` on one BLAS thread, without and with a CPU-bound
+    competitor on one core, alternating repeat by repeat."""
+    from rnnviz.bench.busy import competing_process
+    from rnnviz.runtime import blas_threads
+
+    quiet, busy = [], []
+    with blas_threads(1):
+        summarize_once()  # warm
+        for _ in range(repeats):
+            start = time.perf_counter()
+            summarize_once()
+            quiet.append(time.perf_counter() - start)
+            with competing_process():
+                start = time.perf_counter()
+                summarize_once()
+                busy.append(time.perf_counter() - start)
+    return statistics.median(quiet), statistics.median(busy)
 
 
 def _perf(module: str, function: str):
@@ -192,6 +216,9 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("bptt-reference", _perf("bptt", "vs_reference")),
     ("bptt-throughput", _perf("bptt", "vs_matmul_limit")),
     ("bptt-torch", _perf("bptt", "vs_torch")),
+    ("gated-throughput", _perf("gated", "vs_matmul_limit")),
+    ("gated-torch", _perf("gated", "vs_torch")),
+    ("busy-machine", _perf("busy", "vs_quiet")),
     ("diagnostics", bench_diagnostics),
     ("memory", _perf("memory", "vs_steps")),
     ("views", _perf("views", "vs_step")),

@@ -66,7 +66,7 @@ def vs_steps(quick: bool = False):
 
 
 if __name__ == "__main__":
-    from rnnviz import alloc
+    from rnnviz import runtime
 
-    alloc.keep_freed_memory()  # as ``rnnviz run`` does: the run measured is the application's
+    runtime.keep_freed_memory()  # as ``rnnviz run`` does: the run measured is the application's
     print(json.dumps(run_and_measure(int(sys.argv[1]))))

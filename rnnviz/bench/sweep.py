@@ -22,7 +22,7 @@ SETTINGS = {"task": "adding", "length": LENGTH, "hidden": HIDDEN, "steps": STEPS
 
 def training_alone(seed: int, settings: dict = SETTINGS) -> float:
     """Seconds of the 200 steps alone (the trainer built beforehand), one BLAS thread."""
-    from rnnviz.blas import blas_threads
+    from rnnviz.runtime import blas_threads
     from rnnviz.core.train.sweep import build_trainer
 
     trainer = build_trainer(settings, seed)

@@ -8,17 +8,17 @@ with the step (``rnnviz.bench.timing.race``) on a character model like the bench
 
 from __future__ import annotations
 
-from rnnviz import alloc
+from rnnviz import runtime
 from rnnviz.bench.bptt import VOCAB, _case
 from rnnviz.bench.timing import race
-from rnnviz.blas import blas_thread_count
+from rnnviz.runtime import blas_thread_count
 from rnnviz.core.diagnostics.ablation import rank_units
 from rnnviz.core.diagnostics.connectivity import connectivity
 
 
 def vs_step(quick: bool = False):
     """Rows (what, measured, target): connectivity and ranking against one step, per cell."""
-    alloc.keep_freed_memory()  # as the application does; see rnnviz.alloc
+    runtime.keep_freed_memory()  # as the application does; see rnnviz.runtime
     hidden, steps, batch = (32, 20, 8) if quick else (256, 100, 32)
     repeats = 1 if quick else 5
     rows = []

@@ -144,7 +144,7 @@ def training_rate(quick: bool = False, front: tuple = ()):
         dispose(window)  # stops the worker thread; gone before the application can be
         settings_dir.cleanup()
     w, h = statistics.median(windowed), statistics.median(headless)
-    from rnnviz.blas import blas_thread_count
+    from rnnviz.runtime import blas_thread_count
 
     threads = blas_thread_count()
     shown = f", docks in front: {', '.join(front)}" if front else ""

@@ -19,7 +19,7 @@ import importlib
 import re
 import sys
 
-from rnnviz import __version__, alloc
+from rnnviz import __version__, runtime
 
 # rnnviz.core (numpy) is imported inside main(), where a Ctrl-C during the import is caught: the
 # ``rnnviz`` script imports this module before any of our code can catch anything
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnviz: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    alloc.keep_freed_memory()  # the application's choice, never the library's: see rnnviz.alloc
+    runtime.keep_freed_memory()  # the application's choice, never the library's: see rnnviz.runtime
     try:
         if args.command is None:
             from rnnviz.gui.app import launch

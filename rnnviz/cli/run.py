@@ -28,6 +28,7 @@ from pathlib import Path
 from rnnviz.cli import weights
 from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress
+from rnnviz import runtime
 from rnnviz.cli import units as units_off
 from rnnviz.cli.safekeeping import Checkpoints, Forgiving, on_first_signal, save_with_fallback
 from rnnviz.core.errors import UserError
@@ -137,10 +138,12 @@ def main(args) -> int:
         # progress lines never stop a run: a closed terminal (SIGHUP) or pipe must not cost it its save
         progress = Progress(steps, trainer.step_count, Forgiving(sys.stdout), trainer.train_config.clip_mode)
         phase = ["training"]  # what a first signal interrupts: the message differs
+        batch = trainer.train_config.batch_size
         with StopOnSignals(on_first=lambda signum: on_first_signal(signum, args, phase[0])) as stop:
             checkpoints = Checkpoints(trainer, args.save, args.checkpoint_every)
-            trainer.run(steps, on_step=lambda result: (progress.update(result) and checkpoints.after(result)
-                                                       and not stop.pressed))
+            with runtime.training_threads(trainer.model.config, batch) as threads:
+                trainer.run(steps, on_step=lambda result: (threads(result) and progress.update(result)
+                                                           and checkpoints.after(result) and not stop.pressed))
             phase[0] = "finishing"
             progress.close()
             wall_time = time.perf_counter() - started

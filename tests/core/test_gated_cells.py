@@ -12,6 +12,7 @@ import pytest
 
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.core.diagnostics import gating
+from rnnviz.core.nn.cells import base as cells_base
 from tests.core.gradcheck import numerical_grad, relative_error
 
 T, B, X, H, Y = 5, 3, 4, 3, 2
@@ -329,3 +330,23 @@ def test_trace_exposes_the_lstm_cell_state_by_name():
     assert trace.cell is trace.extras["cell"]
     tanh = RNN(ModelConfig(input_size=3, hidden_size=4, output_size=3))
     assert tanh.loss_and_grads(inputs, inputs)[2].cell is None
+
+
+# ----------------------------------------------------------------- chunked backward sweep
+@pytest.mark.parametrize("chunk_steps", [1, 2])
+@pytest.mark.parametrize("cell", GATED)
+def test_the_backward_sweep_gives_the_same_gradients_in_chunks_of_steps(cell, chunk_steps, monkeypatch):
+    """Large steps compute their factors a few steps at a time (small ones all at once, which the
+    finite-difference checks cover): the chunks, including the one holding step 0, agree exactly."""
+    model = make_model(cell, layers=2)
+    rng = np.random.default_rng(12)
+    h0 = random_state(model, rng)
+    x, y = rng.normal(0, 1, (T, B, X)), rng.normal(0, 1, (T, B, Y))
+    _, whole, whole_trace = model.loss_and_grads(x, y, h0)
+    row_bytes = model.cell.gates * B * H * 8  # one step of the factors, float64
+    monkeypatch.setattr(cells_base, "CHUNK_BYTES", chunk_steps * row_bytes)
+    assert cells_base.steps_per_chunk(row_bytes) == chunk_steps < T
+    _, chunked, chunked_trace = model.loss_and_grads(x, y, h0)
+    for name in whole:
+        np.testing.assert_allclose(chunked[name], whole[name], rtol=1e-13, atol=1e-15, err_msg=name)
+    np.testing.assert_allclose(chunked_trace.grad_hidden, whole_trace.grad_hidden, rtol=1e-13, atol=1e-15)

@@ -6,8 +6,7 @@ are too noisy for a timed assertion). These checks keep the benchmark code from 
 
 from __future__ import annotations
 
-from rnnviz import blas
-from rnnviz.bench import bptt, memory
+from rnnviz.bench import bptt, busy, gated, memory
 
 
 def assert_rows(rows):
@@ -39,15 +38,6 @@ def test_step_flops_counts_the_products():
     assert bptt.step_flops(2, 1, 1, vocab=3) == 60
 
 
-def test_blas_threads_restores_the_count():
-    before = blas.blas_thread_count()
-    with blas.blas_threads(1):
-        if blas.thread_control_available():
-            assert blas.blas_thread_count() == 1
-    assert blas.blas_thread_count() == before
-    assert "numpy" in blas.describe()
-
-
 def test_memory_run_reports_its_peak():
     result = memory.run_and_measure(30)
     assert result["steps"] == 30 and result["status"] in ("ready", "finished")
@@ -65,17 +55,22 @@ def test_a_child_reports_its_own_peak_not_its_parents():
     del ballast
 
 
-def test_the_window_takes_one_blas_thread_only_when_the_user_chose_none(monkeypatch):
-    if not blas.thread_control_available():
-        import pytest
-        pytest.skip("numpy's BLAS here offers no thread control")
-    before = blas.blas_thread_count()
-    try:
-        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-        assert blas.one_thread_for_the_window() is False
-        monkeypatch.delenv("OPENBLAS_NUM_THREADS")
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        assert blas.one_thread_for_the_window() is True
-        assert blas.blas_thread_count() == 1
-    finally:
-        blas._OPENBLAS[0](before)  # the rest of the suite keeps the count it started with
+def test_gated_benchmarks_return_rows_for_both_cells_and_dtypes():
+    rows = gated.vs_matmul_limit(quick=True)
+    assert_rows(rows)
+    assert {row[0].split()[0] for row in rows} == {"LSTM", "GRU"}
+    assert_rows(gated.vs_torch(quick=True, threads=1))  # "skipped" without torch, the comparison with it
+
+
+def test_gated_step_flops_count_the_products():
+    # LSTM, H=2, B=1, T=1, Y=3: recurrence 3 x 2*1*2*8 = 96, readout 3 x 2*1*2*3 = 36
+    assert gated.step_flops("lstm", 2, 1, 1, vocab=3) == 132
+
+
+def test_busy_machine_benchmark_runs_a_competitor_and_returns_rows():
+    with busy.competing_process() as child:
+        assert child.poll() is None  # running
+    assert child.poll() is not None  # and gone afterwards
+    rows = busy.vs_quiet(quick=True)
+    assert_rows(rows)
+    assert "competing process" in rows[0][0]

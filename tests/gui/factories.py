@@ -16,10 +16,7 @@ from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn.model import RNN
 from rnnviz.core.train.records import Snapshot, ViewData
 
-try:  # written by the "diagnostics" helper; the panels must also work without it
-    from rnnviz.core.diagnostics.summary import summarize
-except ImportError:  # pragma: no cover - depends on the tree's state
-    summarize = None
+from rnnviz.core.diagnostics.summary import summarize
 
 VOCAB = list("abcdefgh ")  # small vocabulary with a space, to see whitespace labels drawn
 
@@ -39,8 +36,7 @@ def make_view(*, steps: int = 12, hidden: int = 8, layers: int = 2, cell: str = 
     sample = 0
     diag = None
     if diagnostics:
-        diag = summarize(model, trace, sample=sample) if summarize is not None else stand_in_diagnostics(
-            model, trace, sample)
+        diag = summarize(model, trace, sample=sample)
     snapshot = Snapshot(
         step=history,
         params={k: v.copy() for k, v in model.params.items()},
@@ -90,29 +86,6 @@ def synthetic_distributions(model, grads, hidden, history: int, rng) -> dict:
         dist.record(step, {k: v * scale for k, v in model.params.items()},
                     {k: v / scale for k, v in grads.items()}, hidden * rng.uniform(0.5, 1.0))
     return dist.data()
-
-
-def stand_in_diagnostics(model, trace, sample: int):
-    """The fields the panels read, from rnnviz.core.diagnostics.chain, until rnnviz.core.diagnostics.summary exists."""
-    from types import SimpleNamespace
-
-    from rnnviz.core.diagnostics.chain import chain_norms
-
-    layers = model.config.num_layers
-    steps = trace.hidden.shape[0]
-    chain = np.stack([chain_norms(model, trace, layer, sample) for layer in range(layers)])  # (L, T+1)
-    w_hh = [model.params[f"weight_hh_l{k}"] for k in range(layers)]
-    sigma = np.array([np.linalg.svd(w, compute_uv=False)[0] for w in w_hh])  # (L,)
-    bound = sigma[:, None] ** np.arange(steps + 1)[None, :]  # (L, T+1), gamma = 1 for tanh
-    profile = np.linalg.norm(trace.grad_hidden[:, -1, sample], axis=-1)  # (T,) top layer
-    above = np.flatnonzero(profile[::-1] >= 1e-3 * profile.max())
-    growth = float(np.exp(np.log(chain[-1, -1]) / steps))
-    regime = "vanishing" if growth < 0.9 else ("exploding" if growth > 1.1 else "stable")
-    return SimpleNamespace(
-        chain=chain, bound=bound, horizon=int(above[-1]) if above.size else 0, regime=regime, growth=growth,
-        singular_values=[np.linalg.svd(w, compute_uv=False) for w in w_hh],
-        eigenvalues=[np.linalg.eigvals(w) for w in w_hh],
-        spectral_radius=np.array([np.abs(np.linalg.eigvals(w)).max() for w in w_hh]), sigma_max=sigma)
 
 
 def synthetic_history(n: int, steps: int, last_loss: float, rng: np.random.Generator):

@@ -121,7 +121,7 @@ def test_compare_legend_is_drawn_after_a_cleared_comparison(qtbot, comparison):
 # ------------------------------------------------------------------ chain
 def with_diagnostics(view, **changes):
     diag = view.snapshot.diagnostics
-    fields = {name: getattr(diag, name) for name in ("chain", "bound", "horizon", "regime", "growth",
+    fields = {name: getattr(diag, name) for name in ("chain_log10", "bound_log10", "horizon", "regime", "growth",
                                                     "spectral_radius")}
     fields.update(changes)
     new = dataclasses.replace(diag, **fields) if dataclasses.is_dataclass(diag) else type(diag)(**{
@@ -131,11 +131,11 @@ def with_diagnostics(view, **changes):
 
 def test_chain_bound_far_above_is_said_to_be_off_scale(qtbot):
     view = make_view(steps=T, hidden=H, layers=1)
-    chain = np.asarray(view.snapshot.diagnostics.chain, dtype=float)  # (L, T+1)
-    huge = 1e30 ** np.arange(T + 1)[None, :]  # (L, T+1) a bound that leaves the chain far below
-    panel = build(qtbot, ChainPanel, with_diagnostics(view, bound=huge), DOCK)
+    chain = np.asarray(view.snapshot.diagnostics.chain_log10, dtype=float)  # (L, T+1) log10
+    huge = 30.0 * np.arange(T + 1)[None, :]  # (L, T+1) log10 of a bound that leaves the chain far below
+    panel = build(qtbot, ChainPanel, with_diagnostics(view, bound_log10=huge), DOCK)
     low, high = panel.plot.vb.viewRange()[1]  # log10 of the visible range
-    assert high < np.log10(np.nanmax(chain)) + 3, "the chain is squashed under the bound"
+    assert high < np.nanmax(chain) + 3, "the chain is squashed under the bound"
     assert any("off-scale" in name for name in legend_names(panel.plot))
 
 

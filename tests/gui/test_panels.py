@@ -253,10 +253,33 @@ def test_chain_plots_diagnostics_with_bound_horizon_and_badge(qtbot, view):
     if diag is None:
         pytest.skip("no diagnostics in this tree")
     panel = build(qtbot, ChainPanel, view)
-    np.testing.assert_allclose(panel.chain_curves[0].yData, np.asarray(diag.chain)[0])
-    np.testing.assert_allclose(panel.bound_curves[0].yData, np.asarray(diag.bound)[0])
+    # the exact logs, drawn in log space (a linear view under a log-labelled axis)
+    np.testing.assert_allclose(panel.chain_curves[0].yData, np.asarray(diag.chain_log10)[0])
+    np.testing.assert_allclose(panel.bound_curves[0].yData, np.asarray(diag.bound_log10)[0])
+    assert panel.plot.getAxis("left").logMode
     assert panel.horizon.isVisible() and panel.horizon.value() == diag.horizon
     assert diag.regime.upper() in panel.badge.text
+
+
+def test_a_chain_beyond_float64_is_drawn_where_it_belongs(qtbot, view):
+    """A chain of 1e-400 is 0 in float64: its exact log is drawn, not a floor or a gap."""
+    import dataclasses
+
+    diag = view.snapshot.diagnostics
+    layers, lags = np.asarray(diag.chain_log10).shape
+    logs = np.tile(-400.0 * np.arange(lags) / (lags - 1), (layers, 1))  # (L, T+1) down to 1e-400
+    with np.errstate(under="ignore"):
+        deep = dataclasses.replace(diag, chain_log10=logs, chain=10.0 ** logs)
+    panel = build(qtbot, ChainPanel, dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot,
+                                                                                           diagnostics=deep)))
+    np.testing.assert_allclose(panel.chain_curves[0].yData, logs[0])
+    low, _ = panel.plot.vb.viewRange()[1]
+    assert low < -400
+    assert "zeros drawn" not in panel.plot.titleLabel.text
+    assert panel.plot.getAxis("left").tickStrings([-400.0, -200.0], 1.0, 200.0) == [
+        "10\u207b\u2074\u2070\u2070", "10\u207b\u00b2\u2070\u2070"]  # 10^-400, 10^-200
+    header, rows = panel.csv_table()
+    assert header[4] == "log10_chain_norm" and rows[lags - 1][4] == -400.0 and rows[lags - 1][2] == 0.0
 
 
 def test_chain_without_diagnostics_says_so(qtbot, view):

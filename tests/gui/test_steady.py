@@ -94,7 +94,10 @@ def test_an_aspect_locked_plane_keeps_its_range_when_one_axis_is_well_filled(plo
 def later_view(view, factor: float):
     """The view with every plotted quantity scaled by ``factor``: a next snapshot of a run."""
     snap, diag = view.snapshot, view.snapshot.diagnostics
+    shift = np.log10(factor)
     diag = dataclasses.replace(diag, chain=np.asarray(diag.chain) * factor, bound=np.asarray(diag.bound) * factor,
+                               chain_log10=np.asarray(diag.chain_log10) + shift,
+                               bound_log10=np.asarray(diag.bound_log10) + shift,
                                singular_values=[np.asarray(s) * factor for s in diag.singular_values],
                                eigenvalues=[np.asarray(e) * factor for e in diag.eigenvalues])
     series = {name: (steps, np.asarray(values) * factor) for name, (steps, values) in view.series.items()}

@@ -32,7 +32,6 @@ obvious way (form each product J_T ... J_{T-k+1}, take its SVD) costs a full SVD
 Jacobians come from ``model.cell.step_jacobians`` (any cell, over its full recurrent state S),
 except for the vanilla cells, whose J_t = diag(phi'(a_t)) W_hh is applied as "scale the columns,
 then one product" without ever building the (T, H, H) stack (105 MB at T=200, H=256).
-``jacobian_log_norms`` gives the per-step ||J_t||_2, batched over t by Lanczos.
 """
 
 from __future__ import annotations
@@ -212,7 +211,9 @@ def _compress(product, left):
     part; ``left`` (r, b) is rotated the same way. Returns (product, left, shrunk).
     """
     rows = product.shape[0]
-    rotate, values, right = np.linalg.svd(product.astype(np.float64), full_matrices=False)
+    # in the product's own precision: what is dropped lies below its rounding anyway (float32: about
+    # twice as fast as a float64 SVD, which was a fifth of the chain at T = 200, H = 256)
+    rotate, values, right = np.linalg.svd(product, full_matrices=False)
     if not np.all(np.isfinite(values)) or values[0] == 0.0:
         return product, left, False
     block = left.shape[1]
@@ -265,92 +266,3 @@ def chain_log_norms_explicit(model, trace, layer: int = 0, sample: int = 0) -> n
         sigma = float(np.linalg.svd(product, compute_uv=False)[0])
         logs[k] = log_scale + np.log(sigma) if sigma > 0 else -np.inf
     return logs
-
-
-# ----------------------------------------------------------------------------- per-step norms ||J_t||_2
-LANCZOS_STEPS = 24  # Krylov dimension: top Ritz value within ~1e-5 of the SVD at H=256, ~2e-3 at H=512
-START_POWER_STEPS = 20  # cheap (S x S matvecs) steps towards W's top direction for the vanilla start
-
-
-def jacobian_log_norms(model, trace, layer: int = 0, sample: int = 0, *, steps: int = LANCZOS_STEPS,
-                       seed: int = 0, vector_dtype=np.float32) -> np.ndarray:
-    """log ||J_t||_2 for t = 1..T (natural log): (T,).
-
-    All T spectral norms at once by Lanczos on J_t J_t^T, batched over t so that each Krylov step
-    is one (T, S) x (S, S) product instead of T SVDs. The top Ritz value is a lower bound that
-    rises with every step; the plain three-term recurrence is enough for it (lost orthogonality
-    only duplicates converged values), and the tests check it against exact SVDs. Vanilla cells
-    start each t from d_t * (W's top left singular direction), where J_t's top direction lies
-    unless many units saturate. The Krylov vectors are float32 by default (half the cost); the
-    small tridiagonal problems are solved in float64.
-    """
-    jac = JacobianSequence(model, trace, layer, sample, dtype=vector_dtype)
-    if not jac.finite.all():  # a diverged trace: NaN where J_t is not finite, the rest as usual
-        logs = np.full(jac.steps, np.nan)
-        if jac.finite.any() and np.isfinite(model.params[f"weight_hh_l{layer}"]).all():
-            keep = jac.finite.copy()
-            logs[keep] = _finite_rows(jac, steps, seed)
-        return logs
-    return _lanczos_log_norms(jac, steps, seed)
-
-
-def _lanczos_log_norms(jac, steps, seed):
-    """The Lanczos sweep of ``jacobian_log_norms`` over every step of ``jac``: (T,) natural logs."""
-    size, count = jac.size, jac.steps
-    if jac.stack is None:
-        w_hh = jac.w_hh.astype(np.float64)
-        gram = (w_hh @ w_hh.T).astype(jac.dtype)  # (S, S) W W^T, so J_t J_t^T x = d_t * (W W^T (d_t * x))
-
-        def apply(x):  # x (T, S) -> (T, S)
-            return ((x * jac.diag) @ gram) * jac.diag
-    else:
-        stack_t = jac.stack.transpose(0, 2, 1)  # (T, S, S) J_t^T
-
-        def apply(x):
-            return np.matmul(jac.stack, np.matmul(stack_t, x[:, :, None]))[:, :, 0]
-
-    krylov = min(steps, size)
-    rng = np.random.default_rng(seed)  # fixed seed: the same trace always gives the same numbers
-    start = rng.standard_normal(size).astype(jac.dtype)
-    if jac.stack is None and START_POWER_STEPS:
-        for _ in range(START_POWER_STEPS):  # towards W's top left singular vector: J_t's is near d_t * it
-            start = gram @ start
-            start /= np.linalg.norm(start)
-        noise = rng.standard_normal((count, size)).astype(jac.dtype)  # keeps every start non-zero
-        start = start[None, :] * jac.diag + 1e-3 * noise  # (T, S)
-    current = apply(np.broadcast_to(start, (count, size)))  # (T, S) one power step in
-    norms = np.linalg.norm(current, axis=1, keepdims=True)
-    current = np.divide(current, norms, out=np.zeros_like(current), where=norms > 0)
-    previous = np.zeros_like(current)  # (T, S)
-    alphas = np.zeros((count, krylov))  # (T, m) tridiagonal diagonal
-    betas = np.zeros((count, krylov))  # (T, m) off-diagonal
-    beta = np.zeros(count, dtype=jac.dtype)
-    for j in range(krylov):
-        w = apply(current) - beta[:, None] * previous  # (T, S)
-        alpha = np.einsum("ts,ts->t", w, current)  # (T,)
-        alphas[:, j] = alpha
-        w -= alpha[:, None] * current
-        beta = np.linalg.norm(w, axis=1)  # (T,); 0 means an invariant subspace: exact, stop growing
-        betas[:, j] = beta
-        previous = current
-        current = np.divide(w, beta[:, None], out=np.zeros_like(w), where=beta[:, None] > 0)
-    tri = np.zeros((count, krylov, krylov))  # (T, m, m)
-    idx = np.arange(krylov)
-    tri[:, idx, idx] = alphas
-    tri[:, idx[:-1], idx[1:]] = betas[:, :-1]
-    tri[:, idx[1:], idx[:-1]] = betas[:, :-1]
-    top = np.maximum(np.linalg.eigvalsh(tri)[:, -1], 0.0)  # (T,) lambda_max(J_t J_t^T) from below
-    with np.errstate(divide="ignore"):
-        return 0.5 * np.log(top)
-
-
-def _finite_rows(jac, steps, seed):
-    """jacobian_log_norms restricted to the steps whose Jacobian is finite."""
-    keep = jac.finite
-    if jac.stack is not None:
-        jac.stack = jac.stack[keep]
-    else:
-        jac.diag = jac.diag[keep]
-    jac.steps = int(keep.sum())
-    jac.finite = np.ones(jac.steps, dtype=bool)
-    return _lanczos_log_norms(jac, steps, seed)

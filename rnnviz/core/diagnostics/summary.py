@@ -32,35 +32,39 @@ regime           from growth, with REGIME_THRESHOLDS:
                                                 window's gradient can dwarf the weights
                  (symmetric in log: ln 0.9 = -0.105, ln 1.1 = +0.095). Non-finite growth (a
                  trace holding NaN/Inf) counts as "exploding", the usual cause.
-saturation[t, l] tanh, LSTM, GRU: fraction of units with |h_t| > 0.97 (tanh' < 0.06 there: the
-                 unit passes almost no gradient). ReLU: fraction of units that are off
-                 (h_t = 0, phi' = 0). Linear: 0 (a linear unit never saturates).
 dead_units[l]    ReLU: fraction of units that are 0 at every step of every sample in the batch.
                  0 for the other cells, which cannot die that way.
-weight_grad_per_step[l, t]
-                 ||step t's share of dL/dW_hh||_F = ||da_t|| * ||h_{t-1}|| for the sample, where
-                 da_t = dL/d(W_hh h_{t-1} + b_hh) (``cell.recurrent_grads``; for the vanilla cells
-                 grad_hidden_t * phi'(a_t)), since ||outer(u, v)||_F = ||u|| ||v||.
 eigenvalues      of W_hh; for the gated cells, whose W_hh is (G*H, H), of the square block that
                  feeds the candidate state (PyTorch's g for the LSTM, n for the GRU).
+
+``summarize`` computes only what a panel shows or an export writes (it runs every few
+training steps, within a budget); two more per-step measures are offered as functions, for
+whoever wants them on a trace:
+
+saturation(...)  tanh, LSTM, GRU: per step, the fraction of units with |h_t| > 0.97 (tanh' < 0.06
+                 there: the unit passes almost no gradient). ReLU: fraction of units that are
+                 off (h_t = 0, phi' = 0). Linear: 0 (a linear unit never saturates).
+weight_grad_per_step(...)
+                 ||step t's share of dL/dW_hh||_F = ||da_t|| * ||h_{t-1}|| for the sample, where
+                 da_t = dL/d(W_hh h_{t-1} + b_hh) (``cell.recurrent_grads``), since
+                 ||outer(u, v)||_F = ||u|| ||v||.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rnnviz.core.nn.cells import VanillaCell
 from rnnviz.core.nn.shapes.parts import part_model
-from rnnviz.core.diagnostics.chain import (chain_log_norms, chain_norms, exp_clipped, jacobian_log_norms,
-                               layer_sample)
+from rnnviz.core.diagnostics.chain import chain_log_norms, chain_norms, exp_clipped, layer_sample
 from rnnviz.core.errors import UserError
 
 __all__ = ["Diagnostics", "REGIME_THRESHOLDS", "SATURATION_LEVEL", "HORIZON_THRESHOLD", "Spectrum",
            "chain_bound", "chain_bound_log", "chain_growth", "chain_log_norms", "chain_norms",
-           "dead_units", "gradient_horizon", "gradient_profile", "jacobian_norms", "regime",
+           "dead_units", "gradient_horizon", "gradient_profile", "regime",
            "saturation", "spectrum", "summarize", "weight_grad_per_step"]
 
 REGIME_THRESHOLDS = {"vanishing_below": 0.9, "exploding_above": 1.1}  # per-step growth; see the docstring
@@ -75,15 +79,11 @@ class Diagnostics:
 
     chain: np.ndarray  # (L, T+1) ||dh_T/dh_{T-k}||_2 per layer, entry 0 = 1 (0 / inf beyond float64)
     bound: np.ndarray  # (L, T+1) (gamma * sigma_max(W_hh))^k; NaN where the cell has no such bound
-    jacobian_norms: np.ndarray  # (L, T) ||J_t||_2 = ||dh_t/dh_{t-1}||_2
     profile: np.ndarray  # (T, L) ||dL/dh_t|| for the sample
-    profile_mean: np.ndarray  # (T, L) batch mean of ||dL/dh_t||
-    weight_grad_per_step: np.ndarray  # (L, T) ||step t's share of dL/dW_hh||_F for the sample
     singular_values: list  # per layer (H,) of W_hh, descending
     eigenvalues: list  # per layer (H,) complex, by decreasing modulus
     spectral_radius: np.ndarray  # (L,) max |eigenvalue|
     sigma_max: np.ndarray  # (L,) largest singular value of W_hh
-    saturation: np.ndarray  # (T, L) fraction of saturated (tanh, gated) or off (ReLU) units
     dead_units: np.ndarray  # (L,) fraction of ReLU units never active in the batch
     horizon: int  # largest lag k with ||dL/dh_{T-k}|| >= 1e-3 * peak (top layer, sample)
     regime: str  # "vanishing", "stable" or "exploding" from ``growth``
@@ -108,12 +108,7 @@ class Spectrum:
     sigma_max: float
 
 
-# ----------------------------------------------------------------------------- Jacobians and the bound
-def jacobian_norms(model, trace, layer: int = 0, sample: int = 0) -> np.ndarray:
-    """||J_t||_2 = ||dh_t/dh_{t-1}||_2 for t = 1..T: (T,)."""
-    return exp_clipped(jacobian_log_norms(model, trace, layer, sample))
-
-
+# ----------------------------------------------------------------------------- the bound
 def chain_bound_log(gamma, sigma_max: float, steps: int) -> np.ndarray:
     """Natural log of (gamma * sigma_max)^k for k = 0..steps: (steps+1,). NaN when gamma is None.
 
@@ -187,10 +182,7 @@ def weight_grad_per_step(model, trace, layer: int = 0, sample: int = 0) -> np.nd
     """||step t's share of dL/dW_hh||_F = ||da_t|| * ||h_{t-1}|| for t = 1..T: (T,)."""
     _, hidden, state0, extras = layer_sample(model, trace, layer, sample)
     grad_hidden = trace.grad_hidden[:, layer, sample]  # (T, H)
-    if hasattr(model.cell, "recurrent_grads"):
-        da = model.cell.recurrent_grads(hidden, state0, extras, grad_hidden)  # (T, G*H)
-    else:  # the vanilla formula, for a cell written before the hook existed
-        da = grad_hidden * VanillaCell(model.cell.name).derivative(hidden)
+    da = model.cell.recurrent_grads(hidden, state0, extras, grad_hidden)  # (T, G*H)
     h_prev = np.concatenate([np.asarray(state0[0])[None], hidden[:-1]])  # (T, H) h_0 .. h_{T-1}
     return (np.linalg.norm(da, axis=1) * np.linalg.norm(h_prev, axis=1)).astype(float)
 
@@ -261,44 +253,66 @@ def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
         seconds[name] = seconds.get(name, 0.0) + now - clock
         clock = now
 
+    spectra = _Spectra([model.params[f"weight_hh_l{layer}"] for layer in range(num_layers)])
     log_chain = np.empty((num_layers, steps + 1))  # (L, T+1)
     log_bound = np.empty((num_layers, steps + 1))  # (L, T+1)
-    log_jac = np.empty((num_layers, steps))  # (L, T)
-    wgrad = np.empty((num_layers, steps))  # (L, T)
     profile = np.empty((steps, num_layers))  # (T, L)
-    profile_mean = np.empty((steps, num_layers))  # (T, L)
-    sat = np.empty((steps, num_layers))  # (T, L)
     dead = np.empty(num_layers)  # (L,)
-    radius = np.empty(num_layers)  # (L,)
-    sigma = np.empty(num_layers)  # (L,)
-    singular, eigen = [], []
     residual = 0.0
     for layer in range(num_layers):
         log_chain[layer], worst = chain_log_norms(model, trace, layer, sample)
         residual = max(residual, worst)
         lap("chain")
-        log_jac[layer] = jacobian_log_norms(model, trace, layer, sample)
-        lap("jacobian_norms")
-        spec = spectrum(model.params[f"weight_hh_l{layer}"])
-        singular.append(spec.singular_values)
-        eigen.append(spec.eigenvalues)
-        radius[layer], sigma[layer] = spec.spectral_radius, spec.sigma_max
-        log_bound[layer] = chain_bound_log(model.cell.gamma, spec.sigma_max, steps)
-        lap("spectrum")
         profile[:, layer] = gradient_profile(trace, layer, sample)
-        profile_mean[:, layer] = gradient_profile(trace, layer, None)
-        wgrad[layer] = weight_grad_per_step(model, trace, layer, sample)
-        sat[:, layer] = saturation(model, trace, layer, sample)
         dead[layer] = dead_units(model, trace, layer)
         lap("rest")
+    specs = spectra.result()
+    lap("waiting for the spectrum")
+    seconds["spectrum (beside the chain)"] = spectra.seconds
+    for layer, spec in enumerate(specs):
+        log_bound[layer] = chain_bound_log(model.cell.gamma, spec.sigma_max, steps)
+    radius = np.array([spec.spectral_radius for spec in specs])  # (L,)
+    sigma = np.array([spec.sigma_max for spec in specs])  # (L,)
+    singular = [spec.singular_values for spec in specs]
+    eigen = [spec.eigenvalues for spec in specs]
     growths = np.array([chain_growth(row) for row in log_chain])  # (L,)
     to_log10 = 1.0 / np.log(10.0)
     return Diagnostics(
-        chain=exp_clipped(log_chain), bound=exp_clipped(log_bound), jacobian_norms=exp_clipped(log_jac),
-        profile=profile, profile_mean=profile_mean, weight_grad_per_step=wgrad,
+        chain=exp_clipped(log_chain), bound=exp_clipped(log_bound), profile=profile,
         singular_values=singular, eigenvalues=eigen, spectral_radius=radius, sigma_max=sigma,
-        saturation=sat, dead_units=dead,
+        dead_units=dead,
         horizon=gradient_horizon(profile[:, -1]), regime=regime(growths[-1]), growth=float(growths[-1]),
         chain_log10=log_chain * to_log10, bound_log10=log_bound * to_log10, growth_per_layer=growths,
         chain_residual=residual, seconds=seconds,
     )
+
+
+class _Spectra:
+    """``spectrum`` of each matrix on a thread of its own, while the caller computes the chain.
+
+    The two are independent and LAPACK runs without Python's lock, so on two cores the
+    spectrum (an eigenvalue and a singular value decomposition, ~40 % of a snapshot at
+    T = 200, H = 256) costs no wall time. The matrices must stay unchanged until ``result()``.
+    """
+
+    def __init__(self, matrices: list) -> None:
+        self._matrices = matrices
+        self._out: list = []
+        self._error: BaseException | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, name="rnnviz-spectrum", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        start = time.perf_counter()
+        try:
+            self._out = [spectrum(matrix) for matrix in self._matrices]
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+        self.seconds = time.perf_counter() - start
+
+    def result(self) -> list:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out

@@ -172,7 +172,7 @@ def run_point(settings: dict, seed: int) -> dict:
     """Train one network from ``settings`` and ``seed``; return its row (RESULT_COLUMNS) plus
     ``wall_time`` (the whole point) and ``train_time`` (its training steps alone). Pure:
     everything it uses is built here, on one BLAS thread."""
-    from rnnviz.blas import blas_threads
+    from rnnviz.runtime import blas_threads
 
     started = time.perf_counter()
     with blas_threads(1), np.errstate(all="ignore"):

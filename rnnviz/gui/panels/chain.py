@@ -3,7 +3,10 @@
 ||dh_T/dh_{T-k}|| against the lag k on a log axis (solid), with the textbook bound
 (gamma * sigma_max)^k (dashed): when the bound falls, gradients must vanish (Pascanu et
 al. 2013). A vertical line marks the gradient horizon, and a badge names the regime.
-Everything comes from ``snapshot.diagnostics``; without it the plot says so.
+Everything comes from ``snapshot.diagnostics``; without it the plot says so. The curves are
+the exact logs (``chain_log10``, ``bound_log10``) drawn on a linear view whose axis is labelled
+as powers of ten: a chain of 1e-400 or 1e+400, which float64 cannot hold, is still drawn where
+it belongs instead of as 0 or a gap.
 
 The bound is drawn darker and on top of the chain, so it stays visible where it is tight
 (exploding: both rise together). When it runs far above the chain, the y range follows the
@@ -20,8 +23,7 @@ from PyQt6 import QtGui
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
-                                    set_title, show_item)
+from rnnviz.gui.panels.base import FLOOR_NOTE, Panel, as_float, set_title, show_item
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
 BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
@@ -43,6 +45,19 @@ NO_DIAGNOSTICS = "no diagnostics for this snapshot yet (they are computed every 
 NO_DIAGNOSTICS_DIVERGED = "no diagnostics: the run diverged, and a chain through NaN/Inf has no norm"
 
 
+SUPERSCRIPTS = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+class ChainAxis(style.LogAxis):
+    """The log axis, also past float64's range (10^-400 cannot be computed, only written)."""
+
+    def logTickStrings(self, values, scale, spacing):
+        if all(abs(float(v)) < 300 for v in values):
+            return super().logTickStrings(values, scale, spacing)
+        return [("10" + f"{float(v):.0f}".translate(SUPERSCRIPTS)) if float(v).is_integer() else ""
+                for v in values]
+
+
 class ChainPanel(Panel):
     view_name = "chain"
     title = "Jacobian chain"
@@ -50,10 +65,13 @@ class ChainPanel(Panel):
     def _build(self) -> None:
         self.badge = self.canvas.addLabel("", row=0, col=0, size=style.TITLE_SIZE)
         self.badge.setToolTip(BADGE_TIP)
-        self.plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
+        self.plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems={"left": ChainAxis("left")})
         style.style_plot(self.plot, TITLE,
                          "\u2016\u2202h_T/\u2202h_{T\u2212k}\u2016 (log scale)", "lag k (steps back from T)")
-        self.plot.setLogMode(x=False, y=True)
+        # the data are log10 already: only the axis is logarithmic (its labels read 10^v); the view
+        # is told it is linear, so that it does not keep its range inside float64's
+        self.plot.getAxis("left").setLogMode(y=True)
+        self.plot.vb.setLogMode("y", False)
         style.add_legend(self.plot, self.canvas.ci, row=2)  # below the plot: never over the curves
         self.chain_curves: list[pg.PlotDataItem] = []
         self.bound_curves: list[pg.PlotDataItem] = []
@@ -93,13 +111,8 @@ class ChainPanel(Panel):
         diag = self.view.snapshot.diagnostics if self.view is not None else None
         if diag is None:
             return None
-        parts = getattr(diag, "parts", None) or {}
-        if parts:  # every part's chain in its own processing order: (P*L, T+1), NaN past a shorter part's end
-            chain = _stacked([as_float(part.chain) for part in parts.values()])
-            bound = _stacked([as_float(part.bound) for part in parts.values()])
-        else:
-            chain = as_float(getattr(diag, "chain", None))  # (L, T+1)
-            bound = as_float(getattr(diag, "bound", None))  # (L, T+1)
+        chain = _field(diag, "chain_log10")  # (L, T+1) log10, -inf where exactly 0; parts stacked
+        bound = _field(diag, "bound_log10")  # (L, T+1) log10, NaN without a bound
         if chain.ndim != 2:
             return None
         if bound.shape != chain.shape:
@@ -117,18 +130,18 @@ class ChainPanel(Panel):
             return
         diag, chain, bound = arrays
         layers = chain.shape[0]
-        floor = log_floor(chain, bound)
+        floor = log10_floor(chain, bound)
         y_range, off_scale = chain_range(chain, bound, floor)
         self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale, names=self._names(diag))
         lags = np.arange(chain.shape[1])
         any_floored = False
         for k in range(layers):
-            shown_chain, floored_chain = for_log_axis(chain[k], floor)
-            shown_bound, floored_bound = for_log_axis(bound[k], floor)
+            shown_chain, floored_chain = at_floor(chain[k], floor)
+            shown_bound, floored_bound = at_floor(bound[k], floor)
             self.chain_curves[k].setData(lags, shown_chain)
             self.bound_curves[k].setData(lags, shown_bound)
             any_floored |= bool(floored_chain.any() or floored_bound.any())
-        set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        set_title(self.plot, TITLE + (f" (zeros drawn at 1e{floor:.0f})" if any_floored else ""))
         if y_range is None:
             steady.hold_items(self.plot)
         else:  # log10 units: the axis is logarithmic
@@ -169,7 +182,7 @@ class ChainPanel(Panel):
         return " \u00b7 ".join(parts)
 
     def _table(self):
-        header = ["layer", "lag_k", "chain_norm", "bound", "marker", "note"]
+        header = ["layer", "lag_k", "chain_norm", "bound", "log10_chain_norm", "log10_bound", "marker", "note"]
         arrays = self._arrays()
         if arrays is None:
             return header, []
@@ -180,14 +193,29 @@ class ChainPanel(Panel):
         horizon = getattr(diag, "horizon", None)
         layers = as_float(diag.chain).shape[0]  # per part
         rows = []
+        norms = _field(diag, "chain")  # (L, T+1) the same, 0 / inf beyond float64
+        bounds = _field(diag, "bound")
+        if norms.shape != chain.shape or bounds.shape != chain.shape:
+            with np.errstate(over="ignore", under="ignore"):
+                norms, bounds = 10.0 ** chain, 10.0 ** bound
         for k in range(chain.shape[0]):
             for lag in range(chain.shape[1]):
                 a, b = float(chain[k, lag]), float(bound[k, lag])
                 marker = "horizon" if horizon is not None and k == layers - 1 and lag == int(horizon) else ""
-                floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
-                row = [k % layers, lag, a, b, marker, FLOOR_NOTE if floored else ""]
+                floored = a == -np.inf or b == -np.inf
+                row = [k % layers, lag, float(norms[k, lag]), float(bounds[k, lag]), a, b, marker,
+                       FLOOR_NOTE if floored else ""]
                 rows.append(row if names is None else row + [names[k].split(",")[0]])
         return header, rows
+
+
+def _field(diag, name: str) -> np.ndarray:
+    """A (L, T+1) field of the diagnostics; for a network of several stacks every part's, in its
+    own processing order, one under another: (P*L, T+1), NaN past a shorter part's end."""
+    parts = getattr(diag, "parts", None) or {}
+    if parts:
+        return _stacked([as_float(getattr(part, name, None)) for part in parts.values()])
+    return as_float(getattr(diag, name, None))
 
 
 def _stacked(rows: list) -> np.ndarray:
@@ -197,24 +225,41 @@ def _stacked(rows: list) -> np.ndarray:
                            for row in rows])
 
 
+def log10_floor(*arrays) -> float:
+    """Where an exact zero (log10 = -inf) is drawn: a decade below the smallest finite log10 among
+    ``arrays`` (0 when none is finite)."""
+    lowest = np.inf
+    for values in arrays:
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            lowest = min(lowest, float(finite.min()))
+    return lowest - 1.0 if np.isfinite(lowest) else 0.0
+
+
+def at_floor(logs: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """(log10 values to plot, mask of exact zeros now drawn at ``floor``); NaN stays a gap."""
+    floored = logs == -np.inf
+    shown = np.where(np.isfinite(logs), logs, np.nan)
+    shown[floored] = floor
+    return shown, floored
+
+
 def chain_range(chain: np.ndarray, bound: np.ndarray, floor: float) -> tuple[tuple[float, float] | None, bool]:
     """((low, high) in log10 units or None when nothing is finite, bound off-scale?) for the
-    chain (L, T+1) and bound (L, T+1). A bound more than OFF_SCALE_DECADES above the chain's
-    peak is cut off, so the chain keeps the plot's height; the top always has room for the
-    horizon label above the curves."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chain_log = np.log10(np.where(np.isfinite(chain) & (chain > 0), chain, np.nan))
-        bound_log = np.log10(np.where(np.isfinite(bound) & (bound > 0), bound, np.nan))
-    if not np.isfinite(chain_log).any():
+    chain (L, T+1) and bound (L, T+1), both log10. A bound more than OFF_SCALE_DECADES above the
+    chain's peak is cut off, so the chain keeps the plot's height; the top always has room for
+    the horizon label above the curves."""
+    if not np.isfinite(chain).any():
         return None, False
-    chain_high = float(np.nanmax(chain_log))
-    bound_high = float(np.nanmax(bound_log)) if np.isfinite(bound_log).any() else -np.inf
+    chain_high = float(np.nanmax(np.where(np.isfinite(chain), chain, np.nan)))
+    finite_bound = np.isfinite(bound).any()
+    bound_high = float(np.nanmax(np.where(np.isfinite(bound), bound, np.nan))) if finite_bound else -np.inf
     off_scale = bound_high - chain_high > OFF_SCALE_DECADES
-    low = float(np.nanmin(chain_log))
-    if np.isfinite(bound_log).any():
-        low = min(low, float(np.nanmin(bound_log)))
-    if (np.isfinite(chain) & (chain <= 0)).any() or (np.isfinite(bound) & (bound <= 0)).any():
-        low = min(low, float(np.log10(floor)))  # floored zeros stay in view
+    low = float(np.nanmin(np.where(np.isfinite(chain), chain, np.nan)))
+    if finite_bound:
+        low = min(low, float(np.nanmin(np.where(np.isfinite(bound), bound, np.nan))))
+    if (chain == -np.inf).any() or (bound == -np.inf).any():
+        low = min(low, floor)  # floored zeros stay in view
     high = chain_high if off_scale else max(chain_high, bound_high)
     span = max(high - low, MIN_SPAN_DECADES)
     headroom = max(MIN_HEADROOM_DECADES, HEADROOM_FRACTION * span) if off_scale else LABEL_ROOM * span

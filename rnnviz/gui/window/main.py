@@ -21,7 +21,7 @@ import time
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
-from rnnviz import __version__, blas
+from rnnviz import __version__, runtime
 from rnnviz.core.train import presets
 from rnnviz.core.train.compare import MAX_TWIN_STEPS
 from rnnviz.core.errors import UserError
@@ -73,7 +73,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
-        blas.one_thread_for_the_window()  # a core for painting; see rnnviz.blas
+        runtime.one_thread_for_the_window()  # a core for painting; see rnnviz.runtime
         self._keys_first = InputKeysFirst(self)  # Space in a combo box edits it, not training
         QApplication.instance().installEventFilter(self._keys_first)
         self.settings = settings if settings is not None else QSettings("rnnviz", "rnnviz")

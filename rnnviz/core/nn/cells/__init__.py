@@ -5,12 +5,12 @@ The shared records live in ``base``; each cell in its own file, its backward bel
 
 from __future__ import annotations
 
-from rnnviz.core.nn.cells.base import CellGrads, CellRun, add_bias, sigmoid
+from rnnviz.core.nn.cells.base import CellGrads, CellRun, add_bias
 from rnnviz.core.nn.cells.gru import GRUCell
 from rnnviz.core.nn.cells.lstm import LSTMCell
 from rnnviz.core.nn.cells.vanilla import VanillaCell
 
-__all__ = ["CellGrads", "CellRun", "GRUCell", "LSTMCell", "VanillaCell", "add_bias", "make_cell", "sigmoid"]
+__all__ = ["CellGrads", "CellRun", "GRUCell", "LSTMCell", "VanillaCell", "add_bias", "make_cell"]
 
 
 def make_cell(name: str):

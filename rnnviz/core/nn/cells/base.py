@@ -1,4 +1,5 @@
-"""What every cell shares: the forward run and gradient records, the logistic function, the bias.
+"""What every cell shares: the forward run and gradient records, the logistic function, the bias,
+the chunks of the backward sweep.
 
 Recurrent cells: each one's forward sweep over time, and right below it, its backward sweep.
 
@@ -16,7 +17,7 @@ leave the caller's arrays alone.
 
 Shapes: T steps, B batch, H hidden units, G gates (1 for the vanilla cells, 4 for the LSTM,
 3 for the GRU). The gated cells live in their own files (lstm.py, gru.py) and share the two
-records and the ``sigmoid`` below.
+records, the sigmoid from a halved tanh and the chunking of the backward sweeps below.
 
 Every cell has: ``name``, ``gates``, ``state_names``, ``gamma`` (the constant of the bound
 (gamma * sigma_max(W_hh))^k, or None where no such bound holds), ``forward``, ``backward``,
@@ -53,14 +54,30 @@ class CellGrads:
     extras: dict = field(default_factory=dict)  # e.g. the LSTM's dL/dc_t
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """The logistic function in place, as 0.5 * (1 + tanh(a / 2)): no overflow for any a,
-    no temporary arrays, and the dtype (float32 or float64) is kept. Returns ``a``."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a += 1
-    a *= 0.5
-    return a
+def sigmoid_from_half_tanh(u: np.ndarray) -> np.ndarray:
+    """sigmoid(a) in place from u = tanh(a / 2): (1 + u) / 2. Returns ``u``.
+
+    The gated cells halve the sigmoid gates' pre-activations on the way in (exact: a power of
+    two), so that one ``tanh`` call covers every gate of a step, sigmoid and tanh gates alike.
+    """
+    u += 1
+    u *= 0.5
+    return u
+
+
+# bytes of one chunk of the backward sweeps' factors: a fraction of a typical L2 cache, so that
+# the chunk is still there when the loop over time reads it
+CHUNK_BYTES = 512 << 10
+
+
+def steps_per_chunk(row_bytes: int) -> int:
+    """How many time steps of ``row_bytes`` each fit in CHUNK_BYTES (at least one).
+
+    The backward sweeps compute their element-wise factors a chunk of steps at a time, just
+    before the loop over time reaches them: one call for many small steps, and for large
+    steps data still in the cache when the loop reads it.
+    """
+    return max(1, CHUNK_BYTES // max(1, row_bytes))
 
 
 def add_bias(xproj: np.ndarray, b_hh, overwrite: bool) -> np.ndarray:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.nn.cells.base import CellGrads, CellRun, sigmoid
+from rnnviz.core.nn.cells.base import CellGrads, CellRun, sigmoid_from_half_tanh, steps_per_chunk
 
 GATE_NAMES = ("reset_gate", "update_gate", "candidate")  # PyTorch's r, z, n
 # W_hn h_{t-1} + b_hn, the part of the candidate that r scales: kept so that step_jacobians can
@@ -55,19 +55,30 @@ class GRUCell:
         steps, batch, width = xproj.shape
         hid = width // 3
         gates = xproj if overwrite_xproj else xproj.copy()  # (T, B, 3H) -> activated r, z, n in place
+        # b_hr and b_hz join the input side at once; r's and z's pre-activations are halved
+        # (exactly: a power of two), here and in W_hh's copy, so that sigmoid(a) = (1 + tanh(a/2)) / 2
+        # takes one tanh call for both gates
+        gates[:, :, :2 * hid] += b_hh[:2 * hid]
+        gates[:, :, :2 * hid] *= 0.5
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 3H), contiguous: see VanillaCell.forward
+        w_hh_t[:, :2 * hid] *= 0.5
+        b_hn = b_hh[2 * hid:]  # (H,)
         rec_n = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) W_hn h_{t-1} + b_hn
         hidden = np.empty_like(rec_n)  # (T, B, H) h_t
-        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 3H), contiguous: see VanillaCell.forward
+        recurrent = np.empty_like(gates[0])  # (B, 3H) h_{t-1} W_hh^T (halved r, z columns), every step
+        scaled = np.empty_like(hidden[0])  # (B, H) r ⊙ (W_hn h + b_hn), every step
         (h,) = state0
         for t in range(steps):
             a = gates[t]  # (B, 3H), contiguous
-            rec = h @ w_hh_t  # (B, 3H)
-            rec += b_hh
-            a[:, :2 * hid] += rec[:, :2 * hid]
-            sigmoid(a[:, :2 * hid])  # r, z
-            rec_n[t] = rec[:, 2 * hid:]
+            np.matmul(h, w_hh_t, out=recurrent)
+            np.add(recurrent[:, 2 * hid:], b_hn, out=rec_n[t])
+            rz = a[:, :2 * hid]
+            rz += recurrent[:, :2 * hid]
+            np.tanh(rz, out=rz)
+            sigmoid_from_half_tanh(rz)  # r, z
             n = a[:, 2 * hid:]
-            n += a[:, :hid] * rec_n[t]
+            np.multiply(a[:, :hid], rec_n[t], out=scaled)
+            n += scaled
             np.tanh(n, out=n)
             h_new = hidden[t]
             np.subtract(h, n, out=h_new)  # h' = n + z ⊙ (h - n)
@@ -89,37 +100,70 @@ class GRUCell:
         #   never overwritten here (overwrite_dhidden is accepted for the cells' common interface)
         # grad_hidden (T, B, H) or None: where to write the total dL/dh_t (may be a strided view)
         gates = run.cache["gates"]  # (T, B, 3H) activated r, z, n
-        rec_n = run.extras[CANDIDATE_RECURRENT]  # (T, B, H)
         hidden = run.hidden  # (T, B, H)
         steps, batch, hid = hidden.shape
         (h0,) = run.state0
-        r, z, n = (gates.reshape(steps, batch, 3, hid)[:, :, k] for k in range(3))  # (T, B, H) views
-        h_prev = np.concatenate([h0[None], hidden[:-1]])  # (T, B, H) h_{t-1}
+        r, z = (gates.reshape(steps, batch, 3, hid)[:, :, k] for k in range(2))  # (T, B, H) views
 
-        # Every pre-activation gradient is dh_t times a factor known from the forward sweep.
-        dn_pre = (1 - z) * (1 - n * n)  # (T, B, H) d h_t / d(n's pre-activation)
+        # Every pre-activation gradient is dh_t times a factor known from the forward sweep: the
+        # factors are computed a chunk of steps at a time, then scaled in place per step.
         drec = np.empty_like(gates)  # (T, B, 3H): factors, then dL/d(h W_hh^T + b_hh)
         factors = drec.reshape(steps, batch, 3, hid)  # (T, B, 3, H) view
-        np.multiply(dn_pre * rec_n, r * (1 - r), out=factors[:, :, 0])  # reset gate
-        np.multiply(h_prev - n, z * (1 - z), out=factors[:, :, 1])  # update gate
-        np.multiply(dn_pre, r, out=factors[:, :, 2])  # W_hn h + b_hn, scaled by r
-
+        dxproj = np.empty_like(gates)  # (T, B, 3H) dL/d(x W_ih^T + b_ih): r, z as drec; n not scaled by r
+        chunk = steps_per_chunk(gates[0].nbytes)
+        dn_pre = np.empty((min(chunk, steps), batch, hid), dtype=hidden.dtype)  # (1-z)(1-n²), one chunk
         if grad_hidden is None:
             grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
         carry = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
-        for t in range(steps - 1, -1, -1):
-            dh = grad_hidden[t]
-            np.add(dhidden[t], carry, out=dh)
-            factors[t] *= dh[:, None, :]
-            np.matmul(drec[t], w_hh, out=carry)  # (B, 3H) @ (3H, H)
-            carry += dh * z[t]  # the direct path through z ⊙ h_{t-1}
-        dxproj = drec.copy()  # (T, B, 3H): same as drec for r and z; n is not scaled by r
-        dxproj.reshape(steps, batch, 3, hid)[:, :, 2] = grad_hidden * dn_pre
+        direct = np.empty_like(carry)  # (B, H) dh ⊙ z, every step
+        for end in range(steps, 0, -chunk):
+            start = max(0, end - chunk)
+            dn = dn_pre[:end - start]
+            self._factors(run, start, end, factors[start:end], dn)
+            for t in range(end - 1, start - 1, -1):
+                dh = grad_hidden[t]
+                np.add(dhidden[t], carry, out=dh)
+                factors[t] *= dh[:, None, :]
+                np.matmul(drec[t], w_hh, out=carry)  # (B, 3H) @ (3H, H)
+                np.multiply(dh, z[t], out=direct)
+                carry += direct  # the direct path through z ⊙ h_{t-1}
+            np.copyto(dxproj[start:end, :, :2 * hid], drec[start:end, :, :2 * hid])
+            np.multiply(grad_hidden[start:end], dn, out=dxproj[start:end, :, 2 * hid:])
         dw_hh = drec[0].T @ h0  # (3H, H)
         if steps > 1:
             dw_hh += drec[1:].reshape(-1, 3 * hid).T @ hidden[:-1].reshape(-1, hid)
         db_hh = drec.sum(axis=(0, 1))  # (3H,)
         return CellGrads(dxproj=dxproj, dw_hh=dw_hh, db_hh=db_hh, dstate0=(carry,), grad_hidden=grad_hidden)
+
+    @staticmethod
+    def _factors(run: CellRun, start: int, end: int, out: np.ndarray, dn: np.ndarray) -> None:
+        """The backward sweep's per-step factors for steps start..end-1, with no temporary arrays.
+
+        dn (K, B, H): dh_t/d(n's pre-activation) = (1-z)(1-n²) on the diagonal; out (K, B, 3, H):
+        dh_t/d(recurrent pre-activation) of r, z and n: dn (W_hn h + b_hn) r(1-r),
+        (h_{t-1} - n) z(1-z) and dn r.
+        """
+        blocks = run.cache["gates"][start:end].reshape(end - start, *out.shape[1:])  # (K, B, 3, H)
+        r, z, n = (blocks[:, :, k] for k in range(3))  # (K, B, H) views
+        rec_n = run.extras[CANDIDATE_RECURRENT][start:end]  # (K, B, H)
+        hidden = run.hidden  # (T, B, H)
+        d_r, d_z, d_n = (out[:, :, k] for k in range(3))  # (K, B, H) views
+        np.subtract(1, z, out=d_r)  # d_r holds 1 - z until its own turn
+        if start > 0:
+            np.subtract(hidden[start - 1:end - 1], n, out=d_z)
+        else:  # step 0's h_{t-1} is h0
+            np.subtract(hidden[:end - 1], n[1:], out=d_z[1:])
+            np.subtract(run.state0[0], n[0], out=d_z[0])
+        d_z *= z
+        d_z *= d_r
+        np.multiply(n, n, out=dn)
+        np.subtract(1, dn, out=dn)
+        dn *= d_r
+        np.multiply(dn, r, out=d_n)
+        np.subtract(1, r, out=d_r)
+        d_r *= r
+        d_r *= rec_n
+        d_r *= dn
 
     # ----------------------------------------------------------------- Jacobians
     def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:

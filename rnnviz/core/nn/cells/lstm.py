@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.nn.cells.base import CellGrads, CellRun, add_bias, sigmoid
+from rnnviz.core.nn.cells.base import CellGrads, CellRun, add_bias, sigmoid_from_half_tanh, steps_per_chunk
 
 GATE_NAMES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")  # PyTorch's i, f, g, o
 
@@ -63,22 +63,31 @@ class LSTMCell:
         hid = width // 4
         # (T, B, 4H) xproj + b_hh, becomes the activated i, f, g, o in place
         gates = add_bias(xproj, b_hh, overwrite_xproj)
+        # The sigmoid gates' pre-activations are halved (exactly: a power of two), on the input
+        # side here and on the recurrent side in W_hh's copy, so that one tanh per step gives
+        # tanh(a_i/2), tanh(a_f/2), tanh(a_g), tanh(a_o/2): sigmoid(a) = (1 + tanh(a/2)) / 2
+        gates[:, :, :2 * hid] *= 0.5
+        gates[:, :, 3 * hid:] *= 0.5
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 4H), contiguous: see VanillaCell.forward
+        w_hh_t[:, :2 * hid] *= 0.5
+        w_hh_t[:, 3 * hid:] *= 0.5
         cell = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) c_t
         tanh_cell = np.empty_like(cell)  # (T, B, H) tanh(c_t), reused by the backward sweep
         hidden = np.empty_like(cell)  # (T, B, H) h_t
-        w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, 4H), contiguous: see VanillaCell.forward
-        recurrent = np.empty_like(gates[0])  # (B, 4H) h_{t-1} W_hh^T, reused every step
+        recurrent = np.empty_like(gates[0])  # (B, 4H) h_{t-1} W_hh^T (halved columns), every step
+        kept = np.empty_like(cell[0])  # (B, H) i ⊙ g, every step
         h, c = state0
         for t in range(steps):
             a = gates[t]  # (B, 4H), contiguous
             np.matmul(h, w_hh_t, out=recurrent)
             a += recurrent
-            sigmoid(a[:, :2 * hid])  # i, f
-            np.tanh(a[:, 2 * hid:3 * hid], out=a[:, 2 * hid:3 * hid])  # g
-            sigmoid(a[:, 3 * hid:])  # o
+            np.tanh(a, out=a)
+            sigmoid_from_half_tanh(a[:, :2 * hid])  # i, f
+            sigmoid_from_half_tanh(a[:, 3 * hid:])  # o
             c_new = cell[t]  # (B, H)
             np.multiply(a[:, hid:2 * hid], c, out=c_new)
-            c_new += a[:, :hid] * a[:, 2 * hid:3 * hid]
+            np.multiply(a[:, :hid], a[:, 2 * hid:3 * hid], out=kept)
+            c_new += kept
             if cell_offset is not None:
                 c_new += cell_offset[t]
             np.tanh(c_new, out=tanh_cell[t])
@@ -99,44 +108,73 @@ class LSTMCell:
         #   never overwritten here (overwrite_dhidden is accepted for the cells' common interface)
         # grad_hidden (T, B, H) or None: where to write the total dL/dh_t (may be a strided view)
         gates = run.cache["gates"]  # (T, B, 4H) activated i, f, g, o
-        tanh_cell = run.cache["tanh_cell"]  # (T, B, H)
-        hidden, cell = run.hidden, run.extras["cell"]  # (T, B, H) each
+        hidden = run.hidden  # (T, B, H)
         steps, batch, hid = hidden.shape
-        h0, c0 = run.state0  # (B, H) each
-        i, f, g, o = (gates.reshape(steps, batch, 4, hid)[:, :, k] for k in range(4))  # (T, B, H) views
-        c_prev = np.concatenate([c0[None], cell[:-1]])  # (T, B, H) c_{t-1}
+        h0 = run.state0[0]  # (B, H)
+        f = gates.reshape(steps, batch, 4, hid)[:, :, 1]  # (T, B, H) view
 
         # Every pre-activation gradient is dc_t or dh_t times a factor known from the forward
-        # sweep; compute the factors for all steps at once, then scale them in place per step.
+        # sweep: the factors are computed a chunk of steps at a time, then scaled in place per step.
         dgates = np.empty_like(gates)  # (T, B, 4H): factors, then dL/da_t
         factors = dgates.reshape(steps, batch, 4, hid)  # (T, B, 4, H) view
-        np.multiply(g, i * (1 - i), out=factors[:, :, 0])  # da_i = dc ⊙ g ⊙ i(1-i)
-        np.multiply(c_prev, f * (1 - f), out=factors[:, :, 1])  # da_f = dc ⊙ c_{t-1} ⊙ f(1-f)
-        np.multiply(i, 1 - g * g, out=factors[:, :, 2])  # da_g = dc ⊙ i ⊙ (1-g²)
-        np.multiply(tanh_cell, o * (1 - o), out=factors[:, :, 3])  # da_o = dh ⊙ tanh(c) ⊙ o(1-o)
-        dcell_dh = o * (1 - tanh_cell * tanh_cell)  # (T, B, H) dh_t/dc_t on the diagonal
-
+        chunk = steps_per_chunk(gates[0].nbytes)
+        dcell_dh = np.empty((min(chunk, steps), batch, hid), dtype=hidden.dtype)  # dh_t/dc_t, one chunk
         if grad_hidden is None:
             grad_hidden = np.empty_like(hidden)  # (T, B, H) total dL/dh_t
         grad_cell = np.empty_like(hidden)  # (T, B, H) total dL/dc_t
         carry_h = np.zeros_like(hidden[0])  # (B, H) dL/dh_t arriving from step t+1
         carry_c = np.zeros_like(hidden[0])  # (B, H) dL/dc_t arriving from step t+1 (= dc_{t+1} ⊙ f_{t+1})
-        for t in range(steps - 1, -1, -1):
-            dh = grad_hidden[t]
-            np.add(dhidden[t], carry_h, out=dh)
-            dc = grad_cell[t]
-            np.multiply(dh, dcell_dh[t], out=dc)
-            dc += carry_c
-            factors[t, :, :3] *= dc[:, None, :]
-            factors[t, :, 3] *= dh
-            np.matmul(dgates[t], w_hh, out=carry_h)  # (B, 4H) @ (4H, H)
-            np.multiply(dc, f[t], out=carry_c)
+        for end in range(steps, 0, -chunk):
+            start = max(0, end - chunk)
+            self._factors(run, start, end, factors[start:end], dcell_dh[:end - start])
+            for t in range(end - 1, start - 1, -1):
+                dh = grad_hidden[t]
+                np.add(dhidden[t], carry_h, out=dh)
+                dc = grad_cell[t]
+                np.multiply(dh, dcell_dh[t - start], out=dc)
+                dc += carry_c
+                factors[t, :, :3] *= dc[:, None, :]
+                factors[t, :, 3] *= dh
+                np.matmul(dgates[t], w_hh, out=carry_h)  # (B, 4H) @ (4H, H)
+                np.multiply(dc, f[t], out=carry_c)
         dw_hh = dgates[0].T @ h0  # (4H, H)
         if steps > 1:
             dw_hh += dgates[1:].reshape(-1, 4 * hid).T @ hidden[:-1].reshape(-1, hid)
         db_hh = dgates.sum(axis=(0, 1))  # (4H,)
         return CellGrads(dxproj=dgates, dw_hh=dw_hh, db_hh=db_hh, dstate0=(carry_h, carry_c),
                          grad_hidden=grad_hidden, extras={"grad_cell": grad_cell})
+
+    @staticmethod
+    def _factors(run: CellRun, start: int, end: int, out: np.ndarray, dcell_dh: np.ndarray) -> None:
+        """The backward sweep's per-step factors for steps start..end-1, with no temporary arrays.
+
+        out (K, B, 4, H): da_i/dc = g i(1-i), da_f/dc = c_{t-1} f(1-f), da_g/dc = i(1-g²) and
+        da_o/dh = tanh(c) o(1-o); dcell_dh (K, B, H): dh_t/dc_t = o (1 - tanh²(c)) on the diagonal.
+        """
+        blocks = run.cache["gates"][start:end].reshape(end - start, *out.shape[1:])  # (K, B, 4, H)
+        i, f, g, o = (blocks[:, :, k] for k in range(4))  # (K, B, H) views
+        tanh_cell = run.cache["tanh_cell"][start:end]  # (K, B, H)
+        cell = run.extras["cell"]  # (T, B, H)
+        d_i, d_f, d_g, d_o = (out[:, :, k] for k in range(4))  # (K, B, H) views
+        np.subtract(1, i, out=d_i)
+        d_i *= i
+        d_i *= g
+        np.subtract(1, f, out=d_f)
+        d_f *= f
+        if start > 0:
+            d_f *= cell[start - 1:end - 1]
+        else:  # step 0's c_{t-1} is c0
+            d_f[1:] *= cell[:end - 1]
+            d_f[0] *= run.state0[1]
+        np.multiply(g, g, out=d_g)
+        np.subtract(1, d_g, out=d_g)
+        d_g *= i
+        np.subtract(1, o, out=d_o)
+        d_o *= o
+        d_o *= tanh_cell
+        np.multiply(tanh_cell, tanh_cell, out=dcell_dh)
+        np.subtract(1, dcell_dh, out=dcell_dh)
+        dcell_dh *= o
 
     # ----------------------------------------------------------------- Jacobians
     def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:
