@@ -68,8 +68,8 @@ def grid_from_args(args):
     given = [flag for name, flag in RUN_ONLY_FLAGS.items() if getattr(args, name, None) is not None]
     if given:
         raise UserError(f"{', '.join(given)} belong to rnnviz run, not to a sweep (its output is --out)")
-    unswept = [f"--{name.replace('_', '-')}" for name in _run_flags_a_sweep_cannot_set()
-               if getattr(args, name, None) is not None]
+    unswept = [f"--{name.replace('_', '-')}" for name, default in _run_flags_a_sweep_cannot_set().items()
+               if getattr(args, name, default) != default]
     if unswept:
         raise UserError(f"{', '.join(unswept)} cannot be set in a sweep yet (its points are one-way, "
                         "single-stack networks); use rnnviz run")
@@ -94,8 +94,8 @@ def grid_from_args(args):
     return grid, args.metric or metric
 
 
-def _run_flags_a_sweep_cannot_set() -> list[str]:
-    """rnnviz run's flags (by dest) that are not sweep settings: refused rather than ignored."""
+def _run_flags_a_sweep_cannot_set() -> dict:
+    """rnnviz run's flags that are not sweep settings (dest -> default): refused rather than ignored."""
     import argparse
 
     from rnnviz.cli import run
@@ -104,7 +104,7 @@ def _run_flags_a_sweep_cannot_set() -> list[str]:
     probe = argparse.ArgumentParser(add_help=False)
     run.add_arguments(probe)
     dests = vars(probe.parse_args([]))
-    return sorted(set(dests) - set(SETTINGS) - set(RUN_ONLY_FLAGS) - {"seed"})
+    return {name: dests[name] for name in sorted(set(dests) - set(SETTINGS) - set(RUN_ONLY_FLAGS) - {"seed"})}
 
 
 def _whole(text, flag: str, default: int) -> int:
