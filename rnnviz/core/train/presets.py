@@ -20,6 +20,16 @@ class Preset(NamedTuple):
     train: dict  # TrainConfig fields
     data: dict  # {"kind": "task", "name": ..., "length": T} or {"kind": "sample", "name": None | str}
     story: str  # one line: what to look for
+    steps: int  # updates `rnnviz run --preset` makes by default: enough for the story to happen
+
+
+# ------------------------------------------------------------------ one set of defaults
+# The window's first start and `rnnviz run` without flags use these same settings.
+DEFAULT_MODEL = {"cell": "tanh", "hidden_size": 64, "num_layers": 1, "init": "normal",
+                 "init_scale": 1.0, "recurrent_scale": None, "seed": 0}  # the textbook vanilla RNN
+DEFAULT_TRAIN = {"optimizer": "adam", "lr": 3e-3, "batch_size": 16, "seq_len": 50,
+                 "clip_mode": "none", "clip_threshold": 5.0, "seed": 0}  # 50 steps: long enough to watch fading
+DEFAULT_TASK_LENGTH = 50  # a task without a length: long enough to make plain RNNs struggle
 
 
 ADDING_T = 50  # long enough that a tanh net's gradient dies before reaching the marked numbers
@@ -40,6 +50,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="sigma_max(W_hh) = 0.5: the chain shrinks like 0.5^k, the gradient never reaches "
               "the marked numbers, and the loss stays at the baseline.",
+        steps=300,
     ),
     "Exploding": Preset(
         model=EXPLODING_MODEL,
@@ -47,6 +58,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="every singular value of W_hh is 2: the chain grows like 2^k and, without "
               "clipping, the first updates throw the weights to infinity.",
+        steps=30,
     ),
     "Exploding, clipped": Preset(  # the very same network, with the cure switched on
         model=EXPLODING_MODEL,
@@ -55,6 +67,7 @@ PRESETS: dict[str, Preset] = {
         story="the same exploding network with norm clipping at 1: the raw gradient norm starts "
               "near 1e10, every update is capped at norm 1, the weights stay finite and the loss "
               "falls below the baseline.",
+        steps=500,
     ),
     "IRNN": Preset(
         model={"cell": "relu", "hidden_size": 32, "init": "identity", "init_scale": 1.0,
@@ -64,6 +77,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="ReLU with W_hh = I (Le et al. 2015): the gradient neither vanishes nor explodes "
               "and reaches back to the marked numbers.",
+        steps=1500,
     ),
     "LSTM": Preset(
         model={"cell": "lstm", "hidden_size": 32, "init": "normal", "init_scale": 1.0,
@@ -73,6 +87,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="an LSTM on the same task: the cell state's additive path carries the error "
               "back, and the loss falls below the baseline Vanishing never beats.",
+        steps=400,
     ),
 }
 
@@ -88,6 +103,12 @@ def get_preset(name: str) -> Preset:
             return preset
     names = ", ".join(f"'{key}'" for key in PRESETS)
     raise UserError(f"unknown preset {name!r}; choose one of: {names}")
+
+
+def exact_name(name: str) -> str:
+    """The preset's name as the menu spells it ("exploding-clipped" -> "Exploding, clipped")."""
+    preset = get_preset(name)
+    return next(key for key, value in PRESETS.items() if value is preset)
 
 
 def _key(name) -> str:

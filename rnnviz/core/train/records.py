@@ -41,6 +41,7 @@ class Snapshot:
     labels: list  # (T,) token labels for the time axis
     diagnostics: object = None  # rnnviz.core.diagnostics.summary.Diagnostics for this sample, when computed
     extras: dict = field(default_factory=dict)  # per-cell arrays for the sample, each (T, L, H)
+    note: str = ""  # set when this is not a pass through the current weights (they overflow): why
 
 
 @dataclass(frozen=True)

@@ -150,11 +150,12 @@ class WindowLayout:
         dock.raise_()
 
     def reset_layout(self) -> None:
-        banner_shown = self.banner.shown
+        banner_shown, lesson_shown = self.banner.shown, self.lesson.shown
         self.restoreState(self.default_state)
         for dock in [self.controls_dock, *self.docks.values()]:
             dock.show()
         self.banner.setVisible(banner_shown)  # the layout, not the run's state, is reset
+        self.lesson.setVisible(lesson_shown)
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
@@ -163,6 +164,7 @@ class WindowLayout:
         if isinstance(state, QByteArray):
             self.restoreState(state)
         self.banner.hide_banner()  # a banner open at the last close belongs to that run
+        self.lesson.hide_banner()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
         """Remember the panel last clicked or focused: "Export this panel" writes that one."""

@@ -26,7 +26,7 @@ from rnnviz.core.train import presets
 from rnnviz.core.train.compare import MAX_TWIN_STEPS
 from rnnviz.core.errors import UserError
 from rnnviz.gui.window import help as help_text
-from rnnviz.gui.window.banner import DivergenceBanner
+from rnnviz.gui.window.banner import DivergenceBanner, LessonBanner
 from rnnviz.gui.window.controls import ControlsForm
 from rnnviz.gui.window.keys import InputKeysFirst
 from rnnviz.gui.window.status import StatusFields
@@ -89,6 +89,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self._build_docks()
         self.banner = DivergenceBanner(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.lesson = LessonBanner(self)  # a preset's story, until dismissed
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.lesson)
         self.status = StatusFields(self.statusBar())
         self._build_menus()
         self._connect_controls()
@@ -171,7 +174,12 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             self.show_error(f"Preset {name}", str(exc))
             return
         self.banner.hide_banner()
-        self.statusBar().showMessage(f"{name}: {preset.story}", 15000)
+        self.show_lesson(name)
+
+    def show_lesson(self, name: str) -> None:
+        """The preset's story above the plots until dismissed."""
+        preset = presets.get_preset(name)
+        self.lesson.show_story(presets.exact_name(name), preset.story)
 
     def reset(self) -> None:
         """Apply the form: a new network (and new data, when the data choice changed)."""
@@ -242,6 +250,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     # ----------------------------------------------------------------- answers from the worker
     def on_view(self, view) -> None:
         self.latest_view = view  # drawn by the redraw timer, never here
+        note = getattr(view.snapshot, "note", "")
+        if note and view.status != "diverged" and not self.banner.shown:
+            self.banner.show_warning(note)
 
     def on_worker_error(self, message: str) -> None:
         self.show_error("Training", message)
