@@ -1,0 +1,58 @@
+"""What the presets' stories need from the panels: scales that follow the recent steps after an
+early spike, the baseline above the curves with its value, an overfitting note, and the note
+that a diverged run shows its last finite state."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
+
+import numpy as np
+
+from rnnviz.gui.panels import FlowPanel, LossPanel
+from tests.gui.factories import make_view
+
+
+def spiked_view(baseline: float = 0.167):
+    """An exploding start (1e10) that clipping brought down to 0.12, under the baseline."""
+    view = make_view(steps=12, hidden=8, layers=1, history=400)
+    steps = np.arange(1, 401, dtype=float)
+    loss = np.where(steps < 40, 1e10, 0.12)
+    series = dict(view.series, loss=(steps, loss), loss_smooth=(steps, loss), val_loss=(steps[::50], loss[::50]))
+    flow = np.where(np.arange(40)[:, None] < 4, 1e10, np.linspace(0.01, 1.0, 12)[None, :])  # (S, T)
+    return dataclasses.replace(view, series=series, baseline=baseline, flow_steps=np.arange(40) * 10.0 + 1,
+                               flow=flow)
+
+
+def test_the_loss_axis_follows_the_recent_steps_and_shows_the_baseline(qtbot):
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(spiked_view())
+    low, high = panel.plot.vb.viewRange()[1]  # log10 units
+    assert low < np.log10(0.12) and high > np.log10(0.167)  # the ending and the baseline are in view
+    assert high < 3  # the 1e10 spike runs off the top
+    assert panel.baseline.zValue() > max(c.zValue() for c in panel.curves.values())
+    assert panel.baseline_label.isVisible() and "0.167" in panel.baseline_label.toPlainText()
+
+
+def test_flow_colour_levels_follow_the_recent_steps(qtbot):
+    panel = FlowPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(spiked_view())
+    low, high = panel.map.image.getLevels()
+    assert high < 1 and low < -1.5  # 1e10 (log 10) no longer tops the scale
+
+
+def test_the_loss_title_flags_overfitting(qtbot):
+    view = spiked_view()
+    steps = np.arange(1, 401, dtype=float)
+    val_steps = np.arange(50, 401, 50, dtype=float)
+    val = np.array([2.0, 1.5, 1.2, 1.1, 1.2, 1.4, 1.6, 1.8])
+    series = dict(view.series, loss=(steps, 3 - steps / 200), loss_smooth=(steps, 3 - steps / 200),
+                  val_loss=(val_steps, val))
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(dataclasses.replace(view, series=series))
+    assert "overfitting" in panel.plot.titleLabel.text and "step 200" in panel.plot.titleLabel.text
