@@ -56,3 +56,27 @@ def test_the_loss_title_flags_overfitting(qtbot):
     qtbot.addWidget(panel)
     panel.update_view(dataclasses.replace(view, series=series))
     assert "overfitting" in panel.plot.titleLabel.text and "step 200" in panel.plot.titleLabel.text
+
+
+def adding_view():
+    """A view whose token labels mark steps 3 and 9 as the adding problem does."""
+    view = make_view(steps=12, hidden=8, layers=1, history=20)
+    labels = [("*" if t in (3, 9) else "") + "0.50" for t in range(12)]
+    return dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, labels=labels))
+
+
+def test_the_marked_inputs_are_drawn_on_every_time_axis(qtbot):
+    from rnnviz.gui.panels import ChainPanel, GradientsPanel, HiddenPanel
+    from rnnviz.gui.plot.markers import LEGEND_NAME
+
+    for panel_class, expected in ((HiddenPanel, [3, 9]), (GradientsPanel, [3, 9]), (ChainPanel, [8, 2])):
+        panel = panel_class()
+        qtbot.addWidget(panel)
+        panel.update_view(adding_view())
+        shown = [line.value() for line in panel.markers.lines if line.isVisible()]
+        assert shown == expected, panel_class.__name__
+        if panel_class is not HiddenPanel:
+            names = [label.text for _, label in panel.plot.legend.items]
+            assert LEGEND_NAME in names
+        panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20))  # a text: no marks
+        assert not any(line.isVisible() for line in panel.markers.lines)

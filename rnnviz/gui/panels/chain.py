@@ -20,6 +20,7 @@ from PyQt6 import QtGui
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
+from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
@@ -60,6 +61,7 @@ class ChainPanel(Panel):
                                                                    "fill": (255, 255, 255, 200)})
         self.plot.addItem(self.horizon)
         self.horizon.setVisible(False)
+        self.markers = StepMarkers(self.plot)  # at lag k = T - 1 - t of each marked step t
 
     def _ensure_curves(self, layers: int, bounds_known=(), off_scale: bool = False) -> None:
         """A solid chain and a dashed bound per layer; a bound the diagnostics could not give
@@ -94,6 +96,7 @@ class ChainPanel(Panel):
         if arrays is None:
             self._ensure_curves(0)
             self.horizon.setVisible(False)
+            self.markers.set([])
             message = NO_DIAGNOSTICS_DIVERGED if self.view.status == "diverged" else NO_DIAGNOSTICS
             self.badge.setText(message, color=style.UNKNOWN_COLOR, size=style.LABEL_SIZE)
             style.relax(self.badge)
@@ -112,6 +115,8 @@ class ChainPanel(Panel):
             self.bound_curves[k].setData(lags, shown_bound)
             any_floored |= bool(floored_chain.any() or floored_bound.any())
         set_title(self.plot, TITLE + floor_note(any_floored, floor))
+        steps = chain.shape[1] - 1  # T: lag k reaches h_{T-k}; timestep t (from 0) holds h_{t+1}
+        self.markers.set([steps - 1 - t for t in marked_steps(self.view.snapshot.labels) if t < steps])
         if y_range is None:
             steady.hold_items(self.plot)
         else:  # log10 units: the axis is logarithmic

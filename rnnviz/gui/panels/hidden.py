@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.gui.plot import style
+from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
                                     sync_layer_selector, TokenAxis)
 
@@ -27,6 +28,7 @@ class HiddenPanel(Panel):
                            "input token at t", style.diverging_colormap(), "h", axis_items={"bottom": self.tokens})
         self.map.plot.showAxis("top")  # the step numbers t, since the bottom axis shows tokens
         self.map.plot.getAxis("top").setTickFont(style.tick_font())
+        self.markers = StepMarkers(self.map.plot, legend=False)  # the colour bar leaves no room: the title says
         self.readout.setVisible(True)
         self.readout.setText("hover over the map to read a value")
         self.canvas.scene().sigMouseMoved.connect(self._hover)
@@ -48,7 +50,10 @@ class HiddenPanel(Panel):
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
         self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
-        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}")
+        marked = marked_steps(self.view.snapshot.labels)
+        self.markers.set(marked)
+        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}"
+                        + (" — green: marked inputs" if marked.size else ""))
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)
 
