@@ -80,3 +80,23 @@ def test_the_marked_inputs_are_drawn_on_every_time_axis(qtbot):
             assert LEGEND_NAME in names
         panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20))  # a text: no marks
         assert not any(line.isVisible() for line in panel.markers.lines)
+
+
+def test_reset_zoom_brings_back_a_plot_zoomed_away(qtbot):
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(spiked_view())
+    panel.plot.vb.setRange(xRange=(1000, 2000), yRange=(5, 6), padding=0)  # a person zoomed far off
+    panel.reset_zoom()
+    (x0, x1), (y0, y1) = panel.plot.vb.viewRange()
+    assert x0 <= 1 and x1 >= 400 and y0 < np.log10(0.12) < y1
+
+
+def test_the_badge_says_where_a_gated_gradient_goes_and_how_many_relu_units_died(qtbot):
+    from rnnviz.gui.panels import ChainPanel
+
+    for cell, words in (("lstm", "cell path"), ("relu", "dead units")):
+        panel = ChainPanel()
+        qtbot.addWidget(panel)
+        panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20, cell=cell))
+        assert words in panel.badge.text

@@ -80,6 +80,14 @@ class Panel(QtWidgets.QWidget):
         self.view = view
         self._refresh()
 
+    def reset_zoom(self) -> None:
+        """Undo the mouse's zoom and pan: each plot is fitted to what it shows, then the panel
+        draws its view again so that its own ranges (steady, recent) take over from there."""
+        for item in self.canvas.scene().items():
+            if isinstance(item, pg.ViewBox):
+                item.autoRange(padding=0.02)
+        self._redraw_if_view()
+
     def csv_table(self) -> tuple[list[str], list[list]]:
         """(header, rows): the numbers behind the plot, one row per plotted value."""
         header, rows = self._table()

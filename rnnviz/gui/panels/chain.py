@@ -140,8 +140,7 @@ class ChainPanel(Panel):
     def _badge_color(diag) -> str:
         return style.REGIME_COLORS.get(str(getattr(diag, "regime", "")), style.UNKNOWN_COLOR)
 
-    @staticmethod
-    def _badge_text(diag) -> str:
+    def _badge_text(self, diag) -> str:
         regime = str(getattr(diag, "regime", "unknown"))
         parts = [f"<b>{regime.upper()}</b>"]  # short enough for a ~400 px dock; BADGE_TIP explains
         growth = getattr(diag, "growth", None)
@@ -150,6 +149,12 @@ class ChainPanel(Panel):
         radius = as_float(getattr(diag, "spectral_radius", None))
         if radius.size:
             parts.append("\u03c1 " + ", ".join(f"{r:.3g}" for r in radius.ravel()[:3]))
+        cell = str((self.view.model_config or {}).get("cell", "")) if self.view is not None else ""
+        if cell in ("lstm", "gru"):  # the chain is not the whole story: say where the gradient goes
+            parts.append("gated: the cell path carries it, see Gates")
+        dead = as_float(getattr(diag, "dead_units", None))
+        if cell == "relu" and dead.size:
+            parts.append(f"dead units {float(dead.max()):.0%}")
         return " \u00b7 ".join(parts)
 
     def _table(self):

@@ -123,6 +123,8 @@ class WindowLayout:
         for dock in [self.controls_dock] + [self.docks[p] for p in self.panels]:
             menu.addAction(dock.toggleViewAction())
         menu.addSeparator()
+        self.reset_zoom_action = self._action(menu, "Reset &zoom", self.reset_zoom, "Ctrl+0")
+        self.reset_zoom_action.setStatusTip("Fit every plot to its data again after zooming or panning")
         self._action(menu, "Reset &layout", self.reset_layout)
 
         menu = self.menuBar().addMenu("&Presets")
@@ -148,6 +150,11 @@ class WindowLayout:
         dock = self.docks[panel]
         dock.show()
         dock.raise_()
+
+    def reset_zoom(self) -> None:
+        """Every plot fitted to its data again, as before any zoom or pan with the mouse."""
+        for panel in self.panels:
+            panel.reset_zoom()
 
     def reset_layout(self) -> None:
         banner_shown, lesson_shown = self.banner.shown, self.lesson.shown
