@@ -202,6 +202,15 @@ def _fresh(args):
         train_config = TrainConfig(**train_settings)
     except ValueError as exc:
         raise UserError(_with_flag(exc)) from None
+    if args.batch is None:  # a short file gets fewer streams rather than a refusal
+        from dataclasses import replace
+
+        from rnnviz.core.train.presets import fit_batch
+
+        streams, note = fit_batch(source, train_config.batch_size, train_config.seq_len)
+        if note:
+            print(f"rnnviz: {note}", flush=True)
+            train_config = replace(train_config, batch_size=streams)
     return Trainer(source, model_config, train_config, source_spec=spec)
 
 

@@ -37,3 +37,18 @@ def test_the_exploding_preset_exits_3_and_its_plots_show_the_last_finite_state(t
 def test_a_preset_brings_its_own_data():
     result = rnnviz("run", "--preset", "lstm", "--task", "copy")
     assert result.returncode == 2 and result.stderr.startswith("rnnviz: error: --preset brings its own data")
+
+
+def test_a_short_csv_gets_fewer_streams_and_says_so_in_one_line(tmp_path):
+    import math
+
+    path = tmp_path / "short.csv"
+    path.write_text("x\n" + "".join(f"{math.sin(i / 5):.4f}\n" for i in range(400)), encoding="utf-8")
+    result = rnnviz("run", "--data", path, "--steps", "2", "--hidden", "8")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stdout.splitlines() if "parallel streams instead of 16" in line]
+    assert len(notes) == 1
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("x\n" + "".join(f"{i}\n" for i in range(30)), encoding="utf-8")
+    refused = rnnviz("run", "--data", tiny, "--steps", "2")
+    assert refused.returncode == 2 and refused.stderr.startswith("rnnviz: error:")

@@ -95,8 +95,11 @@ def test_reset_zoom_brings_back_a_plot_zoomed_away(qtbot):
 def test_the_badge_says_where_a_gated_gradient_goes_and_how_many_relu_units_died(qtbot):
     from rnnviz.gui.panels import ChainPanel
 
-    for cell, words in (("lstm", "cell path"), ("relu", "dead units")):
-        panel = ChainPanel()
-        qtbot.addWidget(panel)
-        panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20, cell=cell))
-        assert words in panel.badge.text
+    panel = ChainPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20, cell="lstm"))
+    assert "cell path" in panel.badge.text
+    view = make_view(steps=12, hidden=8, layers=1, history=20, cell="relu")
+    diag = dataclasses.replace(view.snapshot.diagnostics, dead_units=np.array([0.25]))
+    panel.update_view(dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=diag)))
+    assert "dead units 25%" in panel.badge.text

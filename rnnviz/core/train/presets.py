@@ -147,8 +147,33 @@ def make_configs(model: dict, train: dict):
     return model_config, train_config
 
 
+def fit_batch(source, batch_size: int, seq_len: int) -> tuple[int, str]:
+    """(streams, note): the most parallel streams, up to ``batch_size``, that a short file can
+    fill with windows of ``seq_len`` steps, and one line saying so when it is fewer (else "").
+    Raises the source's DataError when not even one window fits."""
+    check = getattr(source, "check_window", None)
+    if check is None:
+        return batch_size, ""
+    from rnnviz.core.errors import DataError
+
+    for streams in range(int(batch_size), 0, -1):
+        try:
+            check(streams, seq_len)
+        except DataError:
+            continue
+        if streams == batch_size:
+            return streams, ""
+        return streams, (f"{source.name} is short: training {streams} parallel streams instead of "
+                         f"{batch_size}, so that each holds a window of {seq_len} steps")
+    check(1, seq_len)  # raises: not even one window fits, with the reason
+    return 1, ""
+
+
 def make_trainer(model: dict, train: dict, data: dict, progress=None):
-    """A ready-to-train Trainer from the three parts of a preset (or of the window's form)."""
+    """A ready-to-train Trainer from the three parts of a preset (or of the window's form).
+    A file too short for the batch gets fewer streams; ``trainer.data_note`` then says so."""
+    from dataclasses import replace
+
     from rnnviz.core.train.trainer import Trainer
 
     model_config, train_config = make_configs(model, train)
@@ -157,7 +182,12 @@ def make_trainer(model: dict, train: dict, data: dict, progress=None):
         from pathlib import Path
         spec["path"] = str(Path(spec["path"]).resolve())
     # the data choice doubles as the session's recipe for rebuilding the source (core.session)
-    return Trainer(make_source(spec, progress), model_config, train_config, source_spec=spec)
+    source = make_source(spec, progress)
+    seq_len = getattr(source, "sequence_length", None) or train_config.seq_len
+    streams, note = fit_batch(source, train_config.batch_size, seq_len)
+    trainer = Trainer(source, model_config, replace(train_config, batch_size=streams), source_spec=spec)
+    trainer.data_note = note
+    return trainer
 
 
 def preset_trainer(name: str):

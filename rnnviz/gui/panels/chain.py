@@ -153,7 +153,7 @@ class ChainPanel(Panel):
         if cell in ("lstm", "gru"):  # the chain is not the whole story: say where the gradient goes
             parts.append("gated: the cell path carries it, see Gates")
         dead = as_float(getattr(diag, "dead_units", None))
-        if cell == "relu" and dead.size:
+        if cell == "relu" and dead.size and float(dead.max()) > 0:
             parts.append(f"dead units {float(dead.max()):.0%}")
         return " \u00b7 ".join(parts)
 

@@ -53,7 +53,7 @@ class HiddenPanel(Panel):
         marked = marked_steps(self.view.snapshot.labels)
         self.markers.set(marked)
         style.set_title(self.map.plot, f"h_t of one sample, layer {layer}"
-                        + (" — green: marked inputs" if marked.size else ""))
+                        + (" · green: marked" if marked.size else ""))
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)
 

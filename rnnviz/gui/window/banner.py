@@ -9,7 +9,7 @@ can still be watched and the plots read while it is shown.
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolBar
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolBar
 
 BANNER_STYLE = ("QFrame#divergence { background: #fde2dd; border: 1px solid #c0392b; border-radius: 4px; }"
                 "QLabel { color: #7b1d12; font-weight: bold; }")  # red: something broke, but calmly
@@ -99,8 +99,8 @@ class LessonBanner(QToolBar):
         self.frame.setStyleSheet(LESSON_STYLE)
         row = QHBoxLayout(self.frame)
         row.setContentsMargins(10, 6, 10, 6)
-        self.label = QLabel("")
-        self.label.setWordWrap(True)
+        self.label = QLabel("")  # one line: a wrapped label asks the tool bar for three lines' height
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.close_button = QPushButton("×")
         self.close_button.setToolTip("Hide the lesson (Presets menu shows it again)")
         self.close_button.setFlat(True)
@@ -114,6 +114,7 @@ class LessonBanner(QToolBar):
     def show_story(self, name: str, story: str) -> None:
         self.name = name
         self.label.setText(f"<b>{name}</b> — {story}")
+        self.label.setToolTip(f"{name}: {story}")  # the whole line, should the window be narrow
         self.setVisible(True)
 
     def hide_banner(self) -> None:

@@ -161,6 +161,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data, progress)
         self.data_choice = dict(data)
         self.request_set_trainer.emit(trainer)
+        if trainer.data_note:
+            self.statusBar().showMessage(trainer.data_note[:1].upper() + trainer.data_note[1:] + ".")
 
     def start_with_trainer(self, trainer, data: dict) -> None:
         self.data_choice = dict(data)
