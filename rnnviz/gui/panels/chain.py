@@ -151,7 +151,7 @@ class ChainPanel(Panel):
             parts.append("\u03c1 " + ", ".join(f"{r:.3g}" for r in radius.ravel()[:3]))
         cell = str((self.view.model_config or {}).get("cell", "")) if self.view is not None else ""
         if cell in ("lstm", "gru"):  # the chain is not the whole story: say where the gradient goes
-            parts.append("gated: the cell path carries it, see Gates")
+            parts.append("cell path: see Gates")
         dead = as_float(getattr(diag, "dead_units", None))
         if cell == "relu" and dead.size and float(dead.max()) > 0:
             parts.append(f"dead units {float(dead.max()):.0%}")

@@ -138,8 +138,8 @@ class LossPanel(Panel):
         empty = " — no steps yet" if all_steps.size == 0 else ""
         diverged = divergence_note(self.view)
         overfit = overfitting(*data["val_loss"], *data["loss_smooth"])
-        overfit_note = (f" — overfitting: validation {overfit[1]:.0%} above its minimum (step {overfit[0]}) "
-                        "while training loss falls" if overfit and not diverged else "")
+        overfit_note = (f" — overfitting: validation +{overfit[1]:.0%} since step {overfit[0]}"
+                        if overfit and not diverged else "")
         set_title(self.plot, TITLE + empty + diverged + overfit_note + floor_note(any_floored, floor),
                   color=style.THRESHOLD_COLOR if diverged or overfit_note else None)
         if baseline is not None and np.isfinite(baseline) and all_steps.size:
