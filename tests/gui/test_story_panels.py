@@ -103,3 +103,15 @@ def test_the_badge_says_where_a_gated_gradient_goes_and_how_many_relu_units_died
     diag = dataclasses.replace(view.snapshot.diagnostics, dead_units=np.array([0.25]))
     panel.update_view(dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=diag)))
     assert "dead units 25%" in panel.badge.text
+
+
+def test_without_clipping_there_is_no_after_clip_line_to_hide_the_norm(qtbot):
+    from rnnviz.gui.panels import NormsPanel
+
+    panel = NormsPanel()
+    qtbot.addWidget(panel)
+    panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20, clip_mode="none"))
+    assert not panel.curves["clipped_norm"].isVisible() and panel.curves["grad_norm"].isVisible()
+    panel.update_view(make_view(steps=12, hidden=8, layers=1, history=20, clip_mode="norm"))
+    assert panel.curves["clipped_norm"].isVisible()
+    assert panel.curves["clipped_norm"].zValue() > panel.threshold.zValue()  # on top of the line it sits on

@@ -280,6 +280,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     def on_trainer_changed(self, info: dict) -> None:
         self.controls.set_settings(info["model_config"], info["train_config"], self.data_choice)
         self.text_panel.set_text_mode(info.get("is_text", False))
+        dock = self.docks.get(self.text_panel)
+        if dock is not None:  # on a task the panel shows the answer against the target, not text
+            dock.setWindowTitle("Text" if info.get("is_text", False) else "Answer")
         self.setWindowTitle(f"rnnviz — {info.get('source_name', '')}")
         self.latest_view = None
         self.drawn.clear()
