@@ -109,6 +109,7 @@ def test_irnn_keeps_the_gradient_alive_across_the_sequence():
     assert not run(trainer, 60)[-1].diverged
 
 
+@pytest.mark.slow
 def test_lstm_learns_the_adding_task_that_the_vanishing_net_cannot():
     """README: the LSTM's loss falls well below the baseline within 400 steps (measured 0.08x by 300)."""
     trainer = preset_trainer("LSTM")
