@@ -196,4 +196,7 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("memory", _perf("memory", "vs_steps")),
     ("window-redraw", _perf("window", "panel_update")),
     ("window-training", _perf("window", "training_rate")),
+    ("shapes-bidirectional", _perf("shapes", "bidirectional_vs_unidirectional")),
+    ("shapes-seq2seq", _perf("shapes", "seq2seq_vs_two_stacks")),
+    ("shapes-window", _perf("shapes", "window_bidirectional")),
 ]

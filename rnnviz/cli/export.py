@@ -149,6 +149,8 @@ def run_metadata(trainer, view, wall_time: float | None = None, status: str | No
         "source_spec": getattr(trainer, "source_spec", None),
         "model_config": trainer.model_config.to_dict(),
         "train_config": trainer.train_config.to_dict(),
+        "shape": view.snapshot.shape,  # unidirectional or bidirectional
+        "parts": list(view.snapshot.parts),  # the stacks side by side in the hidden units, if several
         "steps_done": int(trainer.step_count),
         "status": status,
         "divergence": trainer.divergence if status == "diverged" else "",
@@ -176,4 +178,8 @@ def _diagnostics_summary(diag) -> dict | None:
         value = getattr(diag, name, None)
         if value is not None:
             summary[name] = value.tolist() if hasattr(value, "tolist") else value
+    parts = getattr(diag, "parts", None) or {}
+    if parts:  # each stack's own regime and horizon (a bidirectional net's forward and backward)
+        summary["parts"] = {name: {key: getattr(part, key) for key in ("regime", "horizon", "growth")}
+                            for name, part in parts.items()}
     return summary

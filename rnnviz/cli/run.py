@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
 from rnnviz.core.errors import UserError
 
@@ -27,10 +27,11 @@ from rnnviz.core.errors import UserError
 # config field -> the flag a person typed, for error messages
 FLAGS = {"hidden_size": "--hidden", "num_layers": "--layers", "cell": "--cell", "init": "--init",
          "init_scale": "--init-scale", "recurrent_scale": "--recurrent-scale", "dtype": "--dtype",
-         "forget_bias": "--forget-bias",
+         "forget_bias": "--forget-bias", "decoder_hidden_size": "--decoder-hidden", "decoder_cell": "--decoder-cell",
          "seed": "--seed", "optimizer": "--optimizer", "lr": "--lr", "batch_size": "--batch",
          "seq_len": "--seq-len", "steps": "--steps", "clip_threshold": "--clip-norm/--clip-value"}
-MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scale", "forget_bias", "dtype")
+MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scale", "forget_bias", "dtype",
+               "bidirectional", "arch", "context", "reverse_source", "decoder_hidden", "decoder_cell")
 
 
 def add_arguments(parser) -> None:
@@ -44,7 +45,9 @@ def add_arguments(parser) -> None:
                         help=f"one of: {names} (any case; 'exploding-clipped' works too). Sets the data, model "
                              "and training of that lesson; other flags change single settings of it")
     data = parser.add_argument_group("data (default: the sample text)")
-    data.add_argument("--data", metavar="FILE", help="a text file (.txt, any other suffix) or a series (.csv)")
+    data.add_argument("--data", metavar="FILE", help="a text file (.txt, any other suffix), a series (.csv), or "
+                                                     "labelled text to classify (label<TAB>text lines, or a "
+                                                     "CSV with text and label columns)")
     data.add_argument("--task", metavar="NAME", help=f"a built-in long-memory task: {', '.join(TASK_NAMES)}")
     data.add_argument("--length", metavar="T", help=f"the task's length T (default {DEFAULT_TASK_LENGTH})")
     data.add_argument("--level", metavar="char|word", help="read a text by characters (default) or by words")
@@ -59,6 +62,21 @@ def add_arguments(parser) -> None:
                        help="rescale each W_hh to this largest singular value: <1 vanishing, >1 exploding")
     model.add_argument("--forget-bias", metavar="B", help=f"LSTM forget-gate bias at start "
                                                           f"(default {m.forget_bias}: remember by default)")
+    model.add_argument("--bidirectional", action="store_const", const=True, default=None,
+                       help="add a backward stack (outputs [forward, backward], PyTorch's layout); refused "
+                            "on next-token data, where it would read the answer")
+    shape = parser.add_argument_group("encoder-decoder (--arch seq2seq, with --task reverse or bottleneck)")
+    shape.add_argument("--arch", choices=ARCHS, default=None,
+                       help="stack: one recurrent stack (default); seq2seq: an encoder reads the source and its "
+                            "last state, the context, drives a decoder")
+    shape.add_argument("--context", choices=CONTEXTS, default=None,
+                       help="how the context reaches the decoder: its initial state (init, default), an extra "
+                            "input at every step, or both")
+    shape.add_argument("--reverse-source", action="store_const", const=True, default=None,
+                       help="read the source backwards (Sutskever, Vinyals & Le 2014)")
+    shape.add_argument("--decoder-hidden", type=int, default=None, metavar="H",
+                       help="the decoder's hidden units (default: --hidden)")
+    shape.add_argument("--decoder-cell", choices=CELLS, default=None, help="the decoder's cell (default: --cell)")
     model.add_argument("--dtype", metavar="|".join(DTYPES), help=f"float precision (default {m.dtype})")
     model.add_argument("--seed", metavar="N", help=f"seed for the weights, the batches and the task "
                                                    f"(default {m.seed})")
@@ -188,7 +206,10 @@ def _fresh(args):
                           num_layers=_int(args.layers, "--layers"), init=args.init,
                           init_scale=_float(args.init_scale, "--init-scale"),
                           recurrent_scale=_float(args.recurrent_scale, "--recurrent-scale"),
-                          forget_bias=_float(args.forget_bias, "--forget-bias"), dtype=args.dtype, seed=seed)
+                          forget_bias=_float(args.forget_bias, "--forget-bias"), dtype=args.dtype, seed=seed,
+                          bidirectional=args.bidirectional, arch=args.arch, context=args.context,
+                          reverse_source=args.reverse_source, decoder_hidden_size=args.decoder_hidden,
+                          decoder_cell=args.decoder_cell)
     model_settings = {**base_model, **{k: v for k, v in model_settings.items() if v is not None}}
     model_settings.update(input_size=source.input_size, output_size=source.output_size)
     train_settings = _train_settings(args)

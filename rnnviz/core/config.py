@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, fields
 CELLS = ("tanh", "relu", "linear", "lstm", "gru")
 INITS = ("normal", "orthogonal", "identity")
 DTYPES = ("float64", "float32")
+ARCHS = ("stack", "seq2seq", "vec2seq")
+CONTEXTS = ("init", "every-step", "both")
 
 
 class _Settings:
@@ -47,6 +49,19 @@ class ModelConfig(_Settings):
     recurrent_scale: float | None = None  # if set, each W_hh is rescaled to this largest singular value:
     #   below 1 the chain of Jacobians must shrink (vanishing), well above 1 it can grow (exploding)
     forget_bias: float = 1.0  # LSTM forget-gate bias at start: remember by default (Jozefowicz et al. 2015)
+    bidirectional: bool = False  # one stack reads forward in time, a second backward; outputs joined
+    #   [forward, backward] as PyTorch does. Off: next-token prediction would see its answer
+    arch: str = "stack"  # "seq2seq": an encoder reads the source, its last state (the context) drives a
+    #   decoder; the only bridge between them, which is the gradient story of that shape. "vec2seq":
+    #   a code vector drives the decoder, as the context does (captioning)
+    context: str = "init"  # seq2seq/vec2seq: the context (or the code vector) starts the decoder ("init"),
+    #   is fed to it at every step, or both
+    reverse_source: bool = False  # seq2seq: read the source backwards (Sutskever, Vinyals & Le 2014)
+    decoder_hidden_size: int | None = None  # seq2seq: None = hidden_size
+    decoder_cell: str | None = None  # seq2seq: None = cell
+    source_length: int | None = None  # seq2seq: the first S input steps are the source; set from the data
+    pad_id: int | None = None  # the token id that pads a short sequence after its end (labelled
+    #   text); set from the data. None: every sequence fills the window
 
     def __post_init__(self) -> None:
         for name in ("input_size", "hidden_size", "output_size", "num_layers", "seed"):
@@ -68,6 +83,28 @@ class ModelConfig(_Settings):
                      "recurrent_scale", "must be a number in (0, 100], or None to keep the init's scale",
                      self.recurrent_scale)
         _require(_finite_number(self.forget_bias), "forget_bias", "must be a finite number", self.forget_bias)
+        _require(isinstance(self.bidirectional, bool), "bidirectional", "must be true or false", self.bidirectional)
+        _require(self.arch in ARCHS, "arch", f"must be one of {', '.join(ARCHS)}", self.arch)
+        _require(self.context in CONTEXTS, "context", f"must be one of {', '.join(CONTEXTS)}", self.context)
+        _require(isinstance(self.reverse_source, bool), "reverse_source", "must be true or false", self.reverse_source)
+        if self.decoder_hidden_size is not None:
+            _require(isinstance(self.decoder_hidden_size, int) and not isinstance(self.decoder_hidden_size, bool)
+                     and 1 <= self.decoder_hidden_size <= 4096, "decoder_hidden_size",
+                     "must be between 1 and 4096, or None for hidden_size", self.decoder_hidden_size)
+        if self.decoder_cell is not None:
+            _require(self.decoder_cell in CELLS, "decoder_cell", f"must be one of {', '.join(CELLS)}, or None",
+                     self.decoder_cell)
+        if self.source_length is not None:
+            _require(isinstance(self.source_length, int) and not isinstance(self.source_length, bool)
+                     and self.source_length >= 1, "source_length", "must be a whole number of at least 1, or None",
+                     self.source_length)
+        _require(not (self.arch != "stack" and self.bidirectional), "bidirectional",
+                 "is for the single stack; an encoder-decoder reads its source one way (see reverse_source)",
+                 self.bidirectional)
+        if self.pad_id is not None:
+            _require(isinstance(self.pad_id, int) and not isinstance(self.pad_id, bool)
+                     and 0 <= self.pad_id < self.input_size, "pad_id",
+                     f"must be a token id in [0, {self.input_size}) (input_size), or None", self.pad_id)
 
 
 

@@ -29,6 +29,7 @@ from PyQt6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, QT
 
 from rnnviz import __version__
 from rnnviz.core.errors import UserError
+from rnnviz.core.nn.shapes import make_model, shape_name
 
 SLICE_SECONDS = 0.02  # run steps for ~20 ms, then let queued requests (pause, lr) in
 VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
@@ -65,6 +66,7 @@ class TrainingWorker(QObject):
     export_bundle = pyqtSignal(str, object, dict, dict)  # folder, ViewData, metadata, history arrays
     generated = pyqtSignal(str)  # text sampled from a copy of the model
     suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
+    classified = pyqtSignal(str, object)  # sentence, rnnviz.core.train.classify.Classification or a message
     comparison_progress = pyqtSignal(int, int)  # tanh twin steps done, steps asked for
     comparison_done = pyqtSignal(object)  # rnnviz.core.train.compare.Comparison (new arrays), None if it failed
 
@@ -234,6 +236,19 @@ class TrainingWorker(QObject):
             pairs = [(f"({exc})", float("nan"))]
         self.suggestions.emit(prefix, pairs)
 
+    @pyqtSlot(str)
+    def classify(self, sentence: str) -> None:
+        """Label a typed sentence with a copy of the model, and the gradient reaching each word."""
+        from rnnviz.core.train.classify import classify
+
+        if not self._is_labelled():
+            return
+        try:
+            result = classify(self._model_copy(), self._trainer.source, sentence)
+        except (UserError, ValueError) as exc:
+            result = str(exc)
+        self.classified.emit(sentence, result)
+
     @pyqtSlot(int)
     def compare_with_tanh(self, max_steps: int) -> None:
         """Train a tanh twin of the run and compare gradient profiles (rnnviz.core.train.compare).
@@ -269,13 +284,15 @@ class TrainingWorker(QObject):
         return {"model_config": t.model_config.to_dict(), "train_config": t.train_config.to_dict(),
                 "source_name": getattr(t.source, "name", "?"),
                 "description": getattr(t.source, "description", ""),
-                "is_text": self._is_text(), "step": t.step_count, "status": t.status}
+                "is_text": self._is_text(), "classes": getattr(t.source, "classes", None),
+                "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count, "status": t.status}
 
     def metadata(self) -> dict:
         t = self._trainer
         steps, losses = t.history.series("loss")
         return {"rnnviz_version": __version__, "model_config": t.model_config.to_dict(),
                 "train_config": t.train_config.to_dict(), "source": getattr(t.source, "name", "?"),
+                "shape": shape_name(t.model_config),
                 "steps": int(t.step_count), "status": t.status, "divergence": t.divergence or "",
                 "final_loss": float(losses[-1]) if len(losses) else None,
                 "wall_time": time.time() - self.started_at}
@@ -386,12 +403,15 @@ class TrainingWorker(QObject):
         self.view_ready.emit(view)
 
     def _is_text(self) -> bool:
-        return self._trainer is not None and hasattr(self._trainer.source, "vocab")
+        """Text the model continues (samples, suggestions); labelled text is classified instead."""
+        return (self._trainer is not None and hasattr(self._trainer.source, "vocab")
+                and not self._is_labelled())
+
+    def _is_labelled(self) -> bool:
+        return self._trainer is not None and hasattr(self._trainer.source, "classes")
 
     def _model_copy(self):
-        from rnnviz.core.nn.model import RNN
-
-        model = RNN(self._trainer.model.config)
+        model = make_model(self._trainer.model.config)
         model.params = {name: value.copy() for name, value in self._trainer.model.params.items()}
         return model
 

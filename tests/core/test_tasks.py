@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from rnnviz.core import RNN, ModelConfig
+from rnnviz.core import ModelConfig
 from rnnviz.core.errors import DataError
 from rnnviz.core.nn.losses import cross_entropy
+from rnnviz.core.nn.shapes import make_model
 from rnnviz.core.data.reber import GRAPH, REBER_SYMBOLS, embedded_reber_stream, embedded_reber_string, embedded_reber_unigram
 from rnnviz.core.data.tasks import TASK_NAMES, make_task
 
@@ -19,7 +20,8 @@ def rng(seed=0):
 
 
 def test_task_names_match_the_contract():
-    assert TASK_NAMES == ("adding", "copy", "sine", "sines", "parity", "reber")
+    assert TASK_NAMES == ("adding", "copy", "sine", "sines", "parity", "reber", "marker", "reverse",
+                          "bottleneck", "waveform")
 
 
 @pytest.mark.parametrize("name", TASK_NAMES)
@@ -27,7 +29,11 @@ def test_every_task_feeds_the_model(name):
     task = make_task(name, length=12)
     inputs, targets = task.train_batch(3, 999, rng())  # the trainer's window length is ignored
     assert inputs.shape[:2] == (task.sequence_length, 3)
-    model = RNN(ModelConfig(input_size=task.input_size, output_size=task.output_size, hidden_size=5))
+    paired = getattr(task, "source_length", None)  # a source and a target: an encoder-decoder's task
+    coded = getattr(task, "code_size", None)  # a code vector: a vector-to-sequence net's task
+    arch = "seq2seq" if paired else "vec2seq" if coded else "stack"
+    model = make_model(ModelConfig(input_size=task.input_size, output_size=task.output_size, hidden_size=5,
+                                   arch=arch, source_length=paired))
     loss, _, trace = model.loss_and_grads(inputs, targets)
     assert np.isfinite(loss)
     assert task.carry_state is False

@@ -90,6 +90,8 @@ class StreamedSource:
     """What every source read as B parallel streams shares (text, series): its cursor is its
     state, and it can say whether a window fits. Subclasses set ``self._streams``."""
 
+    predicts_next = True  # each target is the next token or row: a backward direction would read it
+
     _streams: StreamWindows
 
     def check_window(self, batch_size: int, seq_len: int) -> None:

@@ -30,6 +30,7 @@ class Task:
     """What every task shares: fixed-length independent sequences, a fixed validation batch."""
 
     carry_state = False  # independent sequences: the state must start afresh each batch
+    predicts_next = False  # True where each target is the next input (a bidirectional net would see it)
     default_length = 50
     min_length = 2
     title = "task"
@@ -165,6 +166,7 @@ class SinesTask(Task):
     """Next-value prediction of a sum of sines with fresh random phases per sequence."""
 
     title = "sines"
+    predicts_next = True
     periods = (9.0, 23.0, 61.0)  # steps per cycle: a fast, a medium and a slow wave
     amplitudes = (0.6, 0.4, 0.3)  # the slow wave small, so missing it is visible but not everything
     input_size = output_size = 1
@@ -266,6 +268,7 @@ class ReberTask(Task):
     """Next-symbol prediction in a stream of embedded Reber strings."""
 
     title = "reber"
+    predicts_next = True
     input_size = output_size = len(REBER_SYMBOLS)
     max_offset = 64  # windows start at a random point of the stream, so they are close to stationary
 
@@ -303,8 +306,33 @@ class ReberTask(Task):
         return [REBER_SYMBOLS[int(i)] for i in np.asarray(inputs_for_one_sample).reshape(-1)]
 
 
+def _future_marker(length=None, seed=0, **options):
+    from rnnviz.core.data.marker import FutureMarkerTask  # in its own file; it builds on Task, above
+
+    return FutureMarkerTask(length, seed, **options)
+
+
+def _reverse(length=None, seed=0, **options):
+    from rnnviz.core.data.seq2seq_tasks import ReverseTask  # in its own file; it builds on Task, above
+
+    return ReverseTask(length, seed, **options)
+
+
+def _bottleneck(length=None, seed=0, **options):
+    from rnnviz.core.data.seq2seq_tasks import BottleneckTask
+
+    return BottleneckTask(length, seed, **options)
+
+
+def _waveform(length=None, seed=0, **options):
+    from rnnviz.core.data.vec2seq_tasks import WaveformTask
+
+    return WaveformTask(length, seed, **options)
+
+
 TASKS = {"adding": AddingTask, "copy": CopyTask, "sine": SineTask, "sines": SinesTask,
-         "parity": ParityTask, "reber": ReberTask}
+         "parity": ParityTask, "reber": ReberTask, "marker": _future_marker,
+         "reverse": _reverse, "bottleneck": _bottleneck, "waveform": _waveform}
 TASK_NAMES = tuple(TASKS)
 
 

@@ -48,11 +48,12 @@ eigenvalues      of W_hh; for the gated cells, whose W_hh is (G*H, H), of the sq
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from rnnviz.core.nn.cells import VanillaCell
+from rnnviz.core.nn.shapes.parts import part_model
 from rnnviz.core.diagnostics.chain import (chain_log_norms, chain_norms, exp_clipped, jacobian_log_norms,
                                layer_sample)
 from rnnviz.core.errors import UserError
@@ -93,6 +94,10 @@ class Diagnostics:
     growth_per_layer: np.ndarray = None  # (L,) growth of each layer's chain
     chain_residual: float = 0.0  # worst relative residual accepted by the chain's iteration
     seconds: dict = field(default_factory=dict)  # wall time of each part, for ``rnnviz bench``
+    # a network of several stacks (trace.parts): every field above is its first part's, and
+    # ``parts`` holds each part's own Diagnostics, its time axis in that part's processing order
+    parts: dict = field(default_factory=dict)  # name -> Diagnostics
+    time_index: np.ndarray = None  # (T,) input step of each processed step of this part; None: t itself
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,19 @@ def spectrum(w_hh: np.ndarray) -> Spectrum:
 
 # ----------------------------------------------------------------------------- the whole snapshot
 def summarize(model, trace, sample: int = 0) -> Diagnostics:
-    """Every diagnostic of one trace for one sample, as a frozen ``Diagnostics`` of copies."""
+    """Every diagnostic of one trace for one sample, as a frozen ``Diagnostics`` of copies;
+    for a trace with named parts, each part's, gathered under the first part's."""
+    if not trace.parts:
+        return _summarize_stack(model, trace, sample)
+    per_part = {}
+    for name, part in trace.parts.items():
+        found = _summarize_stack(part_model(model, part), part, sample)
+        order = None if part.time_index is None else part.time_index[:, sample].copy()
+        per_part[name] = replace(found, time_index=order)
+    return replace(next(iter(per_part.values())), parts=per_part)
+
+
+def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
     steps, num_layers, batch = trace.hidden.shape[:3]
     if not 0 <= sample < batch:
         raise UserError(f"sample must lie in [0, {batch}) for this batch, got {sample}")

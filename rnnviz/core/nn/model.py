@@ -18,6 +18,7 @@ from rnnviz.core.nn import init as initialisers
 from rnnviz.core.nn.cells import make_cell
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn.losses import cross_entropy, squared_error
+from rnnviz.core.nn.padding import last_steps, sequence_lengths
 
 TARGET_KINDS = ("ce_steps", "se_steps", "ce_last", "se_last")
 
@@ -40,6 +41,15 @@ class Trace:
     extras: dict = field(default_factory=dict)  # per-cell (T, L, B, H): gates, LSTM c_t and dL/dc_t
     state0: object = None  # h0 as given (zeros if None): (L, B, H), or a pair for the LSTM
     dstate0: object = None  # dL/dh0 in the form h0 is given: (L, B, H), or a pair for the LSTM
+    lengths: np.ndarray | None = None  # (B,) each sequence's real length when padded, else None
+    # named parts of a network with more than one recurrent stack (a bidirectional net's
+    # "forward" and "backward"): each a Trace of its own stack in its own processing order,
+    # its ``time_index`` (T, B) giving the input step of each processed step. Empty: one stack,
+    # the trace itself.
+    parts: dict = field(default_factory=dict)
+    time_index: np.ndarray | None = None  # (T, B) input step of each step of this part; None: t itself
+    param_suffix: str = ""  # this part's parameters are "weight_hh_l{k}" + param_suffix
+    param_prefix: str = ""  # ... or param_prefix + "weight_hh_l{k}" (an encoder-decoder's stacks)
 
     @property
     def cell(self):
@@ -50,6 +60,26 @@ class Trace:
     def grad_cell(self):
         """The LSTM's total dL/dc_t, (T, L, B, H); None for cells without one."""
         return self.extras.get("grad_cell")
+
+
+def init_layer(cell, c: ModelConfig, rng: np.random.Generator, fan_in: int) -> dict[str, np.ndarray]:
+    """One layer's weight_ih, weight_hh, bias_ih, bias_hh (float64), drawn from ``rng`` in that order."""
+    gh = cell.gates * c.hidden_size
+    if c.init == "orthogonal":
+        w_ih = initialisers.orthogonal(rng, (gh, fan_in), c.init_scale / np.sqrt(cell.gates))
+        w_hh = initialisers.orthogonal(rng, (gh, c.hidden_size), c.init_scale / np.sqrt(cell.gates))
+    elif c.init == "identity":  # IRNN: identity recurrence, small input weights (Le et al. 2015)
+        w_ih = initialisers.normal(rng, (gh, fan_in), 1e-3 * np.sqrt(fan_in))
+        w_hh = initialisers.identity((gh, c.hidden_size), c.init_scale)
+    else:
+        w_ih = initialisers.normal(rng, (gh, fan_in), c.init_scale)
+        w_hh = initialisers.normal(rng, (gh, c.hidden_size), c.init_scale)
+    if c.recurrent_scale is not None:
+        w_hh = initialisers.rescale_to_sigma_max(w_hh, c.recurrent_scale)
+    b_ih, b_hh = np.zeros(gh), np.zeros(gh)
+    if hasattr(cell, "init_biases"):
+        cell.init_biases(b_ih, b_hh, c)
+    return {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
 
 
 class RNN:
@@ -65,35 +95,20 @@ class RNN:
     def _initial_params(self) -> dict[str, np.ndarray]:
         c = self.config
         rng = np.random.default_rng(c.seed)
-        gh = self.cell.gates * c.hidden_size
         params: dict[str, np.ndarray] = {}
         for layer in range(c.num_layers):
             fan_in = c.input_size if layer == 0 else c.hidden_size
-            if c.init == "orthogonal":
-                w_ih = initialisers.orthogonal(rng, (gh, fan_in), c.init_scale / np.sqrt(self.cell.gates))
-                w_hh = initialisers.orthogonal(rng, (gh, c.hidden_size), c.init_scale / np.sqrt(self.cell.gates))
-            elif c.init == "identity":  # IRNN: identity recurrence, small input weights (Le et al. 2015)
-                w_ih = initialisers.normal(rng, (gh, fan_in), 1e-3 * np.sqrt(fan_in))
-                w_hh = initialisers.identity((gh, c.hidden_size), c.init_scale)
-            else:
-                w_ih = initialisers.normal(rng, (gh, fan_in), c.init_scale)
-                w_hh = initialisers.normal(rng, (gh, c.hidden_size), c.init_scale)
-            if c.recurrent_scale is not None:
-                w_hh = initialisers.rescale_to_sigma_max(w_hh, c.recurrent_scale)
-            params[f"weight_ih_l{layer}"] = w_ih
-            params[f"weight_hh_l{layer}"] = w_hh
-            params[f"bias_ih_l{layer}"] = np.zeros(gh)
-            params[f"bias_hh_l{layer}"] = np.zeros(gh)
-            if hasattr(self.cell, "init_biases"):
-                self.cell.init_biases(params[f"bias_ih_l{layer}"], params[f"bias_hh_l{layer}"], c)
+            for kind, value in init_layer(self.cell, c, rng, fan_in).items():
+                params[f"{kind}_l{layer}"] = value
         params["out.weight"] = initialisers.normal(rng, (c.output_size, c.hidden_size), 1.0)
         params["out.bias"] = np.zeros(c.output_size)
         return {name: np.ascontiguousarray(value, dtype=self.dtype) for name, value in params.items()}
 
-    def layer_params(self, layer: int):
+    def layer_params(self, layer: int, suffix: str = ""):
+        """(W_ih, W_hh, b_ih, b_hh) of a layer; ``suffix`` "_reverse" names a backward direction's."""
         p = self.params
-        return (p[f"weight_ih_l{layer}"], p[f"weight_hh_l{layer}"],
-                p[f"bias_ih_l{layer}"], p[f"bias_hh_l{layer}"])
+        return (p[f"weight_ih_l{layer}{suffix}"], p[f"weight_hh_l{layer}{suffix}"],
+                p[f"bias_ih_l{layer}{suffix}"], p[f"bias_hh_l{layer}{suffix}"])
 
     # ----------------------------------------------------------------- checking inputs
     def _check_inputs(self, inputs) -> tuple[np.ndarray, bool]:
@@ -168,13 +183,13 @@ class RNN:
         return targets, kind
 
     # ----------------------------------------------------------------- forward
-    def _project(self, x, tokens: bool, layer: int):
+    def _project(self, x, tokens: bool, layer: int, suffix: str = ""):
         """xproj = x W_ih^T + b_ih for every step at once: a fresh (T, B, G*H) the cell may overwrite.
 
         For cells whose two biases add (``sums_biases``), b_hh is added here too, in the same
         pass (the cell is then given b_hh=None).
         """
-        w_ih, _, b_ih, b_hh = self.layer_params(layer)
+        w_ih, _, b_ih, b_hh = self.layer_params(layer, suffix)
         bias = b_ih + b_hh if self.cell.sums_biases else b_ih  # (G*H,)
         if tokens:  # a row gather from a contiguous (V, G*H) table instead of a one-hot product
             table = w_ih.T + bias  # (V, G*H), small; gathering rows of w_ih.T itself is strided
@@ -184,10 +199,10 @@ class RNN:
         xproj += bias
         return xproj
 
-    def cell_inputs(self, x, tokens: bool, layer: int):
+    def cell_inputs(self, x, tokens: bool, layer: int, suffix: str = ""):
         """What the layer's cell is given: (xproj (T, B, G*H), W_hh, b_hh or None if xproj holds it)."""
-        _, w_hh, _, b_hh = self.layer_params(layer)
-        return self._project(x, tokens, layer), w_hh, None if self.cell.sums_biases else b_hh
+        _, w_hh, _, b_hh = self.layer_params(layer, suffix)
+        return self._project(x, tokens, layer, suffix), w_hh, None if self.cell.sums_biases else b_hh
 
     def _run_layers(self, inputs, tokens, states, offsets=None, cell_offsets=None):
         runs = []
@@ -226,6 +241,18 @@ class RNN:
         runs = self._run_layers(inputs, tokens, states)
         return self._readout(runs[-1].hidden), self._state_out(runs)
 
+    def loss(self, inputs, targets) -> float:
+        """The loss of a batch from a fresh state, forward only (the held-out loss)."""
+        inputs, tokens = self._check_inputs(inputs)
+        steps, batch = inputs.shape[:2]
+        targets, kind = self._check_targets(targets, steps, batch)
+        runs = self._run_layers(inputs, tokens, self._check_state(None, batch))
+        top = runs[-1].hidden  # (T, B, H)
+        lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None
+        scored = top if kind.endswith("steps") else last_steps(top, lengths)
+        loss_fn = cross_entropy if kind.startswith("ce") else squared_error
+        return float(loss_fn(self._readout(scored), targets, batch)[0])
+
     # ----------------------------------------------------------------- loss and backward
     def loss_and_grads(self, inputs, targets, h0=None, _hidden_offsets=None, _cell_offsets=None):
         """Loss, exact gradients for every parameter, and the trace of one batch.
@@ -241,10 +268,13 @@ class RNN:
         runs = self._run_layers(inputs, tokens, states, _hidden_offsets, _cell_offsets)
         p = self.params
         top = runs[-1].hidden  # (T, B, H)
-        num_layers, hid = self.config.num_layers, self.config.hidden_size
+        hid = self.config.hidden_size
 
         # readout and loss; dtop is dL/dh_t arriving from the readout, (T, B, H)
-        scored = top if kind.endswith("steps") else top[-1]  # (T, B, H) or (B, H)
+        lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None  # (B,) or None
+        if lengths is not None and kind.endswith("steps"):
+            raise ValueError("padded sequences are scored at their last real step only, not at every step")
+        scored = top if kind.endswith("steps") else last_steps(top, lengths)  # (T, B, H) or (B, H)
         outputs = self._readout(scored)  # (T, B, Y) or (B, Y)
         loss_fn = cross_entropy if kind.startswith("ce") else squared_error
         loss, doutputs = loss_fn(outputs, targets, batch)
@@ -257,14 +287,45 @@ class RNN:
         if kind.endswith("steps"):
             dtop = dscored
         else:
-            dtop = np.zeros_like(top)
-            dtop[-1] = dscored
+            dtop = np.zeros_like(top)  # the gradient stops at each sequence's own end
+            if lengths is None:
+                dtop[-1] = dscored
+            else:
+                dtop[lengths - 1, np.arange(batch)] = dscored
 
-        # backward through the layers, top to bottom; each cell writes dL/dh_t straight into
-        # its slice of grad_hidden, and may overwrite dabove (fresh in every call) with dL/da_t
+        grad_hidden, dstate0, grad_extras, _ = self.backward_layers(runs, dtop, inputs, tokens, grads)
+        grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
+
+        trace = Trace(
+            hidden=_stack_layers([run.hidden for run in runs]),
+            grad_hidden=grad_hidden,
+            h_last=np.stack([run.state_last[0] for run in runs]),
+            state_last=self._state_out(runs),
+            outputs=outputs,
+            target_kind=kind,
+            extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(runs, grad_extras)]),
+            state0=self._per_state(states),
+            dstate0=self._per_state(dstate0),
+            lengths=lengths,
+        )
+        return loss, grads, trace
+
+
+    def backward_layers(self, runs, dtop, inputs, tokens: bool, grads: dict, want_dinputs: bool = False):
+        """Backward through the layers, top to bottom, from dtop (T, B, H) = dL/dh_t of the top
+        layer arriving from above; fills ``grads`` with every layer's parameter gradients.
+
+        Returns (grad_hidden (T, L, B, H) total dL/dh_t, per-layer dL/dstate0, per-layer extra
+        gradients, dL/dinputs (T, B, X) for float inputs when ``want_dinputs``, else None).
+        Each cell writes dL/dh_t straight into its slice of grad_hidden, and may overwrite
+        dabove (fresh in every call) with dL/da_t.
+        """
+        steps, batch = dtop.shape[:2]
+        num_layers, hid = self.config.num_layers, self.config.hidden_size
         grad_hidden = np.empty((steps, num_layers, batch, hid), dtype=self.dtype)  # (T, L, B, H)
         dstate0 = [None] * num_layers
         grad_extras = [None] * num_layers  # per layer {name: (T, B, H)}, e.g. dL/dc_t
+        dinputs = None
         dabove = dtop
         for layer in range(num_layers - 1, -1, -1):
             w_ih, w_hh, _, _ = self.layer_params(layer)
@@ -283,20 +344,9 @@ class RNN:
                 grads[f"weight_ih_l{layer}"] = dxproj.T @ below.reshape(steps * batch, -1)
             if layer > 0:
                 dabove = g.dxproj @ w_ih  # (T, B, H) into the layer below
-        grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
-
-        trace = Trace(
-            hidden=_stack_layers([run.hidden for run in runs]),
-            grad_hidden=grad_hidden,
-            h_last=np.stack([run.state_last[0] for run in runs]),
-            state_last=self._state_out(runs),
-            outputs=outputs,
-            target_kind=kind,
-            extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(runs, grad_extras)]),
-            state0=self._per_state(states),
-            dstate0=self._per_state(dstate0),
-        )
-        return loss, grads, trace
+            elif want_dinputs and not tokens:
+                dinputs = g.dxproj @ w_ih  # (T, B, X)
+        return grad_hidden, dstate0, grad_extras, dinputs
 
 
 def _stack_layers(per_layer: list[np.ndarray]) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.errors import UserError
-from rnnviz.core.nn.model import RNN
+from rnnviz.core.nn.shapes import make_model
 
 MAX_TWIN_STEPS = 500  # a tanh twin at the presets' size trains 500 steps in a few seconds; a longer
 #                      run is compared with a twin trained this far (and the result says so)
@@ -114,7 +114,7 @@ def compare_with_tanh(trainer, max_steps: int = MAX_TWIN_STEPS, progress=None, s
         elif twin.step_count < target:
             status = "stopped"
     inputs, targets, description = shared_batch(trainer)
-    current = RNN(trainer.model.config)  # a copy: the live weights are never touched
+    current = make_model(trainer.model.config)  # a copy: the live weights are never touched
     current.params = {name: value.copy() for name, value in trainer.model.params.items()}
     profile, loss = profile_on(current, inputs, targets)
     twin_profile, twin_loss = profile_on(twin.model, inputs, targets)

@@ -20,7 +20,7 @@ class Preset(NamedTuple):
     train: dict  # TrainConfig fields
     data: dict  # {"kind": "task", "name": ..., "length": T} or {"kind": "sample", "name": None | str}
     story: str  # one line: what to look for
-    steps: int  # updates `rnnviz run --preset` makes by default: enough for the story to happen
+    steps: int = 500  # updates `rnnviz run --preset` makes by default: enough for the story to happen
 
 
 # ------------------------------------------------------------------ one set of defaults
@@ -38,6 +38,24 @@ EXPLODING_MODEL = {"cell": "relu", "hidden_size": 32, "init": "orthogonal", "ini
                    "recurrent_scale": 2.0, "num_layers": 1, "seed": 0}  # every singular value 2
 EXPLODING_TRAINING = {"optimizer": "sgd", "lr": 1e-2, "batch_size": 32, "seq_len": ADDING_T,
                       "clip_threshold": 1.0, "seed": 0}
+
+MARKER_T = 20  # markers every ~5 steps: a short backward memory suffices
+MARKER_MODEL = {"cell": "gru", "hidden_size": 16, "init": "normal", "init_scale": 1.0, "recurrent_scale": None,
+                "num_layers": 1, "seed": 0, "bidirectional": False}
+MARKER_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": MARKER_T, "clip_mode": "norm",
+                   "clip_threshold": 1.0, "seed": 0}
+
+SEQ2SEQ_S = 12  # source symbols: long enough for the encoder's chain to shrink by orders of magnitude
+SEQ2SEQ_MODEL = {"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0, "recurrent_scale": 0.6,
+                 "num_layers": 1, "seed": 0, "arch": "seq2seq", "context": "init", "reverse_source": False}
+SEQ2SEQ_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": 2 * SEQ2SEQ_S,
+                    "clip_mode": "norm", "clip_threshold": 1.0, "seed": 0}
+
+VEC2SEQ_U = 30  # generated steps
+VEC2SEQ_MODEL = {"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0, "recurrent_scale": 0.8,
+                 "num_layers": 1, "seed": 0, "arch": "vec2seq", "context": "init"}
+VEC2SEQ_TRAINING = {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "seq_len": VEC2SEQ_U, "clip_mode": "norm",
+                    "clip_threshold": 1.0, "seed": 0}
 
 PRESETS: dict[str, Preset] = {
     "Vanishing": Preset(
@@ -89,6 +107,59 @@ PRESETS: dict[str, Preset] = {
               "back, and the loss falls below the baseline Vanishing never beats.",
         steps=400,
     ),
+    "Sentiment": Preset(
+        model={"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0,
+               "recurrent_scale": None, "num_layers": 1, "seed": 0, "bidirectional": False},
+        train={"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "clip_mode": "norm", "clip_threshold": 1.0,
+               "seed": 0},
+        data={"kind": "sample", "name": "reviews.tsv"},
+        story="product reviews read word by word and classified once, at each review's own last word: "
+              "the loss falls below the majority-class baseline; type a review in the Text panel to see "
+              "its label and the gradient reaching each word.",
+    ),
+    "Future marker, one way": Preset(
+        model=MARKER_MODEL,
+        train=MARKER_TRAINING,
+        data={"kind": "task", "name": "marker", "length": MARKER_T},
+        story="each tag names the next marker, which a forward-reading network has not seen yet: "
+              "the loss stays on the memoryless baseline however long it trains.",
+    ),
+    "Future marker, both ways": Preset(
+        model={**MARKER_MODEL, "bidirectional": True},
+        train=MARKER_TRAINING,
+        data={"kind": "task", "name": "marker", "length": MARKER_T},
+        story="the same task with a backward direction, which has already read the marker: the loss "
+              "falls far below the baseline, and the gradient reaches h_t from both ends.",
+    ),
+    "Seq2seq, source forward": Preset(
+        model=SEQ2SEQ_MODEL,
+        train=SEQ2SEQ_TRAINING,
+        data={"kind": "task", "name": "bottleneck", "length": SEQ2SEQ_S},
+        story="an encoder-decoder copying its source through one context vector: the gradient reaching "
+              "the first source symbols, read longest before the context, is orders of magnitude below "
+              "the last ones'.",
+    ),
+    "Seq2seq, source reversed": Preset(
+        model={**SEQ2SEQ_MODEL, "reverse_source": True},
+        train=SEQ2SEQ_TRAINING,
+        data={"kind": "task", "name": "bottleneck", "length": SEQ2SEQ_S},
+        story="the same network reading its source backwards (Sutskever et al. 2014): the first source "
+              "symbols now sit next to the context and the first answers, and their gradient rises by "
+              "orders of magnitude.",
+    ),
+    "Vec2seq, code as the start": Preset(
+        model=VEC2SEQ_MODEL,
+        train=VEC2SEQ_TRAINING,
+        data={"kind": "task", "name": "waveform", "length": VEC2SEQ_U},
+        story="a code vector starts the generator and is never seen again: the gradient reaching it from "
+              "step t, ‖∂L_t/∂v‖, falls by orders of magnitude along the sequence.",
+    ),
+    "Vec2seq, code at every step": Preset(
+        model={**VEC2SEQ_MODEL, "context": "every-step"},
+        train=VEC2SEQ_TRAINING,
+        data={"kind": "task", "name": "waveform", "length": VEC2SEQ_U},
+        story="the same code fed at every step, a bias on every step: ‖∂L_t/∂v‖ stays large at every t.",
+    ),
 }
 
 PRESET_NAMES = tuple(PRESETS)
@@ -132,6 +203,45 @@ def make_source(data: dict, progress=None):
     if kind == "file":
         return data_module.load_path(data["path"], encoding=data.get("encoding", "utf-8"), progress=progress)
     raise UserError(f"unknown kind of data {kind!r}; use a sample, a task or a file")
+
+
+def predicts_next(data: dict) -> bool | None:
+    """Whether the data a choice names asks for the next token (where a bidirectional network
+    would read its answer): text and series do, labelled text and most tasks do not. None for
+    a file, which is known only once loaded (its source's ``predicts_next``)."""
+    from rnnviz.core.data import files as data_module
+    from rnnviz.core.data import tasks
+
+    kind = (data or {}).get("kind", "sample")
+    if kind == "sample":
+        return data.get("name") != data_module.SAMPLE_LABELLED
+    if kind == "task":
+        try:
+            return bool(getattr(tasks.make_task(data["name"]), "predicts_next", False))
+        except UserError:
+            return None
+    return None
+
+
+def pairs_source_and_target(data: dict) -> bool:
+    """Whether the data a choice names is a source paired with a target (an encoder-decoder's task)."""
+    return shape_for_data(data) == "seq2seq"
+
+
+def shape_for_data(data: dict) -> str:
+    """The network shape (``ModelConfig.arch``) the data a choice names needs: "seq2seq" for a source
+    paired with a target, "vec2seq" for a code vector, else "stack"."""
+    from rnnviz.core.data import tasks
+
+    if (data or {}).get("kind") != "task":
+        return "stack"
+    try:
+        task = tasks.make_task(data["name"])
+    except UserError:
+        return "stack"
+    if getattr(task, "source_length", None) is not None:
+        return "seq2seq"
+    return "vec2seq" if getattr(task, "code_size", None) is not None else "stack"
 
 
 def make_configs(model: dict, train: dict):

@@ -41,6 +41,13 @@ class Snapshot:
     labels: list  # (T,) token labels for the time axis
     diagnostics: object = None  # rnnviz.core.diagnostics.summary.Diagnostics for this sample, when computed
     extras: dict = field(default_factory=dict)  # per-cell arrays for the sample, each (T, L, H)
+    parts: tuple = ()  # the stacks whose units are side by side on the last axis of hidden,
+    #                    grad_hidden and extras, e.g. ("forward", "backward"); () for one stack
+    part_grad_mean: np.ndarray | None = None  # (T, L, P) batch mean of ||dL/dh_t|| of each part's units
+    part_steps: tuple = ()  # when the parts follow each other in time (encoder, decoder): their steps
+    decoded: np.ndarray | None = None  # (U,) an encoder-decoder's greedy decoding of the sample
+    vector_grads: np.ndarray | None = None  # (U,) ‖∂L_t/∂v‖ of a vector-to-sequence net's code, the sample
+    shape: str = "unidirectional"  # the network's shape in words (rnnviz.core.nn.shapes.shape_name)
     note: str = ""  # set when this is not a pass through the current weights (they overflow): why
 
 

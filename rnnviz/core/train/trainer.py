@@ -25,7 +25,9 @@ from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.train.history import SERIES, History
 from rnnviz.core.nn.losses import cross_entropy, squared_error
-from rnnviz.core.nn.model import RNN
+from rnnviz.core.nn.shapes import make_model, shape_name
+from rnnviz.core.nn.shapes.parts import trim
+from rnnviz.core.train.parts import batch_mean, check_shape_fits, part_grad_mean, part_steps
 from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
 from rnnviz.core.train.records import Snapshot, StepResult, ViewData
 
@@ -59,7 +61,10 @@ class Trainer:
         # how to rebuild the source from a session file; see rnnviz.core.train.session.build_source
         self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
         model_config = model_config if model_config is not None else ModelConfig()
-        self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size)
+        self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size,
+                                    pad_id=getattr(source, "pad_id", None),
+                                    source_length=getattr(source, "source_length", None))
+        check_shape_fits(source, self.model_config)
         self.train_config = self._fit_to_source(train_config if train_config is not None else TrainConfig())
         self._check_source_fits(self.train_config)
         self._source_state0 = copy.deepcopy(source.get_state())
@@ -74,7 +79,7 @@ class Trainer:
 
     def _build(self) -> None:
         tc = self.train_config
-        self.model = RNN(self.model_config)
+        self.model = make_model(self.model_config)
         self.optimizer = self._new_optimizer()
         self.rng = np.random.default_rng(tc.seed)
         self.history = History(tc.history_size, tc.flow_size)
@@ -200,7 +205,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ periodic measurements
     def _record_profile(self, step: int, trace) -> None:
-        norms = np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2)  # (T, L) batch mean ||dL/dh_t||
+        norms = batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths)  # (T, L) ||dL/dh_t||
         self.history.record_profile(step, norms[:, 0])
         self.history.append("horizon", step, diagnostics.gradient_horizon(norms[:, -1]))  # top layer
 
@@ -215,6 +220,9 @@ class Trainer:
             return None
         inputs, targets = batch
         with np.errstate(all="ignore"):
+            mc = self.model_config
+            if mc.bidirectional or mc.pad_id is not None or mc.arch != "stack":
+                return self.model.loss(inputs, targets)  # h_n of both directions, each sequence's end
             outputs, _ = self.model.forward(inputs)  # (T, B, Y)
             return _loss(outputs, np.asarray(targets))
 
@@ -261,22 +269,42 @@ class Trainer:
         inputs, targets = np.asarray(inputs), np.asarray(targets)
         s = min(max(int(sample), 0), inputs.shape[1] - 1)
         scored_steps = trace.target_kind.endswith("steps")
-        sample_inputs = inputs[:, s].copy()
+        if trace.lengths is not None:  # a padded sample: its plots end at its own last step
+            trace = trim(trace, int(trace.lengths[s]))
+        sample_inputs = inputs[:trace.hidden.shape[0], s].copy()
         return Snapshot(
             step=self.step_count,
             params={n: p.copy() for n, p in self.model.params.items()},
             grads={n: g.copy() for n, g in grads.items()},
             hidden=trace.hidden[:, :, s].copy(),  # (T, L, H)
             grad_hidden=trace.grad_hidden[:, :, s].copy(),  # (T, L, H)
-            grad_hidden_mean=np.linalg.norm(trace.grad_hidden, axis=-1).mean(axis=2),  # (T, L)
+            grad_hidden_mean=batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths),  # (T, L)
             inputs=sample_inputs,
             targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
             labels=list(self.source.token_labels(sample_inputs)),
             diagnostics=diagnostics.summarize(self.model, trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
+            parts=tuple(trace.parts),
+            part_grad_mean=part_grad_mean(trace),
+            part_steps=part_steps(trace),
+            decoded=self._decoded(inputs, s),
+            vector_grads=self._vector_grads(inputs, targets, s),
+            shape=shape_name(self.model_config),
             note=self.view_note,
         )
+
+    def _decoded(self, inputs, sample: int):
+        """The sample's greedy decoding (U,) ids for a network that decodes, else None."""
+        if not hasattr(self.model, "greedy"):
+            return None
+        return self.model.greedy(np.asarray(inputs)[:, sample:sample + 1])[:, 0]
+
+    def _vector_grads(self, inputs, targets, sample: int):
+        """The sample's ‖∂L_t/∂v‖ (U,) for a net generating from a code vector v, else None."""
+        if not hasattr(self.model, "vector_gradients"):
+            return None
+        return self.model.vector_gradients(inputs[:, sample:sample + 1], targets[:, sample:sample + 1])[:, 0]
 
     def view_data(self, sample: int = 0) -> ViewData:
         """Everything one redraw or one export needs, as copies."""
@@ -430,6 +458,7 @@ def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
     order = ["out.weight", "out.bias"]
     for layer in range(num_layers - 1, -1, -1):
         order += [f"weight_hh_l{layer}", f"bias_hh_l{layer}", f"bias_ih_l{layer}", f"weight_ih_l{layer}"]
+    order += [name for name in grads if name not in order]  # other shapes' parameters (..._reverse)
     for name in order:
         if not math.isfinite(grad_sq[name]):
             g = grads[name]

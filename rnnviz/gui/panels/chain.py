@@ -26,7 +26,8 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, floor_note, for
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
 BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
-             "\u03c1 is W_hh's spectral radius (largest |eigenvalue|)")
+             "\u03c1 is W_hh's spectral radius (largest |eigenvalue|); \u2192 and \u2190 are a bidirectional "
+             "network's forward and backward directions; enc and dec an encoder-decoder's stacks")
 
 OFF_SCALE_DECADES = 3.0  # a bound this many decades above the chain's peak is cut off at the top
 MIN_HEADROOM_DECADES = 1.0  # above the chain's peak when the bound is cut: room for the horizon label
@@ -37,6 +38,8 @@ BOTTOM_ROOM = 0.08  # of the span, below the lowest curve: the label of the bott
 BOUND_DARKER = 170  # QColor.darker factor: the bound's dashes read on top of its chain's colour
 HORIZON_LABEL_POSITION = 0.985  # along the line from the bottom: at its top, above the curves' usual path
 
+PART_MARKS = {"forward": "\u2192", "backward": "\u2190", "encoder": "enc", "decoder": "dec"}  # the badge's
+#   short names of a network's stacks: it must fit a ~400 px dock
 NO_DIAGNOSTICS = "no diagnostics for this snapshot yet (they are computed every few steps)"
 NO_DIAGNOSTICS_DIVERGED = "no diagnostics: the run diverged, and a chain through NaN/Inf has no norm"
 
@@ -63,9 +66,9 @@ class ChainPanel(Panel):
         self.horizon.setVisible(False)
         self.markers = StepMarkers(self.plot)  # at lag k = T - 1 - t of each marked step t
 
-    def _ensure_curves(self, layers: int, bounds_known=(), off_scale: bool = False) -> None:
-        """A solid chain and a dashed bound per layer; a bound the diagnostics could not give
-        (gated cells) is hidden, legend entry included."""
+    def _ensure_curves(self, layers: int, bounds_known=(), off_scale: bool = False, names=None) -> None:
+        """A solid chain and a dashed bound per layer (or per part and layer: ``names``); a bound
+        the diagnostics could not give (gated cells) is hidden, legend entry included."""
         while len(self.chain_curves) < layers:
             color = style.layer_color(len(self.chain_curves))
             self.chain_curves.append(self.plot.plot(pen=style.pen(color, 3), connect="finite"))
@@ -74,17 +77,31 @@ class ChainPanel(Panel):
             bound.setZValue(1)  # over the chain: a tight bound would hide under it
             self.bound_curves.append(bound)
         for k, (chain, bound) in enumerate(zip(self.chain_curves, self.bound_curves)):
-            show_item(self.plot, chain, f"layer {k}", k < layers)
+            name = names[k] if names is not None and k < len(names) else f"layer {k}"
+            show_item(self.plot, chain, name, k < layers)
             known = k < layers and k < len(bounds_known) and bool(bounds_known[k])
             note = ", off-scale" if off_scale else ""
-            show_item(self.plot, bound, f"layer {k} bound (\u03b3\u03c3_max)^k{note}", known)
+            show_item(self.plot, bound, f"{name} bound (\u03b3\u03c3_max)^k{note}", known)
+
+    def _names(self, diag) -> list | None:
+        """Curve names for a network of several stacks (each part's chain, per layer), else None."""
+        parts = getattr(diag, "parts", None) or {}
+        if not parts:
+            return None
+        layers = as_float(diag.chain).shape[0]
+        return [name if layers == 1 else f"{name}, layer {k}" for name in parts for k in range(layers)]
 
     def _arrays(self):
         diag = self.view.snapshot.diagnostics if self.view is not None else None
         if diag is None:
             return None
-        chain = as_float(getattr(diag, "chain", None))  # (L, T+1)
-        bound = as_float(getattr(diag, "bound", None))  # (L, T+1)
+        parts = getattr(diag, "parts", None) or {}
+        if parts:  # every part's chain in its own processing order: (P*L, T+1), NaN past a shorter part's end
+            chain = _stacked([as_float(part.chain) for part in parts.values()])
+            bound = _stacked([as_float(part.bound) for part in parts.values()])
+        else:
+            chain = as_float(getattr(diag, "chain", None))  # (L, T+1)
+            bound = as_float(getattr(diag, "bound", None))  # (L, T+1)
         if chain.ndim != 2:
             return None
         if bound.shape != chain.shape:
@@ -105,7 +122,7 @@ class ChainPanel(Panel):
         layers = chain.shape[0]
         floor = log_floor(chain, bound)
         y_range, off_scale = chain_range(chain, bound, floor)
-        self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale)
+        self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale, names=self._names(diag))
         lags = np.arange(chain.shape[1])
         any_floored = False
         for k in range(layers):
@@ -141,6 +158,10 @@ class ChainPanel(Panel):
         return style.REGIME_COLORS.get(str(getattr(diag, "regime", "")), style.UNKNOWN_COLOR)
 
     def _badge_text(self, diag) -> str:
+        parts = getattr(diag, "parts", None) or {}
+        if parts:  # one regime per direction, short enough for the dock: arrows name the directions
+            return " \u00b7 ".join(f"{PART_MARKS.get(name, name)} <b>{str(part.regime).upper()}</b> "
+                                    f"\u00d7{float(part.growth):.2g}" for name, part in parts.items())
         regime = str(getattr(diag, "regime", "unknown"))
         parts = [f"<b>{regime.upper()}</b>"]  # short enough for a ~400 px dock; BADGE_TIP explains
         growth = getattr(diag, "growth", None)
@@ -163,15 +184,27 @@ class ChainPanel(Panel):
         if arrays is None:
             return header, []
         diag, chain, bound = arrays
+        names = self._names(diag)
+        if names is not None:
+            header = header + ["part"]
         horizon = getattr(diag, "horizon", None)
+        layers = as_float(diag.chain).shape[0]  # per part
         rows = []
         for k in range(chain.shape[0]):
             for lag in range(chain.shape[1]):
                 a, b = float(chain[k, lag]), float(bound[k, lag])
-                marker = "horizon" if horizon is not None and k == chain.shape[0] - 1 and lag == int(horizon) else ""
+                marker = "horizon" if horizon is not None and k == layers - 1 and lag == int(horizon) else ""
                 floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
-                rows.append([k, lag, a, b, marker, FLOOR_NOTE if floored else ""])
+                row = [k % layers, lag, a, b, marker, FLOOR_NOTE if floored else ""]
+                rows.append(row if names is None else row + [names[k].split(",")[0]])
         return header, rows
+
+
+def _stacked(rows: list) -> np.ndarray:
+    """(L_i, K_i) arrays one under another, (sum L_i, max K_i), NaN where a row is shorter."""
+    width = max(row.shape[1] for row in rows)
+    return np.concatenate([np.pad(row, ((0, 0), (0, width - row.shape[1])), constant_values=np.nan)
+                           for row in rows])
 
 
 def chain_range(chain: np.ndarray, bound: np.ndarray, floor: float) -> tuple[tuple[float, float] | None, bool]:

@@ -17,6 +17,9 @@ from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, s
 BOUNDED_CELLS = ("tanh", "lstm", "gru")  # their h lies in [-1, 1]: fixed levels make runs comparable
 
 
+SHORT = {"forward": "fwd", "backward": "bwd", "encoder": "enc", "decoder": "dec"}
+
+
 class HiddenPanel(Panel):
     view_name = "hidden"
     title = "Hidden states"
@@ -50,9 +53,13 @@ class HiddenPanel(Panel):
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
         self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
+        parts = tuple(getattr(self.view.snapshot, "parts", ()) or ())
+        # short names, to fit the dock: forward | backward units side by side (PyTorch's output), or an
+        # encoder's steps then its decoder's
+        halves = f" ({' | '.join(SHORT.get(p, p) for p in parts)})" if parts else ""
         marked = marked_steps(self.view.snapshot.labels)
         self.markers.set(marked)
-        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}"
+        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}{halves}"
                         + (" · green: marked" if marked.size else ""))
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)

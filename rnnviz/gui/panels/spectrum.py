@@ -57,7 +57,7 @@ class SpectrumPanel(Panel):
         self.eig_points: list[pg.ScatterPlotItem] = []
         self.sv_curves: list[pg.PlotDataItem] = []
 
-    def _ensure_items(self, layers: int, has_points=()) -> None:
+    def _ensure_items(self, layers: int, has_points=(), names=None) -> None:
         while len(self.eig_points) < layers:
             k = len(self.eig_points)
             color = style.layer_color(k)
@@ -69,19 +69,29 @@ class SpectrumPanel(Panel):
         for k, (points, curve) in enumerate(zip(self.eig_points, self.sv_curves)):
             shown = k < layers and k < len(has_points) and bool(has_points[k])
             points.setVisible(shown)
-            legend_entry(self.plane, points, f"layer {k}", shown and layers > 1)  # one layer needs no key
+            name = names[k] if names is not None and k < len(names) else f"layer {k}"
+            legend_entry(self.plane, points, name, shown and layers > 1)  # one layer needs no key
             curve.setVisible(k < layers)
 
+    def names(self) -> list | None:
+        """For a network of several stacks, a name per spectrum (part and layer); None for one stack."""
+        diag = self.view.snapshot.diagnostics if self.view is not None else None
+        parts = getattr(diag, "parts", None) or {}
+        if not parts:
+            return None
+        return [f"{name}, layer {k}" for name, part in parts.items() for k in range(len(part.singular_values))]
+
     def spectra(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per layer: (eigenvalues (complex), singular values sorted largest first)."""
+        """Per layer (per part and layer for several stacks): (eigenvalues (complex), singular
+        values sorted largest first)."""
         if self.view is None:
             return []
         diag = self.view.snapshot.diagnostics
+        parts = getattr(diag, "parts", None) or {}
+        if parts:  # each direction's own W_hh, in the order of ``names``
+            return [pair for part in parts.values() for pair in self._from_diagnostics(part)]
         if diag is not None and getattr(diag, "singular_values", None) is not None:
-            eig = [np.asarray(e, dtype=complex).ravel() for e in getattr(diag, "eigenvalues", None) or []]
-            sv = [np.sort(as_float(s).ravel())[::-1] for s in diag.singular_values]
-            eig += [np.zeros(0, dtype=complex)] * (len(sv) - len(eig))
-            return list(zip(eig, sv))
+            return self._from_diagnostics(diag)
         result = []
         layers = int(self.view.model_config.get("num_layers", 1) or 1)
         for layer in range(layers):
@@ -89,9 +99,16 @@ class SpectrumPanel(Panel):
             result.append(_spectrum(w_hh))
         return result
 
+    @staticmethod
+    def _from_diagnostics(diag) -> list[tuple[np.ndarray, np.ndarray]]:
+        eig = [np.asarray(e, dtype=complex).ravel() for e in getattr(diag, "eigenvalues", None) or []]
+        sv = [np.sort(as_float(s).ravel())[::-1] for s in diag.singular_values]
+        eig += [np.zeros(0, dtype=complex)] * (len(sv) - len(eig))
+        return list(zip(eig, sv))
+
     def _redraw(self) -> None:
         spectra = self.spectra()
-        self._ensure_items(len(spectra), [eig.size > 0 for eig, _ in spectra])
+        self._ensure_items(len(spectra), [eig.size > 0 for eig, _ in spectra], self.names())
         for k, (eig, sv) in enumerate(spectra):
             keep = np.isfinite(eig)
             self.eig_points[k].setData(eig.real[keep], eig.imag[keep])
@@ -119,12 +136,16 @@ class SpectrumPanel(Panel):
 
     def _table(self):
         header = ["layer", "kind", "index", "real", "imag", "abs"]
+        names = self.names()
+        if names is not None:
+            header = header + ["part"]
         rows = []
         for k, (eig, sv) in enumerate(self.spectra()):
+            layer, extra = (k, []) if names is None else (int(names[k].rsplit(" ", 1)[1]), [names[k].split(",")[0]])
             for i, value in enumerate(eig):
-                rows.append([k, "eigenvalue", i, float(value.real), float(value.imag), float(abs(value))])
+                rows.append([layer, "eigenvalue", i, float(value.real), float(value.imag), float(abs(value))] + extra)
             for i, value in enumerate(sv):
-                rows.append([k, "singular_value", i + 1, float(value), 0.0, float(abs(value))])
+                rows.append([layer, "singular_value", i + 1, float(value), 0.0, float(abs(value))] + extra)
         return header, rows
 
 

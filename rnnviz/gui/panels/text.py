@@ -20,6 +20,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
+from rnnviz.gui.panels.words import WordsView
 
 SAMPLE_SECONDS = 3.0  # a new sample every few seconds: time to read it, cheap to generate
 SAMPLE_LENGTH = 200  # characters (or tokens) per sample: about three lines in a dock
@@ -37,6 +38,7 @@ class TextPanel(Panel):
 
     generate_requested = QtCore.pyqtSignal(int, float, str)  # length, temperature, prime
     suggest_requested = QtCore.pyqtSignal(str, int)  # prefix, k
+    classify_requested = QtCore.pyqtSignal(str)  # a sentence typed for a labelled-text model
 
     def _build(self) -> None:
         self.is_text = False
@@ -96,17 +98,33 @@ class TextPanel(Panel):
         for label in self.bar_labels:
             self.plot.addItem(label, ignoreBounds=True)
 
+        # labelled text: the classifier's answer and the gradient reaching each word
+        self.is_labelled = False
+        self.words = WordsView()
+        self.words.classify_requested.connect(self.classify_requested)
+        self.layout().insertWidget(3, self.words, 1)
+
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(int(SAMPLE_SECONDS * 1000))
         self.timer.timeout.connect(self._sample_if_new)
         self.set_text_mode(False)
 
     # ----------------------------------------------------------------- mode
-    def set_text_mode(self, is_text: bool) -> None:
-        """Text data: samples and suggestions; anything else: the prediction plot."""
+    def graphics(self):
+        return self.words.canvas if self.is_labelled else self.canvas
+
+    def show_classification(self, sentence: str, result) -> None:
+        self.words.show_classification(sentence, result)
+
+    def set_text_mode(self, is_text: bool, classes=None) -> None:
+        """Text data: samples and suggestions; labelled text (``classes`` given): the classifier
+        and the gradient reaching each word; anything else: the prediction plot."""
         self.is_text = bool(is_text)
+        self.is_labelled = classes is not None and not self.is_text
+        self.words.classes = list(classes or [])
+        self.words.setVisible(self.is_labelled)
         self.text_box.setVisible(self.is_text)
-        self.canvas.setVisible(not self.is_text)
+        self.canvas.setVisible(not self.is_text and not self.is_labelled)
         self.sample_view.clear()
         self.suggestion_view.clear()
         self.sample_text, self.suggestion_pairs = "", []
@@ -152,6 +170,9 @@ class TextPanel(Panel):
             if not self.sample_text:
                 self.request_sample()  # the first sample comes at once, not after SAMPLE_SECONDS
             return
+        if self.is_labelled:
+            self.words.show_sample(self.view.snapshot)
+            return
         kind, x, target, output = self._prediction()
         bars = kind == "last_value"
         self.bars.setVisible(bars)
@@ -192,6 +213,12 @@ class TextPanel(Panel):
         snapshot = self.view.snapshot
         targets, outputs = np.asarray(snapshot.targets), as_float(snapshot.outputs)
         integer = np.issubdtype(targets.dtype, np.integer)
+        decoded = getattr(snapshot, "decoded", None)
+        if decoded is not None and integer and np.shape(decoded) == targets.shape:  # an encoder-decoder
+            style.set_label(self.plot, "bottom", "decoder step")
+            style.set_label(self.plot, "left", "symbol id")
+            set_title(self.plot, "Greedy decoding vs target")
+            return "steps", np.arange(len(decoded), dtype=float), as_float(targets), as_float(decoded)
         if outputs.ndim == 2 and targets.ndim >= 1 and targets.shape[0] == outputs.shape[0]:  # per step
             steps = np.arange(outputs.shape[0], dtype=float)
             style.set_label(self.plot, "bottom", "time step t")
@@ -222,6 +249,8 @@ class TextPanel(Panel):
         return "last_class", channels, target, outputs
 
     def _table(self):
+        if self.is_labelled:
+            return self.words.table()
         if self.is_text:
             rows = [["sample", self.sample_text, ""]]
             rows += [["suggestion", token, probability] for token, probability in self.suggestion_pairs]

@@ -48,6 +48,12 @@ class WeightsPanel(Panel):
         self.matrix.currentIndexChanged.connect(self._redraw_if_view)
         self.controls.addWidget(self.matrix)
         self.layer = self.add_layer_selector()
+        self.direction = QtWidgets.QComboBox()  # a network's stacks (directions, encoder/decoder); hidden for one
+        self.direction.setToolTip("which stack's weights: a bidirectional net's direction (PyTorch names the "
+                                  "backward ones ..._reverse), or an encoder-decoder's encoder or decoder")
+        self.direction.currentIndexChanged.connect(self._redraw_if_view)
+        self.direction.setVisible(False)
+        self.controls.addWidget(self.direction)
         self.show_grads = self.add_checkbox("gradients", "show dL/dW (before clipping) instead of W")
         self.map = Heatmap(self.canvas.ci, "W_hh", "", "", style.diverging_colormap(), "")
         self.map.plot.invertY(True)  # row 0 at the top, as a matrix is printed
@@ -84,13 +90,25 @@ class WeightsPanel(Panel):
         _, pattern, title, rows_label, cols_label = next(m for m in MATRICES if m[0] == key)
         grads = self.show_grads.isChecked()
         source = snap.grads if grads else snap.params
-        matrix = as_float(source.get(pattern.format(layer=layer))) if source else np.zeros(0)
+        stacks = _stacks(self.view.model_config)
+        if [self.direction.itemText(i) for i in range(self.direction.count())] != [s[0] for s in stacks]:
+            self.direction.blockSignals(True)
+            self.direction.clear()
+            for name, prefix, end in stacks:
+                self.direction.addItem(name, (prefix, end))
+            self.direction.blockSignals(False)
+        self.direction.setVisible(len(stacks) > 1)  # one named stack (vec2seq's decoder) needs no choice
+        prefix, suffix = self.direction.currentData() if stacks and key != "out" else ("", "")
+        matrix = as_float(source.get(prefix + pattern.format(layer=layer) + suffix)) if source else np.zeros(0)
         if matrix.ndim == 1:
             matrix = matrix[:, None]
         prefix = "\u2202L/\u2202" if grads else ""
-        suffix = f", layer {layer}" if key != "out" and layers > 1 else ""
-        style.set_title(self.map.plot, f"{prefix}{title}{suffix}")
+        where = f", layer {layer}" if key != "out" and layers > 1 else ""
+        where += f", {self.direction.currentText()}" if len(stacks) > 1 and key != "out" else ""
+        style.set_title(self.map.plot, f"{prefix}{title}{where}")
         cell = str(self.view.model_config.get("cell", "")).lower()
+        if prefix == "decoder.":
+            cell = str(self.view.model_config.get("decoder_cell") or cell).lower()
         gates = GATE_NAMES.get(cell, ()) if key != "out" else ()
         if gates:
             rows_label += f" (gates {' '.join(gates)} stacked)"
@@ -123,3 +141,13 @@ class WeightsPanel(Panel):
                 rows.append([name, i, j, float(value), float(grad[i, j])])
         return header, rows
 
+
+def _stacks(model_config: dict) -> list:
+    """(name, parameter prefix, suffix) of each recurrent stack the Weights panel can show."""
+    if model_config.get("arch") == "seq2seq":
+        return [("encoder", "encoder.", ""), ("decoder", "decoder.", "")]
+    if model_config.get("arch") == "vec2seq":
+        return [("decoder", "decoder.", "")]
+    if model_config.get("bidirectional"):
+        return [("forward", "", ""), ("backward", "", "_reverse")]
+    return [("", "", "")]

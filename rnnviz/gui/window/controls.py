@@ -13,21 +13,31 @@ import math
 from pathlib import Path
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                              QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 CELL_CHOICES = ("tanh", "relu", "linear", "lstm", "gru")
+ARCH_CHOICES = ("stack", "seq2seq", "vec2seq")
+CONTEXT_CHOICES = ("init", "every-step", "both")
 INIT_CHOICES = ("normal", "orthogonal", "identity")
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 CLIP_CHOICES = ("none", "value", "norm")
 LIVE_KEYS = ("lr", "clip_mode", "clip_threshold")
+BIDIRECTIONAL_TIP = ("A second stack reads the sequence backwards; each step's output is [forward, backward]. "
+                     "The gradient reaching h_t then comes from both ends.")
+BIDIRECTIONAL_REFUSED = ("Not for this data: each target is the next input, which a backward direction "
+                         "has already read; it would see the answer.")
+BIDIRECTIONAL_FOR_STACK = ("For a single stack: an encoder-decoder reads its source one way "
+                           "(see Reverse source), and a vector-to-sequence net has no sequence to read.")
 SEQ_LEN_TIP = ("Steps of backpropagation through time per update: the length of the chain whose "
                "gradients the plots show.")  # the trainer accepts these between steps
 
 # people-readable names for the "needs reset" line
 LABELS = {"data": "data", "length": "task length", "cell": "cell", "hidden_size": "hidden size",
           "num_layers": "layers", "init": "init", "init_scale": "init scale",
-          "recurrent_scale": "recurrent scale", "forget_bias": "forget bias", "optimizer": "optimizer", "batch_size": "batch",
+          "recurrent_scale": "recurrent scale", "forget_bias": "forget bias", "bidirectional": "bidirectional",
+          "arch": "shape", "context": "context", "reverse_source": "reverse source",
+          "decoder_hidden_size": "decoder size", "decoder_cell": "decoder cell", "optimizer": "optimizer", "batch_size": "batch",
           "seq_len": "sequence length", "seed": "seed", "model_seed": "model seed"}
 
 
@@ -133,14 +143,18 @@ class ControlsForm(QWidget):
                                       "clipping apply at once, even while training.")
         run_layout.addWidget(self.pending_label)
         for widget in self._reset_widgets():
-            signal = widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged
+            signal = (widget.currentIndexChanged if isinstance(widget, QComboBox)
+                      else widget.toggled if isinstance(widget, QCheckBox) else widget.valueChanged)
             signal.connect(self._refresh_pending)
         for widget in (self.lr, self.clip_threshold):
             widget.valueChanged.connect(self._emit_live)
         self.clip_mode.currentIndexChanged.connect(self._emit_live)
         self.data_combo.currentIndexChanged.connect(self._sync_length_enabled)
+        self.data_combo.currentIndexChanged.connect(self._sync_bidirectional_enabled)
+        self.data_combo.currentIndexChanged.connect(self._sync_arch)
         self.cell.currentIndexChanged.connect(self._sync_forget_bias_enabled)
         self._sync_forget_bias_enabled()
+        self._sync_arch()
 
     # ----------------------------------------------------------------- building
     def _build_data(self) -> QGroupBox:
@@ -179,6 +193,22 @@ class ControlsForm(QWidget):
         self.forget_bias = _double(-10.0, 10.0, 1.0, 0.5, "LSTM only: the forget gate's bias at start. "
                                    "1 (the usual choice) keeps the cell state, and with it the gradient, "
                                    "from the first step; below 0 the cell forgets within a few steps.")
+        self.bidirectional = QCheckBox("both directions")
+        self.bidirectional.setToolTip(BIDIRECTIONAL_TIP)
+        self._loaded_predicts_next = None  # what the data in use says (files are known only once loaded)
+        self.arch = _combo(ARCH_CHOICES, "stack: one recurrent stack; seq2seq: an encoder reads the source, "
+                           "and its last state (the context) drives a decoder; vec2seq: a code vector drives "
+                           "it. Set by the data: the reverse and bottleneck tasks need seq2seq, waveform "
+                           "vec2seq.")
+        self.arch.setEnabled(False)  # follows the data choice
+        self.context = _combo(CONTEXT_CHOICES, "seq2seq / vec2seq: the context (or the code vector) starts "
+                              "the decoder (init), is fed to it at every step, or both.")
+        self.reverse_source = QCheckBox("read backwards")
+        self.reverse_source.setToolTip("seq2seq: the encoder reads the source backwards, so its first tokens "
+                                       "sit next to the context and the first answers (Sutskever et al. 2014).")
+        self.decoder_hidden = _spin(0, 1024, 0, "seq2seq: the decoder's units; 0 = the same as Hidden size.")
+        self.decoder_hidden.setSpecialValueText("as encoder")
+        self.decoder_cell = _combo(("as encoder",) + CELL_CHOICES, "seq2seq: the decoder's cell.")
         self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
                                 "the same network, so two runs can be compared.")
         form.addRow("Cell", self.cell)
@@ -188,6 +218,12 @@ class ControlsForm(QWidget):
         form.addRow("Init scale", self.init_scale)
         form.addRow("Recurrent σ_max", self.recurrent_scale)
         form.addRow("Forget bias", self.forget_bias)
+        form.addRow("Bidirectional", self.bidirectional)
+        form.addRow("Shape", self.arch)
+        form.addRow("Context", self.context)
+        form.addRow("Reverse source", self.reverse_source)
+        form.addRow("Decoder size", self.decoder_hidden)
+        form.addRow("Decoder cell", self.decoder_cell)
         form.addRow("Weight seed", self.model_seed)
         return group
 
@@ -247,7 +283,9 @@ class ControlsForm(QWidget):
 
     def _reset_widgets(self):
         return (self.data_combo, self.task_length, self.cell, self.hidden_size, self.num_layers,
-                self.init, self.init_scale, self.recurrent_scale, self.forget_bias, self.model_seed, self.optimizer,
+                self.init, self.init_scale, self.recurrent_scale, self.forget_bias, self.bidirectional,
+                self.context, self.reverse_source, self.decoder_hidden, self.decoder_cell,
+                self.model_seed, self.optimizer,
                 self.batch_size, self.seq_len, self.train_seed)
 
     # ----------------------------------------------------------------- data choices
@@ -283,6 +321,37 @@ class ControlsForm(QWidget):
         self.seq_len.setEnabled(not is_task)  # a task's sequences are as long as the task says
         self.seq_len.setToolTip(SEQ_LEN_TIP + (" (Tasks set their own length: see Task length T.)" if is_task else ""))
 
+    def set_loaded_predicts_next(self, value) -> None:
+        """What the data in use says about next-token targets (for files, known once loaded)."""
+        self._loaded_predicts_next = value
+        self._sync_bidirectional_enabled()
+
+    def _sync_bidirectional_enabled(self, *_args) -> None:
+        from rnnviz.core.train.presets import predicts_next, shape_for_data
+
+        choice = self.data_choice()
+        refused = predicts_next(choice)
+        if refused is None:  # a file: as its loaded source says, if it is the one in use
+            applied = self._applied.get("data") if self._applied else None
+            same = applied == (choice.get("kind"), choice.get("name"), choice.get("path"))
+            refused = bool(self._loaded_predicts_next) if same else False
+        paired = shape_for_data(choice) != "stack"
+        self.bidirectional.setEnabled(not (refused or paired))
+        self.bidirectional.setToolTip(BIDIRECTIONAL_REFUSED if refused else BIDIRECTIONAL_FOR_STACK if paired
+                                      else BIDIRECTIONAL_TIP)
+        if refused or paired:
+            self.bidirectional.setChecked(False)
+
+    def _sync_arch(self, *_args) -> None:
+        """The shape follows the data: a task pairing a source with a target needs an encoder-decoder."""
+        from rnnviz.core.train.presets import shape_for_data
+
+        shape = shape_for_data(self.data_choice())
+        _set_combo(self.arch, shape)
+        for widget in (self.reverse_source, self.decoder_hidden, self.decoder_cell):
+            widget.setEnabled(shape == "seq2seq")
+        self.context.setEnabled(shape != "stack")
+
     def _sync_forget_bias_enabled(self) -> None:
         self.forget_bias.setEnabled(self.cell.currentText() == "lstm")  # no other cell has a forget gate
 
@@ -303,6 +372,11 @@ class ControlsForm(QWidget):
             if "recurrent_scale" in model:
                 self.recurrent_scale.setValue(model["recurrent_scale"] or 0.0)
             _set_value(self.forget_bias, model.get("forget_bias"))
+            self.bidirectional.setChecked(bool(model.get("bidirectional", False)))
+            _set_combo(self.context, model.get("context"))
+            self.reverse_source.setChecked(bool(model.get("reverse_source", False)))
+            self.decoder_hidden.setValue(int(model.get("decoder_hidden_size") or 0))
+            _set_combo(self.decoder_cell, model.get("decoder_cell") or "as encoder")
             _set_value(self.model_seed, model.get("seed"))
             _set_combo(self.optimizer, train.get("optimizer"))
             _set_value(self.lr, train.get("lr"))
@@ -315,6 +389,8 @@ class ControlsForm(QWidget):
             self._filling = False
         self._applied = self._reset_state()
         self._sync_length_enabled()
+        self._sync_bidirectional_enabled()
+        self._sync_arch()
         self._refresh_pending()
 
     def model_settings(self) -> dict:
@@ -323,7 +399,12 @@ class ControlsForm(QWidget):
                 "num_layers": self.num_layers.value(), "init": self.init.currentText(),
                 "init_scale": self.init_scale.value(),
                 "recurrent_scale": None if scale == 0.0 else scale,
-                "forget_bias": self.forget_bias.value(), "seed": self.model_seed.value()}
+                "forget_bias": self.forget_bias.value(), "bidirectional": self.bidirectional.isChecked(),
+                "arch": self.arch.currentText(), "context": self.context.currentText(),
+                "reverse_source": self.reverse_source.isChecked(),
+                "decoder_hidden_size": self.decoder_hidden.value() or None,
+                "decoder_cell": None if self.decoder_cell.currentIndex() == 0 else self.decoder_cell.currentText(),
+                "seed": self.model_seed.value()}
 
     def train_settings(self) -> dict:
         return {"optimizer": self.optimizer.currentText(), "lr": self.lr.value(),

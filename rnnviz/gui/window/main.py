@@ -131,7 +131,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
                              (self.request_view, w.request_view), (self.request_compare, w.compare_with_tanh),
                              (self.text_panel.generate_requested, w.generate),
-                             (self.text_panel.suggest_requested, w.suggest)):
+                             (self.text_panel.suggest_requested, w.suggest),
+                             (self.text_panel.classify_requested, w.classify)):
             signal.connect(slot, Qt.ConnectionType.QueuedConnection)
         self.worker_links = ((w.view_ready, self.on_view), (w.stats, self.on_stats),
                              (w.progress, self.on_progress), (w.running_changed, self.on_running),
@@ -141,15 +142,16 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (w.comparison_progress, self.compare_panel.set_busy),
                              (w.comparison_done, self.on_comparison),
                              (w.generated, self.text_panel.show_sample),
-                             (w.suggestions, self.text_panel.show_suggestions))
+                             (w.suggestions, self.text_panel.show_suggestions),
+                             (w.classified, self.text_panel.show_classification))
         for signal, slot in self.worker_links:
             signal.connect(slot)
 
     def _load_data_choices(self) -> None:
         try:
-            from rnnviz.core.data.files import sample_names
+            from rnnviz.core.data.files import SAMPLE_LABELLED, sample_names
             from rnnviz.core.data.tasks import TASK_NAMES
-            samples, tasks = sample_names(), TASK_NAMES
+            samples, tasks = sample_names() + [SAMPLE_LABELLED], TASK_NAMES
         except ImportError:  # pragma: no cover - data modules not installed
             samples, tasks = [], ()
         self.controls.set_data_choices(samples, tasks)
@@ -279,7 +281,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
 
     def on_trainer_changed(self, info: dict) -> None:
         self.controls.set_settings(info["model_config"], info["train_config"], self.data_choice)
-        self.text_panel.set_text_mode(info.get("is_text", False))
+        self.text_panel.set_text_mode(info.get("is_text", False), info.get("classes"))
+        self.controls.set_loaded_predicts_next(info.get("predicts_next"))
         dock = self.docks.get(self.text_panel)
         if dock is not None:  # on a task the panel shows the answer against the target, not text
             dock.setWindowTitle("Text" if info.get("is_text", False) else "Answer")
