@@ -128,7 +128,7 @@ def export_trainer(trainer, out_dir, wall_time: float | None = None, sample: int
     from rnnviz.gui.export import export_all  # imports Qt (offscreen when there is no app yet)
 
     check_sample(trainer, sample)
-    view = trainer.view_data(sample)
+    view = trainer.view_data(sample, ranking="always")  # a one-off: the units ranked whatever the size
     metadata = run_metadata(trainer, view, wall_time, status)
     return export_all(view, Path(out_dir), metadata, trainer.history.to_arrays())
 

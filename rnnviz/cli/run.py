@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress, StopOnCtrlC
+from rnnviz.cli import units as units_off
 from rnnviz.core.errors import UserError
 
 
@@ -90,6 +91,7 @@ def add_arguments(parser) -> None:
                                                       "a task uses its own length)")
     train.add_argument("--steps", metavar="N", help=f"updates to make (default {t.steps}; with --resume: "
                                                     "this many more, default up to the saved run's target)")
+    units_off.add_arguments(train)
     files = parser.add_argument_group("files")
     files.add_argument("--save", metavar="FILE", help="save the session (.npz) at the end, also when diverged")
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
@@ -111,6 +113,7 @@ def main(args) -> int:
         else:
             trainer = _fresh(args)
             steps = trainer.train_config.steps
+        units_off.apply(trainer, args)
         started = time.perf_counter()
         progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
         with StopOnCtrlC() as ctrl_c:

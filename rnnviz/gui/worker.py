@@ -85,6 +85,7 @@ class TrainingWorker(QObject):
         self._rate_marks: deque = deque()  # (time, step count) at recent stats emissions
         self.started_at = time.time()
         self._view_failed = False  # a failing view_data() is reported once, until it works again
+        self._rank_next = False  # the next view ranks the units whatever it costs ("Rank units")
 
     # ----------------------------------------------------------------- thread helpers
     @property
@@ -183,6 +184,24 @@ class TrainingWorker(QObject):
         self.rollback()
         self.apply_settings({"clip_mode": "norm", "clip_threshold": float(threshold)})
         self.start()
+
+    @pyqtSlot(list, str)
+    def switch_units_off(self, units: list, mode: str) -> None:
+        """Hold exactly ``units`` [(layer, unit), ...] (none: free them all); training goes on."""
+        if self._trainer is None:
+            return
+        try:
+            self._trainer.switch_units_off([tuple(u) for u in units], mode)
+        except (UserError, ValueError) as exc:
+            self.error.emit(f"Could not switch the units off: {exc}")
+            return
+        self._emit_view()
+
+    @pyqtSlot()
+    def rank_units(self) -> None:
+        """A view with the units ranked on up to 2048 copies of the batch, now."""
+        self._rank_next = True
+        self._emit_view()
 
     @pyqtSlot(str)
     def save_session(self, path: str) -> None:
@@ -391,7 +410,8 @@ class TrainingWorker(QObject):
             return
         began = time.perf_counter()
         try:
-            view = self._trainer.view_data()
+            view = self._trainer.view_data(ranking="always" if self._rank_next else "auto")
+            self._rank_next = False
         except Exception as exc:  # noqa: BLE001 - training goes on; the plots wait for a good view
             if not self._view_failed:  # one dialog, not one every 33 ms
                 self._view_failed = True

@@ -15,7 +15,8 @@ import pytest
 
 from rnnviz import __version__
 
-VIEWS = ("loss", "gradients", "chain", "hidden", "flow", "weights", "spectrum", "norms", "gates")
+VIEWS = ("loss", "gradients", "chain", "hidden", "flow", "weights", "spectrum", "norms", "gates", "connectivity",
+         "distributions", "units")
 FILES = sorted([f"{v}.{ext}" for v in VIEWS for ext in ("png", "svg", "csv")] + ["metadata.json", "history.npz"])
 SMALL = ["--hidden", "8", "--batch", "4"]  # seconds, not minutes
 

@@ -56,11 +56,40 @@ def make_view(*, steps: int = 12, hidden: int = 8, layers: int = 2, cell: str = 
         extras={name: values[:, :, sample].copy() for name, values in trace.extras.items()},  # (T, L, H)
     )
     series, flow_steps, flow = synthetic_history(history, steps, float(loss), rng)
+    details = detail_views(model, inputs, targets, history)
     return ViewData(snapshot=snapshot, series=series, flow_steps=flow_steps, flow=flow,
+                    connectivity=details.connectivity, units=details.units,
+                    distributions=synthetic_distributions(model, grads, trace.hidden, history, rng),
                     baseline=float(np.log(len(VOCAB)) * steps), clip_mode=clip_mode,
                     clip_threshold=1.0 if clip_mode != "none" else None,
                     model_config=config.to_dict(), train_config={"optimizer": "adam", "lr": 1e-3},
                     source_name="random tokens", status=status)
+
+
+def detail_views(model, inputs, targets, step: int):
+    """Connectivity of sample 0, and the units view with unit 0 of layer 0 held at 0 (so the
+    with/without comparison exists), from the real core."""
+    import copy
+
+    from rnnviz.core.nn.clamp import UnitClamp
+    from rnnviz.core.train.views import build as build_details
+
+    held = copy.copy(model)
+    held.clamp = UnitClamp(((0, 0),), (0.0,))
+    return build_details(held, inputs, targets, None, step, 0, "always", "zero")
+
+
+def synthetic_distributions(model, grads, hidden, history: int, rng) -> dict:
+    """Bands recorded at a few steps, shaped like Trainer.distributions (the last step's
+    numbers scaled so the bands move)."""
+    from rnnviz.core.train.distributions import Distributions
+
+    dist = Distributions(capacity=64)
+    for step in range(1, history + 1, max(1, history // 6)):
+        scale = 1.0 + step / max(history, 1)
+        dist.record(step, {k: v * scale for k, v in model.params.items()},
+                    {k: v / scale for k, v in grads.items()}, hidden * rng.uniform(0.5, 1.0))
+    return dist.data()
 
 
 def stand_in_diagnostics(model, trace, sample: int):

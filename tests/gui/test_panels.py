@@ -11,8 +11,9 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, FlowPanel, GatesPanel, GradientsPanel, HiddenPanel,
-                               LossPanel, NormsPanel, SpectrumPanel, WeightsPanel)
+from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, ConnectivityPanel, DistributionsPanel, FlowPanel,
+                               GatesPanel, GradientsPanel, HiddenPanel, LossPanel, NormsPanel, SpectrumPanel,
+                               UnitsPanel, WeightsPanel)
 from rnnviz.gui.panels.base import FLOOR_NOTE
 from tests.gui.factories import (build, empty_history_view, make_view, nonfinite_view, zero_gradient_view)
 
@@ -79,6 +80,15 @@ def expected_rows(panel_class, view) -> int:
     if panel_class is NormsPanel:
         return (series_len["grad_norm"] + series_len["clipped_norm"] + series_len["param_norm"]
                 + series_len["update_ratio"] + (view.clip_mode == "norm"))
+    if panel_class is ConnectivityPanel:  # the map's lower triangle, then the mean at each distance
+        return steps * (steps + 1) // 2 + steps
+    if panel_class is DistributionsPanel:  # one row per quantity and recorded step
+        return sum(len(recorded) for recorded, _ in view.distributions.values())
+    if panel_class is UnitsPanel:  # held units, the loss, per layer T profile and T+1 chain rows, the ranking
+        units = view.units
+        held = 0 if units.clamp is None else len(units.clamp.units)
+        compared = 0 if units.comparison is None else 1 + layers * (2 * steps + 1)
+        return held + compared + (0 if units.ranking is None else units.ranking.delta.size)
     if panel_class is GatesPanel:  # every gate value, then two direct-path curves of T+1 lags, per layer
         gated = any(name in snap.extras for name in ("forget_gate", "update_gate"))
         return steps * layers * units + 2 * layers * (steps + 1) if gated else 0
@@ -87,7 +97,8 @@ def expected_rows(panel_class, view) -> int:
 
 def test_panel_classes_are_the_views_in_order():
     assert [cls.view_name for cls in PANEL_CLASSES] == [
-        "loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms", "gates"]
+        "loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms", "gates", "connectivity",
+        "distributions", "units"]
     assert all(cls.title for cls in PANEL_CLASSES)
 
 

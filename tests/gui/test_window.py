@@ -26,8 +26,10 @@ def test_window_opens_with_every_panel_drawn(make_window):
     names = [panel.view_name for panel in window.panels]
     assert names == [cls.view_name for cls in PANEL_CLASSES] + ["text", "compare"]
     tabs = {name: {d.objectName() for d in window.tabifiedDockWidgets(window.docks[window.panels[names.index(name)]])}
-            for name in ("gates", "compare")}
-    assert tabs == {"gates": {"dock-hidden"}, "compare": {"dock-gradients"}}  # tabs: nine plots fit 1600 x 1000
+            for name in ("gates", "compare", "connectivity", "distributions", "units")}
+    assert tabs == {"gates": {"dock-hidden"}, "compare": {"dock-gradients", "dock-units"},  # tabs: nine plots
+                    "connectivity": {"dock-chain"}, "distributions": {"dock-flow"},  # fit 1600 x 1000
+                    "units": {"dock-gradients", "dock-compare"}}
     for panel in window.panels:
         assert window.docks[panel].isVisible(), panel.title
         assert panel.view is window.latest_view  # the first view reached every panel

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnviz.core.nn import init as initialisers
+from rnnviz.core.nn.clamp import clamped_forward, clamped_loss_and_grads, effective_model
 from rnnviz.core.nn.cells import make_cell
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn.losses import cross_entropy, squared_error
@@ -90,6 +91,7 @@ class RNN:
         self.dtype = np.dtype(config.dtype)
         self.cell = make_cell(config.cell)
         self.params = self._initial_params()
+        self.clamp = None  # rnnviz.core.nn.clamp.UnitClamp: hidden units held at a constant, or None
 
     # ----------------------------------------------------------------- parameters
     def _initial_params(self) -> dict[str, np.ndarray]:
@@ -236,6 +238,8 @@ class RNN:
 
     def forward(self, inputs, h0=None):
         """Inference: returns (outputs (T, B, Y), state to carry) without computing gradients."""
+        if self.clamp is not None:
+            return clamped_forward(self, inputs, h0)
         inputs, tokens = self._check_inputs(inputs)
         states = self._check_state(h0, inputs.shape[1])
         runs = self._run_layers(inputs, tokens, states)
@@ -243,6 +247,8 @@ class RNN:
 
     def loss(self, inputs, targets) -> float:
         """The loss of a batch from a fresh state, forward only (the held-out loss)."""
+        if self.clamp is not None:
+            return effective_model(self).loss(inputs, targets)
         inputs, tokens = self._check_inputs(inputs)
         steps, batch = inputs.shape[:2]
         targets, kind = self._check_targets(targets, steps, batch)
@@ -261,6 +267,8 @@ class RNN:
         only so that tests can check ``trace.grad_hidden`` by finite differences.
         ``_cell_offsets`` (T, L, B, H), LSTM only, does the same for c_t and ``extras["grad_cell"]``.
         """
+        if self.clamp is not None and _hidden_offsets is None and _cell_offsets is None:
+            return clamped_loss_and_grads(self, inputs, targets, h0)
         inputs, tokens = self._check_inputs(inputs)
         steps, batch = inputs.shape[:2]
         targets, kind = self._check_targets(targets, steps, batch)

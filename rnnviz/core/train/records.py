@@ -72,3 +72,7 @@ class ViewData:
     source_name: str
     status: str  # "ready", "running", "finished" or "diverged"
     divergence: str = ""  # where a NaN/Inf first appeared, for people
+    connectivity: object = None  # rnnviz.core.diagnostics.connectivity.Connectivity of the shown sample
+    units: object = None  # rnnviz.core.train.views.UnitsView: held units, ranking, with/without
+    distributions: dict = field(default_factory=dict)  # name -> (steps (N,), rows (N, WIDTH)) copies,
+    #               rows as in rnnviz.core.train.distributions (percentiles, then NaN/Inf counts)

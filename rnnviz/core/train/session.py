@@ -28,6 +28,8 @@ import numpy as np
 from rnnviz import __version__
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.errors import SessionError, UserError
+from rnnviz.core.nn.clamp import CLAMP_MODES, UnitClamp
+from rnnviz.core.train.distributions import Distributions
 from rnnviz.core.train.history import History
 from rnnviz.core.train.trainer import Trainer
 
@@ -49,6 +51,8 @@ def save(trainer: Trainer, path) -> Path:
         arrays[f"carry/{i}"] = part
     for key, value in trainer.history.to_arrays().items():
         arrays[f"history/{key}"] = value
+    for key, value in trainer.distributions.to_arrays().items():
+        arrays[f"dist/{key}"] = value
     last = trainer._last
     if last is not None:
         inputs, targets, h0 = last[:3]
@@ -63,6 +67,7 @@ def save(trainer: Trainer, path) -> Path:
         "rng": trainer.rng.bit_generator.state,
         "source": {"spec": trainer.source_spec, "name": trainer.source.name,
                    "state": trainer.source.get_state(), "initial_state": trainer._source_state0},
+        "units_off": _units_off_dict(trainer.units_off), "units_mode": trainer.units_mode,
         "carry_parts": len(carry), "last_h0_parts": len(_parts(last[2])) if last is not None else 0,
     }
     arrays["metadata"] = np.array(json.dumps(metadata, default=str))  # a Path in a spec becomes text
@@ -188,6 +193,15 @@ def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
     history = {key[len("history/"):]: value for key, value in arrays.items() if key.startswith("history/")}
     tc = trainer.train_config
     trainer.history = History.from_arrays(history, tc.history_size, tc.flow_size)
+    dist = {key[len("dist/"):]: value for key, value in arrays.items() if key.startswith("dist/")}
+    trainer.distributions = Distributions.from_arrays(dist, tc.flow_size)  # older files: none, empty
+    held = _units_off(metadata.get("units_off"), trainer.model_config)
+    if held is not None:
+        trainer.model.clamp = held
+    mode = metadata.get("units_mode", "zero")
+    if mode not in CLAMP_MODES:
+        raise SessionError(f"units are held at 'zero' or 'mean', not {mode!r}")
+    trainer.units_mode = mode
     trainer.rng.bit_generator.state = metadata["rng"]
     carry = _join([arrays[f"carry/{i}"] for i in range(int(metadata["carry_parts"]))])
     for name, value in params.items():
@@ -206,6 +220,32 @@ def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
         trainer._last = trainer._trace_batch(arrays["last/inputs"], arrays["last/targets"], h0)
     trainer._checkpoints = []
     trainer._checkpoint()
+
+
+def _units_off_dict(clamp) -> dict | None:
+    if clamp is None:
+        return None
+    return {"units": [list(unit) for unit in clamp.units], "values": list(clamp.values), "mode": clamp.mode}
+
+
+def _units_off(data, model_config: ModelConfig) -> UnitClamp | None:
+    """The held units saved in a session, checked against the network; SessionError otherwise."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != {"units", "values", "mode"}:
+        raise SessionError("the units switched off are damaged (expected units, values and mode)")
+    units, values = data["units"], data["values"]
+    if (not isinstance(units, list) or not isinstance(values, list) or len(units) != len(values)
+            or len(units) > model_config.num_layers * model_config.hidden_size
+            or not all(isinstance(u, list) and len(u) == 2 and all(type(i) is int for i in u) for u in units)
+            or not all(type(v) in (int, float) for v in values)):
+        raise SessionError("the units switched off are damaged (one [layer, unit] and one number each)")
+    try:
+        clamp = UnitClamp(tuple(tuple(u) for u in units), tuple(values), data["mode"])
+        clamp.check(model_config.num_layers, model_config.hidden_size)
+    except ValueError as exc:
+        raise SessionError(f"the units switched off are damaged: {exc}") from None
+    return clamp if clamp.units else None
 
 
 def build_source(spec: dict):

@@ -23,8 +23,11 @@ import numpy as np
 
 from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.config import ModelConfig, TrainConfig
+from rnnviz.core.train.distributions import Distributions
 from rnnviz.core.train.history import SERIES, History
+from rnnviz.core.train import views as detail_views
 from rnnviz.core.nn.losses import cross_entropy, squared_error
+from rnnviz.core.nn.clamp import effective_model
 from rnnviz.core.nn.shapes import make_model, shape_name
 from rnnviz.core.nn.shapes.parts import trim
 from rnnviz.core.train.parts import batch_mean, check_shape_fits, part_grad_mean, part_steps
@@ -83,6 +86,8 @@ class Trainer:
         self.optimizer = self._new_optimizer()
         self.rng = np.random.default_rng(tc.seed)
         self.history = History(tc.history_size, tc.flow_size)
+        self.distributions = Distributions(tc.flow_size)  # percentile bands, recorded with the profiles
+        self._ranked = None  # the last unit ranking, reused by views for a few seconds
         self.step_count = 0
         self.status = "ready"  # "ready", "finished" or "diverged"
         self.divergence = ""  # where a NaN/Inf first appeared, for people
@@ -134,6 +139,7 @@ class Trainer:
         grad_sq = {name: square_norm(g) for name, g in grads.items()}
         where = _forward_problem(loss, trace) or _gradient_problem(grad_sq, grads, self.model_config.num_layers)
         if where:
+            self.distributions.record(attempt, params, grads, trace.hidden)  # NaN/Inf counted, as a mark
             return self._diverged(attempt, loss, grad_sq, where, start, before)
         grad_norm = math.sqrt(sum(grad_sq.values()))
         clipped = clip(grads, tc.clip_mode, tc.clip_threshold, grad_norm)
@@ -159,6 +165,7 @@ class Trainer:
                             update_ratio=update_ratio, param_norm=param_norm)
         if attempt % tc.diag_every == 0 or attempt == 1:
             self._record_profile(attempt, trace)
+            self.distributions.record(attempt, params, grads, trace.hidden)
         if attempt % tc.val_every == 0:
             val = self.validation_loss()
             if val is not None:
@@ -283,7 +290,8 @@ class Trainer:
             targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
             labels=list(self.source.token_labels(sample_inputs)),
-            diagnostics=diagnostics.summarize(self.model, trace, s),
+            # with units held, the network that runs: its chain and spectrum (rnnviz.core.nn.clamp)
+            diagnostics=diagnostics.summarize(effective_model(self.model), trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
             parts=tuple(trace.parts),
             part_grad_mean=part_grad_mean(trace),
@@ -306,12 +314,24 @@ class Trainer:
             return None
         return self.model.vector_gradients(inputs[:, sample:sample + 1], targets[:, sample:sample + 1])[:, 0]
 
-    def view_data(self, sample: int = 0) -> ViewData:
-        """Everything one redraw or one export needs, as copies."""
+    def view_data(self, sample: int = 0, ranking: str = "auto") -> ViewData:
+        """Everything one redraw or one export needs, as copies. ``ranking`` ("auto", "always",
+        "never"): whether to rank the units by the loss change when each is switched off ("auto":
+        when that costs about as much as a few training steps)."""
         tc = self.train_config
         flow_steps, flow = self.history.flow()
+        snapshot = self.snapshot(sample)
+        inputs, targets, h0 = self._last[:3]
+        previous = self._recent_ranking() if ranking == "auto" else None
+        with np.errstate(all="ignore"):
+            details = detail_views.build(self.model, inputs, targets, h0, snapshot.step, sample, ranking,
+                                         self.units_mode, previous)
+        if details.units.ranking is not None and details.units.ranking is not previous:
+            self._ranked = (time.monotonic(), self.units_off, self.units_mode, details.units.ranking)
         return ViewData(
-            snapshot=self.snapshot(sample),
+            snapshot=snapshot,
+            connectivity=details.connectivity, units=details.units,
+            distributions=self.distributions.data(),
             series={name: self.history.series(name) for name in SERIES},
             flow_steps=flow_steps, flow=flow,
             baseline=self.source.baseline(tc.seq_len),
@@ -372,6 +392,38 @@ class Trainer:
         for step, row in zip(*self.history.flow()):
             fresh.record_profile(step, row)
         self.history = fresh
+        self.distributions = self.distributions.rebinned(tc.flow_size)
+
+    # ------------------------------------------------------------------ units switched off
+    units_mode = "zero"  # how the next units switched off are held: "zero" or "mean"
+    _ranked = None  # (time, clamp, mode, UnitRanking) of the last ranking made
+    RANKING_SECONDS = 5.0  # "auto" views rank the units again at most this often (~30 ms at H=64, T=25)
+
+    def _recent_ranking(self):
+        """The last ranking, when it is younger than RANKING_SECONDS and of the same held units."""
+        if self._ranked is None:
+            return None
+        made, clamp, mode, ranked = self._ranked
+        fresh = time.monotonic() - made < self.RANKING_SECONDS
+        return ranked if fresh and clamp == self.units_off and mode == self.units_mode else None
+
+    @property
+    def units_off(self):
+        """The held units, a rnnviz.core.nn.clamp.UnitClamp, or None."""
+        return getattr(self.model, "clamp", None)
+
+    def switch_units_off(self, units, mode: str | None = None):
+        """Hold ``units`` [(layer, unit), ...] at 0 or at their mean over the last batch from the
+        next step on (an empty list frees every unit); training goes on with them held. Units
+        already held keep their value. Raises ValueError for a unit the network lacks."""
+        mode = self.units_mode if mode is None else mode
+        if self._last is None:
+            self._last = self._preview()
+        clamp = detail_views.clamp_for(self.model, self._last, units, mode)
+        self.model.clamp = clamp
+        self.units_mode = mode
+        self._last_is_current = False  # the next view runs the last batch with the units held
+        return clamp
 
     def reset(self) -> None:
         """Start over: the same configurations give the same weights and the same batches."""
@@ -418,6 +470,7 @@ class Trainer:
         self._last_updates = None
         self.view_note = ""
         self.history.truncate(self.step_count)
+        self.distributions.truncate(self.step_count)
         self.status = "finished" if self.step_count >= self.train_config.steps else "ready"
         self.divergence = ""
         return self.step_count

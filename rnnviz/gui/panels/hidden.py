@@ -3,11 +3,17 @@
 A time x unit heatmap of one sample's hidden states for one layer; the time axis carries
 the input tokens. Saturated tanh units (deep red or blue, |h| near 1) are the ones whose
 derivative, and so whose gradient, has gone to zero.
+
+Units can be selected here (click a row; Ctrl+click adds or removes one) and switched off:
+the window then holds them at 0 or at their mean (the units panel shows what that does).
+Selected units are marked by a triangle at the map's left edge, held ones by a cross.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
@@ -24,8 +30,17 @@ class HiddenPanel(Panel):
     view_name = "hidden"
     title = "Hidden states"
 
+    units_off_requested = QtCore.pyqtSignal(list)  # every (layer, unit) to hold: those held and the selection
+
     def _build(self) -> None:
         self.layer = self.add_layer_selector()
+        self.selected: set[tuple[int, int]] = set()  # (layer, unit) chosen by clicks
+        self.off_button = QtWidgets.QPushButton("Switch off")
+        self.off_button.setToolTip("hold the selected units (click a row of the map, Ctrl+click for more) "
+                                   "at 0 or at their mean, as chosen in the Units off panel")
+        self.off_button.setEnabled(False)
+        self.off_button.clicked.connect(self.switch_off_selected)
+        self.controls.addWidget(self.off_button)
         self.tokens = TokenAxis("bottom")  # thins the token labels to what fits the dock
         self.map = Heatmap(self.canvas.ci, "h_t of one sample", "hidden unit",
                            "input token at t", style.diverging_colormap(), "h", axis_items={"bottom": self.tokens})
@@ -35,6 +50,12 @@ class HiddenPanel(Panel):
         self.readout.setVisible(True)
         self.readout.setText("hover over the map to read a value")
         self.canvas.scene().sigMouseMoved.connect(self._hover)
+        self.canvas.scene().sigMouseClicked.connect(self._clicked)
+        self.selected_marks = pg.ScatterPlotItem(symbol="t2", size=10, brush=pg.mkBrush("#000000"), pen=None)
+        self.held_marks = pg.ScatterPlotItem(symbol="x", size=10, brush=pg.mkBrush("#000000"),
+                                             pen=pg.mkPen("#000000"))
+        self.map.plot.addItem(self.selected_marks)
+        self.map.plot.addItem(self.held_marks)
 
     def _hidden(self) -> np.ndarray:
         return as_float(self.view.snapshot.hidden)  # (T, L, H)
@@ -49,6 +70,7 @@ class HiddenPanel(Panel):
             self.map.clear()
             return
         steps, layers, units = hidden.shape
+        self.selected = {(lay, unit) for lay, unit in self.selected if lay < layers and unit < units}  # a new network
         layer = sync_layer_selector(self.layer, layers)
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
@@ -63,6 +85,49 @@ class HiddenPanel(Panel):
                         + (" · green: marked" if marked.size else ""))
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)
+        self._draw_marks(layer)
+
+    # ----------------------------------------------------------------- selecting units
+    def held_units(self) -> list[tuple[int, int]]:
+        units = getattr(self.view, "units", None) if self.view is not None else None
+        clamp = None if units is None else units.clamp
+        return [] if clamp is None else [tuple(u) for u in clamp.units]
+
+    def _draw_marks(self, layer: int) -> None:
+        chosen = sorted(unit for lay, unit in self.selected if lay == layer)
+        held = sorted(unit for lay, unit in self.held_units() if lay == layer)
+        self.selected_marks.setData([-0.5] * len(chosen), chosen)
+        steps = self._hidden().shape[0] if self.view is not None else 0
+        self.held_marks.setData([steps - 0.5] * len(held), held)
+        self.off_button.setEnabled(bool(self.selected))
+        self.off_button.setText(f"Switch off ({len(self.selected)})" if self.selected else "Switch off")
+
+    def select_unit(self, unit: int, add: bool = False) -> None:
+        """Select a unit of the shown layer: alone, or (``add``) toggled in the selection."""
+        key = (max(self.layer.currentIndex(), 0), int(unit))
+        if add:
+            self.selected.symmetric_difference_update({key})
+        else:
+            self.selected = set() if self.selected == {key} else {key}
+        if self.view is not None:
+            self._draw_marks(key[0])
+
+    def switch_off_selected(self) -> None:
+        units = sorted(set(self.held_units()) | self.selected)
+        self.selected = set()
+        self.units_off_requested.emit([list(u) for u in units])
+        if self.view is not None:
+            self._draw_marks(max(self.layer.currentIndex(), 0))
+
+    def _clicked(self, event) -> None:
+        point = self.map.cell_at(event.scenePos())
+        hidden = self._hidden() if self.view is not None else np.zeros((0, 0, 0))
+        if point is None or hidden.ndim != 3:
+            return
+        unit = int(np.floor(point[1] + 0.5))
+        if 0 <= unit < hidden.shape[2]:
+            add = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+            self.select_unit(unit, add)
 
     def readout_at(self, x: float, y: float) -> str:
         """The hover text for data coordinates (x = time, y = unit), '' outside the map."""

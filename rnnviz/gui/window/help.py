@@ -52,6 +52,14 @@ direct cell path ∏ f<sub>t</sub>: gates near 1 keep that path open, which is h
 carries its gradient across the window when the vanilla chain vanishes.</dd>
 <dt><b>Compare</b></dt><dd>Trains a tanh twin of the current run (same data, size and seed) and
 draws both gradient profiles with their horizons: the difference is what the cell buys.</dd>
+<dt><b>Connectivity</b></dt><dd>‖∂ŷ<sub>t</sub>/∂x<sub>s</sub>‖ for one sample (output step
+up, input step across) and its mean against the distance t − s. Vanishing: a narrow band along
+the diagonal. Hover a row to colour its inputs by their share in that prediction.</dd>
+<dt><b>Distributions</b></dt><dd>Percentile bands of a parameter, its gradient or the hidden
+states over training, on a symmetric-log axis; NaN and ±Inf are counted and marked at the top.</dd>
+<dt><b>Units off</b></dt><dd>Click units in the hidden-state map (Ctrl+click for more) and press
+<i>Switch off</i>: the loss, gradient profile and chain with them held and free, and which units
+the loss needs most (<i>Rank units</i>). Training goes on with them held.</dd>
 <dt><b>Text</b></dt><dd>Samples from the model and its next-token guesses (text data), or its
 prediction against the target (tasks).</dd>
 </dl>

@@ -16,7 +16,8 @@ CONTROLS_WIDTH = 330  # the form's labels and spin boxes fit without a scroll ba
 CONTROLS_HEIGHT = 720  # the whole form without scrolling; the text panel gets the rest
 # panels that share a dock's place as tabs (view -> the view it sits behind): nine plots in three
 # columns of three keep each one ~300 px high at 1600 x 1000; these two pair with their closest kin
-TABBED_WITH = {"gates": "hidden", "compare": "gradients"}
+TABBED_WITH = {"gates": "hidden", "compare": "gradients", "connectivity": "chain", "distributions": "flow",
+               "units": "gradients"}
 
 
 def panel_classes() -> tuple:

@@ -67,6 +67,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     request_export = pyqtSignal(str)
     request_view = pyqtSignal()
     request_compare = pyqtSignal(int)
+    request_units_off = pyqtSignal(list, str)  # every (layer, unit) to hold, "zero" or "mean"
+    request_rank = pyqtSignal()
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -120,6 +122,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self.banner.roll_back.connect(self.roll_back)
         self.banner.continue_clipped.connect(self.continue_with_clipping)
         self.compare_panel.compare_requested.connect(self.compare_with_tanh)
+        self._connect_units()
 
     def _connect_worker(self) -> None:
         w = self.worker
@@ -130,6 +133,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (self.request_continue_clipped, w.continue_with_clipping),
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
                              (self.request_view, w.request_view), (self.request_compare, w.compare_with_tanh),
+                             (self.request_units_off, w.switch_units_off), (self.request_rank, w.rank_units),
                              (self.text_panel.generate_requested, w.generate),
                              (self.text_panel.suggest_requested, w.suggest),
                              (self.text_panel.classify_requested, w.classify)):
@@ -146,6 +150,22 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (w.classified, self.text_panel.show_classification))
         for signal, slot in self.worker_links:
             signal.connect(slot)
+
+    def _connect_units(self) -> None:
+        """Units selected in the hidden-state map are switched off with the units panel's "hold at"."""
+        hidden = next((p for p in self.panels if p.view_name == "hidden"), None)
+        units = next((p for p in self.panels if p.view_name == "units"), None)
+        if hidden is None or units is None:
+            return
+        hidden.units_off_requested.connect(lambda chosen: self._units_off(chosen, units.mode.currentText()))
+        units.units_off_requested.connect(self._units_off)
+        units.rank_requested.connect(self.request_rank.emit)
+
+    def _units_off(self, chosen: list, mode: str) -> None:
+        self.request_units_off.emit([list(u) for u in chosen], mode)
+        units = next((p for p in self.panels if p.view_name == "units"), None)
+        if units is not None and chosen:
+            self._show_dock_of(units)
 
     def _load_data_choices(self) -> None:
         try:

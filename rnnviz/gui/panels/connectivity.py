@@ -1,0 +1,144 @@
+"""Connectivity panel: how far back each prediction looks.
+
+Above, the map log10 ||∂ŷ_t/∂x_s|| of one sample, output step t upwards and input step s
+across (s > t left blank: the future cannot matter). Below, its mean against the distance
+t − s on a log axis. Vanishing reads as a narrow band along the diagonal and a line that falls
+by decades with the distance; a network that remembers keeps a wide band. Hovering a row
+colours the input tokens by their share in that prediction. The numbers come from
+``rnnviz.core.diagnostics.connectivity``.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.gui.plot import steady
+from rnnviz.gui.plot import style
+from rnnviz.gui.panels.base import (Heatmap, Panel, TokenAxis, as_float, floor_note, for_log_axis, log_floor,
+                                    printable_label, set_title)
+
+MAP_TITLE = "Connectivity \u2016\u2202\u0177_t/\u2202x_s\u2016 of one sample"
+CURVE_TITLE = "Mean connectivity vs distance t \u2212 s"
+HINT = "hover over the map: the inputs of prediction t coloured by their share"
+DECADES_SHOWN = 12  # colour range of the map: values further below the top are drawn at its bottom
+SHARE_COLOR = (213, 94, 0)  # the palette's orange, as in the other panels' highlights
+
+
+class ConnectivityPanel(Panel):
+    view_name = "connectivity"
+    title = "Connectivity"
+
+    def _build(self) -> None:
+        self.tokens = TokenAxis("bottom")
+        self.map = Heatmap(self.canvas.ci, MAP_TITLE, "output step t", "input token at s",
+                           style.sequential_colormap(), "log\u2081\u2080 \u2016\u2202\u0177_t/\u2202x_s\u2016",
+                           row=0, col=0, axis_items={"bottom": self.tokens})
+        self.map.plot.setToolTip("for token inputs: the gradient with respect to the one-hot input vector; "
+                                 "for classification the logit of the predicted class is differentiated, "
+                                 "for regression the whole output (Frobenius norm)")
+        self.curve_plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
+        style.style_plot(self.curve_plot, CURVE_TITLE, "mean \u2016\u2202\u0177_t/\u2202x_s\u2016 (log)",
+                         "distance t \u2212 s (steps)")
+        self.curve_plot.setLogMode(x=False, y=True)
+        self.curve = self.curve_plot.plot(pen=style.pen(style.layer_color(0)), connect="finite")
+        self.canvas.ci.layout.setRowStretchFactor(0, 3)
+        self.canvas.ci.layout.setRowStretchFactor(1, 2)
+        self.empty = pg.TextItem("no connectivity yet", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5))
+        self.map.plot.addItem(self.empty)
+        self.readout.setVisible(True)
+        self.readout.setText(HINT)
+        self.readout.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        self.canvas.scene().sigMouseMoved.connect(self._hover)
+
+    def data(self):
+        """The view's Connectivity, or None."""
+        return None if self.view is None else getattr(self.view, "connectivity", None)
+
+    def _redraw(self) -> None:
+        conn = self.data()
+        matrix = as_float(conn.matrix) if conn is not None else np.zeros((0, 0))
+        if matrix.ndim != 2 or matrix.size == 0:
+            self.map.clear()
+            self.curve.setData([], [])
+            self.empty.setVisible(True)
+            return
+        self.empty.setVisible(False)
+        steps = matrix.shape[0]
+        logs = log_connectivity(matrix)
+        finite = logs[np.isfinite(logs)]
+        top = float(finite.max()) if finite.size else 0.0
+        low = float(finite.min()) if finite.size else top - 1.0
+        levels = (max(low, top - DECADES_SHOWN), top if top > low else low + 1.0)
+        # rows = output step t (y), cols = input step s (x); cells centred on the integers
+        self.map.set(np.maximum(logs, levels[0]), levels, (-0.5, -0.5, steps, steps))
+        self.tokens.set_labels(self.view.snapshot.labels, steps)
+        distance = as_float(conn.by_distance)
+        floor = log_floor(distance)
+        shown, floored = for_log_axis(distance, floor)
+        self.curve.setData(np.arange(distance.size), shown)
+        readout = "predicted class's logit" if conn.readout == "predicted logit" else "all outputs (Frobenius)"
+        set_title(self.map.plot, f"Connectivity of one sample: {readout}")
+        set_title(self.curve_plot, CURVE_TITLE + floor_note(bool(floored.any()), floor))
+        steady.hold_items(self.curve_plot)
+
+    # ----------------------------------------------------------------- hover
+    def shares_html(self, t: int) -> str:
+        """The inputs up to output step t, each on a background as strong as its share."""
+        conn = self.data()
+        if conn is None or not 0 <= t < conn.share.shape[0]:
+            return ""
+        share = as_float(conn.share[t])  # (T,)
+        labels = list(self.view.snapshot.labels or [])
+        peak = np.nanmax(share[:t + 1]) if np.isfinite(share[:t + 1]).any() else 0.0
+        parts = []
+        for s in range(t + 1):
+            alpha = float(share[s] / peak) if peak > 0 and np.isfinite(share[s]) else 0.0
+            text = html.escape(printable_label(labels[s]) if s < len(labels) else str(s))
+            r, g, b = SHARE_COLOR
+            parts.append(f'<span style="background-color: rgba({r},{g},{b},{alpha:.2f})">{text}</span>')
+        top = int(np.nanargmax(share[:t + 1])) if peak > 0 else 0
+        return (f"prediction t = {t} ({int(conn.predicted[t]) if conn.predicted[t] >= 0 else 'all outputs'}): "
+                + "".join(parts) + f" &nbsp; largest share {share[top]:.0%} at s = {top}")
+
+    def readout_at(self, x: float, y: float) -> str:
+        conn = self.data()
+        if conn is None:
+            return ""
+        s, t = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
+        steps = conn.matrix.shape[0]
+        if not (0 <= t < steps and 0 <= s <= t):
+            return ""
+        return f"C = {conn.matrix[t, s]:.3g} (share {conn.share[t, s]:.1%})<br>" + self.shares_html(t)
+
+    def _hover(self, scene_pos) -> None:
+        point = self.map.cell_at(scene_pos)
+        text = self.readout_at(*point) if point is not None else ""
+        self.readout.setText(text or HINT)
+
+    # ----------------------------------------------------------------- numbers
+    def _table(self):
+        header = ["kind", "t", "s", "distance", "input_token", "connectivity", "share"]
+        conn = self.data()
+        if conn is None:
+            return header, []
+        matrix, share = as_float(conn.matrix), as_float(conn.share)
+        labels = list(self.view.snapshot.labels or [])
+        rows = []
+        for t in range(matrix.shape[0]):
+            for s in range(t + 1):
+                token = str(labels[s]) if s < len(labels) else ""
+                rows.append(["map", t, s, t - s, token, float(matrix[t, s]), float(share[t, s])])
+        for d, value in enumerate(as_float(conn.by_distance)):
+            rows.append(["mean_by_distance", "", "", d, "", float(value), ""])
+        return header, rows
+
+
+def log_connectivity(matrix: np.ndarray) -> np.ndarray:
+    """log10 of the map; the upper triangle (s > t) and zeros are NaN: drawn blank."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(np.where(matrix > 0, matrix, np.nan))
+    logs[np.triu_indices(matrix.shape[0], 1)] = np.nan
+    return logs

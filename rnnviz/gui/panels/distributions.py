@@ -1,0 +1,174 @@
+"""Distributions panel: a parameter, its gradient or a layer's hidden states over training.
+
+Percentile bands (0–100, 7–93, 16–84, 31–69, darker inwards) and the median against the
+training step, on a symmetric-log axis (linear within the threshold of 0, log10 beyond) so a
+gradient of 1e-30 and one of 1e10 share the plot. NaN, +Inf and −Inf are counted by the core
+and drawn as their own marks along the top, never dropped and never mixed into the bands.
+Vanishing: a gradient's bands sink towards 0 decade by decade. Exploding: they climb, then the
+marks appear. The numbers come from ``rnnviz.core.train.distributions``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtWidgets
+
+from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, SIZE, symlog, symlog_inverse,
+                                             symlog_threshold)
+from rnnviz.gui.plot import steady
+from rnnviz.gui.plot import style
+from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title, step_cell
+
+BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
+BAND_ALPHAS = (40, 70, 100, 140)
+BAND_COLOR = (0, 114, 178)  # the first layer colour
+MARKS = ((NAN, "NaN", "x", "#CC0000"), (POSINF, "+Inf", "t1", "#D55E00"), (NEGINF, "\u2212Inf", "t", "#7A1FA2"))
+DEFAULT_QUANTITY = "grad/weight_hh_l0"  # the gradient the whole app is about
+MAX_AXIS_LABELS = 7
+
+
+def quantity_label(name: str) -> str:
+    if name.startswith("grad/"):
+        return f"\u2202L/\u2202{name[5:]}"
+    if name.startswith("hidden/l"):
+        return f"hidden states, layer {name[8:]}"
+    return name
+
+
+class DistributionsPanel(Panel):
+    view_name = "distributions"
+    title = "Distributions"
+
+    def _build(self) -> None:
+        self.controls.addWidget(QtWidgets.QLabel("show"))
+        self.choice = QtWidgets.QComboBox()
+        self.choice.setToolTip("which parameter, gradient or hidden state to show over training")
+        self.choice.setMinimumContentsLength(16)
+        self.choice.currentIndexChanged.connect(self._redraw_if_view)
+        self.controls.addWidget(self.choice)
+        self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
+        style.style_plot(self.plot, "Distribution over training", "value (symmetric log)", "training step")
+        self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)
+        self.edges = []
+        self.fills = []
+        for (low, high), alpha in zip(BANDS, BAND_ALPHAS):
+            lower = pg.PlotCurveItem(pen=pg.mkPen(0, 0, 0, 0))  # edges only shape the fill: not
+            upper = pg.PlotCurveItem(pen=pg.mkPen(0, 0, 0, 0))  # added to the plot themselves
+            fill = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*BAND_COLOR, alpha))
+            self.plot.addItem(fill)
+            self.edges.append((lower, upper))
+            self.fills.append(fill)
+        self.median = self.plot.plot(pen=style.pen(style.SMOOTH_COLOR), connect="finite")
+        self.legend.addItem(self.median, "median")
+        for band, alpha in ((0, BAND_ALPHAS[0]), (2, BAND_ALPHAS[2])):  # legend samples: the legend
+            # draws bars, not fills; these stand in for the bands and are never plotted
+            proxy = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(*BAND_COLOR, alpha), pen=None)
+            low, high = BANDS[band]
+            self.legend.addItem(proxy, f"{PERCENTILES[low]}\u2013{PERCENTILES[high]} %")
+        self.marks = {}
+        for column, name, symbol, color in MARKS:
+            scatter = pg.ScatterPlotItem(symbol=symbol, size=11, brush=pg.mkBrush(color), pen=pg.mkPen(color))
+            self.plot.addItem(scatter)
+            self.marks[column] = (scatter, name)
+        self.empty = pg.TextItem("no distributions yet: train a few steps", color=style.UNKNOWN_COLOR,
+                                 anchor=(0.5, 0.5))
+        self.plot.addItem(self.empty)
+        self._names: list[str] = []
+
+    def distributions(self) -> dict:
+        return {} if self.view is None else dict(getattr(self.view, "distributions", None) or {})
+
+    def _sync_choice(self, names: list[str]) -> str | None:
+        if names != self._names:
+            current = self.choice.currentText() or None
+            self.choice.blockSignals(True)
+            self.choice.clear()
+            self.choice.addItems(names)
+            wanted = current if current in names else (DEFAULT_QUANTITY if DEFAULT_QUANTITY in names else None)
+            if wanted is not None:
+                self.choice.setCurrentIndex(names.index(wanted))
+            self.choice.blockSignals(False)
+            self._names = list(names)
+        return self.choice.currentText() or None
+
+    def selected(self) -> tuple[str | None, np.ndarray, np.ndarray]:
+        data = self.distributions()
+        name = self._sync_choice(sorted(data, key=_order))
+        if name is None or name not in data:
+            return None, np.zeros(0), np.zeros((0, SIZE + 1))
+        steps, rows = data[name]
+        return name, np.asarray(steps, dtype=float), np.asarray(rows, dtype=float)
+
+    def _redraw(self) -> None:
+        name, steps, rows = self.selected()
+        if name is None or steps.size == 0:
+            for lower, upper in self.edges:
+                lower.setData([], [])
+                upper.setData([], [])
+            self.median.setData([], [])
+            for scatter, _ in self.marks.values():
+                scatter.setData([], [])
+            self.empty.setVisible(True)
+            self.empty.setPos(0.5, 0.5)
+            self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            return
+        self.empty.setVisible(False)
+        threshold = symlog_threshold(rows)
+        y = symlog(rows[:, :len(PERCENTILES)], threshold)  # (N, 9)
+        whole = np.isfinite(y).all(axis=1)  # steps with finite values: the bands
+        xs, ys = steps[whole], y[whole]
+        band_x, band_y = (xs, ys) if xs.size != 1 else (xs[0] + np.array([-0.3, 0.3]), np.repeat(ys, 2, axis=0))
+        for (low, high), (lower, upper) in zip(BANDS, self.edges):  # one step: a box, not a line
+            lower.setData(band_x, band_y[:, low])
+            upper.setData(band_x, band_y[:, high])
+        self.median.setData(xs, ys[:, 4])
+        mark_short(self.median, xs.size, style.SMOOTH_COLOR)  # one or two steps draw no band: a marker
+        top = float(np.nanmax(ys)) if ys.size else 1.0
+        bottom = float(np.nanmin(ys)) if ys.size else -1.0
+        span = max(top - bottom, 1.0)
+        bad_any = False
+        for column, (scatter, label) in self.marks.items():
+            bad = rows[:, column] > 0
+            bad_any |= bool(bad.any())
+            scatter.setData(steps[bad], np.full(int(bad.sum()), top + 0.06 * span))
+            legend_entry(self.plot, scatter, label, bool(bad.any()))
+        high = top + (0.1 * span if bad_any else 0.0)
+        self._set_axis(bottom, high, threshold)
+        note = " \u2014 NaN/Inf marked at the top" if bad_any else ""
+        set_title(self.plot, f"{quantity_label(name)}{note}",
+                  color=style.THRESHOLD_COLOR if bad_any else None)
+        # the bands' extremes and the marks, explicitly: a band of one step has no area to fit
+        steady.hold(self.plot, x=(float(min(steps.min(), band_x.min(initial=np.inf))),
+                                  float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high))
+
+    def _set_axis(self, low: float, high: float, threshold: float) -> None:
+        """Ticks at 0 and at ±10^k (every few decades when many), labelled with the real values."""
+        reach = max(abs(low), abs(high))
+        biggest = float(symlog_inverse(reach, threshold)) if reach > 0 else threshold
+        first = int(np.floor(np.log10(threshold)))
+        last = int(np.ceil(np.log10(max(biggest, threshold))))
+        every = max(1, int(np.ceil((last - first + 1) / MAX_AXIS_LABELS)))
+        ticks = [(0.0, "0")]
+        for k in range(first, last + 1, every):
+            for sign in (1, -1):
+                value = sign * 10.0 ** k
+                position = float(symlog(value, threshold))
+                if low - 0.5 <= position <= high + 0.5:
+                    ticks.append((position, f"{'-' if sign < 0 else ''}1e{k}"))
+        style.set_ticks(self.plot.getAxis("left"), [sorted(ticks)])
+
+    def _table(self):
+        header = ["quantity", "step"] + [f"p{q}" for q in PERCENTILES] + ["nan", "posinf", "neginf", "size"]
+        rows_out = []
+        for name, (steps, rows) in sorted(self.distributions().items(), key=lambda item: _order(item[0])):
+            for step, row in zip(steps, np.asarray(rows, dtype=float)):
+                rows_out.append([name, step_cell(step)] + [float(v) for v in row[:len(PERCENTILES)]]
+                                + [int(row[NAN]), int(row[POSINF]), int(row[NEGINF]), int(row[SIZE])])
+        return header, rows_out
+
+
+def _order(name: str) -> tuple:
+    """Parameters, then gradients, then hidden states; each in name order."""
+    kind = 1 if name.startswith("grad/") else 2 if name.startswith("hidden/") else 0
+    return kind, name

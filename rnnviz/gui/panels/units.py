@@ -1,0 +1,173 @@
+"""Units panel: what switching hidden units off does, and which units the loss needs.
+
+Select units in the hidden-state map and switch them off there; this panel then shows the
+same batch with them held and without (the loss in the title, the gradient profile
+||∂L/∂h_t|| and the Jacobian chain ||∂h_T/∂h_{T−k}||, held solid and free dashed), and
+below, the units ranked by how much the loss rises when each is switched off too. All the
+numbers come from ``rnnviz.core.diagnostics.ablation`` via the view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+
+from rnnviz.gui.plot import steady
+from rnnviz.gui.plot import style
+from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
+
+RANKED_SHOWN = 16  # bars in the ranking: the units that matter most; the CSV has every unit
+HELD_COLOR = "#D55E00"
+FREE_COLOR = "#0072B2"
+HINT = "select units in the hidden-state map (click, Ctrl+click) and press Switch off"
+
+
+class UnitsPanel(Panel):
+    view_name = "units"
+    title = "Units off"
+
+    units_off_requested = QtCore.pyqtSignal(list, str)  # [(layer, unit), ...] to hold (all of them), "zero"/"mean"
+    rank_requested = QtCore.pyqtSignal()
+
+    def _build(self) -> None:
+        self.controls.addWidget(QtWidgets.QLabel("hold at"))
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItems(["zero", "mean"])
+        self.mode.setToolTip("units switched off from now on are held at 0, or at their mean over the last batch")
+        self.controls.addWidget(self.mode)
+        self.free_button = QtWidgets.QPushButton("Free all")
+        self.free_button.setToolTip("switch every unit back on")
+        self.free_button.clicked.connect(lambda: self.units_off_requested.emit([], self.mode.currentText()))
+        self.controls.addWidget(self.free_button)
+        self.rank_button = QtWidgets.QPushButton("Rank units")
+        self.rank_button.setToolTip("switch each unit off in turn (all at once, in the batch) and rank them by "
+                                    "the loss change, on up to 2048 copies of the batch's sequences")
+        self.rank_button.clicked.connect(self._ask_for_ranking)
+        self.controls.addWidget(self.rank_button)
+
+        self.profile_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
+        style.style_plot(self.profile_plot, "Gradient profile", "\u2016\u2202L/\u2202h_t\u2016 (log)", "time step t")
+        self.profile_plot.setLogMode(x=False, y=True)
+        self.chain_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems=style.log_axis())
+        style.style_plot(self.chain_plot, "Jacobian chain", "\u2016\u2202h_T/\u2202h_{T\u2212k}\u2016 (log)", "lag k")
+        self.chain_plot.setLogMode(x=False, y=True)
+        self.profile_held = self.profile_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
+        self.profile_free = self.profile_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
+        self.chain_held = self.chain_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
+        self.chain_free = self.chain_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
+        # the losses change with every view: a label in the plot's corner, outside the layout, so
+        # that new numbers do not lay the plot out again (a title would)
+        self.loss_label = pg.LabelItem("", size=style.LABEL_SIZE, justify="left")
+        self.loss_label.setParentItem(self.profile_plot.vb)
+        self.loss_label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
+        self.legend = style.add_legend(self.profile_plot, self.canvas.ci, row=1, col=0)
+        self.legend.addItem(self.profile_held, "units held")
+        self.legend.addItem(self.profile_free, "all units free")
+
+        self.rank_plot: pg.PlotItem = self.canvas.addPlot(row=2, col=0, colspan=2)
+        style.style_plot(self.rank_plot, "Loss change when each unit is switched off",
+                         "\u0394 loss", "unit (layer:unit), most needed first")
+        self.bars_up = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(HELD_COLOR))
+        self.bars_down = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(FREE_COLOR))
+        self.rank_plot.addItem(self.bars_up)
+        self.rank_plot.addItem(self.bars_down)
+        self.rank_note = pg.TextItem("", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5))
+        self.rank_plot.addItem(self.rank_note)
+        self.canvas.ci.layout.setRowStretchFactor(0, 3)
+        self.canvas.ci.layout.setRowStretchFactor(2, 2)
+        self.readout.setVisible(True)
+        self.readout.setText(HINT)
+
+    def _ask_for_ranking(self) -> None:
+        self.readout.setText("ranking the units: each switched off in its own copy of the batch…")
+        self.rank_requested.emit()
+
+    def units_view(self):
+        return None if self.view is None else getattr(self.view, "units", None)
+
+    def _redraw(self) -> None:
+        units = self.units_view()
+        comparison = None if units is None else units.comparison
+        layer = 0 if units is None else units.num_layers - 1  # the top layer: what the loss reads
+        if comparison is None:
+            for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
+                curve.setData([], [])
+            set_title(self.profile_plot, "Gradient profile: no unit is off")
+            self.loss_label.setText("")
+            set_title(self.chain_plot, "Jacobian chain")
+            self.readout.setText(HINT)
+        else:
+            held_p, free_p = as_float(comparison.profile_with)[:, layer], as_float(comparison.profile_without)[:, layer]
+            floor = log_floor(held_p, free_p)
+            shown_held, floored_a = for_log_axis(held_p, floor)
+            shown_free, floored_b = for_log_axis(free_p, floor)
+            t = np.arange(held_p.size)
+            self.profile_held.setData(t, shown_held)
+            self.profile_free.setData(t, shown_free)
+            chain_held = 10.0 ** as_float(comparison.chain_with)[layer]
+            chain_free = 10.0 ** as_float(comparison.chain_without)[layer]
+            chain_floor = log_floor(chain_held, chain_free)
+            k = np.arange(chain_held.size)
+            self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
+            self.chain_free.setData(k, for_log_axis(chain_free, chain_floor)[0])
+            set_title(self.profile_plot, "Gradient profile, held vs free"
+                      + floor_note(bool(floored_a.any() or floored_b.any()), floor))
+            self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
+            set_title(self.chain_plot, f"Jacobian chain, layer {layer}")
+            off = ", ".join(f"{lay}:{unit}" for lay, unit in comparison.units)
+            self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
+        self._draw_ranking(units)
+        for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
+            steady.hold_items(plot)
+
+    def _draw_ranking(self, units) -> None:
+        ranking = None if units is None else units.ranking
+        if ranking is None:
+            self.bars_up.setOpts(x=[], height=[])
+            self.bars_down.setOpts(x=[], height=[])
+            self.rank_note.setText(units.ranking_note if units is not None else "no ranking yet")
+            self.rank_note.setVisible(True)
+            self.rank_note.setPos(0.5, 0.5)
+            self.rank_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            style.set_ticks(self.rank_plot.getAxis("bottom"), None)
+            return
+        self.rank_note.setVisible(False)
+        order = ranking.order()[:RANKED_SHOWN]
+        delta = as_float(ranking.delta)[order]
+        x = np.arange(order.size)
+        finite = np.where(np.isfinite(delta), delta, 0.0)
+        up = finite >= 0
+        self.bars_up.setOpts(x=x[up], height=finite[up], width=0.8)
+        self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
+        labels = [(float(i), f"{int(ranking.layers[j])}:{int(ranking.units[j])}") for i, j in enumerate(order)]
+        style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
+        held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
+        set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
+                                  f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''}, "
+                                  f"step {ranking.step})")
+
+    def _table(self):
+        header = ["kind", "layer", "unit", "t_or_k", "held", "free", "value"]
+        units = self.units_view()
+        if units is None:
+            return header, []
+        rows = []
+        comparison = units.comparison
+        if units.clamp is not None:
+            for (layer, unit), value in zip(units.clamp.units, units.clamp.values):
+                rows.append(["held_unit", layer, unit, "", "", "", float(value)])
+        if comparison is not None:
+            rows.append(["loss", "", "", "", float(comparison.loss_with), float(comparison.loss_without), ""])
+            for layer in range(comparison.profile_with.shape[1]):
+                for t in range(comparison.profile_with.shape[0]):
+                    rows.append(["grad_norm", layer, "", t, float(comparison.profile_with[t, layer]),
+                                 float(comparison.profile_without[t, layer]), ""])
+                for k in range(comparison.chain_with.shape[1]):
+                    rows.append(["log10_chain", layer, "", k, float(comparison.chain_with[layer, k]),
+                                 float(comparison.chain_without[layer, k]), ""])
+        if units.ranking is not None:
+            for j in units.ranking.order():
+                rows.append(["loss_change_off", int(units.ranking.layers[j]), int(units.ranking.units[j]), "",
+                             "", "", float(units.ranking.delta[j])])
+        return header, rows

@@ -1,0 +1,81 @@
+"""Units off: the panel draws held vs free from the core's comparison and the ranking; the
+hidden-state map selects units; the window switches them off and training goes on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from rnnviz.gui.panels import HiddenPanel, UnitsPanel
+from rnnviz.gui.panels.units import RANKED_SHOWN
+from tests.gui.factories import build, make_view
+
+
+def test_held_and_free_curves_and_the_ranking(qtbot):
+    view = make_view(steps=7, hidden=20, layers=1)
+    panel = build(qtbot, UnitsPanel, view)
+    comparison, ranking = view.units.comparison, view.units.ranking
+    np.testing.assert_allclose(panel.profile_held.yData, comparison.profile_with[:, 0])
+    np.testing.assert_allclose(panel.profile_free.yData, comparison.profile_without[:, 0])
+    np.testing.assert_allclose(np.log10(panel.chain_free.yData), comparison.chain_without[0], atol=1e-12)
+    assert f"{comparison.loss_with:.4g} held" in panel.loss_label.text
+    heights = np.concatenate([panel.bars_up.opts["height"], panel.bars_down.opts["height"]])
+    expected = np.sort(ranking.delta)[::-1][:RANKED_SHOWN]
+    np.testing.assert_allclose(np.sort(heights)[::-1], expected)
+    free = build(qtbot, UnitsPanel, dataclasses.replace(
+        view, units=dataclasses.replace(view.units, comparison=None, ranking=None, ranking_note="skipped here")))
+    assert free.rank_note.isVisible() and "skipped here" in free.rank_note.textItem.toPlainText()
+
+
+def test_buttons_ask_for_free_units_and_a_ranking(qtbot):
+    panel = build(qtbot, UnitsPanel, make_view(steps=5, hidden=4, layers=1))
+    panel.mode.setCurrentText("mean")
+    with qtbot.waitSignal(panel.units_off_requested) as freed:
+        panel.free_button.click()
+    assert freed.args == [[], "mean"]
+    with qtbot.waitSignal(panel.rank_requested):
+        panel.rank_button.click()
+
+
+def test_hidden_map_selects_units_to_switch_off(qtbot):
+    view = make_view(steps=5, hidden=6, layers=2)  # unit 0 of layer 0 is held in this view
+    panel = build(qtbot, HiddenPanel, view)
+    assert not panel.off_button.isEnabled()
+    np.testing.assert_array_equal(panel.held_marks.getData()[1], [0])
+    panel.select_unit(3)
+    panel.select_unit(4, add=True)
+    panel.select_unit(3, add=True)  # Ctrl+click again: out of the selection
+    assert panel.selected == {(0, 4)} and panel.off_button.text() == "Switch off (1)"
+    np.testing.assert_array_equal(panel.selected_marks.getData()[1], [4])
+    with qtbot.waitSignal(panel.units_off_requested) as asked:
+        panel.off_button.click()
+    assert asked.args == [[[0, 0], [0, 4]]]  # those held stay held
+    assert panel.selected == set()
+    panel.select_unit(5)
+    panel.update_view(make_view(steps=5, hidden=4, layers=1))  # a smaller network: unit 5 is gone
+    assert panel.selected == set() and not panel.off_button.isEnabled()
+
+
+def test_window_switches_units_off_and_trains_on(make_window, qtbot):
+    window = make_window()
+    hidden = next(p for p in window.panels if p.view_name == "hidden")
+    units = next(p for p in window.panels if p.view_name == "units")
+    hidden.select_unit(2)
+    hidden.select_unit(5, add=True)
+    hidden.off_button.click()
+
+    def held():
+        view = window.latest_view
+        return view is not None and view.units.clamp is not None and view.units.clamp.units == ((0, 2), (0, 5))
+
+    qtbot.waitUntil(held, timeout=10_000)
+    view = window.latest_view
+    assert np.all(view.snapshot.hidden[:, 0, [2, 5]] == 0)
+    window.train_steps(3)
+    qtbot.waitUntil(lambda: window.latest_view.snapshot.step >= 3, timeout=10_000)
+    qtbot.waitUntil(lambda: window.drawn.get(units) is window.latest_view, timeout=10_000)
+    assert window.latest_view.units.comparison is not None
+    assert "held vs free" in units.profile_plot.titleLabel.text and "held," in units.loss_label.text
+    units.free_button.click()
+    qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
