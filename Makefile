@@ -10,11 +10,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml
+	@echo "rnnviz: installing into $(VENV) (numpy, PyQt6, pyqtgraph, pytest; a minute or two the first time)..."
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,sweep]'
 	touch $(STAMP)
 
 run: $(STAMP)
+	@echo "rnnviz: opening the window"
 	$(BIN)/rnnviz
 
 test: $(STAMP)

@@ -47,14 +47,20 @@ MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scal
 
 def add_arguments(parser) -> None:
     from rnnviz.core.data.tasks import TASK_NAMES
+    from rnnviz.core.train.presets import DEFAULT_MODEL, DEFAULT_TASK_LENGTH, DEFAULT_TRAIN, PRESETS
 
-    m, t = ModelConfig, TrainConfig
+    m, t = _Defaults(ModelConfig, DEFAULT_MODEL), _Defaults(TrainConfig, DEFAULT_TRAIN)
+    lesson = parser.add_argument_group("preset (the window's Presets menu)")
+    names = "; ".join(f"'{name}'" for name in PRESETS)
+    lesson.add_argument("--preset", metavar="NAME",
+                        help=f"one of: {names} (any case; 'exploding-clipped' works too). Sets the data, model "
+                             "and training of that lesson; other flags change single settings of it")
     data = parser.add_argument_group("data (default: the sample text)")
     data.add_argument("--data", metavar="FILE", help="a text file (.txt, any other suffix), a series (.csv), or "
                                                      "labelled text to classify (label<TAB>text lines, or a "
                                                      "CSV with text and label columns)")
     data.add_argument("--task", metavar="NAME", help=f"a built-in long-memory task: {', '.join(TASK_NAMES)}")
-    data.add_argument("--length", metavar="T", help="the task's length T (default: the task's own)")
+    data.add_argument("--length", metavar="T", help=f"the task's length T (default {DEFAULT_TASK_LENGTH})")
     data.add_argument("--level", metavar="char|word", help="read a text by characters (default) or by words")
     data.add_argument("--encoding", metavar="NAME", help="the text file's encoding (default utf-8)")
     model = parser.add_argument_group("model")
@@ -204,11 +210,37 @@ def _check_save_target(path) -> None:
         raise UserError(f"cannot save to {path}: the file is read-only; choose another name or make it writable")
 
 
+class _Defaults:
+    """A config class's field defaults as attributes, with the shared start settings over them."""
+
+    def __init__(self, config_class, shared: dict) -> None:
+        self.__dict__.update({**config_class().to_dict(), **shared})
+
+
+def _preset(args):
+    if args.preset is None:
+        return None
+    if args.resume is not None:
+        raise UserError("--preset cannot change a resumed run; start a new run instead")
+    if args.data is not None or args.task is not None:
+        raise UserError("--preset brings its own data: leave out --data and --task")
+    from rnnviz.core.train.presets import get_preset
+
+    return get_preset(args.preset)
+
+
 def _fresh(args):
+    from rnnviz.core.train.presets import DEFAULT_MODEL, DEFAULT_TRAIN
     from rnnviz.core.train.trainer import Trainer
 
-    source, spec = _source(args)
-    seed = _int(args.seed, "--seed", 0)
+    preset = _preset(args)
+    if preset is not None:
+        source, spec = _preset_source(args, preset)
+        base_model, base_train = dict(preset.model), {**preset.train, "steps": preset.steps}
+    else:
+        source, spec = _source(args)
+        base_model, base_train = dict(DEFAULT_MODEL), dict(DEFAULT_TRAIN)
+    seed = _int(args.seed, "--seed", base_model.get("seed", 0))
     model_settings = dict(cell=args.cell, hidden_size=_int(args.hidden, "--hidden"),
                           num_layers=_int(args.layers, "--layers"), init=args.init,
                           init_scale=_float(args.init_scale, "--init-scale"),
@@ -217,21 +249,36 @@ def _fresh(args):
                           bidirectional=args.bidirectional, arch=args.arch, context=args.context,
                           reverse_source=args.reverse_source, decoder_hidden_size=args.decoder_hidden,
                           decoder_cell=args.decoder_cell)
-    model_settings = {k: v for k, v in model_settings.items() if v is not None}
+    model_settings = {**base_model, **{k: v for k, v in model_settings.items() if v is not None}}
     model_settings.update(input_size=source.input_size, output_size=source.output_size)
     train_settings = _train_settings(args)
-    train_settings.setdefault("seed", seed)
+    if args.seed is not None:
+        train_settings["seed"] = seed
+    train_settings = {**base_train, **train_settings}
+    if getattr(source, "sequence_length", None) is not None:
+        train_settings.pop("seq_len", None)  # a task sets its own window
     try:
         model_config = ModelConfig(**model_settings)
         train_config = TrainConfig(**train_settings)
     except ValueError as exc:
         raise UserError(_with_flag(exc)) from None
+    if args.batch is None:  # a short file gets fewer streams rather than a refusal
+        from dataclasses import replace
+
+        from rnnviz.core.train.presets import fit_batch
+
+        streams, note = fit_batch(source, train_config.batch_size, train_config.seq_len)
+        if note:
+            print(f"rnnviz: {note}", flush=True)
+            train_config = replace(train_config, batch_size=streams)
     return Trainer(source, model_config, train_config, source_spec=spec)
 
 
 def _resumed(args):
     from rnnviz.core.train.session import load
 
+    if args.preset is not None:
+        raise UserError("--preset cannot change a resumed run; start a new run instead")
     given = [f"--{name.replace('_', '-')}" for name in MODEL_FLAGS if getattr(args, name) is not None]
     given += [flag for flag, value in (("--data", args.data), ("--task", args.task), ("--length", args.length),
                                        ("--level", args.level), ("--encoding", args.encoding),
@@ -274,6 +321,23 @@ def _train_settings(args) -> dict:
     return {k: v for k, v in settings.items() if v is not None}
 
 
+def _preset_source(args, preset):
+    """(source, spec) of a preset's data; ``--length`` and ``--seed`` still apply to its task."""
+    from rnnviz.core.train.presets import make_source
+
+    if args.level is not None or args.encoding is not None:
+        raise UserError("--level and --encoding apply to text files, not to a preset")
+    spec = dict(preset.data)
+    if spec.get("kind") == "task":
+        spec["length"] = _int(args.length, "--length", spec.get("length"))
+        spec["seed"] = _int(args.seed, "--seed", 0)
+    elif args.length is not None:
+        raise UserError("--length sets a task's length; this preset trains on a text")
+    source = make_source(spec)
+    _refuse_seq_len_for_task(args, source)
+    return source, spec
+
+
 def _source(args):
     """(source, spec) from --data / --task / the default sample text."""
     if args.data is not None and args.task is not None:
@@ -287,7 +351,9 @@ def _source(args):
             raise UserError("--level and --encoding apply to text files, not to --task")
         from rnnviz.core.data.tasks import make_task
 
-        spec = {"kind": "task", "name": args.task, "length": _int(args.length, "--length"),
+        from rnnviz.core.train.presets import DEFAULT_TASK_LENGTH
+
+        spec = {"kind": "task", "name": args.task, "length": _int(args.length, "--length", DEFAULT_TASK_LENGTH),
                 "seed": _int(args.seed, "--seed", 0)}
         task = make_task(spec["name"], length=spec["length"], seed=spec["seed"])
         _refuse_seq_len_for_task(args, task)
@@ -408,6 +474,9 @@ def _summary(trainer, wall_time: float, interrupted: bool = False) -> None:
                      + (f", gradient horizon {_count(round(horizon), 'step')}" if finite_horizon else ""))
     if trainer.status == "diverged":
         lines.append(f"diverged at {trainer.divergence}")
+    note = trainer.snapshot().note if trainer.step_count else ""
+    if note:
+        lines.append(f"plots show the {note}")
     print("\n".join(lines), flush=True)
 
 

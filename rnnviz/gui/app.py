@@ -21,14 +21,10 @@ import sys
 from rnnviz.core.train import presets
 from rnnviz.core.data.files import DEFAULT_SAMPLE
 from rnnviz.core.errors import UserError
+# settings for the default start, shared with `rnnviz run`: the char-level sample text, a small tanh network
+from rnnviz.core.train.presets import DEFAULT_MODEL, DEFAULT_TASK_LENGTH, DEFAULT_TRAIN
 
-# settings for the default start: the char-level sample text with a small tanh network
-DEFAULT_MODEL = {"cell": "tanh", "hidden_size": 64, "num_layers": 1, "init": "normal",
-                 "init_scale": 1.0, "recurrent_scale": None, "seed": 0}  # the textbook vanilla RNN
-DEFAULT_TRAIN = {"optimizer": "adam", "lr": 3e-3, "batch_size": 16, "seq_len": 50,
-                 "clip_mode": "none", "clip_threshold": 5.0, "seed": 0}  # 50 steps: long enough to watch fading
 DEFAULT_DATA = {"kind": "sample", "name": DEFAULT_SAMPLE}  # the longest, most varied sample text
-DEFAULT_TASK_LENGTH = 50  # --task NAME without a length: long enough to make plain RNNs struggle
 
 
 def start_plan(args, last: dict | None = None):
@@ -136,9 +132,7 @@ def launch(args) -> int:
     window = MainWindow(settings)
     window.start_with_trainer(trainer, data)
     if getattr(args, "preset", None):
-        preset = presets.get_preset(args.preset)
-        name = next(key for key, value in presets.PRESETS.items() if value is preset)
-        window.statusBar().showMessage(f"{name}: {preset.story}", 15000)
+        window.show_lesson(args.preset)  # the story stays above the plots until dismissed
     window.show()
     if getattr(args, "autostart", False):
         QTimer.singleShot(0, window.start_training)

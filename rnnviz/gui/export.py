@@ -4,7 +4,8 @@ The window's "Export" menu and the headless ``rnnviz run --export`` / ``rnnviz e
 the very same panel classes, so a figure written without a display is the one on screen.
 
 SVG is written with Qt's own QSvgGenerator because pyqtgraph 0.14's SVGExporter crashes
-under Qt 6.11 on closed paths (pyqtgraph issue 3495).
+under Qt 6.11 on closed paths (pyqtgraph issue 3495), then rewritten in page coordinates
+(``rnnviz.gui.plot.svg``). Every figure carries a one-line caption: cell, data, step.
 
 Every file is whole or absent (``rnnviz.core.atomic``): pictures are drawn into memory first,
 then written beside the target and moved into place, so a full disk or a kill never leaves a
@@ -154,18 +155,60 @@ def _settle(canvas) -> None:
     canvas.scene().prepareForPaint()  # lets view boxes finish pending auto-range before painting
 
 
+CAPTION_HEIGHT = 22  # px below the plot for the one-line caption: which run this figure is from
+CAPTION_POINT_SIZE = 9
+
+
+def caption(view) -> str:
+    """One line saying which run a figure comes from: cell and size, data, step, status."""
+    if view is None:
+        return "rnnviz"
+    model = view.model_config or {}
+    layers = model.get("num_layers", 1)
+    net = f"{model.get('cell', '?')} H={model.get('hidden_size', '?')}" + (f" ×{layers} layers" if layers != 1 else "")
+    train = view.train_config or {}
+    clip = "" if view.clip_mode == "none" else f", clip {view.clip_mode} {view.clip_threshold:g}"
+    text = (f"rnnviz · {net} · {view.source_name} · {train.get('optimizer', '?')} lr {train.get('lr', 0):g}{clip}"
+            f" · step {view.snapshot.step}")
+    if view.status == "diverged":
+        text += " · diverged: last finite state"
+    return text
+
+
+def _draw_caption(painter, panel, width: int, top: int) -> None:
+    from PyQt6 import QtCore, QtGui
+
+    font = QtGui.QFont()
+    font.setPointSize(CAPTION_POINT_SIZE)
+    painter.setFont(font)
+    painter.setPen(QtGui.QColor("#333333"))
+    painter.drawText(QtCore.QRectF(8, top, width - 16, CAPTION_HEIGHT),
+                     int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter),
+                     caption(panel.view))
+
+
+def _paint_figure(painter, panel, scene, source, size) -> None:
+    """The plot, then its caption underneath, on a white page of the figure's size."""
+    from PyQt6 import QtCore, QtGui
+
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
+    painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height() + CAPTION_HEIGHT), QtGui.QColor("white"))
+    scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+    _draw_caption(painter, panel, size.width(), size.height())
+
+
 def _png_bytes(panel) -> bytes:
     from PyQt6 import QtCore, QtGui
 
     scene, source, size = _prepared_scene(panel)
-    image = QtGui.QImage(size.width() * PNG_SCALE, size.height() * PNG_SCALE, QtGui.QImage.Format.Format_ARGB32)
+    height = size.height() + CAPTION_HEIGHT
+    image = QtGui.QImage(size.width() * PNG_SCALE, height * PNG_SCALE, QtGui.QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(PNG_SCALE)  # like a high-DPI screen: lines and text scale together
     image.fill(QtGui.QColor("white"))
     painter = QtGui.QPainter(image)
     try:
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
-        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+        _paint_figure(painter, panel, scene, source, size)
     finally:
         painter.end()
     buffer = QtCore.QBuffer()
@@ -176,16 +219,22 @@ def _png_bytes(panel) -> bytes:
 
 
 def _svg_bytes(panel) -> bytes:
+    """Qt draws the SVG; ``plot.svg.page_coordinates`` then moves every shape out of its scaling
+    transform, so that librsvg, Inkscape and browsers draw the same picture."""
     from PyQt6 import QtCore, QtGui, QtSvg
 
+    from rnnviz.gui.plot.svg import page_coordinates
+
     scene, source, size = _prepared_scene(panel)
+    height = size.height() + CAPTION_HEIGHT
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     generator = QtSvg.QSvgGenerator()
     generator.setOutputDevice(buffer)
-    generator.setSize(size)
-    generator.setViewBox(QtCore.QRect(0, 0, size.width(), size.height()))
+    generator.setSize(QtCore.QSize(size.width(), height))
+    generator.setViewBox(QtCore.QRect(0, 0, size.width(), height))
     generator.setTitle(f"rnnviz: {panel.title}")
+    generator.setDescription(caption(panel.view))
     # the generator defaults to 72 dpi; the scene was laid out at the screen's (96 on the offscreen
     # platform): without matching them, text and cosmetic pens come out scaled against the data
     generator.setResolution(int(round(_logical_dpi())))
@@ -193,12 +242,10 @@ def _svg_bytes(panel) -> bytes:
     if not painter.begin(generator):
         return b""
     try:
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), QtGui.QColor("white"))
-        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+        _paint_figure(painter, panel, scene, source, size)
     finally:
         painter.end()
-    return bytes(buffer.data())
+    return page_coordinates(bytes(buffer.data()).decode("utf-8")).encode("utf-8")
 
 
 def _logical_dpi() -> float:

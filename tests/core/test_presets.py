@@ -40,17 +40,20 @@ def test_unknown_preset_names_the_choices():
 
 
 def test_vanishing_gradient_dies_and_the_loss_sits_at_the_baseline():
+    """README: the chain over the window below 1e-20, the loss within a few % of the baseline."""
     trainer = preset_trainer("Vanishing")
     seq_len = trainer.train_config.seq_len
     start = trainer.snapshot().diagnostics
     assert start.regime == "vanishing"
+    assert start.chain[0, -1] < 1e-20  # ||dh_T/dh_0|| over the whole window (measured ~4e-27)
     assert start.horizon < seq_len // 5  # the gradient dies long before the start of the sequence
-    results = run(trainer, 150)
+    results = run(trainer, 300)
     assert not results[-1].diverged
     baseline = trainer.source.baseline(seq_len)
-    late = np.mean([r.loss for r in results[-50:]])
-    assert late > 0.85 * baseline  # it cannot learn what it cannot see
-    assert trainer.snapshot().diagnostics.regime == "vanishing"
+    late = np.mean([r.loss for r in results[-100:]])
+    assert abs(late / baseline - 1) < 0.06  # it cannot learn what it cannot see (measured +2 %)
+    end = trainer.snapshot().diagnostics
+    assert end.regime == "vanishing" and end.chain[0, -1] < 1e-20
 
 
 def test_vanishing_stays_vanishing_as_long_as_a_person_watches():
@@ -64,13 +67,27 @@ def test_vanishing_stays_vanishing_as_long_as_a_person_watches():
 
 def test_exploding_diverges_within_a_few_steps_and_says_where():
     trainer = preset_trainer("Exploding")
-    assert trainer.snapshot().diagnostics.regime == "exploding"
-    results = run(trainer, 30)
+    start = trainer.snapshot().diagnostics
+    assert start.regime == "exploding"
+    profile = start.profile_mean[:, 0]  # (T,) batch-mean ||dL/dh_t||
+    assert profile[0] > 1e3 * profile[-1]  # rising towards the early timesteps
+    results = run(trainer, PRESETS["Exploding"].steps)
     assert results[-1].diverged, "the Exploding preset must diverge within 30 steps"
     assert trainer.status == "diverged"
     assert trainer.divergence.startswith(f"step {results[-1].step}")
     for name, value in trainer.model.params.items():  # nothing non-finite was applied
         assert np.all(np.isfinite(value)), name
+
+
+def test_after_a_divergence_the_view_is_the_last_finite_state_and_says_so():
+    trainer = preset_trainer("Exploding")
+    run(trainer, 30)
+    snapshot = trainer.snapshot()
+    assert np.isfinite(snapshot.grad_hidden).all() and np.isfinite(snapshot.hidden).all()
+    assert snapshot.note.startswith("last finite state")
+    assert np.isfinite(snapshot.diagnostics.chain).all()
+    trainer.rollback()
+    assert trainer.snapshot().note == ""  # back at a network whose pass is finite
 
 
 def test_clipping_tames_the_same_explosion():
@@ -94,10 +111,11 @@ def test_irnn_keeps_the_gradient_alive_across_the_sequence():
 
 @pytest.mark.slow
 def test_lstm_learns_the_adding_task_that_the_vanishing_net_cannot():
+    """README: the LSTM's loss falls well below the baseline within 400 steps (measured 0.08x by 300)."""
     trainer = preset_trainer("LSTM")
     vanishing_horizon = preset_trainer("Vanishing").snapshot().diagnostics.horizon
     assert trainer.snapshot().diagnostics.horizon > 4 * vanishing_horizon
-    results = run(trainer, 300)
+    results = run(trainer, PRESETS["LSTM"].steps)
     assert not results[-1].diverged
     baseline = trainer.source.baseline(trainer.train_config.seq_len)
-    assert np.mean([r.loss for r in results[-30:]]) < 0.6 * baseline
+    assert np.mean([r.loss for r in results[-50:]]) < 0.3 * baseline

@@ -16,7 +16,7 @@ from PyQt6 import QtCore, QtGui, QtSvg
 
 from rnnviz.core.errors import UserError
 from rnnviz.gui.plot import style
-from rnnviz.gui.export import PNG_SCALE, export_all, export_panel
+from rnnviz.gui.export import CAPTION_HEIGHT, PNG_SCALE, export_all, export_panel
 from rnnviz.gui.panels import PANEL_CLASSES, HiddenPanel, LossPanel
 from tests.gui.factories import make_view, nonfinite_view
 
@@ -77,7 +77,8 @@ def test_svg_is_valid_and_draws(exported, name):
 @pytest.mark.parametrize("name", VIEWS)
 def test_png_has_the_export_size_and_a_picture(exported, name):
     pixels = png_pixels(exported[0] / f"{name}.png")
-    assert pixels.shape == (style.EXPORT_SIZE[1] * PNG_SCALE, style.EXPORT_SIZE[0] * PNG_SCALE)
+    # the plot at the export size, and the caption line under it
+    assert pixels.shape == ((style.EXPORT_SIZE[1] + CAPTION_HEIGHT) * PNG_SCALE, style.EXPORT_SIZE[0] * PNG_SCALE)
     assert len(np.unique(pixels)) > 20  # text, axes, curves or a colour map, not a blank page
 
 
@@ -86,15 +87,15 @@ def gray_blocks(image: QtGui.QImage, block: int = 8) -> np.ndarray:
     image = image.convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
     data = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
     grey = data.reshape(image.height(), image.bytesPerLine())[:, : image.width()].astype(float)
-    h, w = grey.shape
-    return grey.reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    h, w = (size // block * block for size in grey.shape)  # whole blocks (the caption makes 622 rows)
+    return grey[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
 
 
 @pytest.mark.parametrize("name", VIEWS)
 def test_svg_looks_like_the_png(exported, name):
     """Rasterised, the SVG must match the PNG: catches axes drawn at another scale than the
     data (72 vs 96 dpi, or a layout that had not settled before the first paint)."""
-    width, height = style.EXPORT_SIZE
+    width, height = style.EXPORT_SIZE[0], style.EXPORT_SIZE[1] + CAPTION_HEIGHT
     svg = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
     svg.fill(QtGui.QColor("white"))
     painter = QtGui.QPainter(svg)

@@ -94,15 +94,33 @@ def test_single_key_shortcuts_leave_input_widgets_their_keys(make_window, qtbot)
     value = slider.value()
     qtbot.keyClick(slider, Qt.Key.Key_Right)  # moves the slider, takes no training step
     assert slider.value() > value and fired == []
-    combo = window.controls.cell
-    combo.setFocus()
-    qtbot.waitUntil(combo.hasFocus, timeout=5000)
-    qtbot.keyClick(combo, Qt.Key.Key_Space)  # opens the chooser, does not start training
-    combo.hidePopup()
-    assert fired == []
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_S)  # away from input widgets, S still steps
     assert fired == ["step"]
+
+
+def test_space_trains_after_choosing_a_cell_and_after_typing_a_rate(make_window, qtbot):
+    """A chosen combo box does not keep Space; a text field keeps it until Enter or Escape."""
+    window = make_window()
+    window.show()
+    window.activateWindow()
+    fired = []
+    window.train_action.triggered.connect(lambda *_: fired.append("train"))
+    combo = window.controls.cell
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus, timeout=5000)
+    qtbot.keyClick(combo, Qt.Key.Key_Space)  # a chosen cell: Space trains, the chooser stays shut
+    assert fired == ["train"] and not combo.view().isVisible()
+    field = window.controls.lr
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=5000)
+    qtbot.keyClick(field, Qt.Key.Key_Space)  # typing in a field: the key is the field's
+    assert fired == ["train"]
+    qtbot.keyClick(field, Qt.Key.Key_Return)  # commits, and gives the keys back
+    qtbot.waitUntil(lambda: not field.hasFocus(), timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert fired == ["train", "train"]
+    assert window.controls.key_hint.isVisible() and "Enter or Esc" in window.controls.key_hint.text()
 
 
 def diverged_window(make_window, qtbot):

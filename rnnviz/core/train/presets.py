@@ -20,6 +20,16 @@ class Preset(NamedTuple):
     train: dict  # TrainConfig fields
     data: dict  # {"kind": "task", "name": ..., "length": T} or {"kind": "sample", "name": None | str}
     story: str  # one line: what to look for
+    steps: int = 500  # updates `rnnviz run --preset` makes by default: enough for the story to happen
+
+
+# ------------------------------------------------------------------ one set of defaults
+# The window's first start and `rnnviz run` without flags use these same settings.
+DEFAULT_MODEL = {"cell": "tanh", "hidden_size": 64, "num_layers": 1, "init": "normal",
+                 "init_scale": 1.0, "recurrent_scale": None, "seed": 0}  # the textbook vanilla RNN
+DEFAULT_TRAIN = {"optimizer": "adam", "lr": 3e-3, "batch_size": 16, "seq_len": 50,
+                 "clip_mode": "none", "clip_threshold": 5.0, "seed": 0}  # 50 steps: long enough to watch fading
+DEFAULT_TASK_LENGTH = 50  # a task without a length: long enough to make plain RNNs struggle
 
 
 ADDING_T = 50  # long enough that a tanh net's gradient dies before reaching the marked numbers
@@ -58,6 +68,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="sigma_max(W_hh) = 0.5: the chain shrinks like 0.5^k, the gradient never reaches "
               "the marked numbers, and the loss stays at the baseline.",
+        steps=300,
     ),
     "Exploding": Preset(
         model=EXPLODING_MODEL,
@@ -65,6 +76,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="every singular value of W_hh is 2: the chain grows like 2^k and, without "
               "clipping, the first updates throw the weights to infinity.",
+        steps=30,
     ),
     "Exploding, clipped": Preset(  # the very same network, with the cure switched on
         model=EXPLODING_MODEL,
@@ -73,6 +85,7 @@ PRESETS: dict[str, Preset] = {
         story="the same exploding network with norm clipping at 1: the raw gradient norm starts "
               "near 1e10, every update is capped at norm 1, the weights stay finite and the loss "
               "falls below the baseline.",
+        steps=500,
     ),
     "IRNN": Preset(
         model={"cell": "relu", "hidden_size": 32, "init": "identity", "init_scale": 1.0,
@@ -82,6 +95,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="ReLU with W_hh = I (Le et al. 2015): the gradient neither vanishes nor explodes "
               "and reaches back to the marked numbers.",
+        steps=1500,
     ),
     "LSTM": Preset(
         model={"cell": "lstm", "hidden_size": 32, "init": "normal", "init_scale": 1.0,
@@ -91,6 +105,7 @@ PRESETS: dict[str, Preset] = {
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="an LSTM on the same task: the cell state's additive path carries the error "
               "back, and the loss falls below the baseline Vanishing never beats.",
+        steps=400,
     ),
     "Sentiment": Preset(
         model={"cell": "tanh", "hidden_size": 32, "init": "normal", "init_scale": 1.0,
@@ -159,6 +174,12 @@ def get_preset(name: str) -> Preset:
             return preset
     names = ", ".join(f"'{key}'" for key in PRESETS)
     raise UserError(f"unknown preset {name!r}; choose one of: {names}")
+
+
+def exact_name(name: str) -> str:
+    """The preset's name as the menu spells it ("exploding-clipped" -> "Exploding, clipped")."""
+    preset = get_preset(name)
+    return next(key for key, value in PRESETS.items() if value is preset)
 
 
 def _key(name) -> str:
@@ -236,8 +257,33 @@ def make_configs(model: dict, train: dict):
     return model_config, train_config
 
 
+def fit_batch(source, batch_size: int, seq_len: int) -> tuple[int, str]:
+    """(streams, note): the most parallel streams, up to ``batch_size``, that a short file can
+    fill with windows of ``seq_len`` steps, and one line saying so when it is fewer (else "").
+    Raises the source's DataError when not even one window fits."""
+    check = getattr(source, "check_window", None)
+    if check is None:
+        return batch_size, ""
+    from rnnviz.core.errors import DataError
+
+    for streams in range(int(batch_size), 0, -1):
+        try:
+            check(streams, seq_len)
+        except DataError:
+            continue
+        if streams == batch_size:
+            return streams, ""
+        return streams, (f"{source.name} is short: training {streams} parallel streams instead of "
+                         f"{batch_size}, so that each holds a window of {seq_len} steps")
+    check(1, seq_len)  # raises: not even one window fits, with the reason
+    return 1, ""
+
+
 def make_trainer(model: dict, train: dict, data: dict, progress=None):
-    """A ready-to-train Trainer from the three parts of a preset (or of the window's form)."""
+    """A ready-to-train Trainer from the three parts of a preset (or of the window's form).
+    A file too short for the batch gets fewer streams; ``trainer.data_note`` then says so."""
+    from dataclasses import replace
+
     from rnnviz.core.train.trainer import Trainer
 
     model_config, train_config = make_configs(model, train)
@@ -246,7 +292,12 @@ def make_trainer(model: dict, train: dict, data: dict, progress=None):
         from pathlib import Path
         spec["path"] = str(Path(spec["path"]).resolve())
     # the data choice doubles as the session's recipe for rebuilding the source (core.session)
-    return Trainer(make_source(spec, progress), model_config, train_config, source_spec=spec)
+    source = make_source(spec, progress)
+    seq_len = getattr(source, "sequence_length", None) or train_config.seq_len
+    streams, note = fit_batch(source, train_config.batch_size, seq_len)
+    trainer = Trainer(source, model_config, replace(train_config, batch_size=streams), source_spec=spec)
+    trainer.data_note = note
+    return trainer
 
 
 def preset_trainer(name: str):

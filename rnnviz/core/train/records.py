@@ -48,6 +48,7 @@ class Snapshot:
     decoded: np.ndarray | None = None  # (U,) an encoder-decoder's greedy decoding of the sample
     vector_grads: np.ndarray | None = None  # (U,) ‖∂L_t/∂v‖ of a vector-to-sequence net's code, the sample
     shape: str = "unidirectional"  # the network's shape in words (rnnviz.core.nn.shapes.shape_name)
+    note: str = ""  # set when this is not a pass through the current weights (they overflow): why
 
 
 @dataclass(frozen=True)

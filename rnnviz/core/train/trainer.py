@@ -105,6 +105,8 @@ class Trainer:
         self._carry = None  # hidden state carried into the next window, or None
         self._last = None  # (inputs, targets, h0, trace, grads) of the last finite step
         self._last_is_current = False  # True once _last was computed with the weights as they are now
+        self.view_note = ""  # why a snapshot shows an older pass than the current weights', or ""
+        self._last_updates = None  # the last update applied (None after a roll-back)
         self._val_batch = None  # ((batch_size, seq_len), batch or None)
         self._checkpoints: list[dict] = []
         self._checkpoint()
@@ -156,6 +158,7 @@ class Trainer:
             return self._diverged(attempt, loss, grad_sq, f"parameter {bad[0]} overflowed in the update",
                                   start, before)
         self.optimizer.apply(params, updates, new_state)
+        self._last_updates = updates  # to show the weights before this update, should they overflow
         update_norm = math.sqrt(sum_of_squares(updates))
         param_norm = math.sqrt(sum(param_sq.values()))
 
@@ -255,10 +258,26 @@ class Trainer:
         elif not self._last_is_current:
             # The step's trace was made before its update: run the same batch through the weights
             # as they are now, so that diagnostics (chain, spectrum, regime) describe one network.
-            self._last = self._trace_batch(*self._last[:3])
+            current = self._trace_batch(*self._last[:3])
+            if _finite_pass(current) or not _finite_pass(self._last):
+                self._last, self.view_note = current, ""
+            else:  # an update threw the weights so far that this batch overflows: show the last finite pass
+                self.view_note = (f"last finite state: step {self.step_count}'s own pass, before its update "
+                                  "(the weights after it overflow to NaN/Inf on this batch)")
         self._last_is_current = True
         with np.errstate(all="ignore"):
-            return self._snapshot(sample)
+            if not self.view_note or self._last_updates is None:
+                return self._snapshot(sample)
+            # the last finite state is the weights before the update that threw them: show those
+            params = self.model.params
+            now = {name: value.copy() for name, value in params.items()}
+            try:
+                for name, delta in self._last_updates.items():
+                    params[name] += delta
+                return self._snapshot(sample)
+            finally:
+                for name, value in now.items():
+                    params[name][...] = value
 
     def _snapshot(self, sample: int) -> Snapshot:
         inputs, targets, _, trace, grads = self._last
@@ -288,6 +307,7 @@ class Trainer:
             decoded=self._decoded(inputs, s),
             vector_grads=self._vector_grads(inputs, targets, s),
             shape=shape_name(self.model_config),
+            note=self.view_note,
         )
 
     def _decoded(self, inputs, sample: int):
@@ -455,6 +475,8 @@ class Trainer:
         self._carry = _copy_state(target["carry"])
         self._last = target["last"]
         self._last_is_current = False
+        self._last_updates = None
+        self.view_note = ""
         self.history.truncate(self.step_count)
         self.distributions.truncate(self.step_count)
         self.status = "finished" if self.step_count >= self.train_config.steps else "ready"
@@ -473,6 +495,13 @@ def _forward_problem(loss: float, trace) -> str:
     if where:
         return where
     return "" if math.isfinite(loss) else f"loss is {_kind(loss)} (outputs overflowed)"
+
+
+def _finite_pass(entry) -> bool:
+    """Are a traced batch's hidden states, dL/dh_t and gradients all finite?"""
+    _, _, _, trace, grads = entry
+    return (math.isfinite(float(trace.hidden.sum())) and math.isfinite(float(trace.grad_hidden.sum()))
+            and all(math.isfinite(float(g.sum())) for g in grads.values()))
 
 
 def _first_bad_timestep(label: str, values: np.ndarray) -> str:

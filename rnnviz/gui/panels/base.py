@@ -80,6 +80,14 @@ class Panel(QtWidgets.QWidget):
         self.view = view
         self._refresh()
 
+    def reset_zoom(self) -> None:
+        """Undo the mouse's zoom and pan: each plot is fitted to what it shows, then the panel
+        draws its view again so that its own ranges (steady, recent) take over from there."""
+        for item in self.canvas.scene().items():
+            if isinstance(item, pg.ViewBox):
+                item.autoRange(padding=0.02)
+        self._redraw_if_view()
+
     def csv_table(self) -> tuple[list[str], list[list]]:
         """(header, rows): the numbers behind the plot, one row per plotted value."""
         header, rows = self._table()
@@ -235,10 +243,14 @@ def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
 def divergence_note(view) -> str:
     """' - diverged at step 812' for a title when the run hit NaN/Inf, else ''. Only the step:
     a title must fit a ~400 px dock, and the banner (and the CSV) say where it happened."""
-    if view is None or view.status != "diverged":
+    if view is None:
         return ""
+    note = getattr(view.snapshot, "note", "")
+    if view.status != "diverged":
+        return f" \u2014 last finite state (step {view.snapshot.step})" if note else ""
     head = view.divergence.split(":", 1)[0].strip()  # "step 812: hidden state, ..." -> "step 812"
-    return f" \u2014 diverged at {head}" if head.startswith("step") else " \u2014 diverged"
+    shown = f", showing step {view.snapshot.step}" if note else ""
+    return f" \u2014 diverged at {head}{shown}" if head.startswith("step") else " \u2014 diverged"
 
 
 SHORT_SERIES = 3  # a curve with fewer points than this gets markers: one point draws no line

@@ -23,6 +23,7 @@ from PyQt6 import QtGui
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
+from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.base import FLOOR_NOTE, Panel, as_float, set_title, show_item
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
@@ -81,6 +82,7 @@ class ChainPanel(Panel):
                                                                    "fill": (255, 255, 255, 200)})
         self.plot.addItem(self.horizon)
         self.horizon.setVisible(False)
+        self.markers = StepMarkers(self.plot)  # at lag k = T - 1 - t of each marked step t
 
     def _ensure_curves(self, layers: int, bounds_known=(), off_scale: bool = False, names=None) -> None:
         """A solid chain and a dashed bound per layer (or per part and layer: ``names``); a bound
@@ -124,6 +126,7 @@ class ChainPanel(Panel):
         if arrays is None:
             self._ensure_curves(0)
             self.horizon.setVisible(False)
+            self.markers.set([])
             message = NO_DIAGNOSTICS_DIVERGED if self.view.status == "diverged" else NO_DIAGNOSTICS
             self.badge.setText(message, color=style.UNKNOWN_COLOR, size=style.LABEL_SIZE)
             style.relax(self.badge)
@@ -142,6 +145,8 @@ class ChainPanel(Panel):
             self.bound_curves[k].setData(lags, shown_bound)
             any_floored |= bool(floored_chain.any() or floored_bound.any())
         set_title(self.plot, TITLE + (f" (zeros drawn at 1e{floor:.0f})" if any_floored else ""))
+        steps = chain.shape[1] - 1  # T: lag k reaches h_{T-k}; timestep t (from 0) holds h_{t+1}
+        self.markers.set([steps - 1 - t for t in marked_steps(self.view.snapshot.labels) if t < steps])
         if y_range is None:
             steady.hold_items(self.plot)
         else:  # log10 units: the axis is logarithmic
@@ -165,8 +170,7 @@ class ChainPanel(Panel):
     def _badge_color(diag) -> str:
         return style.REGIME_COLORS.get(str(getattr(diag, "regime", "")), style.UNKNOWN_COLOR)
 
-    @staticmethod
-    def _badge_text(diag) -> str:
+    def _badge_text(self, diag) -> str:
         parts = getattr(diag, "parts", None) or {}
         if parts:  # one regime per direction, short enough for the dock: arrows name the directions
             return " \u00b7 ".join(f"{PART_MARKS.get(name, name)} <b>{str(part.regime).upper()}</b> "
@@ -179,6 +183,12 @@ class ChainPanel(Panel):
         radius = as_float(getattr(diag, "spectral_radius", None))
         if radius.size:
             parts.append("\u03c1 " + ", ".join(f"{r:.3g}" for r in radius.ravel()[:3]))
+        cell = str((self.view.model_config or {}).get("cell", "")) if self.view is not None else ""
+        if cell in ("lstm", "gru"):  # the chain is not the whole story: say where the gradient goes
+            parts.append("cell path: see Gates")
+        dead = as_float(getattr(diag, "dead_units", None))
+        if cell == "relu" and dead.size and float(dead.max()) > 0:
+            parts.append(f"dead units {float(dead.max()):.0%}")
         return " \u00b7 ".join(parts)
 
     def _table(self):

@@ -14,6 +14,19 @@ from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range, log_floor, step_cell
 
 
+RECENT_ROWS = 0.3  # colour levels follow the latest 30 % of the recorded steps (at least MIN_RECENT_ROWS)
+MIN_RECENT_ROWS = 8
+
+
+def recent_levels(logs: np.ndarray) -> tuple[float, float]:
+    """Colour levels spanning the recent rows: after an early spike (a norm of 1e10 before
+    clipping took hold) the rest of the map is not one dark colour; older rows beyond the
+    levels show in the colour map's end colours."""
+    rows = logs.shape[0]
+    keep = max(MIN_RECENT_ROWS, int(np.ceil(RECENT_ROWS * rows)))
+    return finite_range(logs[-keep:]) or finite_range(logs) or (-1.0, 1.0)
+
+
 class StepAxis(pg.AxisItem):
     """Row i of the flow map is the i-th recorded step; ticks show the step number, so
     unevenly recorded history (thinned ring buffers) still reads correctly."""
@@ -73,7 +86,7 @@ class FlowPanel(Panel):
             return
         self.empty.setVisible(False)
         logs = self.log_norms(flow)
-        levels = finite_range(logs) or (-1.0, 1.0)
+        levels = recent_levels(logs)
         rows, steps_t = flow.shape
         # rows = recorded steps (y), cols = t (x); cells centred on the integers
         self.map.set(logs, levels, (-0.5, -0.5, steps_t, rows))

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
+from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
@@ -31,6 +32,7 @@ class GradientsPanel(Panel):
         self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)  # below: never over the curves
         self.sample_curves: list[pg.PlotDataItem] = []
         self.mean_curves: list[pg.PlotDataItem] = []
+        self.markers = StepMarkers(self.plot)
         # an encoder-decoder's one time axis: the source's steps, the context, the decoder's steps
         self.divider = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
                                        label="context \u2192 decoder", labelOpts={"position": 0.95,
@@ -99,6 +101,7 @@ class GradientsPanel(Panel):
             self.sample_curves[k].setData(t, shown_sample)
             self.mean_curves[k].setData(t, shown_mean)
             any_floored |= bool(floored_sample.any() or floored_mean.any())
+        self.markers.set(marked_steps(self.view.snapshot.labels))
         if sample.size and not (np.isfinite(sample).any() or np.isfinite(mean).any()):
             # an exploded network re-run on its last batch: every dL/dh_t overflowed; say so,
             # rather than leave an empty plot to be read as "no gradient"

@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.gui.plot import style
+from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
                                     sync_layer_selector, TokenAxis)
 
@@ -45,6 +46,7 @@ class HiddenPanel(Panel):
                            "input token at t", style.diverging_colormap(), "h", axis_items={"bottom": self.tokens})
         self.map.plot.showAxis("top")  # the step numbers t, since the bottom axis shows tokens
         self.map.plot.getAxis("top").setTickFont(style.tick_font())
+        self.markers = StepMarkers(self.map.plot, legend=False)  # the colour bar leaves no room: the title says
         self.readout.setVisible(True)
         self.readout.setText("hover over the map to read a value")
         self.canvas.scene().sigMouseMoved.connect(self._hover)
@@ -77,7 +79,10 @@ class HiddenPanel(Panel):
         # short names, to fit the dock: forward | backward units side by side (PyTorch's output), or an
         # encoder's steps then its decoder's
         halves = f" ({' | '.join(SHORT.get(p, p) for p in parts)})" if parts else ""
-        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}{halves}")
+        marked = marked_steps(self.view.snapshot.labels)
+        self.markers.set(marked)
+        style.set_title(self.map.plot, f"h_t of one sample, layer {layer}{halves}"
+                        + (" · green: marked" if marked.size else ""))
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)
         self._draw_marks(layer)

@@ -5,8 +5,10 @@ baseline as a dashed line: a model that has learned nothing about the past sits 
 
 The y axis is logarithmic by default: an exploding start (1e10) or an untrained series
 model (hundreds) would otherwise squash the falling loss and the baseline into a flat line
-at zero. On a linear axis the range is robust instead: recent values and the baseline set
-it, the first huge values run off the top.
+at zero. On either axis the recent steps and the baseline set the range (steadily, see
+``plot.steady``): once the early spike has passed it runs off the top, and the ending reads
+against the baseline, which is drawn above the curves with its value. When the validation
+loss climbs clearly above its minimum while training loss falls, the title says overfitting.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.core.train.lessons import overfitting
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, finite_range,
@@ -32,6 +35,7 @@ RANGE_SERIES = ("loss", "val_loss")  # not the smoothed curve: an average lags t
 ROBUST_PERCENTILE = 98  # ... and one outlier in it does not (a spike may run off the top)
 FOOTROOM = 0.04  # of the range, below zero: the "0" tick label is not cut off at the frame
 HEADROOM = 1.15  # space above the highest value in range, so it does not touch the frame
+MIN_LOG_SPAN = 1.0  # decades a log y range spans at least
 
 
 def loss_axis_label(snapshot) -> str:
@@ -62,6 +66,26 @@ def robust_range(values: np.ndarray, steps: np.ndarray, baseline) -> tuple[float
     return low - FOOTROOM * span, low + span * HEADROOM
 
 
+def recent_log_range(values: np.ndarray, steps: np.ndarray, baseline) -> tuple[float, float] | None:
+    """A log10 y range for the latest RECENT_FRACTION of the steps and the baseline: once an
+    early spike (1e10 when exploding) has passed, it runs off the top and the ending can be
+    read against the baseline. None when nothing positive is finite."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        keep = np.isfinite(values) & np.isfinite(steps) & (values > 0)
+    if not keep.any():
+        return None
+    values, steps = values[keep], steps[keep]
+    start = steps.min() + (1 - RECENT_FRACTION) * (steps.max() - steps.min())
+    recent = np.log10(values[steps >= start])
+    low, high = float(recent.min()), float(recent.max())
+    if baseline is not None and np.isfinite(baseline) and baseline > 0:
+        low, high = min(low, float(np.log10(baseline))), max(high, float(np.log10(baseline)))
+    if high - low < MIN_LOG_SPAN:  # a flat loss would fill the plot with its noise and jump at every view
+        middle = (low + high) / 2
+        low, high = middle - MIN_LOG_SPAN / 2, middle + MIN_LOG_SPAN / 2
+    return low, high
+
+
 class LossPanel(Panel):
     view_name = "loss"
     title = "Loss"
@@ -85,6 +109,10 @@ class LossPanel(Panel):
         self.curves["loss"].setDownsampling(auto=True, method="peak")  # long runs: keep the spikes
         self.curves["loss"].setClipToView(True)
         self.baseline = self.plot.plot(pen=style.pen(style.BASELINE_COLOR, dashed=True))  # legend: when known
+        self.baseline.setZValue(10)  # above the curves it is to be compared with
+        self.baseline_label = pg.TextItem("", color=style.BASELINE_COLOR, anchor=(1, 1))
+        self.baseline_label.setZValue(11)
+        self.plot.addItem(self.baseline_label, ignoreBounds=True)
 
     def _series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         steps, values = self.view.series.get(name, (None, None)) if self.view else (None, None)
@@ -109,18 +137,25 @@ class LossPanel(Panel):
         legend_entry(self.plot, self.curves["val_loss"], "validation", data["val_loss"][0].size > 0)
         empty = " — no steps yet" if all_steps.size == 0 else ""
         diverged = divergence_note(self.view)
-        set_title(self.plot, TITLE + empty + diverged + floor_note(any_floored, floor),
-                  color=style.THRESHOLD_COLOR if diverged else None)
+        overfit = overfitting(*data["val_loss"], *data["loss_smooth"])
+        overfit_note = (f" — overfitting: validation +{overfit[1]:.0%} since step {overfit[0]}"
+                        if overfit and not diverged else "")
+        set_title(self.plot, TITLE + empty + diverged + overfit_note + floor_note(any_floored, floor),
+                  color=style.THRESHOLD_COLOR if diverged or overfit_note else None)
         if baseline is not None and np.isfinite(baseline) and all_steps.size:
             x = [float(np.nanmin(all_steps)), float(np.nanmax(all_steps))]
             if x[1] - x[0] < 1:  # one recorded step: a line of zero length would not be drawn
                 x = [x[0] - 0.5, x[1] + 0.5]
             y = [baseline, baseline]
             self.baseline.setData(x, for_log_axis(y, floor)[0] if log else y)
-            legend_entry(self.plot, self.baseline, BASELINE_NAME, True)
+            legend_entry(self.plot, self.baseline, f"{BASELINE_NAME} = {baseline:.4g}", True)
+            self.baseline_label.setText(f"baseline {baseline:.4g}")
+            self.baseline_label.setPos(x[1], np.log10(baseline) if log and baseline > 0 else baseline)
+            self.baseline_label.setVisible(True)
         else:
             self.baseline.setData([], [])
             legend_entry(self.plot, self.baseline, BASELINE_NAME, False)
+            self.baseline_label.setVisible(False)
         style.set_label(self.plot, "left", loss_axis_label(self.view.snapshot), **{"font-size": style.LABEL_SIZE})
         self._set_range(log, data, baseline, all_steps)
 
@@ -131,11 +166,9 @@ class LossPanel(Panel):
         would only ever be the range it already has.
         """
         steady.hold(self.plot, x=finite_range(all_steps))
-        y_range = None
-        if not log:
-            steps = np.concatenate([data[name][0] for name in RANGE_SERIES])
-            values = np.concatenate([data[name][1] for name in RANGE_SERIES])
-            y_range = robust_range(values, steps, baseline)
+        steps = np.concatenate([data[name][0] for name in RANGE_SERIES])
+        values = np.concatenate([data[name][1] for name in RANGE_SERIES])
+        y_range = recent_log_range(values, steps, baseline) if log else robust_range(values, steps, baseline)
         if y_range is None:
             steady.hold_items(self.plot, x=False)
         else:

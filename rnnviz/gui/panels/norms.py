@@ -14,7 +14,8 @@ import pyqtgraph as pg
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, finite_range, floor_note, for_log_axis,
-                                    log_floor, divergence_note, legend_entry, mark_short, set_title, step_cell)
+                                    log_floor, divergence_note, legend_entry, mark_short, set_title, show_item,
+                                    step_cell)
 
 TOP_TITLE = "Global gradient norm"
 BOTTOM_TITLE = "Parameters and update size"
@@ -90,6 +91,11 @@ class NormsPanel(Panel):
                 set_title(plot, title + diverged + suffix, color=style.THRESHOLD_COLOR if diverged else None)
             else:
                 plot.setTitle(None)  # hides the row; the label keeps a relaxed (small) minimum width
+        # without clipping "after" is "before" exactly and would hide it; with clipping it is drawn
+        # over the threshold line it sits on
+        show_item(self.top, self.curves["clipped_norm"], "after clip", self.view.clip_mode != "none")
+        self.curves["clipped_norm"].setZValue(3)
+        self.threshold.setZValue(2)
         steps = self._series("grad_norm")[0]
         threshold = self.view.clip_threshold
         if self.view.clip_mode == "norm" and threshold is not None and np.isfinite(threshold) \

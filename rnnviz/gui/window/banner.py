@@ -9,7 +9,7 @@ can still be watched and the plots read while it is shown.
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolBar
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolBar
 
 BANNER_STYLE = ("QFrame#divergence { background: #fde2dd; border: 1px solid #c0392b; border-radius: 4px; }"
                 "QLabel { color: #7b1d12; font-weight: bold; }")  # red: something broke, but calmly
@@ -65,6 +65,56 @@ class DivergenceBanner(QToolBar):
                 "back); training stays paused.")
         self.label.setText(f"Training diverged and is paused — {where}. "
                            "The gradient exploded until a number overflowed to Inf/NaN.")
+        self.setVisible(True)
+
+    def show_warning(self, text: str, back_to: int | None = None) -> None:
+        """The weights are finite but already overflow on the last batch: the next step will
+        diverge. Same strip and buttons, since the same two ways on apply."""
+        self.show_message(text, back_to)
+        self.label.setText(f"The gradient exploded — {text}. The next step will diverge.")
+
+    def hide_banner(self) -> None:
+        self.setVisible(False)
+
+    @property
+    def shown(self) -> bool:
+        return not self.isHidden()
+
+
+LESSON_STYLE = ("QFrame#lesson { background: #e8f1fb; border: 1px solid #0072B2; border-radius: 4px; }"
+                "QLabel { color: #0b3c6e; }")  # blue: information, not alarm
+
+
+class LessonBanner(QToolBar):
+    """A preset's story, shown above the plots until the person closes it (× or a new run)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Lesson", parent)
+        self.setObjectName("lesson-banner")  # for saveState
+        self.setMovable(False)
+        self.setFloatable(False)
+        self.toggleViewAction().setVisible(False)
+        self.frame = QFrame()
+        self.frame.setObjectName("lesson")
+        self.frame.setStyleSheet(LESSON_STYLE)
+        row = QHBoxLayout(self.frame)
+        row.setContentsMargins(10, 6, 10, 6)
+        self.label = QLabel("")  # one line: a wrapped label asks the tool bar for three lines' height
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.close_button = QPushButton("×")
+        self.close_button.setToolTip("Hide the lesson (Presets menu shows it again)")
+        self.close_button.setFlat(True)
+        self.close_button.clicked.connect(self.hide_banner)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.close_button)
+        self.addWidget(self.frame)
+        self.name = ""
+        self.setVisible(False)
+
+    def show_story(self, name: str, story: str) -> None:
+        self.name = name
+        self.label.setText(f"<b>{name}</b> — {story}")
+        self.label.setToolTip(f"{name}: {story}")  # the whole line, should the window be narrow
         self.setVisible(True)
 
     def hide_banner(self) -> None:

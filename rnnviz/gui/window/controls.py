@@ -273,6 +273,12 @@ class ControlsForm(QWidget):
         row.addWidget(self.n_steps)
         row.addWidget(self.train_n_button)
         column.addLayout(row)
+        from rnnviz.gui.window.keys import HINT
+
+        self.key_hint = QLabel(HINT)  # always on screen: how to get Space back after typing
+        self.key_hint.setWordWrap(True)
+        self.key_hint.setStyleSheet("color: #555555;")
+        column.addWidget(self.key_hint)
         return column
 
     def _reset_widgets(self):

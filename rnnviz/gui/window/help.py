@@ -16,15 +16,29 @@ exponentially; above 1 it can <b>explode</b>. Try the presets: <i>Vanishing</i>,
 <i>Exploding</i>, <i>Exploding, clipped</i>, <i>IRNN</i> and <i>LSTM</i>.</p>
 <dl>
 <dt><b>Loss</b></dt><dd>Raw and smoothed training loss, validation loss and the dashed
-memoryless baseline. A network whose gradient vanishes sits on the baseline of a long-memory
-task; an exploding one shows spikes, then stops with a divergence banner.</dd>
+memoryless baseline, drawn on top with its value. A network whose gradient vanishes sits on the
+baseline of a long-memory task; an exploding one shows spikes, then stops with a divergence
+banner. The axis follows the recent steps, so an early spike runs off the top (View › Reset
+zoom refits every plot). When the validation loss climbs clearly above its minimum while the
+training loss falls, the title says <i>overfitting</i>: memorising the training text, not an
+explosion.</dd>
 <dt><b>Hidden states</b></dt><dd>Time × unit heatmap for one sample. Saturated tanh units
 (deep red/blue everywhere) pass almost no gradient; all-white rows are dead or silent units.</dd>
 <dt><b>Gradients through time</b></dt><dd>‖∂L/∂h<sub>t</sub>‖ on a log axis. Vanishing: a
 straight line falling towards early time steps. Exploding: rising towards early steps.</dd>
 <dt><b>Jacobian chain</b></dt><dd>‖∂h<sub>T</sub>/∂h<sub>T−k</sub>‖ against the lag k with
 the bound (γ·σ<sub>max</sub>)<sup>k</sup>. The slope is the regime (the badge); the marked
-horizon is how far back the gradient still carries information.</dd>
+horizon is how far back the gradient still carries information. On the adding task, green
+dashed lines (here and on the hidden states and gradients) mark the two inputs the answer depends
+on: the gradient must reach them.</dd>
+<dt><b>The badge</b></dt><dd><b>VANISHING</b>, <b>STABLE</b> or <b>EXPLODING</b> from the
+chain's mean growth per step, (‖∂h<sub>T</sub>/∂h<sub>0</sub>‖)<sup>1/T</sup>, shown as
+“×0.88 per step”: below 0.9 vanishing, above 1.1 exploding. ρ is the spectral radius of
+W<sub>hh</sub> (largest |eigenvalue|). For an LSTM or GRU the chain runs through the whole state,
+but the gradient also takes the gated cell path: read the Gates panel before the badge. For
+ReLU the badge gives the share of dead units (never on in the batch), which pass no
+gradient at all. With a loss at every step (text) every h<sub>t</sub> gets its own gradient, so
+the horizon is the whole window there.</dd>
 <dt><b>Gradient flow</b></dt><dd>The gradient profile over training steps: dark columns on
 the left mean early inputs get no learning signal; watch LSTM or clipping change that.</dd>
 <dt><b>Weights</b></dt><dd>W<sub>ih</sub>, W<sub>hh</sub>, W<sub>out</sub> (or their gradients)
@@ -33,6 +47,11 @@ with symmetric colour levels: growing colour bars mean growing weights.</dd>
 singular values against 1: outside the circle means a direction that can explode.</dd>
 <dt><b>Norms</b></dt><dd>Global gradient norm before and after clipping, with the threshold,
 parameter norms and the update-to-parameter ratio (about 1e-3 is healthy).</dd>
+<dt><b>Gates</b></dt><dd>LSTM forget gate (GRU update gate) per unit and step, and the
+direct cell path ∏ f<sub>t</sub>: gates near 1 keep that path open, which is how the LSTM
+carries its gradient across the window when the vanilla chain vanishes.</dd>
+<dt><b>Compare</b></dt><dd>Trains a tanh twin of the current run (same data, size and seed) and
+draws both gradient profiles with their horizons: the difference is what the cell buys.</dd>
 <dt><b>Connectivity</b></dt><dd>‖∂ŷ<sub>t</sub>/∂x<sub>s</sub>‖ for one sample (output step
 up, input step across) and its mean against the distance t − s. Vanishing: a narrow band along
 the diagonal. Hover a row to colour its inputs by their share in that prediction.</dd>
@@ -44,8 +63,12 @@ the loss needs most (<i>Rank units</i>). Training goes on with them held.</dd>
 <dt><b>Text</b></dt><dd>Samples from the model and its next-token guesses (text data), or its
 prediction against the target (tasks).</dd>
 </dl>
+<p><b>After a divergence</b> the plots show the last finite state (the step before), marked
+in their titles, and a red banner offers Roll back or Continue with clipping.</p>
 <p><b>Keys:</b> Space train/pause · S or → one step · Ctrl+T train N steps · Ctrl+R reset ·
-Ctrl+O open data · Ctrl+S save session · Ctrl+Q quit.</p>
+Ctrl+0 reset zoom · Ctrl+O open data · Ctrl+S save session · Ctrl+Q quit · F1 this help.
+They work from anywhere but a text field you are typing in: press Enter or Esc there to give
+them back.</p>
 """
 
 

@@ -1,25 +1,40 @@
-"""Single-key shortcuts (Space, S, →) must not steal keys from the widget a person is typing in.
+"""Training keys (Space, S, →) that work from anywhere in the window, except while typing.
 
-Qt asks the focused widget first with a ShortcutOverride event; line edits claim printable keys
-themselves, but combo boxes and sliders do not, so Space in the cell chooser would start
-training and → on the temperature slider would take a training step. This filter claims
-unmodified keys for every input widget; shortcuts with Ctrl still work everywhere.
+Qt asks the focused widget first with a ShortcutOverride event. Text fields (line edits, spin
+boxes such as the learning rate) keep every unmodified key while they have the focus: the
+person is typing. Enter or Escape in such a field commits it (Qt sends editingFinished) and
+then takes the focus away, so that Space trains again: the hint under the buttons says so.
+Combo boxes, sliders, check boxes and buttons keep only their navigation keys (arrows, Page
+Up/Down, Home, End); Space and S go to the training shortcuts, so choosing a cell and then
+pressing Space starts training instead of reopening the chooser. Ctrl shortcuts work everywhere.
 """
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QEvent, QObject, Qt
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
 from PyQt6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit
 
-INPUT_WIDGETS = (QComboBox, QAbstractSlider, QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit)
+TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+ONE_LINE_FIELDS = (QLineEdit, QAbstractSpinBox)  # Enter commits these (a text edit takes a newline)
+CHOOSERS = (QComboBox, QAbstractSlider)
+NAVIGATION = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp,
+              Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+GIVE_BACK = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.KeypadModifier)
+HINT = "Keys: Space train/pause · S step · Enter or Esc in a field gives the keys back · F1 help"
 
 
 class InputKeysFirst(QObject):
-    """Install on the QApplication: unmodified keys go to a focused input widget, not to shortcuts."""
+    """Install on the QApplication: typing goes to text fields, training keys work elsewhere."""
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
-        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, INPUT_WIDGETS)
-                and event.modifiers() in PLAIN):
-            event.accept()  # "this widget wants the key": Qt then delivers it as a key press
+        kind = event.type()
+        if kind == QEvent.Type.ShortcutOverride and event.modifiers() in PLAIN:
+            if isinstance(watched, TEXT_FIELDS) or (isinstance(watched, CHOOSERS) and event.key() in NAVIGATION):
+                event.accept()  # "this widget wants the key": Qt then delivers it as a key press
+        elif kind == QEvent.Type.KeyPress and event.key() in GIVE_BACK and isinstance(watched, ONE_LINE_FIELDS):
+            field = watched.parent() if isinstance(watched.parent(), QAbstractSpinBox) else watched
+            QTimer.singleShot(0, field.clearFocus)  # after the field has handled the key (and committed)
+        elif kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and isinstance(watched, TEXT_FIELDS):
+            QTimer.singleShot(0, watched.clearFocus)
         return False

@@ -130,6 +130,8 @@ class WindowLayout:
         for dock in [self.controls_dock] + [self.docks[p] for p in self.panels]:
             menu.addAction(dock.toggleViewAction())
         menu.addSeparator()
+        self.reset_zoom_action = self._action(menu, "Reset &zoom", self.reset_zoom, "Ctrl+0")
+        self.reset_zoom_action.setStatusTip("Fit every plot to its data again after zooming or panning")
         self._action(menu, "Reset &layout", self.reset_layout)
 
         menu = self.menuBar().addMenu("&Presets")
@@ -156,12 +158,18 @@ class WindowLayout:
         dock.show()
         dock.raise_()
 
+    def reset_zoom(self) -> None:
+        """Every plot fitted to its data again, as before any zoom or pan with the mouse."""
+        for panel in self.panels:
+            panel.reset_zoom()
+
     def reset_layout(self) -> None:
-        banner_shown = self.banner.shown
+        banner_shown, lesson_shown = self.banner.shown, self.lesson.shown
         self.restoreState(self.default_state)
         for dock in [self.controls_dock, *self.docks.values()]:
             dock.show()
         self.banner.setVisible(banner_shown)  # the layout, not the run's state, is reset
+        self.lesson.setVisible(lesson_shown)
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
@@ -170,6 +178,7 @@ class WindowLayout:
         if isinstance(state, QByteArray):
             self.restoreState(state)
         self.banner.hide_banner()  # a banner open at the last close belongs to that run
+        self.lesson.hide_banner()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
         """Remember the panel last clicked or focused: "Export this panel" writes that one."""

@@ -26,7 +26,7 @@ from rnnviz.core.train import presets
 from rnnviz.core.train.compare import MAX_TWIN_STEPS
 from rnnviz.core.errors import UserError
 from rnnviz.gui.window import help as help_text
-from rnnviz.gui.window.banner import DivergenceBanner
+from rnnviz.gui.window.banner import DivergenceBanner, LessonBanner
 from rnnviz.gui.window.controls import ControlsForm
 from rnnviz.gui.window.keys import InputKeysFirst
 from rnnviz.gui.window.status import StatusFields
@@ -92,6 +92,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self._build_docks()
         self.banner = DivergenceBanner(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.lesson = LessonBanner(self)  # a preset's story, until dismissed
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.lesson)
         self.status = StatusFields(self.statusBar())
         self._build_menus()
         self._connect_controls()
@@ -183,6 +186,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data, progress)
         self.data_choice = dict(data)
         self.request_set_trainer.emit(trainer)
+        if trainer.data_note:
+            self.statusBar().showMessage(trainer.data_note[:1].upper() + trainer.data_note[1:] + ".")
 
     def start_with_trainer(self, trainer, data: dict) -> None:
         self.data_choice = dict(data)
@@ -196,7 +201,12 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             self.show_error(f"Preset {name}", str(exc))
             return
         self.banner.hide_banner()
-        self.statusBar().showMessage(f"{name}: {preset.story}", 15000)
+        self.show_lesson(name)
+
+    def show_lesson(self, name: str) -> None:
+        """The preset's story above the plots until dismissed."""
+        preset = presets.get_preset(name)
+        self.lesson.show_story(presets.exact_name(name), preset.story)
 
     def reset(self) -> None:
         """Apply the form: a new network (and new data, when the data choice changed)."""
@@ -267,6 +277,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     # ----------------------------------------------------------------- answers from the worker
     def on_view(self, view) -> None:
         self.latest_view = view  # drawn by the redraw timer, never here
+        note = getattr(view.snapshot, "note", "")
+        if note and view.status != "diverged" and not self.banner.shown:
+            self.banner.show_warning(note)
 
     def on_worker_error(self, message: str) -> None:
         self.show_error("Training", message)
@@ -293,6 +306,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self.controls.set_settings(info["model_config"], info["train_config"], self.data_choice)
         self.text_panel.set_text_mode(info.get("is_text", False), info.get("classes"))
         self.controls.set_loaded_predicts_next(info.get("predicts_next"))
+        dock = self.docks.get(self.text_panel)
+        if dock is not None:  # on a task the panel shows the answer against the target, not text
+            dock.setWindowTitle("Text" if info.get("is_text", False) else "Answer")
         self.setWindowTitle(f"rnnviz — {info.get('source_name', '')}")
         self.latest_view = None
         self.drawn.clear()

@@ -1,0 +1,37 @@
+"""Plain-number checks on a run's history that the panels state in words.
+
+The loss panel's overfitting note reads ``overfitting`` here, so the rule lives in one place,
+and the window, the exports and the tests agree on when a run counts as overfitting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OVERFIT_MARGIN = 0.20  # validation 20 % above its own (3-point averaged) minimum: past a batch's noise
+OVERFIT_MIN_POINTS = 4  # validation points needed before judging (one every val_every steps)
+AVERAGE = 3  # validation points averaged, so that one lucky low batch is not the minimum
+
+
+def overfitting(val_steps, val, train_steps, train_smooth) -> tuple[int, float] | None:
+    """(step of the validation minimum, rise above it as a fraction) when the validation loss
+    (averaged over AVERAGE points) lies OVERFIT_MARGIN or more above its minimum, above the
+    training loss, while the smoothed training loss kept falling since that step; else None.
+    A noisy validation below the training loss (a task with fresh data) is not overfitting."""
+    val_steps, val = np.asarray(val_steps, dtype=float), np.asarray(val, dtype=float)
+    train_steps, train_smooth = np.asarray(train_steps, dtype=float), np.asarray(train_smooth, dtype=float)
+    finite = np.isfinite(val) & (val > 0)
+    if finite.sum() < OVERFIT_MIN_POINTS or train_steps.size < 2:
+        return None
+    val_steps, val = val_steps[finite], val[finite]
+    window = min(AVERAGE, len(val))
+    averaged = np.convolve(val, np.ones(window) / window, mode="valid")  # (N - window + 1,)
+    steps = val_steps[window // 2: len(val_steps) - (window - 1 - window // 2)]  # each mean's middle step
+    best = int(np.argmin(averaged))
+    rise = float(averaged[-1] / averaged[best] - 1)
+    if best == len(averaged) - 1 or rise < OVERFIT_MARGIN:
+        return None
+    at_best = np.interp(steps[best], train_steps, train_smooth)
+    if not (np.isfinite(train_smooth[-1]) and train_smooth[-1] < at_best and averaged[-1] > train_smooth[-1]):
+        return None
+    return int(steps[best]), rise
