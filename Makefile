@@ -19,7 +19,9 @@ run: $(STAMP)
 	@echo "rnnviz: opening the window"
 	$(BIN)/rnnviz
 
+# the layering contracts first ([tool.importlinter] in pyproject.toml), then the tests
 test: $(STAMP)
+	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 clean:

@@ -45,16 +45,18 @@ MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scal
                "bidirectional", "arch", "context", "reverse_source", "decoder_hidden", "decoder_cell")
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser, presets: bool = True) -> None:
+    """rnnviz run's flags; ``presets=False`` leaves out --preset (rnnviz sweep has its own)."""
     from rnnviz.core.data.tasks import TASK_NAMES
     from rnnviz.core.train.presets import DEFAULT_MODEL, DEFAULT_TASK_LENGTH, DEFAULT_TRAIN, PRESETS
 
     m, t = _Defaults(ModelConfig, DEFAULT_MODEL), _Defaults(TrainConfig, DEFAULT_TRAIN)
-    lesson = parser.add_argument_group("preset (the window's Presets menu)")
-    names = "; ".join(f"'{name}'" for name in PRESETS)
-    lesson.add_argument("--preset", metavar="NAME",
-                        help=f"one of: {names} (any case; 'exploding-clipped' works too). Sets the data, model "
-                             "and training of that lesson; other flags change single settings of it")
+    if presets:
+        lesson = parser.add_argument_group("preset (the window's Presets menu)")
+        names = "; ".join(f"'{name}'" for name in PRESETS)
+        lesson.add_argument("--preset", metavar="NAME",
+                            help=f"one of: {names} (any case; 'exploding-clipped' works too). Sets the data, "
+                                 "model and training of that lesson; other flags change single settings of it")
     data = parser.add_argument_group("data (default: the sample text)")
     data.add_argument("--data", metavar="FILE", help="a text file (.txt, any other suffix), a series (.csv), or "
                                                      "labelled text to classify (label<TAB>text lines, or a "

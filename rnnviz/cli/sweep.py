@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
     sweep.add_argument("--x", metavar="NAME", help="setting across the phase diagram (default: the first --vary)")
     sweep.add_argument("--y", metavar="NAME", help="setting up the phase diagram (default: the second)")
     sweep.add_argument("--facet", metavar="NAME", help="one diagram per value of this setting (default: the third)")
-    run.add_arguments(parser)
+    run.add_arguments(parser, presets=False)  # --preset above is the sweep's own
 
 
 def fixed_settings(args) -> dict:
@@ -102,7 +102,7 @@ def _run_flags_a_sweep_cannot_set() -> dict:
     from rnnviz.core.train.sweep import SETTINGS
 
     probe = argparse.ArgumentParser(add_help=False)
-    run.add_arguments(probe)
+    run.add_arguments(probe, presets=False)
     dests = vars(probe.parse_args([]))
     return {name: dests[name] for name in sorted(set(dests) - set(SETTINGS) - set(RUN_ONLY_FLAGS) - {"seed"})}
 

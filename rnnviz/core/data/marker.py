@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from rnnviz.core.errors import DataError
-from rnnviz.core.data.tasks import Task
+from rnnviz.core.data.task_base import Task
 
 NOISE = ("a", "b", "c", "d")  # ids 0..3: symbols that carry nothing
 MARK_A, MARK_B = len(NOISE), len(NOISE) + 1  # ids 4 and 5

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from rnnviz.core.data.tasks import Task
+from rnnviz.core.data.task_base import Task
 
 SYMBOLS = tuple("abcdefgh")  # V = 8 answer symbols
 GO = len(SYMBOLS)  # id 8: the decoder's first input

@@ -19,59 +19,10 @@ import math
 import numpy as np
 
 from rnnviz.core.errors import DataError
+from rnnviz.core.data.task_base import MAX_LENGTH, VALIDATION_SEED_OFFSET, Task, check_batch, check_length  # noqa: F401 (the tasks build on these)
 from rnnviz.core.data.reber import (REBER_SYMBOLS, embedded_reber_conditional_entropy, embedded_reber_stream,
                                embedded_reber_unigram)
 
-MAX_LENGTH = 5000  # longer sequences make one step take seconds in numpy: no longer interactive
-VALIDATION_SEED_OFFSET = 1_000_003  # validation sequences come from a stream apart from training
-
-
-class Task:
-    """What every task shares: fixed-length independent sequences, a fixed validation batch."""
-
-    carry_state = False  # independent sequences: the state must start afresh each batch
-    predicts_next = False  # True where each target is the next input (a bidirectional net would see it)
-    default_length = 50
-    min_length = 2
-    title = "task"
-
-    def __init__(self, length: int | None = None, seed: int = 0) -> None:
-        self.length = _check_length(self.default_length if length is None else length,
-                                    self.min_length, self.title)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise DataError(f"the task seed must be a non-negative whole number, got {seed!r}")
-        self.seed = int(seed)
-        self._validation: dict[int, tuple] = {}
-
-    @property
-    def sequence_length(self) -> int:
-        return self.length
-
-    @property
-    def name(self) -> str:
-        return f"{self.title} (T={self.length})"
-
-    def generate(self, batch_size: int, rng: np.random.Generator):
-        raise NotImplementedError
-
-    def train_batch(self, batch_size: int, seq_len: int | None = None, rng: np.random.Generator | None = None):
-        if rng is None:
-            rng = np.random.default_rng()
-        return self.generate(_check_batch(batch_size), rng)
-
-    def validation_batch(self, batch_size: int, seq_len: int | None = None):
-        batch_size = _check_batch(batch_size)
-        if batch_size not in self._validation:
-            rng = np.random.default_rng([self.seed, VALIDATION_SEED_OFFSET])
-            self._validation[batch_size] = self.generate(batch_size, rng)
-        inputs, targets = self._validation[batch_size]
-        return inputs.copy(), targets.copy()
-
-    def get_state(self) -> dict:
-        return {}  # nothing to resume: every batch is fresh
-
-    def set_state(self, state: dict) -> None:
-        pass
 
 
 class AddingTask(Task):
@@ -307,13 +258,13 @@ class ReberTask(Task):
 
 
 def _future_marker(length=None, seed=0, **options):
-    from rnnviz.core.data.marker import FutureMarkerTask  # in its own file; it builds on Task, above
+    from rnnviz.core.data.marker import FutureMarkerTask  # in its own file; it builds on Task (task_base)
 
     return FutureMarkerTask(length, seed, **options)
 
 
 def _reverse(length=None, seed=0, **options):
-    from rnnviz.core.data.seq2seq_tasks import ReverseTask  # in its own file; it builds on Task, above
+    from rnnviz.core.data.seq2seq_tasks import ReverseTask  # in its own file; it builds on Task (task_base)
 
     return ReverseTask(length, seed, **options)
 
@@ -346,17 +297,8 @@ def make_task(name: str, length: int | None = None, seed: int = 0, **options) ->
         raise DataError(f"task {name!r} does not take these options ({exc})") from None
 
 
-def _check_length(length, minimum: int, title: str) -> int:
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not minimum <= length <= MAX_LENGTH:
-        raise DataError(f"the {title} task's length T must be a whole number from {minimum} to "
-                        f"{MAX_LENGTH}, got {length!r}")
-    return int(length)
 
 
-def _check_batch(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise DataError(f"the batch size must be a whole number of at least 1, got {batch_size!r}")
-    return int(batch_size)
 
 
 class LatchingTask(Task):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.data.tasks import Task
+from rnnviz.core.data.task_base import Task
 
 PERIODS = (5.0, 9.0, 17.0, 31.0)  # steps per cycle: a fast wave to a slow one
 

@@ -17,6 +17,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from rnnviz.core.train.records import ViewData
 from rnnviz.gui.plot import curves
 from rnnviz.gui.plot import style
+from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
 
 LOG_FLOOR_WHEN_NOTHING_POSITIVE = 1e-30  # float64 gradients reach ~1e-30 in the vanishing preset
 FLOOR_NOTE = "0 or negative: drawn at the log floor"  # what the CSV says about floored values
@@ -170,18 +171,6 @@ def sync_layer_selector(combo: QtWidgets.QComboBox, num_layers: int) -> int:
     return max(combo.currentIndex(), 0)
 
 
-def legend_entry(plot: pg.PlotItem, item, name: str, show: bool) -> None:
-    """Keep ``item`` in the plot's legend only while it has something to show (a baseline
-    that exists, clipping that is on), so the legend never names an invisible line."""
-    legend = plot.legend
-    if legend is None:
-        return
-    labels = [label for sample, label in legend.items if sample.item is item]
-    if labels and (not show or labels[0].text != name):
-        legend.removeItem(item)
-        labels = []
-    if show and not labels:
-        legend.addItem(item, name)
 
 
 def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:

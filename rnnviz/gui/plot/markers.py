@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.gui.plot.legend import legend_entry
+
 from rnnviz.gui.plot import style
 
 MARK_COLOR = "#2CA02C"  # green: not a layer colour, not the horizon's purple, not the threshold's red
@@ -46,6 +48,4 @@ class StepMarkers:
                 line.setValue(positions[k])
         self.shown = len(positions)
         if self.key is not None and self.plot.legend is not None:
-            from rnnviz.gui.panels.base import legend_entry
-
             legend_entry(self.plot, self.key, LEGEND_NAME, bool(positions))
