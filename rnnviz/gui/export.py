@@ -161,8 +161,8 @@ CAPTION_POINT_SIZE = 9
 
 def caption(view) -> str:
     """One line saying which run a figure comes from: cell and size, data, step, status."""
-    if view is None:
-        return "rnnviz"
+    if view is None or not hasattr(view, "snapshot"):  # not one run's view (a sweep's table): its own line
+        return str(getattr(view, "caption", None) or "rnnviz")
     model = view.model_config or {}
     layers = model.get("num_layers", 1)
     net = f"{model.get('cell', '?')} H={model.get('hidden_size', '?')}" + (f" ×{layers} layers" if layers != 1 else "")
