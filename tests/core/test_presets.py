@@ -67,9 +67,9 @@ def test_vanishing_stays_vanishing_as_long_as_a_person_watches():
 
 def test_exploding_diverges_within_a_few_steps_and_says_where():
     trainer = preset_trainer("Exploding")
-    start = trainer.snapshot().diagnostics
-    assert start.regime == "exploding"
-    profile = start.profile_mean[:, 0]  # (T,) batch-mean ||dL/dh_t||
+    snapshot = trainer.snapshot()
+    assert snapshot.diagnostics.regime == "exploding"
+    profile = snapshot.grad_hidden_mean[:, 0]  # (T,) batch-mean ||dL/dh_t||
     assert profile[0] > 1e3 * profile[-1]  # rising towards the early timesteps
     results = run(trainer, PRESETS["Exploding"].steps)
     assert results[-1].diverged, "the Exploding preset must diverge within 30 steps"
