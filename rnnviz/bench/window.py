@@ -1,6 +1,6 @@
 """Window benchmarks: how long a full redraw takes, and what the open window costs training.
 
-Two measurements (issue 9):
+Two measurements:
 - ``panel_update``: every panel in rnnviz.gui.panels.PANEL_CLASSES fed one ViewData at
   H = 256, T = 200 (``update_view``: setData / setImage), and the same followed by painting
   each panel into a pixmap (``grab``), which is what the screen would cost. Two views from

@@ -87,7 +87,7 @@ def test_a_source_without_a_spec_is_copied_and_rewound():
 
 
 def test_lstm_keeps_a_longer_horizon_than_its_tanh_twin_on_adding_t50():
-    """Issue 8's claim, on the LSTM preset (adding, T = 50) after 60 steps. Measured on this
+    """The comparison's claim, on the LSTM preset (adding, T = 50) after 60 steps. Measured on this
     seed: the LSTM reaches back 16 steps, the tanh twin 9 (at 40 steps: 15 and 9)."""
     preset = get_preset("LSTM")
     trainer = make_trainer(preset.model, preset.train, preset.data)

@@ -1,4 +1,4 @@
-"""Issue 8 in the app: the gate panel, the comparison with a tanh twin (panel, worker, window),
+"""The gated cells in the app: the gate panel, the comparison with a tanh twin (panel, worker, window),
 and the layout promise that every panel fits a ~400 px dock with its legends off the curves."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Side by side: the current run's gradient profile against a tanh network's on the same data.
 
-Issue 8 asks to *see* the gated cells' cure: train a tanh "twin" with everything else equal
+To *see* the gated cells' cure: train a tanh "twin" with everything else equal
 (the same data from the same start, the same sizes, weight seed, optimizer, learning rate,
 clipping and batch seed), for as many steps as the current run (capped, see MAX_TWIN_STEPS),
 then run both networks on one shared batch and compare the batch-mean ||dL/dh_t|| per

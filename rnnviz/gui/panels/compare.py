@@ -1,4 +1,4 @@
-"""Comparison panel: the current run's gradient profile beside a tanh twin's (issue 8).
+"""Comparison panel: the current run's gradient profile beside a tanh twin's.
 
 The twin is trained by rnnviz.core.train.compare on the worker thread (same data, sizes, seeds and
 optimizer; only the cell differs); this panel asks for it with its button, shows progress

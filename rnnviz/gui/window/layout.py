@@ -21,11 +21,9 @@ TABBED_WITH = {"gates": "hidden", "compare": "gradients", "connectivity": "chain
 
 
 def panel_classes() -> tuple:
-    """The plot panels in dock order (tolerates a panels package still being written)."""
-    try:
-        from rnnviz.gui.panels import PANEL_CLASSES
-    except ImportError:
-        return ()
+    """The plot panels in dock order."""
+    from rnnviz.gui.panels import PANEL_CLASSES
+
     return tuple(PANEL_CLASSES)
 
 
