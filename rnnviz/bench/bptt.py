@@ -157,10 +157,11 @@ def vs_matmul_limit(quick: bool = False, threads: int | None = None):
 TORCH_SIZES = [(100, 1, 25), (256, 32, 100), (512, 64, 200)]
 
 
-def _torch_step(torch, hidden: int, batch: int, x, y, dtype: str):
-    """torch.nn.RNN + Linear + cross-entropy (sum / B), forward and autograd backward."""
+def torch_step(torch, rnn_class, hidden: int, batch: int, x, y, dtype: str, **options):
+    """``rnn_class`` (torch.nn.RNN, LSTM or GRU) + Linear + cross-entropy (sum / B), forward and
+    autograd backward: what one rnnviz step computes, the PyTorch way."""
     tdtype = getattr(torch, dtype)
-    rnn = torch.nn.RNN(VOCAB, hidden, nonlinearity="tanh", dtype=tdtype)
+    rnn = rnn_class(VOCAB, hidden, dtype=tdtype, **options)
     out = torch.nn.Linear(hidden, VOCAB, dtype=tdtype)
     onehot = torch.nn.functional.one_hot(torch.as_tensor(x), VOCAB).to(tdtype)  # (T, B, V)
     target = torch.as_tensor(y).reshape(-1)
@@ -193,7 +194,7 @@ def vs_torch(quick: bool = False, threads: int | None = None):
                 model, x, y = _case(hidden, batch, steps, dtype)
                 small = hidden * batch * steps < 1e6
                 times = race({"rnnviz": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
-                              "torch": _torch_step(torch, hidden, batch, x, y, dtype)},
+                              "torch": torch_step(torch, torch.nn.RNN, hidden, batch, x, y, dtype, nonlinearity="tanh")},
                              repeats=(5 if quick else 31) if small else (3 if quick else 7), warmup=2)
                 ratio = times["torch"] / times["rnnviz"]
                 rows.append((f"BPTT step vs torch {torch.__version__} nn.RNN (H={hidden}, B={batch}, T={steps}, "

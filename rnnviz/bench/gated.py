@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.bench.bptt import VOCAB, _threads_label, _with_threads
+from rnnviz.bench.bptt import VOCAB, _threads_label, _with_threads, torch_step
 from rnnviz.bench.timing import race
 from rnnviz.core import RNN, ModelConfig
 
@@ -65,26 +65,6 @@ def vs_matmul_limit(quick: bool = False, threads: int | None = None):
     return rows
 
 
-def _torch_step(torch, cell: str, hidden: int, batch: int, x, y, dtype: str):
-    """torch.nn.LSTM / GRU + Linear + cross-entropy (sum / B), forward and autograd backward."""
-    tdtype = getattr(torch, dtype)
-    rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(VOCAB, hidden, dtype=tdtype)
-    out = torch.nn.Linear(hidden, VOCAB, dtype=tdtype)
-    onehot = torch.nn.functional.one_hot(torch.as_tensor(x), VOCAB).to(tdtype)  # (T, B, V)
-    target = torch.as_tensor(y).reshape(-1)
-    params = list(rnn.parameters()) + list(out.parameters())
-
-    def step():
-        for p in params:
-            p.grad = None
-        hs, _ = rnn(onehot)
-        logits = out(hs).reshape(-1, VOCAB)
-        loss = torch.nn.functional.cross_entropy(logits, target, reduction="sum") / batch
-        loss.backward()
-
-    return step
-
-
 def vs_torch(quick: bool = False, threads: int | None = None):
     try:
         import torch
@@ -103,7 +83,7 @@ def vs_torch(quick: bool = False, threads: int | None = None):
                     model, x, y = _case(cell, hidden, batch, steps, dtype)
                     small = hidden * batch * steps < 1e6
                     times = race({"rnnviz": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
-                                  "torch": _torch_step(torch, cell, hidden, batch, x, y, dtype)},
+                                  "torch": torch_step(torch, torch.nn.LSTM if cell == "lstm" else torch.nn.GRU, hidden, batch, x, y, dtype)},
                                  repeats=(3 if quick else 15) if small else (3 if quick else 5), warmup=1)
                     share = times["rnnviz"] / times["torch"]
                     rows.append((f"{cell.upper()} step vs torch {torch.__version__} nn.{cell.upper()} (H={hidden}, "
