@@ -28,7 +28,7 @@ def training_alone(seed: int, settings: dict = SETTINGS) -> float:
     trainer = build_trainer(settings, seed)
     with blas_threads(1):
         start = time.perf_counter()
-        trainer.run()
+        trainer.run(trainer.steps_left)
         return time.perf_counter() - start
 
 

@@ -325,7 +325,7 @@ def _train_settings(args) -> dict:
 
 def _preset_source(args, preset):
     """(source, spec) of a preset's data; ``--length`` and ``--seed`` still apply to its task."""
-    from rnnviz.core.train.presets import make_source
+    from rnnviz.core.data.build import build_source
 
     if args.level is not None or args.encoding is not None:
         raise UserError("--level and --encoding apply to text files, not to a preset")
@@ -335,13 +335,15 @@ def _preset_source(args, preset):
         spec["seed"] = _int(args.seed, "--seed", 0)
     elif args.length is not None:
         raise UserError("--length sets a task's length; this preset trains on a text")
-    source = make_source(spec)
+    source = build_source(spec)
     _refuse_seq_len_for_task(args, source)
     return source, spec
 
 
 def _source(args):
     """(source, spec) from --data / --task / the default sample text."""
+    from rnnviz.core.data.build import build_source
+
     if args.data is not None and args.task is not None:
         raise UserError("--data and --task exclude each other: choose one")
     if args.length is not None and args.task is None:
@@ -351,17 +353,13 @@ def _source(args):
     if args.task is not None:
         if args.level is not None or args.encoding is not None:
             raise UserError("--level and --encoding apply to text files, not to --task")
-        from rnnviz.core.data.tasks import make_task
-
         from rnnviz.core.train.presets import DEFAULT_TASK_LENGTH
 
         spec = {"kind": "task", "name": args.task, "length": _int(args.length, "--length", DEFAULT_TASK_LENGTH),
                 "seed": _int(args.seed, "--seed", 0)}
-        task = make_task(spec["name"], length=spec["length"], seed=spec["seed"])
+        task = build_source(spec)
         _refuse_seq_len_for_task(args, task)
         return task, spec
-    from rnnviz.core.data import files as data
-
     if args.data is not None:
         path = Path(args.data)
         if path.is_dir():
@@ -376,13 +374,13 @@ def _source(args):
         spec = {"kind": "file", "path": str(path.resolve()), "level": args.level,
                 "encoding": args.encoding or "utf-8"}
         progress = LoadProgress(path, sys.stdout)
-        source = data.load_path(path, level=args.level, encoding=spec["encoding"], progress=progress)
+        source = build_source(spec, progress)
         progress.close()
         return source, spec
     if args.encoding is not None:
         raise UserError("--encoding applies to --data files; the sample text is read as utf-8")
     spec = {"kind": "sample", "name": None, "level": args.level or "char"}
-    return data.load_sample(level=spec["level"]), spec
+    return build_source(spec), spec
 
 
 def _refuse_seq_len_for_task(args, source) -> None:

@@ -55,16 +55,14 @@ def start_plan(args, last: dict | None = None):
         data = {"kind": "file", "path": os.path.abspath(data_arg)}
     elif task_arg is not None:
         data = {"kind": "task", "name": task_arg, "length": DEFAULT_TASK_LENGTH}
-    from rnnviz.gui.window.main import OPEN_ENDED_STEPS
-
     try:
-        trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data)
+        trainer = presets.make_trainer(model, train, data)
     except UserError:
         if not last or getattr(args, "preset", None) or data_arg or task_arg:
             raise
         # the remembered settings no longer work (a sample renamed, say): start from the defaults
         data = dict(DEFAULT_DATA)
-        trainer = presets.make_trainer(DEFAULT_MODEL, {**DEFAULT_TRAIN, "steps": OPEN_ENDED_STEPS}, data)
+        trainer = presets.make_trainer(DEFAULT_MODEL, DEFAULT_TRAIN, data)
     return trainer, data
 
 

@@ -42,7 +42,6 @@ VIEW_BUDGET = 0.03
 MAX_VIEW_SECONDS = 2.0  # however slow the diagnostics (T=200, H=256: ~0.1 s), the plots move every 2 s
 STATS_SECONDS = 0.1  # the status bar needs no more than 10 updates a second
 RATE_SECONDS = 1.0  # steps/s is averaged over at least this long: pauses for views would make it jump
-OPEN_ENDED_STEPS = 10**9  # a run that reached TrainConfig.steps (a loaded session) trains on when asked
 
 
 def view_interval(cost_seconds: float) -> float:
@@ -146,10 +145,8 @@ class TrainingWorker(QObject):
             return
         source = self._trainer.source
         now_state = copy.deepcopy(source.get_state())
-        start_state = getattr(self._trainer, "_source_state0", None)
         try:
-            if start_state is not None:  # a reset replays the same batches as the first start
-                source.set_state(copy.deepcopy(start_state))
+            source.set_state(self._trainer.initial_source_state())  # a reset replays the first batches
             trainer = Trainer(source, model_config, train_config,
                               source_spec=getattr(self._trainer, "source_spec", None))
         except (UserError, ValueError) as exc:
@@ -325,7 +322,7 @@ class TrainingWorker(QObject):
                 "source_name": getattr(t.source, "name", "?"),
                 "description": getattr(t.source, "description", ""),
                 "is_text": self._is_text(), "classes": getattr(t.source, "classes", None),
-                "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count, "status": t.status}
+                "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count, "status": _shown_status(t)}
 
     def metadata(self) -> dict:
         t = self._trainer
@@ -333,7 +330,7 @@ class TrainingWorker(QObject):
         return {"rnnviz_version": __version__, "model_config": t.model_config.to_dict(),
                 "train_config": t.train_config.to_dict(), "source": getattr(t.source, "name", "?"),
                 "shape": shape_name(t.model_config),
-                "steps": int(t.step_count), "status": t.status, "divergence": t.divergence or "",
+                "steps": int(t.step_count), "status": _shown_status(t), "divergence": t.divergence or "",
                 "final_loss": float(losses[-1]) if len(losses) else None,
                 "wall_time": time.time() - self.started_at}
 
@@ -344,8 +341,6 @@ class TrainingWorker(QObject):
         if self._trainer.status == "diverged":
             self.diverged.emit(self._trainer.divergence or "training has diverged", self._trainer.rollback_target())
             return False
-        if self._trainer.status == "finished":  # the window trains until paused
-            self._trainer.update_train_config(steps=max(OPEN_ENDED_STEPS, self._trainer.step_count + 1))
         return True
 
     def _begin(self, target: int) -> None:
@@ -372,9 +367,6 @@ class TrainingWorker(QObject):
                     self._end_run(divergence=result.divergence or self._trainer.divergence)
                     return
                 if self._target and self._done >= self._target:
-                    self._end_run()
-                    return
-                if self._trainer.status == "finished":
                     self._end_run()
                     return
                 if time.perf_counter() >= deadline:
@@ -413,7 +405,7 @@ class TrainingWorker(QObject):
         self.stats.emit({"step": int(t.step_count), "steps_per_sec": float(rate),
                          "loss": float(losses[-1]) if len(losses) else float("nan"),
                          "grad_norm": float(norms[-1]) if len(norms) else float("nan"),
-                         "status": "running" if self.running else t.status})
+                         "status": "running" if self.running else _shown_status(t)})
         if self._target:
             self.progress.emit(self._done, self._target)
 
@@ -484,3 +476,9 @@ def stop_worker_thread(worker: TrainingWorker, thread: QThread, timeout_ms: int 
         return True
     thread.quit()  # the shutdown request could not run (event loop blocked): force the loop to end
     return thread.wait(timeout_ms)
+
+
+def _shown_status(trainer) -> str:
+    """What the window says of a run: it has no planned length (it trains until paused), so a
+    run past ``TrainConfig.steps`` is "ready", not "finished"."""
+    return "diverged" if trainer.status == "diverged" else "ready"

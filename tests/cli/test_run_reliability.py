@@ -236,7 +236,7 @@ def test_a_session_with_nan_weights_exports_as_diverged(tmp_path):
     spec = {"kind": "task", "name": "adding", "length": 6, "seed": 0}
     trainer = Trainer(make_task("adding", length=6), ModelConfig(hidden_size=4), TrainConfig(batch_size=2, steps=2),
                       source_spec=spec)
-    trainer.run()
+    trainer.run(trainer.steps_left)
     trainer.model.params["weight_hh_l0"][0, 0] = np.nan  # saved as "finished", yet NaN inside
     session.save(trainer, tmp_path / "nan.npz")
     loaded = session.load(tmp_path / "nan.npz")

@@ -157,8 +157,3 @@ def test_unwritable_folder_and_failed_write_leave_no_trace(tmp_path, monkeypatch
         session.save(trainer, path)
     assert path.read_bytes() == before  # the old session is whole
     assert os.listdir(tmp_path) == ["run.npz"]
-
-
-def test_build_source_rejects_unknown_kinds():
-    with pytest.raises(SessionError, match="unknown kind of data"):
-        session.build_source({"kind": "url", "path": "http://example.org"})

@@ -68,8 +68,8 @@ def test_batch_means_of_a_padded_batch_count_only_the_sequences_still_running():
     trainer = make_trainer({"cell": "gru", "hidden_size": 4}, {"batch_size": 8}, {"kind": "sample", "name": "reviews.tsv"})
     trainer.run(1)
     steps, flow = trainer.history.flow()
-    norms = np.linalg.norm(trainer._last[3].grad_hidden[:, 0], axis=-1)  # (T, B) of the step's batch
-    lengths = trainer._last[3].lengths
+    norms = np.linalg.norm(trainer.last_batch.trace.grad_hidden[:, 0], axis=-1)  # (T, B) of the step's batch
+    lengths = trainer.last_batch.trace.lengths
     for t in range(norms.shape[0]):
         running = lengths > t
         expected = norms[t, running].mean() if running.any() else 0.0

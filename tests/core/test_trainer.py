@@ -97,7 +97,7 @@ def test_run_stops_when_the_callback_says_so_and_at_the_configured_steps():
     last = trainer.run(100, on_step=lambda r: seen.append(r.step) or r.step < 7)
     assert last.step == 7 and trainer.step_count == 7 and seen == list(range(1, 8))
     assert trainer.status == "ready"
-    trainer.run()
+    trainer.run(trainer.steps_left)
     assert trainer.step_count == 30 and trainer.status == "finished"
 
 
@@ -229,7 +229,8 @@ def test_update_train_config_validates_and_applies():
     before = RNN(trainer.model_config)
     before.params = {name: p.copy() for name, p in trainer.model.params.items()}
     trainer.step()
-    inputs, targets, h0 = trainer._last[:3]  # the batch of that step
+    last = trainer.last_batch
+    inputs, targets, h0 = last.inputs, last.targets, last.h0  # the batch of that step
     _, grads, _ = before.loss_and_grads(inputs, targets, h0)  # its gradient, at the weights before it
     for name, value in trainer.model.params.items():
         np.testing.assert_allclose(value, before.params[name] - 0.5 * grads[name], atol=1e-12)
@@ -255,7 +256,7 @@ def test_char_model_learns_the_sample_text():
     source = data.load_sample()
     seq_len = 25
     trainer = Trainer(source, ModelConfig(hidden_size=32), TrainConfig(batch_size=16, seq_len=seq_len, steps=300))
-    trainer.run()
+    trainer.run(trainer.steps_left)
     uniform = seq_len * math.log(len(source.vocab))  # an untrained model's loss, T ln V
     assert trainer.status == "finished"
     assert trainer.loss_smooth < 0.6 * uniform
@@ -269,7 +270,7 @@ def test_relu_with_identity_init_learns_the_adding_problem():
     model = ModelConfig(hidden_size=32, cell="relu", init="identity")
     trainer = Trainer(source, model, TrainConfig(batch_size=32, lr=0.003, steps=500, clip_mode="norm",
                                                  clip_threshold=1.0))
-    trainer.run()
+    trainer.run(trainer.steps_left)
     predict_one = 1 / 6  # the variance of the sum of two U(0, 1): the loss of always answering 1
     assert source.baseline(10) == pytest.approx(predict_one)
     assert trainer.validation_loss() < 0.75 * predict_one
@@ -319,7 +320,8 @@ def test_snapshot_diagnostics_describe_the_current_weights():
                       ModelConfig(hidden_size=16, recurrent_scale=1.0),
                       TrainConfig(optimizer="sgd", lr=0.5, batch_size=8))
     trainer.run(3)
-    inputs, targets, h0 = trainer._last[:3]
+    last = trainer.last_batch
+    inputs, targets, h0 = last.inputs, last.targets, last.h0
     _, _, fresh = trainer.model.loss_and_grads(inputs, targets, h0)  # the current weights
     expected = summarize(trainer.model, fresh, 0)
     snap = trainer.snapshot()
@@ -355,4 +357,4 @@ def test_sample_count_is_the_last_batch_size():
     trainer = text_trainer()
     assert trainer.sample_count == trainer.train_config.batch_size  # the preview before any step
     trainer.run(1)
-    assert trainer.sample_count == trainer._last[0].shape[1] == trainer.train_config.batch_size
+    assert trainer.sample_count == trainer.last_batch.inputs.shape[1] == trainer.train_config.batch_size

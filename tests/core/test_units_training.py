@@ -27,7 +27,8 @@ def test_training_goes_on_with_units_held(mode):
     run.run(3)
     clamp = run.switch_units_off([(0, 2), (0, 7)], mode)
     if mode == "mean":  # the mean over the last batch as the network computed it
-        inputs, targets, h0 = run._last[:3]
+        last = run.last_batch
+        inputs, targets, h0 = last.inputs, last.targets, last.h0
         run.model.clamp = None
         _, _, trace = run.model.loss_and_grads(inputs, targets, h0)
         run.model.clamp = clamp

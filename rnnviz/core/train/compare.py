@@ -18,6 +18,7 @@ import numpy as np
 from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.errors import UserError
 from rnnviz.core.nn.shapes import make_model
+from rnnviz.core.train.records import LastBatch
 
 MAX_TWIN_STEPS = 500  # a tanh twin at the presets' size trains 500 steps in a few seconds; a longer
 #                      run is compared with a twin trained this far (and the result says so)
@@ -58,13 +59,11 @@ def _fresh_source(trainer):
     has one, else a copy of the source set back to its starting state."""
     spec = getattr(trainer, "source_spec", None)
     if spec is not None:
-        from rnnviz.core.train.session import build_source
+        from rnnviz.core.data.build import build_source
 
         return build_source(spec)
     source = copy.deepcopy(trainer.source)
-    start = getattr(trainer, "_source_state0", None)
-    if start is not None:
-        source.set_state(copy.deepcopy(start))
+    source.set_state(trainer.initial_source_state())
     return source
 
 
@@ -83,8 +82,8 @@ def shared_batch(trainer) -> tuple[np.ndarray, np.ndarray, str]:
 def profile_on(model, inputs, targets) -> tuple[np.ndarray, float]:
     """(batch-mean ||dL/dh_t|| of the top layer (T,), loss) of ``model`` on one batch, fresh state."""
     with np.errstate(all="ignore"):
-        loss, _, trace = model.loss_and_grads(inputs, targets, None)
-        profile = diagnostics.gradient_profile(trace, layer=model.config.num_layers - 1, sample=None)
+        loss, grads, trace = model.loss_and_grads(inputs, targets, None)
+        profile = LastBatch(inputs, targets, None, trace, grads).grad_mean[:, -1].astype(float)  # top layer
     return profile, float(loss)
 
 

@@ -141,7 +141,6 @@ class RunGroup:
             for member in self.members:
                 for trainer in [member.trainer, *member.seeds]:
                     if trainer.status != "diverged":
-                        trainer.update_train_config(steps=max(trainer.train_config.steps, trainer.step_count + 1))
                         trainer.step()
             done += 1
             if should_stop is not None and should_stop():
@@ -280,7 +279,7 @@ def _seed_companion(trainer, k: int):
 
     model = replace(trainer.model_config, seed=trainer.model_config.seed + k)
     train = replace(trainer.train_config, seed=trainer.train_config.seed + k)
-    from rnnviz.core.train.session import build_source
+    from rnnviz.core.data.build import build_source
 
     spec = trainer.source_spec
     if spec is None:  # data with no recipe: a copy, from where this run's data is now

@@ -21,14 +21,22 @@ def part_steps(trace) -> tuple:
     return tuple(int(part.hidden.shape[0]) for part in trace.parts.values())
 
 
-def part_grad_mean(trace):
-    """(T, L, P) batch mean of ||dL/dh_t|| over each part's units (side by side in grad_hidden), or None."""
-    if not trace.parts or part_steps(trace):
-        return None
-    steps, layers, batch, width = trace.grad_hidden.shape
-    count = len(trace.parts)
-    split = trace.grad_hidden.reshape(steps, layers, batch, count, width // count)
-    return batch_mean(np.linalg.norm(split, axis=-1), trace.lengths)
+def grad_norms(grad_hidden: np.ndarray, parts: int = 0) -> np.ndarray:
+    """||dL/dh_t|| over the units of ``grad_hidden`` (..., H): shape (...). With ``parts`` stacks
+    side by side in the units (a bidirectional net's directions), each part's own: (..., P).
+    The one place this number is computed; the records carry it to panels and exports."""
+    grad_hidden = np.asarray(grad_hidden)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if not parts:
+            return np.linalg.norm(grad_hidden, axis=-1)
+        split = grad_hidden.reshape(*grad_hidden.shape[:-1], parts, grad_hidden.shape[-1] // parts)
+        return np.linalg.norm(split, axis=-1)
+
+
+def side_by_side(trace) -> int:
+    """How many parts sit side by side in the trace's units (0 for one stack, or for parts that
+    follow each other in time)."""
+    return 0 if not trace.parts or part_steps(trace) else len(trace.parts)
 
 
 def batch_mean(norms: np.ndarray, lengths) -> np.ndarray:

@@ -187,24 +187,6 @@ def _key(name) -> str:
 
 
 # --------------------------------------------------------------------- settings -> a run
-def make_source(data: dict, progress=None):
-    """The Source a data choice names: ``{"kind": "sample", "name": None}`` (the default
-    text), ``{"kind": "task", "name": "adding", "length": 50}`` or ``{"kind": "file", "path": p}``.
-    Raises DataError / UserError with a message a person can act on. ``progress(fraction)`` is
-    called while a file loads."""
-    from rnnviz.core.data import files as data_module
-    from rnnviz.core.data import tasks
-
-    kind = (data or {}).get("kind", "sample")
-    if kind == "sample":
-        return data_module.load_sample(data.get("name"))
-    if kind == "task":
-        return tasks.make_task(data["name"], length=data.get("length"), seed=int(data.get("seed", 0)))
-    if kind == "file":
-        return data_module.load_path(data["path"], encoding=data.get("encoding", "utf-8"), progress=progress)
-    raise UserError(f"unknown kind of data {kind!r}; use a sample, a task or a file")
-
-
 def predicts_next(data: dict) -> bool | None:
     """Whether the data a choice names asks for the next token (where a bidirectional network
     would read its answer): text and series do, labelled text and most tasks do not. None for
@@ -284,6 +266,7 @@ def make_trainer(model: dict, train: dict, data: dict, progress=None):
     A file too short for the batch gets fewer streams; ``trainer.data_note`` then says so."""
     from dataclasses import replace
 
+    from rnnviz.core.data.build import build_source
     from rnnviz.core.train.trainer import Trainer
 
     model_config, train_config = make_configs(model, train)
@@ -292,7 +275,7 @@ def make_trainer(model: dict, train: dict, data: dict, progress=None):
         from pathlib import Path
         spec["path"] = str(Path(spec["path"]).resolve())
     # the data choice doubles as the session's recipe for rebuilding the source (core.session)
-    source = make_source(spec, progress)
+    source = build_source(spec, progress)
     seq_len = getattr(source, "sequence_length", None) or train_config.seq_len
     streams, note = fit_batch(source, train_config.batch_size, seq_len)
     trainer = Trainer(source, model_config, replace(train_config, batch_size=streams), source_spec=spec)

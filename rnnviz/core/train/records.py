@@ -7,8 +7,11 @@ disk while training goes on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+
+from rnnviz.core.train.parts import batch_mean, grad_norms, side_by_side
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Snapshot:
     #              gradients of each step are in the history's norms)
     hidden: np.ndarray  # (T, L, H) one sample's hidden states
     grad_hidden: np.ndarray  # (T, L, H) that sample's dL/dh_t
-    grad_hidden_mean: np.ndarray  # (T, L) batch mean of ||dL/dh_t||
+    grad_hidden_mean: np.ndarray  # (T, L) batch mean of ||dL/dh_t|| (LastBatch.grad_mean)
     inputs: np.ndarray  # (T,) token ids or (T, X) floats, the sample's inputs
     targets: np.ndarray  # the sample's targets
     outputs: np.ndarray  # the sample's outputs (logits / predictions)
@@ -49,6 +52,16 @@ class Snapshot:
     vector_grads: np.ndarray | None = None  # (U,) ‖∂L_t/∂v‖ of a vector-to-sequence net's code, the sample
     shape: str = "unidirectional"  # the network's shape in words (rnnviz.core.nn.shapes.shape_name)
     note: str = ""  # set when this is not a pass through the current weights (they overflow): why
+    grad_hidden_norm: np.ndarray = field(init=False, repr=False)  # (T, L) the sample's ||dL/dh_t||
+    part_grad_norm: np.ndarray | None = field(init=False, repr=False)  # (T, L, P) per part, or None
+
+    def __post_init__(self) -> None:
+        # from this snapshot's own grad_hidden, so a snapshot copied with another one stays whole
+        count = 0 if self.part_steps else len(self.parts)
+        grad = np.asarray(self.grad_hidden, dtype=float)
+        norms = grad_norms(grad) if grad.ndim == 3 else np.zeros((0, 0))
+        object.__setattr__(self, "grad_hidden_norm", norms)
+        object.__setattr__(self, "part_grad_norm", grad_norms(grad, count) if count and grad.ndim == 3 else None)
 
 
 @dataclass(frozen=True)
@@ -76,3 +89,35 @@ class ViewData:
     units: object = None  # rnnviz.core.train.views.UnitsView: held units, ranking, with/without
     distributions: dict = field(default_factory=dict)  # name -> (steps (N,), rows (N, WIDTH)) copies,
     #               rows as in rnnviz.core.train.distributions (percentiles, then NaN/Inf counts)
+
+
+@dataclass(frozen=True)
+class LastBatch:
+    """The trainer's last batch, enough to run it through the network again, and (when it was
+    run) its trace and gradients. A roll-back point or a loaded session keeps only the batch
+    (``trace`` and ``grads`` None): the next snapshot runs it through the weights again."""
+
+    inputs: np.ndarray  # (T, B) token ids or (T, B, X) floats
+    targets: np.ndarray  # as the source gives them: (T, B), (T, B, Y), (B,) or (B, Y)
+    h0: object  # the state the batch started from: None, (L, B, H), or a tuple of them
+    trace: object = None  # rnnviz.core.nn.model.Trace of the batch, or None
+    grads: dict | None = None  # name -> dL/dparam on the batch, or None
+
+    def untraced(self) -> "LastBatch":
+        return LastBatch(self.inputs, self.targets, self.h0)
+
+    @cached_property
+    def grad_norms(self) -> np.ndarray:
+        """(T, L, B) ||dL/dh_t|| of every sample, computed once per traced batch."""
+        return grad_norms(self.trace.grad_hidden)
+
+    @cached_property
+    def grad_mean(self) -> np.ndarray:
+        """(T, L) batch mean of ||dL/dh_t|| (over the sequences still running, when padded)."""
+        return batch_mean(self.grad_norms, self.trace.lengths)
+
+    @cached_property
+    def part_grad_mean(self) -> np.ndarray | None:
+        """(T, L, P) batch mean of ||dL/dh_t|| over each part's units, for parts side by side; else None."""
+        count = side_by_side(self.trace)
+        return batch_mean(grad_norms(self.trace.grad_hidden, count), self.trace.lengths) if count else None

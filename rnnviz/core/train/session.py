@@ -13,10 +13,7 @@ read or anything is built, so a truncated, foreign, altered or newer file raises
 
 A run saved and loaded continues bitwise identically to one never interrupted.
 
-Source specs (how to rebuild the data), ``Trainer(source_spec=...)``:
-  {"kind": "sample", "name": "fables.txt" | None, "level": "char"}
-  {"kind": "file", "path": "/abs/path.txt", "level": "char" | "word" | None, "encoding": "utf-8"}
-  {"kind": "task", "name": "adding", "length": 50 | None, "seed": 0, "options": {...}}
+The data is rebuilt from the trainer's ``source_spec`` (rnnviz.core.data.build).
 """
 
 from __future__ import annotations
@@ -29,13 +26,13 @@ import numpy as np
 from rnnviz import __version__
 from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core import atomic
+from rnnviz.core.data.build import build_source
 from rnnviz.core.errors import SessionError, UserError
 from rnnviz.core.nn.clamp import CLAMP_MODES, UnitClamp
-from rnnviz.core.train.distributions import Distributions
 from rnnviz.core.train import session_check as check
 from rnnviz.core.train import session_extras as extras
 from rnnviz.core.train.session_fields import check_metadata
-from rnnviz.core.train.history import History
+from rnnviz.core.train.records import LastBatch
 from rnnviz.core.train.trainer import Trainer
 
 FORMAT = "rnnviz-session"
@@ -46,36 +43,35 @@ FORMAT_VERSION = 1  # bump when the layout changes; older readers then refuse ne
 def save(trainer: Trainer, path) -> Path:
     """Write the run to ``path`` atomically. Raises SessionError when the folder is not writable."""
     path = Path(path)
+    state = trainer.state_dict()
     arrays: dict[str, np.ndarray] = {}
-    for name, value in trainer.model.params.items():
+    for name, value in state["params"].items():
         arrays[f"param/{name}"] = value
-    for key, value in trainer.optimizer.state_arrays().items():
+    for key, value in state["optimizer_state"].items():
         arrays[f"optim/{key}"] = value
-    carry = _parts(trainer._carry)
-    for i, part in enumerate(carry):
+    for i, part in enumerate(state["carry"]):
         arrays[f"carry/{i}"] = part
-    for key, value in trainer.history.to_arrays().items():
+    for key, value in state["history"].items():
         arrays[f"history/{key}"] = value
-    for key, value in trainer.distributions.to_arrays().items():
+    for key, value in state["distributions"].items():
         arrays[f"dist/{key}"] = value
-    last = trainer._last
+    last = state["last_batch"]
     if last is not None:
-        inputs, targets, h0 = last[:3]
-        arrays["last/inputs"], arrays["last/targets"] = np.asarray(inputs), np.asarray(targets)
-        for i, part in enumerate(_parts(h0)):
+        arrays["last/inputs"], arrays["last/targets"] = np.asarray(last.inputs), np.asarray(last.targets)
+        for i, part in enumerate(_parts(last.h0)):
             arrays[f"last/h0/{i}"] = part
     metadata = {
         "format": FORMAT, "version": FORMAT_VERSION, "rnnviz_version": __version__,
         "model_config": trainer.model_config.to_dict(), "train_config": trainer.train_config.to_dict(),
-        "optimizer": trainer.optimizer.name, "step": trainer.step_count, "status": trainer.status,
-        "divergence": trainer.divergence, "loss_smooth": trainer.loss_smooth, "wall_time": trainer.wall_time,
-        "rng": trainer.rng.bit_generator.state,
+        "optimizer": state["optimizer"], "step": state["step"], "status": trainer.status,
+        "divergence": state["divergence"], "loss_smooth": state["loss_smooth"], "wall_time": state["wall_time"],
+        "rng": state["rng"],
         "source": {"spec": trainer.source_spec, "name": trainer.source.name,
-                   "state": trainer.source.get_state(), "initial_state": trainer._source_state0},
-        "units_off": _units_off_dict(trainer.units_off), "units_mode": trainer.units_mode,
-        "carry_parts": len(carry), "last_h0_parts": len(_parts(last[2])) if last is not None else 0,
+                   "state": state["source_state"], "initial_state": state["source_initial_state"]},
+        "units_off": _units_off_dict(state["units_off"]), "units_mode": state["units_mode"],
+        "carry_parts": len(state["carry"]), "last_h0_parts": len(_parts(last.h0)) if last is not None else 0,
     }
-    point_arrays, metadata["rollback"] = extras.points_to_arrays(trainer._checkpoints)
+    point_arrays, metadata["rollback"] = extras.points_to_arrays(state["rollback"])
     arrays.update(point_arrays)
     metadata["data_sha256"] = extras.data_digest(trainer.source_spec)
     arrays["metadata"] = np.array(json.dumps(metadata, default=str))  # a Path in a spec becomes text
@@ -130,7 +126,6 @@ def load(path, source=None, allow_changed_data: bool = False) -> Trainer:
     metadata, arrays = read(path)
     model_config = ModelConfig.from_dict(metadata["model_config"])  # checked by read()
     train_config = TrainConfig.from_dict(metadata["train_config"])
-    step = metadata["step"]
     info = metadata["source"]
     spec = info.get("spec")
     if source is None:
@@ -149,10 +144,12 @@ def load(path, source=None, allow_changed_data: bool = False) -> Trainer:
     state_before = source.get_state()
     try:
         trainer = Trainer(source, model_config, train_config, source_spec=spec)
-        _restore(trainer, metadata, arrays, step)
-        source.set_state(info["state"])
+        trainer.load_state_dict(_state(trainer, metadata, arrays))
+    except SessionError:
+        source.set_state(state_before)
+        raise
     except (KeyError, TypeError, ValueError, IndexError, OverflowError, UserError) as exc:
-        source.set_state(state_before)  # UserError covers SessionError and DataError
+        source.set_state(state_before)  # UserError covers DataError
         raise SessionError(f"{path.name} is damaged: {exc}") from None
     except MemoryError:
         source.set_state(state_before)
@@ -170,48 +167,35 @@ def _check_data_unchanged(path: Path, metadata: dict, spec: dict, allow_changed_
                                f"(its SHA-256 differs): the run would go on with other data")
 
 
-def _restore(trainer: Trainer, metadata: dict, arrays: dict, step: int) -> None:
-    params = {}
-    for name, current in trainer.model.params.items():
-        value = arrays.get(f"param/{name}")
-        if value is None or value.shape != current.shape or value.dtype != current.dtype:
-            raise SessionError(f"parameter {name} is missing or has the wrong shape or type")
-        params[name] = value
-    optimizer_state = {key[len("optim/"):]: value for key, value in arrays.items() if key.startswith("optim/")}
+def _state(trainer: Trainer, metadata: dict, arrays: dict) -> dict:
+    """The ``Trainer.state_dict`` a session's metadata and arrays hold (``trainer`` only says
+    which parameters to expect; it is not changed). The session's ``status`` is not read: it
+    follows from the divergence and the step."""
+    def members(prefix: str) -> dict:
+        return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+
+    params = {name: arrays.get(f"param/{name}") for name in trainer.model.params}
     if metadata.get("optimizer") != trainer.optimizer.name:
         raise SessionError("the optimizer state does not belong to the configured optimizer")
-    trainer.optimizer.load_state_arrays(optimizer_state)
-    history = {key[len("history/"):]: value for key, value in arrays.items() if key.startswith("history/")}
-    tc = trainer.train_config
-    trainer.history = History.from_arrays(history, tc.history_size, tc.flow_size)
-    dist = {key[len("dist/"):]: value for key, value in arrays.items() if key.startswith("dist/")}
-    trainer.distributions = Distributions.from_arrays(dist, tc.flow_size)  # older files: none, empty
-    held = _units_off(metadata.get("units_off"), trainer.model_config)
-    if held is not None:
-        trainer.model.clamp = held
     mode = metadata.get("units_mode", "zero")
     if mode not in CLAMP_MODES:
         raise SessionError(f"units are held at 'zero' or 'mean', not {mode!r}")
-    trainer.units_mode = mode
-    trainer.rng.bit_generator.state = metadata["rng"]
-    carry = _join([arrays[f"carry/{i}"] for i in range(int(metadata["carry_parts"]))])
-    for name, value in params.items():
-        trainer.model.params[name][...] = value
-    trainer.step_count = step
-    trainer.status = metadata["status"] if metadata["status"] in ("ready", "finished", "diverged") else "ready"
-    trainer.divergence = str(metadata.get("divergence", ""))
-    smooth = metadata.get("loss_smooth")
-    trainer.loss_smooth = None if smooth is None else float(smooth)
-    trainer._carry = carry
-    trainer.wall_time = float(metadata.get("wall_time", 0.0))
-    trainer._source_state0 = metadata["source"].get("initial_state", trainer._source_state0)
+    last = None
     if "last/inputs" in arrays:
         h0 = _join([arrays[f"last/h0/{i}"] for i in range(int(metadata["last_h0_parts"]))])
-        # the last batch again, through the saved weights: what the plots showed, one update later
-        trainer._last = trainer._trace_batch(arrays["last/inputs"], arrays["last/targets"], h0)
-    points = extras.points_from_arrays(metadata.get("rollback") or [], arrays)
-    trainer._checkpoints = [point for point in points if point["step"] < step]
-    trainer._checkpoint()
+        last = LastBatch(arrays["last/inputs"], arrays["last/targets"], h0)
+    source = metadata["source"]
+    return {
+        "step": metadata["step"], "divergence": str(metadata.get("divergence", "")),
+        "loss_smooth": metadata.get("loss_smooth"), "wall_time": float(metadata.get("wall_time", 0.0)),
+        "params": params, "optimizer": metadata["optimizer"], "optimizer_state": members("optim/"),
+        "carry": tuple(arrays[f"carry/{i}"] for i in range(int(metadata["carry_parts"]))),
+        "rng": metadata["rng"], "source_state": source["state"],
+        "source_initial_state": source.get("initial_state", trainer.source.get_state()),
+        "history": members("history/"), "distributions": members("dist/"),  # older files: no bands
+        "last_batch": last, "rollback": extras.points_from_arrays(metadata.get("rollback") or [], arrays),
+        "units_off": _units_off(metadata.get("units_off"), trainer.model_config), "units_mode": mode,
+    }
 
 
 def _units_off_dict(clamp) -> dict | None:
@@ -238,24 +222,3 @@ def _units_off(data, model_config: ModelConfig) -> UnitClamp | None:
     except ValueError as exc:
         raise SessionError(f"the units switched off are damaged: {exc}") from None
     return clamp if clamp.units else None
-
-
-def build_source(spec: dict):
-    """The data source a spec describes (see the module docstring). Raises UserError."""
-    if not isinstance(spec, dict):
-        raise SessionError(f"unreadable data description {spec!r}")
-    kind = spec.get("kind")
-    if kind == "sample":
-        from rnnviz.core.data.files import load_sample
-
-        return load_sample(spec.get("name"), level=spec.get("level") or "char")
-    if kind == "file":
-        from rnnviz.core.data.files import load_path
-
-        return load_path(spec["path"], level=spec.get("level"), encoding=spec.get("encoding") or "utf-8")
-    if kind == "task":
-        from rnnviz.core.data.tasks import make_task
-
-        return make_task(spec["name"], length=spec.get("length"), seed=spec.get("seed", 0),
-                         **(spec.get("options") or {}))
-    raise SessionError(f"unknown kind of data {kind!r} in the session (expected sample, file or task)")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnviz.core.train.records import LastBatch
+
 HASH_CHUNK = 1 << 20
 _digests: dict[tuple, str] = {}  # (real path, size, mtime_ns) -> hex digest
 
@@ -40,9 +42,10 @@ def points_to_arrays(checkpoints: list[dict]) -> tuple[dict[str, np.ndarray], li
         for i, part in enumerate(carry):
             arrays[f"{prefix}carry/{i}"] = part
         last = point["last"]
-        h0 = _parts(last[2]) if last is not None else ()
+        h0 = _parts(last.h0) if last is not None else ()
         if last is not None:
-            arrays[f"{prefix}last/inputs"], arrays[f"{prefix}last/targets"] = np.asarray(last[0]), np.asarray(last[1])
+            arrays[f"{prefix}last/inputs"] = np.asarray(last.inputs)
+            arrays[f"{prefix}last/targets"] = np.asarray(last.targets)
             for i, part in enumerate(h0):
                 arrays[f"{prefix}last/h0/{i}"] = part
         meta.append({"step": int(point["step"]), "optimizer": point["optimizer"], "rng": point["rng"],
@@ -62,7 +65,7 @@ def points_from_arrays(meta: list[dict], arrays: dict) -> list[dict]:
         last = None
         if f"{prefix}last/inputs" in arrays:
             h0 = _join([arrays[f"{prefix}last/h0/{i}"] for i in range(info["last_h0_parts"])])
-            last = (arrays[f"{prefix}last/inputs"], arrays[f"{prefix}last/targets"], h0, None, None)
+            last = LastBatch(arrays[f"{prefix}last/inputs"], arrays[f"{prefix}last/targets"], h0)
         points.append({"step": info["step"], "optimizer": info["optimizer"], "params": params, "optim": optim,
                        "carry": _join([arrays[f"{prefix}carry/{i}"] for i in range(info["carry_parts"])]),
                        "rng": copy.deepcopy(info["rng"]), "source": copy.deepcopy(info["source"]),

@@ -162,7 +162,7 @@ def check_source_state(state, bad, label: str) -> None:
 
 
 def check_spec(spec, bad) -> None:
-    """How to rebuild the data (see ``session.build_source``): every field by kind."""
+    """How to rebuild the data (see ``rnnviz.core.data.build``): every field by kind."""
     if not isinstance(spec, dict):
         raise bad("source.spec", "is not a table")
     kind = spec.get("kind")

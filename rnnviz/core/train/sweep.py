@@ -122,7 +122,7 @@ def coerce(name: str, value):
 
 
 def source_spec(settings: dict, seed: int) -> dict:
-    """How the point's data is built (``rnnviz.core.train.session.build_source``'s spec)."""
+    """How the point's data is built (``rnnviz.core.data.build.build_source``'s spec)."""
     if settings.get("data") is not None:
         if settings.get("task") is not None:
             raise UserError("a sweep trains on a task or on a file (--data), not both")
@@ -156,7 +156,7 @@ def configs(settings: dict, seed: int) -> tuple[ModelConfig, TrainConfig]:
 
 def build_trainer(settings: dict, seed: int):
     """The point's Trainer, ready to train: also how the window opens a point again."""
-    from rnnviz.core.train.session import build_source
+    from rnnviz.core.data.build import build_source
     from rnnviz.core.train.trainer import Trainer
 
     spec = source_spec(settings, seed)
@@ -181,7 +181,7 @@ def run_point(settings: dict, seed: int) -> dict:
         trained = time.perf_counter()
         first = trainer.step() if trainer.train_config.steps > 0 else None
         if first is not None and not first.diverged:
-            trainer.run()
+            trainer.run(trainer.steps_left)
         trained = time.perf_counter() - trained
         chain_end, horizon_end = held_out_gradients(trainer)
         row = _outcome(trainer, first, chain_start, chain_end, horizon_start, horizon_end)

@@ -160,7 +160,7 @@ def sort_key(row: dict, names) -> tuple:
 def check_points(grid) -> None:
     """Every point's settings make valid configurations, and each distinct data source can be
     built: a typo fails now, not on a worker an hour in."""
-    from rnnviz.core.train.session import build_source
+    from rnnviz.core.data.build import build_source
     from rnnviz.core.train.sweep import configs, source_spec
 
     seen = set()

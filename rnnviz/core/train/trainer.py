@@ -23,21 +23,21 @@ import numpy as np
 
 from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.config import ModelConfig, TrainConfig
+from rnnviz.core.train import divergence as blowup
 from rnnviz.core.train.distributions import Distributions
 from rnnviz.core.train.history import SERIES, History
 from rnnviz.core.train import views as detail_views
-from rnnviz.core.nn.losses import cross_entropy, squared_error
 from rnnviz.core.nn.clamp import effective_model
 from rnnviz.core.nn.shapes import make_model, shape_name
 from rnnviz.core.nn.shapes.parts import trim
-from rnnviz.core.train.parts import batch_mean, check_shape_fits, part_grad_mean, part_steps
+from rnnviz.core.train.parts import check_shape_fits, part_steps
 from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
-from rnnviz.core.train.records import Snapshot, StepResult, ViewData
+from rnnviz.core.train.records import LastBatch, Snapshot, StepResult, ViewData
+from rnnviz.core.train.state import RunState
 
 LOG_FLOOR = 1e-300  # a loss of exactly 0 (squared error) is averaged as this, not as log 0
 SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss,
 #                   bias-corrected (as Adam's moments) so that it does not lag the first 50 steps
-KEEP_CHECKPOINTS = 3  # roll-back points kept: repeated roll-backs go further back
 
 
 def smoothed(previous: float | None, loss: float, n: int) -> float:
@@ -55,14 +55,15 @@ def smoothed(previous: float | None, loss: float, n: int) -> float:
     return math.exp(log_mean / (1 - SMOOTHING ** n))
 
 
-class Trainer:
-    """One model, one data source, one optimizer: the state of a training run."""
+class Trainer(RunState):
+    """One model, one data source, one optimizer: the state of a training run. Saving, loading
+    and roll-back are in ``RunState`` (rnnviz.core.train.state)."""
 
     def __init__(self, source, model_config: ModelConfig | None = None,
                  train_config: TrainConfig | None = None, *, source_spec: dict | None = None,
                  initial_params: dict | None = None) -> None:
         self.source = source
-        # how to rebuild the source from a session file; see rnnviz.core.train.session.build_source
+        # how to rebuild the source from a session file; see rnnviz.core.data.build
         self.source_spec = source_spec if source_spec is not None else getattr(source, "spec", None)
         model_config = model_config if model_config is not None else ModelConfig()
         self.model_config = replace(model_config, input_size=source.input_size, output_size=source.output_size,
@@ -97,14 +98,13 @@ class Trainer:
         self.distributions = Distributions(tc.flow_size)  # percentile bands, recorded with the profiles
         self._ranked = None  # the last unit ranking, reused by views for a few seconds
         self.step_count = 0
-        self.status = "ready"  # "ready", "finished" or "diverged"
         self.divergence = ""  # where a NaN/Inf first appeared, for people
         self.loss_smooth: float | None = None
         self.last_result: StepResult | None = None
         self.wall_time = 0.0  # seconds spent in step() over the whole run (sessions included)
         self._carry = None  # hidden state carried into the next window, or None
-        self._last = None  # (inputs, targets, h0, trace, grads) of the last finite step
-        self._last_is_current = False  # True once _last was computed with the weights as they are now
+        self._last: LastBatch | None = None  # the last finite step's batch, traced
+        self._last_is_current = False  # True once _last was traced with the weights as they are now
         self.view_note = ""  # why a snapshot shows an older pass than the current weights', or ""
         self._last_updates = None  # the last update applied (None after a roll-back)
         self._val_batch = None  # ((batch_size, seq_len), batch or None)
@@ -122,6 +122,28 @@ class Trainer:
         tc = self.train_config
         return Optimizer(tc.optimizer, self.model.params, momentum=tc.momentum, rms_decay=tc.rms_decay,
                          beta1=tc.beta1, beta2=tc.beta2, eps=tc.eps)
+
+    @property
+    def status(self) -> str:
+        """"diverged" after a NaN/Inf, "finished" once ``train_config.steps`` updates are done
+        (the run's planned length; ``run`` may go past it), else "ready"."""
+        if self.divergence:
+            return "diverged"
+        return "finished" if self.step_count >= self.train_config.steps else "ready"
+
+    @property
+    def steps_left(self) -> int:
+        """Steps to go until the planned length ``train_config.steps``: ``run(trainer.steps_left)``."""
+        return max(0, self.train_config.steps - self.step_count)
+
+    def initial_source_state(self):
+        """A copy of the data cursor as the run started (a reset, a fork or a twin replays from it)."""
+        return copy.deepcopy(self._source_state0)
+
+    @property
+    def last_batch(self) -> LastBatch | None:
+        """The last step's batch with its trace and gradients (None before any step)."""
+        return self._last
 
     @property
     def carry_state(self) -> bool:
@@ -145,7 +167,8 @@ class Trainer:
         loss, grads, trace = self.model.loss_and_grads(inputs, targets, h0)
         loss = float(loss)
         grad_sq = {name: square_norm(g) for name, g in grads.items()}
-        where = _forward_problem(loss, trace) or _gradient_problem(grad_sq, grads, self.model_config.num_layers)
+        where = (blowup.forward_problem(loss, trace)
+                 or blowup.gradient_problem(grad_sq, grads, self.model_config.num_layers))
         if where:
             self.distributions.record(attempt, params, grads, trace.hidden)  # NaN/Inf counted, as a mark
             return self._diverged(attempt, loss, grad_sq, where, start, before)
@@ -164,7 +187,7 @@ class Trainer:
 
         self.step_count = attempt
         self._carry = trace.state_last if self.carry_state else None
-        self._last = (inputs, targets, h0, trace, grads)
+        self._last = LastBatch(inputs, targets, h0, trace, grads)
         self._last_is_current = False  # that trace came from the weights before this update
         self.loss_smooth = smoothed(self.loss_smooth, loss, attempt)
         update_ratio = update_norm / param_norm if param_norm > 0 else 0.0
@@ -172,7 +195,7 @@ class Trainer:
                             clipped_norm=clipped.norm_after, clip_fraction=clipped.fraction,
                             update_ratio=update_ratio, param_norm=param_norm)
         if attempt % tc.diag_every == 0 or attempt == 1:
-            self._record_profile(attempt, trace)
+            self._record_profile(attempt, self._last)
             self.distributions.record(attempt, params, grads, trace.hidden)
         if attempt % tc.val_every == 0:
             val = self.validation_loss()
@@ -180,7 +203,6 @@ class Trainer:
                 self.history.append("val_loss", attempt, val)
         if attempt % tc.checkpoint_every == 0:
             self._checkpoint()
-        self.status = "finished" if attempt >= tc.steps else "ready"
         self.divergence = ""
         seconds = time.perf_counter() - start
         self.wall_time += seconds
@@ -196,7 +218,6 @@ class Trainer:
         the data cursor stay as they were, so the step can be retried (with a lower lr, say)."""
         self.rng.bit_generator.state, source_state = before
         self.source.set_state(source_state)
-        self.status = "diverged"
         self.divergence = f"step {attempt}: {where}"
         grad_norm = math.sqrt(sum(grad_sq.values())) if all(map(math.isfinite, grad_sq.values())) else math.inf
         self.last_result = StepResult(
@@ -206,21 +227,20 @@ class Trainer:
             update_ratio=0.0, wall_time=time.perf_counter() - start, diverged=True, divergence=self.divergence)
         return self.last_result
 
-    def run(self, n: int | None = None, on_step=None) -> StepResult | None:
-        """Up to ``n`` steps (default: until ``train_config.steps``). Stops at divergence, or as soon
-        as ``on_step(result)`` returns False. Returns the last StepResult (None if no step ran)."""
-        if n is None:
-            n = max(0, self.train_config.steps - self.step_count)
+    def run(self, steps: int, on_step=None) -> StepResult | None:
+        """Up to ``steps`` steps. Stops at divergence, or as soon as ``on_step(result)`` returns
+        False. Returns the last StepResult (None if no step ran). ``train_config.steps`` (the
+        run's planned length, which ``status`` compares with) does not limit it."""
         result = None
-        for _ in range(n):
+        for _ in range(max(0, int(steps))):
             result = self.step()
             if result.diverged or (on_step is not None and on_step(result) is False):
                 break
         return result
 
     # ------------------------------------------------------------------ periodic measurements
-    def _record_profile(self, step: int, trace) -> None:
-        norms = batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths)  # (T, L) ||dL/dh_t||
+    def _record_profile(self, step: int, last: LastBatch) -> None:
+        norms = last.grad_mean  # (T, L) batch mean of ||dL/dh_t||
         self.history.record_profile(step, norms[:, 0])
         self.history.append("horizon", step, diagnostics.gradient_horizon(norms[:, -1]))  # top layer
 
@@ -239,7 +259,7 @@ class Trainer:
             if mc.bidirectional or mc.pad_id is not None or mc.arch != "stack":
                 return self.model.loss(inputs, targets)  # h_n of both directions, each sequence's end
             outputs, _ = self.model.forward(inputs)  # (T, B, Y)
-            return _loss(outputs, np.asarray(targets))
+            return blowup.loss(outputs, np.asarray(targets))
 
     # ------------------------------------------------------------------ copies for the views
     @property
@@ -248,7 +268,7 @@ class Trainer:
         step, the snapshot previews a batch of the configured size)."""
         if self._last is None:
             return int(self.train_config.batch_size)
-        return int(np.shape(self._last[0])[1])
+        return int(np.shape(self._last.inputs)[1])
 
     def snapshot(self, sample: int = 0) -> Snapshot:
         """Copies of the weights, and of the last batch run through them (its gradients and one
@@ -258,8 +278,8 @@ class Trainer:
         elif not self._last_is_current:
             # The step's trace was made before its update: run the same batch through the weights
             # as they are now, so that diagnostics (chain, spectrum, regime) describe one network.
-            current = self._trace_batch(*self._last[:3])
-            if _finite_pass(current) or not _finite_pass(self._last):
+            current = self._trace_batch(self._last.inputs, self._last.targets, self._last.h0)
+            if blowup.finite_pass(current) or not blowup.finite_pass(self._last):
                 self._last, self.view_note = current, ""
             else:  # an update threw the weights so far that this batch overflows: show the last finite pass
                 self.view_note = (f"last finite state: step {self.step_count}'s own pass, before its update "
@@ -280,20 +300,22 @@ class Trainer:
                     params[name][...] = value
 
     def _snapshot(self, sample: int) -> Snapshot:
-        inputs, targets, _, trace, grads = self._last
+        inputs, targets, trace, grads = self._last.inputs, self._last.targets, self._last.trace, self._last.grads
         inputs, targets = np.asarray(inputs), np.asarray(targets)
         s = min(max(int(sample), 0), inputs.shape[1] - 1)
         scored_steps = trace.target_kind.endswith("steps")
         if trace.lengths is not None:  # a padded sample: its plots end at its own last step
             trace = trim(trace, int(trace.lengths[s]))
-        sample_inputs = inputs[:trace.hidden.shape[0], s].copy()
+        steps = trace.hidden.shape[0]  # the sample's own, when padded
+        part_mean = self._last.part_grad_mean
+        sample_inputs = inputs[:steps, s].copy()
         return Snapshot(
             step=self.step_count,
             params={n: p.copy() for n, p in self.model.params.items()},
             grads={n: g.copy() for n, g in grads.items()},
             hidden=trace.hidden[:, :, s].copy(),  # (T, L, H)
             grad_hidden=trace.grad_hidden[:, :, s].copy(),  # (T, L, H)
-            grad_hidden_mean=batch_mean(np.linalg.norm(trace.grad_hidden, axis=-1), trace.lengths),  # (T, L)
+            grad_hidden_mean=self._last.grad_mean[:steps].copy(),  # (T, L)
             inputs=sample_inputs,
             targets=np.array(targets[:, s] if scored_steps else targets[s]),  # (T,) (T, Y) () or (Y,)
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
@@ -302,7 +324,7 @@ class Trainer:
             diagnostics=diagnostics.summarize(effective_model(self.model), trace, s),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
             parts=tuple(trace.parts),
-            part_grad_mean=part_grad_mean(trace),
+            part_grad_mean=None if part_mean is None else part_mean[:steps].copy(),  # (T, L, P)
             part_steps=part_steps(trace),
             decoded=self._decoded(inputs, s),
             vector_grads=self._vector_grads(inputs, targets, s),
@@ -329,7 +351,7 @@ class Trainer:
         tc = self.train_config
         flow_steps, flow = self.history.flow()
         snapshot = self.snapshot(sample)
-        inputs, targets, h0 = self._last[:3]
+        inputs, targets, h0 = self._last.inputs, self._last.targets, self._last.h0
         previous = self._recent_ranking() if ranking == "auto" else None
         with np.errstate(all="ignore"):
             details = detail_views.build(self.model, inputs, targets, h0, snapshot.step, sample, ranking,
@@ -359,10 +381,10 @@ class Trainer:
             self.source.set_state(state)
         return self._trace_batch(*batch, None)
 
-    def _trace_batch(self, inputs, targets, h0):
+    def _trace_batch(self, inputs, targets, h0) -> LastBatch:
         with np.errstate(all="ignore"):
             _, grads, trace = self.model.loss_and_grads(inputs, targets, h0)
-        return (inputs, targets, h0, trace, grads)
+        return LastBatch(inputs, targets, h0, trace, grads)
 
     # ------------------------------------------------------------------ changing the run
     def update_train_config(self, **changes) -> TrainConfig:
@@ -387,9 +409,7 @@ class Trainer:
             self._carry = None
         if (new.history_size, new.flow_size) != (old.history_size, old.flow_size):
             self._rebin_history()
-        if self.status != "ready":
-            self.status = "finished" if self.step_count >= new.steps else "ready"
-            self.divergence = ""
+        self.divergence = ""
         return new
 
     def _rebin_history(self) -> None:
@@ -427,7 +447,8 @@ class Trainer:
         mode = self.units_mode if mode is None else mode
         if self._last is None:
             self._last = self._preview()
-        clamp = detail_views.clamp_for(self.model, self._last, units, mode)
+        last = self._last
+        clamp = detail_views.clamp_for(self.model, (last.inputs, last.targets, last.h0), units, mode)
         self.model.clamp = clamp
         self.units_mode = mode
         self._last_is_current = False  # the next view runs the last batch with the units held
@@ -437,115 +458,3 @@ class Trainer:
         """Start over: the same configurations give the same weights and the same batches."""
         self.source.set_state(copy.deepcopy(self._source_state0))
         self._build()
-
-    # ------------------------------------------------------------------ roll-back
-    def _checkpoint(self) -> None:
-        self._checkpoints.append({
-            "step": self.step_count, "optimizer": self.optimizer.name,
-            "params": {n: p.copy() for n, p in self.model.params.items()},
-            "optim": self.optimizer.state_arrays(), "carry": _copy_state(self._carry),
-            "rng": copy.deepcopy(self.rng.bit_generator.state),
-            "source": copy.deepcopy(self.source.get_state()), "smooth": self.loss_smooth, "last": self._last,
-        })
-        del self._checkpoints[:-KEEP_CHECKPOINTS]
-
-    def rollback_target(self) -> int:
-        """The step that ``rollback()`` would return to."""
-        return self._rollback_checkpoint()["step"]
-
-    def _rollback_checkpoint(self) -> dict:
-        earlier = [cp for cp in self._checkpoints if cp["step"] < self.step_count]
-        return earlier[-1] if earlier else self._checkpoints[0]
-
-    def rollback(self) -> int:
-        """Go back to the latest checkpoint before the current step (every ``checkpoint_every``
-        steps, and the start); call again to go further back. Returns the step now current."""
-        target = self._rollback_checkpoint()
-        self._checkpoints = [cp for cp in self._checkpoints if cp["step"] <= target["step"]]
-        for name, value in target["params"].items():
-            self.model.params[name][...] = value
-        if target["optimizer"] == self.optimizer.name:
-            self.optimizer.load_state_arrays(target["optim"])
-        else:
-            self.optimizer = self._new_optimizer()
-        self.rng.bit_generator.state = copy.deepcopy(target["rng"])
-        self.source.set_state(copy.deepcopy(target["source"]))
-        self.step_count = target["step"]
-        self.loss_smooth = target["smooth"]
-        self._carry = _copy_state(target["carry"])
-        self._last = target["last"]
-        self._last_is_current = False
-        self._last_updates = None
-        self.view_note = ""
-        self.history.truncate(self.step_count)
-        self.distributions.truncate(self.step_count)
-        self.status = "finished" if self.step_count >= self.train_config.steps else "ready"
-        self.divergence = ""
-        return self.step_count
-
-
-# ---------------------------------------------------------------------- helpers
-def _forward_problem(loss: float, trace) -> str:
-    """Where the forward pass first went non-finite ("" if it did not)."""
-    if math.isfinite(loss) and math.isfinite(float(trace.hidden.sum())):
-        return ""  # one pass, no temporary: the usual case
-    where = _first_bad_timestep("hidden state", trace.hidden)
-    for name, values in trace.extras.items():
-        where = where or _first_bad_timestep(name, values)
-    if where:
-        return where
-    return "" if math.isfinite(loss) else f"loss is {_kind(loss)} (outputs overflowed)"
-
-
-def _finite_pass(entry) -> bool:
-    """Are a traced batch's hidden states, dL/dh_t and gradients all finite?"""
-    _, _, _, trace, grads = entry
-    return (math.isfinite(float(trace.hidden.sum())) and math.isfinite(float(trace.grad_hidden.sum()))
-            and all(math.isfinite(float(g.sum())) for g in grads.values()))
-
-
-def _first_bad_timestep(label: str, values: np.ndarray) -> str:
-    bad = ~np.isfinite(values)  # (T, L, B, H)
-    if not bad.any():
-        return ""
-    t, layer = np.argwhere(bad.any(axis=(2, 3)))[0]
-    return f"{label}, layer {layer}, t={t} is {_kind(values[t, layer][bad[t, layer]][0])}"
-
-
-def _gradient_problem(grad_sq: dict, grads: dict, num_layers: int) -> str:
-    """The first parameter, in backward order, whose gradient is not finite ("" if none)."""
-    if all(map(math.isfinite, grad_sq.values())):
-        return ""
-    order = ["out.weight", "out.bias"]
-    for layer in range(num_layers - 1, -1, -1):
-        order += [f"weight_hh_l{layer}", f"bias_hh_l{layer}", f"bias_ih_l{layer}", f"weight_ih_l{layer}"]
-    order += [name for name in grads if name not in order]  # other shapes' parameters (..._reverse)
-    for name in order:
-        if not math.isfinite(grad_sq[name]):
-            g = grads[name]
-            finite = np.isfinite(g)
-            if finite.all():
-                return f"gradient of {name} is too large to measure (norm beyond the float range)"
-            return f"gradient of {name} is {_kind(g[~finite][0])}"
-    return ""
-
-
-def _kind(value) -> str:
-    return "NaN" if math.isnan(value) else "Inf"
-
-
-def _loss(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """The model's loss from outputs (T, B, Y) and targets of any of the four kinds."""
-    batch = outputs.shape[1]
-    integer = np.issubdtype(targets.dtype, np.integer)
-    scored = outputs if targets.ndim == (2 if integer else 3) else outputs[-1]
-    loss, _ = (cross_entropy if integer else squared_error)(scored, targets, batch)
-    return float(loss)
-
-
-def _copy_state(state):
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return tuple(s.copy() for s in state)
-    return state.copy()

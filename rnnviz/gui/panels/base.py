@@ -294,22 +294,6 @@ def printable_label(label) -> str:
     return text if len(text) <= 8 else text[:7] + "\u2026"
 
 
-def time_ticks(labels, count: int, offset: float = 0.5) -> list[tuple[float, str]]:
-    """Tick (position, text) pairs for a time axis of ``count`` steps labelled with tokens,
-    thinned to at most MAX_TIME_LABELS so they do not overlap. Step t sits at t + offset."""
-    labels = list(labels or [])
-    if count <= 0:
-        return []
-    texts = [printable_label(labels[t]) if t < len(labels) else str(t) for t in range(count)]
-    widest = max(len(text) for text in texts) + 1  # a space between neighbours
-    fit = max(min(MAX_TIME_LABELS, TIME_LABEL_CHARS // widest), 1)
-    every = style.nice_step(count, fit) if count > fit else 1
-    ticks = []
-    for t in range(0, count, every):
-        ticks.append((t + offset, texts[t]))
-    return ticks
-
-
 class TokenAxis(pg.AxisItem):
     """A time axis labelled with the input tokens, thinned to what fits its CURRENT length in
     pixels (pyqtgraph hands ``tickValues`` that length), so labels never overlap in a narrow

@@ -69,19 +69,15 @@ class GradientsPanel(Panel):
         """(sample (T, C), batch mean (T, C)) of ||dL/dh_t||: C = L columns, one per layer, or for
         several stacks side by side in h_t, one per part and layer (each part's own units)."""
         snap = self.view.snapshot
-        grad_hidden = as_float(snap.grad_hidden)  # (T, L, H), or (T, L, P*H) for P parts
-        parts = len(_unit_parts(snap))
-        if parts and grad_hidden.ndim == 3:
-            steps, layers, width = grad_hidden.shape
-            split = grad_hidden.reshape(steps, layers, parts, width // parts)  # (T, L, P, H)
-            with np.errstate(invalid="ignore", over="ignore"):
-                sample = np.linalg.norm(split, axis=-1).transpose(0, 2, 1).reshape(steps, parts * layers)
+        per_part = snap.part_grad_norm  # (T, L, P) for P parts side by side, else None
+        if per_part is not None:
+            steps, layers, parts = per_part.shape
+            sample = as_float(per_part).transpose(0, 2, 1).reshape(steps, parts * layers)
             mean = as_float(getattr(snap, "part_grad_mean", None))  # (T, L, P)
             mean = (mean.transpose(0, 2, 1).reshape(sample.shape) if mean.shape == (steps, layers, parts)
                     else np.full(sample.shape, np.nan))
             return sample, mean
-        with np.errstate(invalid="ignore", over="ignore"):
-            sample = np.linalg.norm(grad_hidden, axis=-1) if grad_hidden.ndim == 3 else np.zeros((0, 0))
+        sample = as_float(snap.grad_hidden_norm)  # (T, L)
         mean = as_float(snap.grad_hidden_mean)
         if mean.shape != sample.shape:
             mean = np.full(sample.shape, np.nan)

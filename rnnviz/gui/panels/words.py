@@ -123,9 +123,8 @@ class WordsView(QtWidgets.QWidget):
 
     def show_sample(self, snapshot) -> None:
         """The sample's ||dL/dh_t|| at each of its words (top layer; both directions' units if two)."""
-        grad = as_float(snapshot.grad_hidden)  # (T, L, H)
-        with np.errstate(invalid="ignore", over="ignore"):
-            norms = np.linalg.norm(grad[:, -1], axis=-1) if grad.ndim == 3 and grad.shape[1] else np.zeros(0)
+        grad = as_float(snapshot.grad_hidden_norm)  # (T, L)
+        norms = grad[:, -1] if grad.ndim == 2 and grad.shape[1] else np.zeros(0)
         words = list(snapshot.labels or [])
         self.sample_rows = list(zip(words, norms.tolist()))
         shown, _ = for_log_axis(norms, log_floor(norms))

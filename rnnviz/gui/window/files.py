@@ -126,6 +126,7 @@ class FileActions:
 
     def _current_source(self):
         """A fresh copy of the current run's data, and its recipe (the run itself is untouched)."""
+        from rnnviz.core.data.build import build_source
         from rnnviz.core.train import session
 
         choice = dict(self.data_choice)
@@ -133,7 +134,7 @@ class FileActions:
             choice = session.read(choice["path"])[0].get("source", {}).get("spec")
         elif choice.get("kind") == "file":
             choice["path"] = str(Path(choice["path"]).resolve())
-        return session.build_source(choice), choice
+        return build_source(choice), choice
 
     def _trainer_from_weights(self, weights, source, spec):
         """The imported network on the current run's data, with the current run's training settings."""

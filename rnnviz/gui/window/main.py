@@ -48,7 +48,6 @@ def redraw_interval_ms(cost_seconds: float) -> int:
 
 DEFAULT_CLIP_FOR_CONTINUE = 1.0  # "Continue with clipping" when clipping was off: norm 1 is safe
 LAST_WAIT_MS = 30_000  # after the first second, how long closing waits for one last long step
-OPEN_ENDED_STEPS = 10**9  # the window trains until paused; TrainConfig.steps would stop it at 1000
 GATED_CELLS = ("lstm", "gru")  # a run with one of these brings the gate panel to the front
 
 
@@ -183,7 +182,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     def start_with(self, model: dict, train: dict, data: dict, progress=None) -> None:
         """Build a Trainer from settings and hand it to the worker; raises UserError (the
         current run, if any, is then untouched). ``progress(fraction)`` follows a file's loading."""
-        trainer = presets.make_trainer(model, {**train, "steps": OPEN_ENDED_STEPS}, data, progress)
+        trainer = presets.make_trainer(model, train, data, progress)
         self.data_choice = dict(data)
         self.request_set_trainer.emit(trainer)
         if trainer.data_note:
@@ -219,7 +218,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                 self.start_with(self.controls.model_settings(), self.controls.train_settings(), choice)
             else:
                 model_config, train_config = presets.make_configs(
-                    self.controls.model_settings(), {**self.controls.train_settings(), "steps": OPEN_ENDED_STEPS})
+                    self.controls.model_settings(), self.controls.train_settings())
                 self.request_rebuild.emit(model_config, train_config)
         except UserError as exc:
             self.show_error("Reset", str(exc))
