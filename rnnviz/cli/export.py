@@ -11,12 +11,11 @@ views the panels define), so ``rnnviz --help`` and ``rnnviz run`` stay fast and 
 
 from __future__ import annotations
 
-import math
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 from rnnviz.core.errors import UserError
+from rnnviz.core.exports import run_metadata, weights_finite
 
 def view_names() -> tuple[str, ...]:
     """The exported views, in file order: read from the panels themselves (imports Qt), so the
@@ -28,9 +27,9 @@ def view_names() -> tuple[str, ...]:
 
 def exported_files() -> list[str]:
     """Every file name export_all writes into the folder, in its order."""
-    from rnnviz.gui.export import FORMATS
+    from rnnviz.gui.export import exported_files as files
 
-    return [f"{name}{suffix}" for name in view_names() for suffix in FORMATS] + ["metadata.json", "history.npz"]
+    return files()
 
 
 def _views_help() -> str:
@@ -105,13 +104,6 @@ def main(args) -> int:
     return EXIT_OK
 
 
-def weights_finite(trainer) -> bool:
-    """False when a parameter holds NaN or Inf: whatever the saved status says, that run diverged."""
-    import numpy as np
-
-    return all(bool(np.isfinite(value).all()) for value in trainer.model.params.values())
-
-
 def check_sample(trainer, sample: int) -> None:
     """Refuse a sample the batch does not have (the trainer would quietly show another one)."""
     count = trainer.sample_count
@@ -161,59 +153,5 @@ def export_trainer(trainer, out_dir, wall_time: float | None = None, sample: int
 
     check_sample(trainer, sample)
     view = trainer.view_data(sample, ranking="always")  # a one-off: the units ranked whatever the size
-    metadata = run_metadata(trainer, view, wall_time, status)
+    metadata = run_metadata(trainer, view, wall_time=wall_time, status=status, files=exported_files())
     return export_all(view, Path(out_dir), metadata, trainer.history.to_arrays())
-
-
-def run_metadata(trainer, view, wall_time: float | None = None, status: str | None = None) -> dict:
-    """What a person needs to tell one exported folder from another, and to redo the run."""
-    from rnnviz import __version__
-
-    if status is None:
-        status = trainer.status if trainer.status in ("finished", "diverged") else (
-            "finished" if trainer.step_count > 0 else "ready")
-    if not weights_finite(trainer):
-        status = "diverged"  # NaN weights are never "finished", whatever the session says
-    steps, losses = view.series.get("loss", ((), ()))
-    finite = [(s, v) for s, v in zip(steps, losses) if math.isfinite(float(v))]
-    metadata = {
-        "rnnviz_version": __version__,
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": view.source_name,
-        "source_spec": getattr(trainer, "source_spec", None),
-        "model_config": trainer.model_config.to_dict(),
-        "train_config": trainer.train_config.to_dict(),
-        "shape": view.snapshot.shape,  # unidirectional or bidirectional
-        "parts": list(view.snapshot.parts),  # the stacks side by side in the hidden units, if several
-        "steps_done": int(trainer.step_count),
-        "status": status,
-        "divergence": (trainer.divergence or "the weights hold NaN or Inf") if status == "diverged" else "",
-        "final_loss": float(finite[-1][1]) if finite else None,
-        "final_loss_step": _step(finite[-1][0]) if finite else None,
-        "baseline_loss": view.baseline,
-        "wall_time_seconds": wall_time if wall_time is not None else getattr(trainer, "wall_time", None),
-        "diagnostics": _diagnostics_summary(view.snapshot.diagnostics),
-        "files": exported_files(),
-    }
-    return metadata
-
-
-def _step(value):
-    value = float(value)
-    return int(value) if value.is_integer() else value  # history keeps steps as floats
-
-
-def _diagnostics_summary(diag) -> dict | None:
-    """The headline numbers of the last snapshot: regime, horizon, growth, spectra."""
-    if diag is None:
-        return None
-    summary = {}
-    for name in ("regime", "horizon", "growth", "spectral_radius", "sigma_max"):
-        value = getattr(diag, name, None)
-        if value is not None:
-            summary[name] = value.tolist() if hasattr(value, "tolist") else value
-    parts = getattr(diag, "parts", None) or {}
-    if parts:  # each stack's own regime and horizon (a bidirectional net's forward and backward)
-        summary["parts"] = {name: {key: getattr(part, key) for key in ("regime", "horizon", "growth")}
-                            for name, part in parts.items()}
-    return summary

@@ -28,6 +28,7 @@ from pathlib import Path
 from rnnviz.cli import weights
 from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.cli.progress import LoadProgress, Progress
+from rnnviz.cli.types import number, positive_whole, whole
 from rnnviz import runtime
 from rnnviz.cli import units as units_off
 from rnnviz.cli.safekeeping import Checkpoints, Forgiving, on_first_signal, save_with_fallback
@@ -62,18 +63,18 @@ def add_arguments(parser, presets: bool = True) -> None:
                                                      "labelled text to classify (label<TAB>text lines, or a "
                                                      "CSV with text and label columns)")
     data.add_argument("--task", metavar="NAME", help=f"a built-in long-memory task: {', '.join(TASK_NAMES)}")
-    data.add_argument("--length", metavar="T", help=f"the task's length T (default {DEFAULT_TASK_LENGTH})")
-    data.add_argument("--level", metavar="char|word", help="read a text by characters (default) or by words")
+    data.add_argument("--length", metavar="T", type=whole, help=f"the task's length T (default {DEFAULT_TASK_LENGTH})")
+    data.add_argument("--level", choices=("char", "word"), help="read a text by characters (default) or by words")
     data.add_argument("--encoding", metavar="NAME", help="the text file's encoding (default utf-8)")
     model = parser.add_argument_group("model")
-    model.add_argument("--cell", metavar="|".join(CELLS), help=f"recurrent cell (default {m.cell})")
-    model.add_argument("--hidden", metavar="H", help=f"hidden units per layer (default {m.hidden_size})")
-    model.add_argument("--layers", metavar="L", help=f"stacked recurrent layers (default {m.num_layers})")
-    model.add_argument("--init", metavar="|".join(INITS), help=f"weight initialisation (default {m.init})")
-    model.add_argument("--init-scale", metavar="S", help=f"initial weight scale (default {m.init_scale})")
-    model.add_argument("--recurrent-scale", metavar="SIGMA",
+    model.add_argument("--cell", choices=CELLS, help=f"recurrent cell (default {m.cell})")
+    model.add_argument("--hidden", metavar="H", type=whole, help=f"hidden units per layer (default {m.hidden_size})")
+    model.add_argument("--layers", metavar="L", type=whole, help=f"stacked recurrent layers (default {m.num_layers})")
+    model.add_argument("--init", choices=INITS, help=f"weight initialisation (default {m.init})")
+    model.add_argument("--init-scale", metavar="S", type=number, help=f"initial weight scale (default {m.init_scale})")
+    model.add_argument("--recurrent-scale", metavar="SIGMA", type=number,
                        help="rescale each W_hh to this largest singular value: <1 vanishing, >1 exploding")
-    model.add_argument("--forget-bias", metavar="B", help=f"LSTM forget-gate bias at start "
+    model.add_argument("--forget-bias", metavar="B", type=number, help=f"LSTM forget-gate bias at start "
                                                           f"(default {m.forget_bias}: remember by default)")
     model.add_argument("--bidirectional", action="store_const", const=True, default=None,
                        help="add a backward stack (outputs [forward, backward], PyTorch's layout); refused "
@@ -87,21 +88,21 @@ def add_arguments(parser, presets: bool = True) -> None:
                             "input at every step, or both")
     shape.add_argument("--reverse-source", action="store_const", const=True, default=None,
                        help="read the source backwards (Sutskever, Vinyals & Le 2014)")
-    shape.add_argument("--decoder-hidden", type=int, default=None, metavar="H",
+    shape.add_argument("--decoder-hidden", type=whole, default=None, metavar="H",
                        help="the decoder's hidden units (default: --hidden)")
     shape.add_argument("--decoder-cell", choices=CELLS, default=None, help="the decoder's cell (default: --cell)")
-    model.add_argument("--dtype", metavar="|".join(DTYPES), help=f"float precision (default {m.dtype})")
-    model.add_argument("--seed", metavar="N", help=f"seed for the weights, the batches and the task "
+    model.add_argument("--dtype", choices=DTYPES, help=f"float precision (default {m.dtype})")
+    model.add_argument("--seed", metavar="N", type=whole, help=f"seed for the weights, the batches and the task "
                                                    f"(default {m.seed})")
     train = parser.add_argument_group("training")
-    train.add_argument("--optimizer", metavar="|".join(OPTIMIZERS), help=f"update rule (default {t.optimizer})")
-    train.add_argument("--lr", metavar="RATE", help=f"learning rate (default {t.lr})")
-    train.add_argument("--clip-norm", metavar="C", help="clip the global gradient norm to C (default: no clipping)")
-    train.add_argument("--clip-value", metavar="C", help="clip each gradient element to [-C, C]")
-    train.add_argument("--batch", metavar="B", help=f"sequences per batch (default {t.batch_size})")
-    train.add_argument("--seq-len", metavar="T", help=f"truncated-BPTT window (default {t.seq_len}; "
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help=f"update rule (default {t.optimizer})")
+    train.add_argument("--lr", metavar="RATE", type=number, help=f"learning rate (default {t.lr})")
+    train.add_argument("--clip-norm", metavar="C", type=number, help="clip the global gradient norm to C (default: no clipping)")
+    train.add_argument("--clip-value", metavar="C", type=number, help="clip each gradient element to [-C, C]")
+    train.add_argument("--batch", metavar="B", type=whole, help=f"sequences per batch (default {t.batch_size})")
+    train.add_argument("--seq-len", metavar="T", type=whole, help=f"truncated-BPTT window (default {t.seq_len}; "
                                                       "a task uses its own length)")
-    train.add_argument("--steps", metavar="N", help=f"updates to make (default {t.steps}; with --resume: "
+    train.add_argument("--steps", metavar="N", type=whole, help=f"updates to make (default {t.steps}; with --resume: "
                                                     "this many more, default up to the saved run's target)")
     units_off.add_arguments(train)
     files = parser.add_argument_group("files")
@@ -110,7 +111,7 @@ def add_arguments(parser, presets: bool = True) -> None:
     files.add_argument("--resume", metavar="FILE", help="continue a saved session (its data and model)")
     files.add_argument("--export", metavar="DIR", help="write every plot (PNG, SVG, CSV), metadata.json and "
                                                        "history.npz into DIR at the end")
-    files.add_argument("--checkpoint-every", metavar="N", type=_positive_int("--checkpoint-every"),
+    files.add_argument("--checkpoint-every", metavar="N", type=positive_whole,
                        help="also save the session (--save FILE) every N steps, so a crash loses at most N")
     files.add_argument("--rollback", action="store_true",
                        help="with --resume: go back to the session's last roll-back point before its "
@@ -242,12 +243,12 @@ def _fresh(args):
     else:
         source, spec = _source(args)
         base_model, base_train = dict(DEFAULT_MODEL), dict(DEFAULT_TRAIN)
-    seed = _int(args.seed, "--seed", base_model.get("seed", 0))
-    model_settings = dict(cell=args.cell, hidden_size=_int(args.hidden, "--hidden"),
-                          num_layers=_int(args.layers, "--layers"), init=args.init,
-                          init_scale=_float(args.init_scale, "--init-scale"),
-                          recurrent_scale=_float(args.recurrent_scale, "--recurrent-scale"),
-                          forget_bias=_float(args.forget_bias, "--forget-bias"), dtype=args.dtype, seed=seed,
+    seed = _or(args.seed, base_model.get("seed", 0))
+    model_settings = dict(cell=args.cell, hidden_size=args.hidden,
+                          num_layers=args.layers, init=args.init,
+                          init_scale=args.init_scale,
+                          recurrent_scale=args.recurrent_scale,
+                          forget_bias=args.forget_bias, dtype=args.dtype, seed=seed,
                           bidirectional=args.bidirectional, arch=args.arch, context=args.context,
                           reverse_source=args.reverse_source, decoder_hidden_size=args.decoder_hidden,
                           decoder_cell=args.decoder_cell)
@@ -261,9 +262,12 @@ def _fresh(args):
         train_settings.pop("seq_len", None)  # a task sets its own window
     try:
         model_config = ModelConfig(**model_settings)
+    except ValueError as exc:
+        raise UserError(_flagged(exc, ModelConfig, model_settings)) from None
+    try:
         train_config = TrainConfig(**train_settings)
     except ValueError as exc:
-        raise UserError(_with_flag(exc)) from None
+        raise UserError(_flagged(exc, TrainConfig, train_settings)) from None
     if args.batch is None:  # a short file gets fewer streams rather than a refusal
         from dataclasses import replace
 
@@ -307,19 +311,19 @@ def _resumed(args):
     try:
         trainer.update_train_config(steps=trainer.step_count + more, **changes)
     except ValueError as exc:
-        raise UserError(_with_flag(exc)) from None
+        raise UserError(_flagged(exc, TrainConfig, changes)) from None
     return trainer, more
 
 
 def _train_settings(args) -> dict:
     if args.clip_norm is not None and args.clip_value is not None:
         raise UserError("--clip-norm and --clip-value exclude each other: choose one")
-    settings = dict(optimizer=args.optimizer, lr=_float(args.lr, "--lr"), batch_size=_int(args.batch, "--batch"),
-                    seq_len=_int(args.seq_len, "--seq-len"), steps=_int(args.steps, "--steps"))
+    settings = dict(optimizer=args.optimizer, lr=args.lr, batch_size=args.batch,
+                    seq_len=args.seq_len, steps=args.steps)
     if args.clip_norm is not None:
-        settings.update(clip_mode="norm", clip_threshold=_float(args.clip_norm, "--clip-norm"))
+        settings.update(clip_mode="norm", clip_threshold=args.clip_norm)
     elif args.clip_value is not None:
-        settings.update(clip_mode="value", clip_threshold=_float(args.clip_value, "--clip-value"))
+        settings.update(clip_mode="value", clip_threshold=args.clip_value)
     return {k: v for k, v in settings.items() if v is not None}
 
 
@@ -331,8 +335,8 @@ def _preset_source(args, preset):
         raise UserError("--level and --encoding apply to text files, not to a preset")
     spec = dict(preset.data)
     if spec.get("kind") == "task":
-        spec["length"] = _int(args.length, "--length", spec.get("length"))
-        spec["seed"] = _int(args.seed, "--seed", 0)
+        spec["length"] = _or(args.length, spec.get("length"))
+        spec["seed"] = _or(args.seed, 0)
     elif args.length is not None:
         raise UserError("--length sets a task's length; this preset trains on a text")
     source = build_source(spec)
@@ -355,8 +359,8 @@ def _source(args):
             raise UserError("--level and --encoding apply to text files, not to --task")
         from rnnviz.core.train.presets import DEFAULT_TASK_LENGTH
 
-        spec = {"kind": "task", "name": args.task, "length": _int(args.length, "--length", DEFAULT_TASK_LENGTH),
-                "seed": _int(args.seed, "--seed", 0)}
+        spec = {"kind": "task", "name": args.task, "length": _or(args.length, DEFAULT_TASK_LENGTH),
+                "seed": _or(args.seed, 0)}
         task = build_source(spec)
         _refuse_seq_len_for_task(args, task)
         return task, spec
@@ -394,6 +398,23 @@ def _refuse_seq_len_for_task(args, source) -> None:
                         f"({length} steps); {hint}")
 
 
+def _or(value, default):
+    return default if value is None else value
+
+
+def _flagged(exc: ValueError, settings_class, settings: dict) -> str:
+    """The settings' error led by the flag of the first setting that is invalid on its own (found
+    by checking it alone, not by reading the message); the bare error when none is."""
+    for field, value in settings.items():
+        if field not in FLAGS:
+            continue
+        try:
+            settings_class(**{field: value})
+        except (ValueError, TypeError):
+            return f"{FLAGS[field]}: {exc}"
+    return str(exc)
+
+
 def _session_path(text: str, flag: str) -> Path:
     """The session file a flag names, or a UserError saying what the path is instead."""
     path = Path(text)
@@ -402,47 +423,12 @@ def _session_path(text: str, flag: str) -> Path:
     return path
 
 
-def _positive_int(flag: str):
-    """An argparse ``type=``: a whole number of at least 1 (argparse names ``flag`` in the error)."""
-    import argparse
-
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value}")
-        return value
-
-    return convert
 
 
-def _int(text, flag: str, default=None):
-    if text is None:
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise UserError(f"{flag} must be a whole number, got {text!r}") from None
 
 
-def _float(text, flag: str, default=None):
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise UserError(f"{flag} must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise UserError(f"{flag} must be a finite number, got {text!r}")
-    return value
 
 
-def _with_flag(exc: ValueError) -> str:
-    message = str(exc)
-    field = message.split(" ", 1)[0]
-    return f"{FLAGS[field]}: {message}" if field in FLAGS else message
 
 
 # ---------------------------------------------------------------------- output

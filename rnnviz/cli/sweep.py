@@ -27,6 +27,7 @@ FIGURES = ("phase", "success")
 
 def add_arguments(parser) -> None:
     from rnnviz.cli import run
+    from rnnviz.cli.types import whole
     from rnnviz.core.train.sweep_presets import SWEEP_PRESET_NAMES
     from rnnviz.core.train.sweep_table import METRIC_LABELS
 
@@ -36,14 +37,14 @@ def add_arguments(parser) -> None:
                             "log scale) or NAME=V1,V2,... ; repeat for more settings. NAME is a run flag "
                             "without '--' (length, cell, hidden, recurrent_scale, lr, clip_norm, ...); "
                             "cell also takes irnn (relu with identity init)")
-    sweep.add_argument("--seeds", metavar="K", help="seeds per point (default 1, or the preset's): --seed, "
+    sweep.add_argument("--seeds", metavar="K", type=whole, help="seeds per point (default 1, or the preset's): --seed, "
                                                     "--seed + 1, ...")
     sweep.add_argument("--out", metavar="DIR", required=True,
                        help="output folder; a folder holding part of the same sweep is resumed")
     sweep.add_argument("--preset", metavar="NAME", help=f"a paper's sweep: {', '.join(SWEEP_PRESET_NAMES)}")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="run on this Dask cluster (default: a local cluster on this machine)")
-    sweep.add_argument("--workers", metavar="N", help="local worker processes, one thread each "
+    sweep.add_argument("--workers", metavar="N", type=whole, help="local worker processes, one thread each "
                                                       "(default: one per core)")
     sweep.add_argument("--metric", metavar="NAME", help=f"what the phase diagram shows: {', '.join(METRIC_LABELS)} "
                                                         "(default success, or the preset's)")
@@ -86,8 +87,8 @@ def grid_from_args(args):
         fixed = {**{k: v for k, v in preset.fixed.items() if k not in varied},
                  **{k: v for k, v in fixed.items() if v is not None}}
         seeds, metric = preset.seeds, preset.metric
-    seeds = _whole(args.seeds, "--seeds", seeds)
-    first = _whole(args.seed, "--seed", 0)
+    seeds = seeds if args.seeds is None else args.seeds
+    first = 0 if args.seed is None else args.seed
     if not 1 <= seeds <= 1000 or first < 0:
         raise UserError("--seeds must be from 1 to 1000 and --seed non-negative")
     grid = make_grid(vary, fixed, list(range(first, first + seeds)))
@@ -107,13 +108,6 @@ def _run_flags_a_sweep_cannot_set() -> dict:
     return {name: dests[name] for name in sorted(set(dests) - set(SETTINGS) - set(RUN_ONLY_FLAGS) - {"seed"})}
 
 
-def _whole(text, flag: str, default: int) -> int:
-    if text is None:
-        return default
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise UserError(f"{flag} must be a whole number, got {text!r}") from None
 
 
 # ---------------------------------------------------------------------- the command
@@ -126,7 +120,7 @@ def main(args) -> int:
     grid, metric = grid_from_args(args)
     check_metric(metric)
     axes = axes_for(grid.varied, args.x, args.y, args.facet)
-    workers = _whole(args.workers, "--workers", None) if args.workers is not None else None
+    workers = args.workers
     if workers is not None and args.scheduler is not None:
         raise UserError("--workers sets the local cluster's size; a --scheduler's cluster has its own workers")
     if args.scheduler is not None:

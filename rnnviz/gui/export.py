@@ -15,8 +15,6 @@ PNG without its end; the error names the file that failed. Signals are held whil
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -26,6 +24,7 @@ import numpy as np
 
 from rnnviz.core import atomic
 from rnnviz.core.errors import UserError
+from rnnviz.core.exports import csv_bytes
 from rnnviz.gui import qt_app
 from rnnviz.interrupts import held_signals
 
@@ -55,6 +54,14 @@ def export_panel(panel, path) -> Path:
             raise UserError(f"cannot write {path}: Qt produced no {suffix[1:].upper()} data")
     atomic.write_bytes(path, data)
     return path
+
+
+def exported_files() -> list[str]:
+    """Every file name ``export_all`` writes into the folder, in its order."""
+    from rnnviz.gui.panels import PANEL_CLASSES
+
+    return ([f"{panel.view_name}{suffix}" for panel in PANEL_CLASSES for suffix in FORMATS]
+            + ["metadata.json", "history.npz"])
 
 
 def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path]:
@@ -101,21 +108,7 @@ def _check_folder(folder: Path) -> None:
 
 
 def _csv_bytes(panel) -> bytes:
-    header, rows = panel.csv_table()
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return text.getvalue().encode("utf-8")
-
-
-def _cell(value):
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))  # shortest exact form; 'nan' / 'inf' stay readable
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+    return csv_bytes(*panel.csv_table())  # the core's table of the view the panel shows
 
 
 def _prepared_scene(panel):

@@ -27,9 +27,8 @@ from collections import deque
 import numpy as np
 from PyQt6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, pyqtSignal, pyqtSlot
 
-from rnnviz import __version__
 from rnnviz.core.errors import UserError
-from rnnviz.core.nn.shapes import make_model, shape_name
+from rnnviz.core.nn.shapes import make_model
 
 SLICE_SECONDS = 0.02  # run steps for ~20 ms, then let queued requests (pause, lr) in
 VIEW_SECONDS = 0.033  # no more views than the window can draw (30 Hz)
@@ -219,7 +218,7 @@ class TrainingWorker(QObject):
         try:
             view = self._trainer.view_data()
             arrays = {k: np.array(v, copy=True) for k, v in self._trainer.history.to_arrays().items()}
-            self.export_bundle.emit(folder, view, self.metadata(), arrays)
+            self.export_bundle.emit(folder, view, self.metadata(view), arrays)
         except Exception as exc:  # noqa: BLE001 - reported, never crashes the window
             self.error.emit(f"Could not gather the data to export: {exc}")
 
@@ -324,15 +323,14 @@ class TrainingWorker(QObject):
                 "is_text": self._is_text(), "classes": getattr(t.source, "classes", None),
                 "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count, "status": _shown_status(t)}
 
-    def metadata(self) -> dict:
-        t = self._trainer
-        steps, losses = t.history.series("loss")
-        return {"rnnviz_version": __version__, "model_config": t.model_config.to_dict(),
-                "train_config": t.train_config.to_dict(), "source": getattr(t.source, "name", "?"),
-                "shape": shape_name(t.model_config),
-                "steps": int(t.step_count), "status": _shown_status(t), "divergence": t.divergence or "",
-                "final_loss": float(losses[-1]) if len(losses) else None,
-                "wall_time": time.time() - self.started_at}
+    def metadata(self, view) -> dict:
+        """metadata.json of an export of ``view``: the command line's keys, with the window's status
+        (it trains until paused) and the seconds since the window started this run."""
+        from rnnviz.core.exports import run_metadata
+        from rnnviz.gui.export import exported_files
+
+        return run_metadata(self._trainer, view, wall_time=time.time() - self.started_at,
+                            status=_shown_status(self._trainer), files=exported_files())
 
     # ----------------------------------------------------------------- the run
     def _ready(self) -> bool:

@@ -41,12 +41,13 @@ def test_a_run_finishes_with_progress_lines_and_a_summary():
 
 @pytest.mark.parametrize("args, message", [
     (["--hidden", "0"], "--hidden: hidden_size must be between 1 and 4096"),
-    (["--hidden", "many"], "--hidden must be a whole number"),
+    (["--hidden", "many"], "argument --hidden: must be a whole number, got 'many'"),
+    (["--lr", "nan"], "argument --lr: must be a finite number"),
     (["--lr", "-1"], "--lr: lr must be"),
     (["--task", "nosuch"], "unknown task 'nosuch'"),
     (["--data", "missing.txt"], "data file not found"),
     (["--clip-norm", "1", "--clip-value", "1"], "exclude each other"),
-    (["--cell", "transformer"], "cell must be one of"),
+    (["--cell", "transformer"], "argument --cell: invalid choice: 'transformer'"),
     (["--data", "."], "is a folder, not a file"),
     (["--task", "adding", "--seq-len", "10"], "--seq-len does not apply to a task"),
     (["--task", "adding", "--length", "6", "--seq-len", "10"], "use --length to change it"),
@@ -234,4 +235,5 @@ def test_forget_bias_reaches_the_lstm_and_a_bad_value_is_one_line(tmp_path):
     assert session.load(saved).model.config.forget_bias == 2.5
     bad = rnnviz(*TINY, "--cell", "lstm", "--forget-bias", "lots")
     assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr.strip() == "rnnviz: error: --forget-bias must be a number, got 'lots'"
+    assert bad.stderr.strip() == ("rnnviz: error: argument --forget-bias: must be a number, got 'lots' "
+                                  "(see rnnviz run --help)")

@@ -228,7 +228,7 @@ def test_a_utf16_file_gets_an_encoding_hint(tmp_path, capsys):
 
 
 def test_a_session_with_nan_weights_exports_as_diverged(tmp_path):
-    from rnnviz.cli.export import run_metadata, weights_finite
+    from rnnviz.core.exports import run_metadata, weights_finite
     from rnnviz.core.config import ModelConfig, TrainConfig
     from rnnviz.core.data.tasks import make_task
     from rnnviz.core.train.trainer import Trainer

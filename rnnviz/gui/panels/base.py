@@ -18,9 +18,10 @@ from rnnviz.core.train.records import ViewData
 from rnnviz.gui.plot import curves
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
+# what a table and a plot share is in the core: the panels draw those very numbers
+from rnnviz.core.tables.cells import (FLOOR_NOTE, LOG_FLOOR_WHEN_NOTHING_POSITIVE, as_float,  # noqa: F401
+                                      log_floor, step_cell)
 
-LOG_FLOOR_WHEN_NOTHING_POSITIVE = 1e-30  # float64 gradients reach ~1e-30 in the vanishing preset
-FLOOR_NOTE = "0 or negative: drawn at the log floor"  # what the CSV says about floored values
 MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
 TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
 
@@ -45,7 +46,8 @@ class Panel(QtWidgets.QWidget):
     numbers behind it as a table.
 
     Subclasses set ``view_name`` and ``title``, build their items in ``_build()``, draw the
-    stored view in ``_redraw()`` and return their table from ``_table()``. Controls (log-y,
+    stored view in ``_redraw()``; their table is the core's (rnnviz.core.tables), or for a
+    view outside a ViewData (a comparison, a sweep) their ``_table()``. Controls (log-y,
     layer, weights/gradients) call ``_redraw()`` so they work without a new ViewData.
     """
 
@@ -90,9 +92,22 @@ class Panel(QtWidgets.QWidget):
         self._redraw_if_view()
 
     def csv_table(self) -> tuple[list[str], list[list]]:
-        """(header, rows): the numbers behind the plot, one row per plotted value."""
+        """(header, rows): the numbers behind the plot, one row per plotted value: the core's
+        table of the shown view (rnnviz.core.tables) with this panel's settings."""
+        from rnnviz.core import tables
+
+        if tables.has_table(self.view_name):
+            return tables.table(self.view_name, self.table_data(), **self.table_options())
         header, rows = self._table()
         return list(header), [list(row) for row in rows]
+
+    def table_data(self):
+        """What this panel's table is made of: its ViewData, or what else it shows."""
+        return self.view
+
+    def table_options(self) -> dict:
+        """The settings of this panel that change its table (see rnnviz.core.tables.table)."""
+        return {}
 
     # ----------------------------------------------------------------- for subclasses
     def _build(self) -> None:
@@ -101,7 +116,7 @@ class Panel(QtWidgets.QWidget):
     def _redraw(self) -> None:
         raise NotImplementedError
 
-    def _table(self) -> tuple[list[str], list]:
+    def _table(self) -> tuple[list[str], list]:  # only for a view rnnviz.core.tables lacks (text)
         raise NotImplementedError
 
     def add_checkbox(self, text: str, tooltip: str, checked: bool = False) -> QtWidgets.QCheckBox:
@@ -180,11 +195,6 @@ def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:
 
 
 # --------------------------------------------------------------------- numeric guards
-def as_float(values) -> np.ndarray:
-    """A float array copy (empty when None)."""
-    if values is None:
-        return np.zeros(0)
-    return np.array(values, dtype=float)
 
 
 def finite_or_nan(values) -> np.ndarray:
@@ -192,20 +202,6 @@ def finite_or_nan(values) -> np.ndarray:
     values = as_float(values)
     values[~np.isfinite(values)] = np.nan
     return values
-
-
-def log_floor(*arrays) -> float:
-    """The value that 0 (or a negative) is drawn at on a log axis: a decade below the
-    smallest positive finite value among ``arrays``, so a zero is visible but never hides
-    the real range."""
-    smallest = np.inf
-    for values in arrays:
-        values = as_float(values)
-        with np.errstate(invalid="ignore"):
-            positive = values[np.isfinite(values) & (values > 0)]
-        if positive.size:
-            smallest = min(smallest, float(positive.min()))
-    return smallest / 10.0 if np.isfinite(smallest) else LOG_FLOOR_WHEN_NOTHING_POSITIVE
 
 
 def for_log_axis(values, floor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -258,12 +254,6 @@ def mark_short(curve: pg.PlotDataItem, points: int, color: str) -> None:
     elif not short and marked:
         curve.setSymbol(None)
         curve._rnnviz_short_marked = False
-
-
-def step_cell(step):
-    """A training step for a CSV cell: an int when whole (history may store steps as floats)."""
-    step = float(step)
-    return int(step) if step.is_integer() else step
 
 
 def symmetric_levels(values) -> tuple[float, float]:

@@ -24,7 +24,8 @@ from PyQt6 import QtGui
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
-from rnnviz.gui.panels.base import FLOOR_NOTE, Panel, as_float, set_title, show_item
+from rnnviz.core.tables.gradients import diagnostics_field as _field
+from rnnviz.gui.panels.base import Panel, as_float, set_title, show_item
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
 BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
@@ -190,49 +191,6 @@ class ChainPanel(Panel):
         if cell == "relu" and dead.size and float(dead.max()) > 0:
             parts.append(f"dead units {float(dead.max()):.0%}")
         return " \u00b7 ".join(parts)
-
-    def _table(self):
-        header = ["layer", "lag_k", "chain_norm", "bound", "log10_chain_norm", "log10_bound", "marker", "note"]
-        arrays = self._arrays()
-        if arrays is None:
-            return header, []
-        diag, chain, bound = arrays
-        names = self._names(diag)
-        if names is not None:
-            header = header + ["part"]
-        horizon = getattr(diag, "horizon", None)
-        layers = as_float(diag.chain).shape[0]  # per part
-        rows = []
-        norms = _field(diag, "chain")  # (L, T+1) the same, 0 / inf beyond float64
-        bounds = _field(diag, "bound")
-        if norms.shape != chain.shape or bounds.shape != chain.shape:
-            with np.errstate(over="ignore", under="ignore"):
-                norms, bounds = 10.0 ** chain, 10.0 ** bound
-        for k in range(chain.shape[0]):
-            for lag in range(chain.shape[1]):
-                a, b = float(chain[k, lag]), float(bound[k, lag])
-                marker = "horizon" if horizon is not None and k == layers - 1 and lag == int(horizon) else ""
-                floored = a == -np.inf or b == -np.inf
-                row = [k % layers, lag, float(norms[k, lag]), float(bounds[k, lag]), a, b, marker,
-                       FLOOR_NOTE if floored else ""]
-                rows.append(row if names is None else row + [names[k].split(",")[0]])
-        return header, rows
-
-
-def _field(diag, name: str) -> np.ndarray:
-    """A (L, T+1) field of the diagnostics; for a network of several stacks every part's, in its
-    own processing order, one under another: (P*L, T+1), NaN past a shorter part's end."""
-    parts = getattr(diag, "parts", None) or {}
-    if parts:
-        return _stacked([as_float(getattr(part, name, None)) for part in parts.values()])
-    return as_float(getattr(diag, name, None))
-
-
-def _stacked(rows: list) -> np.ndarray:
-    """(L_i, K_i) arrays one under another, (sum L_i, max K_i), NaN where a row is shorter."""
-    width = max(row.shape[1] for row in rows)
-    return np.concatenate([np.pad(row, ((0, 0), (0, width - row.shape[1])), constant_values=np.nan)
-                           for row in rows])
 
 
 def log10_floor(*arrays) -> float:

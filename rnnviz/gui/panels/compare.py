@@ -124,14 +124,5 @@ class ComparePanel(Panel):
             now = f" \u2022 run now at {self.view.snapshot.step}"
         return f"at step {result.steps} \u2022 {twin}{now}"
 
-    def _table(self):
-        header = ["network", "cell", "t", "grad_norm_batch_mean", "horizon", "training_steps"]
-        result = self.result
-        if result is None:
-            return header, []
-        rows = []
-        for network, cell, values, horizon, steps in (
-                ("current", result.cell, result.profile, result.horizon, result.steps),
-                ("tanh_twin", "tanh", result.twin_profile, result.twin_horizon, result.twin_steps)):
-            rows.extend([network, cell, t, float(v), int(horizon), int(steps)] for t, v in enumerate(as_float(values)))
-        return header, rows
+    def table_data(self):
+        return self.result

@@ -119,21 +119,6 @@ class ConnectivityPanel(Panel):
         self.readout.setText(text or HINT)
 
     # ----------------------------------------------------------------- numbers
-    def _table(self):
-        header = ["kind", "t", "s", "distance", "input_token", "connectivity", "share"]
-        conn = self.data()
-        if conn is None:
-            return header, []
-        matrix, share = as_float(conn.matrix), as_float(conn.share)
-        labels = list(self.view.snapshot.labels or [])
-        rows = []
-        for t in range(matrix.shape[0]):
-            for s in range(t + 1):
-                token = str(labels[s]) if s < len(labels) else ""
-                rows.append(["map", t, s, t - s, token, float(matrix[t, s]), float(share[t, s])])
-        for d, value in enumerate(as_float(conn.by_distance)):
-            rows.append(["mean_by_distance", "", "", d, "", float(value), ""])
-        return header, rows
 
 
 def log_connectivity(matrix: np.ndarray) -> np.ndarray:

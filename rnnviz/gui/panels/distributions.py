@@ -16,9 +16,10 @@ from PyQt6 import QtWidgets
 
 from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, SIZE, symlog, symlog_inverse,
                                              symlog_threshold)
+from rnnviz.core.tables.history import distribution_order
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title, step_cell
+from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title
 
 BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
 BAND_ALPHAS = (40, 70, 100, 140)
@@ -94,7 +95,7 @@ class DistributionsPanel(Panel):
 
     def selected(self) -> tuple[str | None, np.ndarray, np.ndarray]:
         data = self.distributions()
-        name = self._sync_choice(sorted(data, key=_order))
+        name = self._sync_choice(sorted(data, key=distribution_order))
         if name is None or name not in data:
             return None, np.zeros(0), np.zeros((0, SIZE + 1))
         steps, rows = data[name]
@@ -157,18 +158,3 @@ class DistributionsPanel(Panel):
                 if low - 0.5 <= position <= high + 0.5:
                     ticks.append((position, f"{'-' if sign < 0 else ''}1e{k}"))
         style.set_ticks(self.plot.getAxis("left"), [sorted(ticks)])
-
-    def _table(self):
-        header = ["quantity", "step"] + [f"p{q}" for q in PERCENTILES] + ["nan", "posinf", "neginf", "size"]
-        rows_out = []
-        for name, (steps, rows) in sorted(self.distributions().items(), key=lambda item: _order(item[0])):
-            for step, row in zip(steps, np.asarray(rows, dtype=float)):
-                rows_out.append([name, step_cell(step)] + [float(v) for v in row[:len(PERCENTILES)]]
-                                + [int(row[NAN]), int(row[POSINF]), int(row[NEGINF]), int(row[SIZE])])
-        return header, rows_out
-
-
-def _order(name: str) -> tuple:
-    """Parameters, then gradients, then hidden states; each in name order."""
-    kind = 1 if name.startswith("grad/") else 2 if name.startswith("hidden/") else 0
-    return kind, name

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.core.tables.history import flow_logs
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range, log_floor, step_cell
+from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range
 
 
 RECENT_ROWS = 0.3  # colour levels follow the latest 30 % of the recorded steps (at least MIN_RECENT_ROWS)
@@ -68,12 +69,7 @@ class FlowPanel(Panel):
 
     def log_norms(self, flow: np.ndarray) -> np.ndarray:
         """log10 of the norms; 0 drawn at the log floor, NaN/Inf left out (transparent)."""
-        floor = log_floor(flow)
-        finite = np.isfinite(flow)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.log10(np.where(finite & (flow > 0), flow, floor))
-        logs[~finite] = np.nan
-        return logs
+        return flow_logs(flow)
 
     def _redraw(self) -> None:
         steps, flow = self.arrays()
@@ -92,19 +88,3 @@ class FlowPanel(Panel):
         self.map.set(logs, levels, (-0.5, -0.5, steps_t, rows))
         self.step_axis.picture = None  # tick labels depend on self.steps: redraw them
         self.step_axis.update()
-
-    def _table(self):
-        header = ["step", "t", "grad_norm", "log10_grad_norm", "note"]
-        if self.view is None:
-            return header, []
-        steps, flow = self.arrays()
-        if flow.size == 0:
-            return header, []
-        logs = self.log_norms(flow)
-        rows = []
-        for i, step in enumerate(steps):
-            for t in range(flow.shape[1]):
-                value = float(flow[i, t])
-                note = "0: log drawn at the floor" if np.isfinite(value) and value <= 0 else ""
-                rows.append([step_cell(step), t, value, float(logs[i, t]), note])
-        return header, rows

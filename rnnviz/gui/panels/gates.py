@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.core.diagnostics import gating
+from rnnviz.core.tables.network import gate_paths
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, for_log_axis, log_floor, show_item,
                                     sync_layer_selector)
@@ -83,14 +84,7 @@ class GatesPanel(Panel):
     def paths(gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate;
         NaN where a gate was not finite."""
-        finite = np.isfinite(gate).all()
-        products = gating.path_products(np.where(np.isfinite(gate), gate, np.nan))  # (T+1, H)
-        if not finite:
-            bad = ~np.isfinite(products).all(axis=1)
-            best, median = np.full(products.shape[0], np.nan), np.full(products.shape[0], np.nan)
-            best[~bad], median[~bad] = products[~bad].max(axis=1), np.median(products[~bad], axis=1)
-            return best, median
-        return products.max(axis=1), np.median(products, axis=1)
+        return gate_paths(gate)
 
     # ------------------------------------------------------------------ drawing
     def _redraw(self) -> None:
@@ -140,20 +134,3 @@ class GatesPanel(Panel):
         self.path.setVisible(gated)
         self.canvas.ci.layout.setColumnStretchFactor(1, 2 if gated else 0)  # the note takes the whole width
         self.path.setMaximumWidth(16777215 if gated else 0)
-
-    def _table(self):
-        header = ["series", "layer", "t", "lag", "unit", "value"]
-        gate = self.gate()
-        if gate.size == 0:
-            return header, []
-        name = self.gate_name()
-        steps, layers, units = gate.shape
-        rows = []
-        for layer in range(layers):
-            for t in range(steps):
-                for unit in range(units):
-                    rows.append([name, layer, t, "", unit, float(gate[t, layer, unit])])
-            best, median = self.paths(gate[:, layer, :])
-            for label, curve in (("direct_path_largest_unit", best), ("direct_path_median_unit", median)):
-                rows.extend([label, layer, "", lag, "", float(value)] for lag, value in enumerate(curve))
-        return header, rows

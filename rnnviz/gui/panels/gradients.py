@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.core.tables.gradients import grad_column_names, grad_columns
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
+from rnnviz.gui.panels.base import (Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
 TITLE = "Gradient reaching each timestep"
@@ -58,30 +59,12 @@ class GradientsPanel(Panel):
     def names(self) -> list | None:
         """For a network of several stacks side by side in h_t (forward, backward): a name per
         column of ``norms``, part by part and layer by layer; None for one stack."""
-        snap = self.view.snapshot
-        parts = _unit_parts(snap)
-        layers = as_float(snap.grad_hidden).shape[1] if as_float(snap.grad_hidden).ndim == 3 else 0
-        if not parts:
-            return None
-        return [part if layers == 1 else f"{part}, layer {k}" for part in parts for k in range(layers)]
+        return grad_column_names(self.view.snapshot)
 
     def norms(self) -> tuple[np.ndarray, np.ndarray]:
-        """(sample (T, C), batch mean (T, C)) of ||dL/dh_t||: C = L columns, one per layer, or for
-        several stacks side by side in h_t, one per part and layer (each part's own units)."""
-        snap = self.view.snapshot
-        per_part = snap.part_grad_norm  # (T, L, P) for P parts side by side, else None
-        if per_part is not None:
-            steps, layers, parts = per_part.shape
-            sample = as_float(per_part).transpose(0, 2, 1).reshape(steps, parts * layers)
-            mean = as_float(getattr(snap, "part_grad_mean", None))  # (T, L, P)
-            mean = (mean.transpose(0, 2, 1).reshape(sample.shape) if mean.shape == (steps, layers, parts)
-                    else np.full(sample.shape, np.nan))
-            return sample, mean
-        sample = as_float(snap.grad_hidden_norm)  # (T, L)
-        mean = as_float(snap.grad_hidden_mean)
-        if mean.shape != sample.shape:
-            mean = np.full(sample.shape, np.nan)
-        return sample, mean
+        """(sample (T, C), batch mean (T, C)) of ||dL/dh_t|| as the snapshot carries them: C = L
+        columns, one per layer, or one per part and layer for several stacks side by side."""
+        return grad_columns(self.view.snapshot)
 
     def _redraw(self) -> None:
         sample, mean = self.norms()
@@ -121,38 +104,3 @@ class GradientsPanel(Panel):
         self.divider.setVisible(len(steps) > 1)
         if len(steps) > 1:
             self.divider.setValue(steps[0] - 0.5)
-
-    def _table(self):
-        header = ["layer", "t", "token", "grad_norm_sample", "grad_norm_batch_mean", "note"]
-        if self.view is None:
-            return header, []
-        sample, mean = self.norms()
-        names = self.names()
-        if names is not None:
-            header = header + ["part"]
-        columns = sample.shape[1] if sample.ndim == 2 else 0
-        parts = len(_unit_parts(self.view.snapshot)) if names is not None else 1
-        layers = columns // parts if parts else 0
-        labels = list(self.view.snapshot.labels or [])
-        rows = []
-        for k in range(columns):
-            for t in range(sample.shape[0]):
-                a, b = float(sample[t, k]), float(mean[t, k])
-                floored = any(np.isfinite(v) and v <= 0 for v in (a, b))
-                row = [k % layers if layers else k, t, str(labels[t]) if t < len(labels) else "", a, b,
-                       FLOOR_NOTE if floored else ""]
-                rows.append(row if names is None else row + [_unit_parts(self.view.snapshot)[k // layers]])
-        vector = getattr(self.view.snapshot, "vector_grads", None)
-        for t, value in enumerate(as_float(vector) if vector is not None else []):  # ‖∂L_t/∂v‖
-            token = str(labels[t]) if t < len(labels) else ""
-            row = ["code vector", t, token, float(value), float("nan"), FLOOR_NOTE if value <= 0 else ""]
-            rows.append(row if names is None else row + [""])
-        return header, rows
-
-
-def _unit_parts(snapshot) -> tuple:
-    """The parts side by side in the units (a bidirectional net's directions); () for one stack, and
-    for parts that follow each other in time (an encoder-decoder's, drawn as one curve with a divider)."""
-    if getattr(snapshot, "part_steps", ()):
-        return ()
-    return tuple(getattr(snapshot, "parts", ()) or ())

@@ -87,17 +87,8 @@ class GroupPanel(Panel):
                     plot.addItem(fill)
                     self.items.append((plot_key, fill))
 
-    def _table(self):
-        header = ["run", "plot", "x", "median", "low", "high"]
-        rows = []
-        for o in self.overlays:
-            for name, x, mid, low, high in (
-                    ("loss", o.loss_steps, o.loss, o.loss_low, o.loss_high),
-                    ("grad_norm", np.arange(len(o.profile)), o.profile, o.profile_low, o.profile_high),
-                    ("chain_log10", np.arange(len(o.chain_log10)), o.chain_log10, o.chain_low, o.chain_high)):
-                rows.extend([o.label, name, float(xx), float(a), float(b), float(c)]
-                            for xx, a, b, c in zip(as_float(x), as_float(mid), as_float(low), as_float(high)))
-        return header, rows
+    def table_data(self):
+        return self.overlays
 
 
 def _spread(o) -> str:

@@ -149,20 +149,3 @@ class HiddenPanel(Panel):
         point = self.map.cell_at(scene_pos)
         text = self.readout_at(*point) if point is not None else ""
         self.readout.setText(text or "hover over the map to read a value")
-
-    def _table(self):
-        header = ["layer", "t", "token", "unit", "h"]
-        if self.view is None:
-            return header, []
-        hidden = self._hidden()
-        if hidden.ndim != 3:
-            return header, []
-        labels = list(self.view.snapshot.labels or [])
-        rows = []
-        steps, layers, units = hidden.shape
-        for layer in range(layers):
-            for t in range(steps):
-                token = str(labels[t]) if t < len(labels) else ""
-                for unit in range(units):
-                    rows.append([layer, t, token, unit, float(hidden[t, layer, unit])])
-        return header, rows

@@ -19,8 +19,8 @@ import pyqtgraph as pg
 from rnnviz.core.train.lessons import overfitting
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, finite_range,
-                                    floor_note, for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
+from rnnviz.gui.panels.base import (Panel, as_float, peak_decimate, divergence_note, finite_or_nan, finite_range,
+                                    floor_note, for_log_axis, legend_entry, log_floor, mark_short, set_title)
 
 TITLE = "Training loss"
 COLORS = {"loss": style.RAW_COLOR, "loss_smooth": style.SMOOTH_COLOR, "val_loss": style.VALIDATION_COLOR}
@@ -174,16 +174,5 @@ class LossPanel(Panel):
         else:
             steady.hold(self.plot, y=y_range)
 
-    def _table(self):
-        header = ["series", "step", "value", "note"]
-        rows = []
-        if self.view is None:
-            return header, rows
-        for name, _ in SERIES:
-            steps, values = self._series(name)
-            for step, value in zip(steps, values):
-                note = FLOOR_NOTE if self.log_y.isChecked() and np.isfinite(value) and value <= 0 else ""
-                rows.append([name, step_cell(step), float(value), note])
-        if self.view.baseline is not None:
-            rows.append(["baseline", "", float(self.view.baseline), "memoryless baseline, all steps"])
-        return header, rows
+    def table_options(self) -> dict:
+        return {"log_y": self.log_y.isChecked()}

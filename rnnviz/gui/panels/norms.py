@@ -13,9 +13,8 @@ import pyqtgraph as pg
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, finite_range, floor_note, for_log_axis,
-                                    log_floor, divergence_note, legend_entry, mark_short, set_title, show_item,
-                                    step_cell)
+from rnnviz.gui.panels.base import (Panel, as_float, peak_decimate, finite_range, floor_note, for_log_axis,
+                                    log_floor, divergence_note, legend_entry, mark_short, set_title, show_item)
 
 TOP_TITLE = "Global gradient norm"
 BOTTOM_TITLE = "Parameters and update size"
@@ -110,17 +109,3 @@ class NormsPanel(Panel):
         steady.hold(self.top, x=finite_range(np.concatenate(all_steps)))
         steady.hold_items(self.top, x=False)
         steady.hold_items(self.bottom, x=False)
-
-    def _table(self):
-        header = ["series", "step", "value", "note"]
-        if self.view is None:
-            return header, []
-        rows = []
-        for name, *_ in TOP + BOTTOM:
-            steps, values = self._series(name)
-            for step, value in zip(steps, values):
-                floored = np.isfinite(value) and value <= 0
-                rows.append([name, step_cell(step), float(value), FLOOR_NOTE if floored else ""])
-        if self.view.clip_mode == "norm" and self.view.clip_threshold is not None:
-            rows.append(["clip_threshold", "", float(self.view.clip_threshold), "clipping by global norm"])
-        return header, rows

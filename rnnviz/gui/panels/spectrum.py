@@ -18,6 +18,7 @@ import pyqtgraph as pg
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
+from rnnviz.core.tables.network import spectrum_of as _spectrum
 from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
@@ -133,29 +134,3 @@ class SpectrumPanel(Panel):
         top = max([1.0] + [float(values.max()) for values in finite if values.size])
         steady.hold(self.singular, y=(0.0, top * SINGULAR_HEADROOM), y_floor=0.0)  # room for the "σ = 1" label
         steady.hold_items(self.singular, y=False)
-
-    def _table(self):
-        header = ["layer", "kind", "index", "real", "imag", "abs"]
-        names = self.names()
-        if names is not None:
-            header = header + ["part"]
-        rows = []
-        for k, (eig, sv) in enumerate(self.spectra()):
-            layer, extra = (k, []) if names is None else (int(names[k].rsplit(" ", 1)[1]), [names[k].split(",")[0]])
-            for i, value in enumerate(eig):
-                rows.append([layer, "eigenvalue", i, float(value.real), float(value.imag), float(abs(value))] + extra)
-            for i, value in enumerate(sv):
-                rows.append([layer, "singular_value", i + 1, float(value), 0.0, float(abs(value))] + extra)
-        return header, rows
-
-
-def _spectrum(w_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (square matrices only; gated cells stack their gates) and singular values,
-    or empty arrays when the matrix holds NaN/Inf (np.linalg would raise)."""
-    empty = (np.zeros(0, dtype=complex), np.zeros(0))
-    if w_hh.ndim != 2 or w_hh.size == 0 or not np.all(np.isfinite(w_hh)):
-        return empty
-    sv = np.linalg.svd(w_hh, compute_uv=False)  # already sorted largest first
-    rows, cols = w_hh.shape
-    eig = np.linalg.eigvals(w_hh) if rows == cols else np.zeros(0, dtype=complex)
-    return eig, sv

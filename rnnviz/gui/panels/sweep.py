@@ -118,18 +118,8 @@ class PhasePanel(Panel):
                 chosen[name] = values[index]
         return chosen
 
-    def _table(self):
-        t = self.table
-        header = [t.facet_name or "facet", t.y_name or "y", t.x_name or "x", t.metric if t else "value", "seeds"] \
-            if t else ["facet", "y", "x", "value", "seeds"]
-        if t is None:
-            return header, []
-        rows = []
-        for f, facet in enumerate(t.facet_values):
-            for j, y in enumerate(t.y_values):
-                for i, x in enumerate(t.x_values):
-                    rows.append([facet, y, x, float(t.values[f, j, i]), int(t.counts[f, j, i])])
-        return header, rows
+    def table_data(self):
+        return self.table
 
 
 class SuccessPanel(Panel):
@@ -166,13 +156,5 @@ class SuccessPanel(Panel):
                                   symbolBrush=color, symbolPen=None, connect="finite", name=label or "all")
             self.items.append(item)
 
-    def _table(self):
-        c = self.curves_table
-        header = ["curve", c.x_name if c and c.x_name else "x", "success_rate", "seeds"]
-        if c is None:
-            return header, []
-        rows = []
-        for k, label in enumerate(c.labels):
-            for i, x in enumerate(c.x_values):
-                rows.append([label or "all", x, float(c.rates[k, i]), int(c.counts[k, i])])
-        return header, rows
+    def table_data(self):
+        return self.curves_table

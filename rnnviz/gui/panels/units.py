@@ -146,28 +146,3 @@ class UnitsPanel(Panel):
         set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
                                   f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''}, "
                                   f"step {ranking.step})")
-
-    def _table(self):
-        header = ["kind", "layer", "unit", "t_or_k", "held", "free", "value"]
-        units = self.units_view()
-        if units is None:
-            return header, []
-        rows = []
-        comparison = units.comparison
-        if units.clamp is not None:
-            for (layer, unit), value in zip(units.clamp.units, units.clamp.values):
-                rows.append(["held_unit", layer, unit, "", "", "", float(value)])
-        if comparison is not None:
-            rows.append(["loss", "", "", "", float(comparison.loss_with), float(comparison.loss_without), ""])
-            for layer in range(comparison.profile_with.shape[1]):
-                for t in range(comparison.profile_with.shape[0]):
-                    rows.append(["grad_norm", layer, "", t, float(comparison.profile_with[t, layer]),
-                                 float(comparison.profile_without[t, layer]), ""])
-                for k in range(comparison.chain_with.shape[1]):
-                    rows.append(["log10_chain", layer, "", k, float(comparison.chain_with[layer, k]),
-                                 float(comparison.chain_without[layer, k]), ""])
-        if units.ranking is not None:
-            for j in units.ranking.order():
-                rows.append(["loss_change_off", int(units.ranking.layers[j]), int(units.ranking.units[j]), "",
-                             "", "", float(units.ranking.delta[j])])
-        return header, rows

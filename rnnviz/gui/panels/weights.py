@@ -124,23 +124,6 @@ class WeightsPanel(Panel):
         style.set_ticks(self.map.bar.getAxis("right"), style.symmetric_bar_ticks(levels[1]))
         self._show_gate_blocks(gates, rows)
 
-    def _table(self):
-        header = ["parameter", "row", "col", "weight", "gradient"]
-        if self.view is None:
-            return header, []
-        snap = self.view.snapshot
-        rows = []
-        for name in sorted(snap.params):
-            if not (name.startswith("weight_") or name == "out.weight"):
-                continue  # biases are not drawn
-            weight = as_float(snap.params[name])
-            grad = as_float(snap.grads.get(name)) if snap.grads else np.zeros(0)
-            if grad.shape != weight.shape:
-                grad = np.full(weight.shape, np.nan)
-            for (i, j), value in np.ndenumerate(weight):
-                rows.append([name, i, j, float(value), float(grad[i, j])])
-        return header, rows
-
 
 def _stacks(model_config: dict) -> list:
     """(name, parameter prefix, suffix) of each recurrent stack the Weights panel can show."""
