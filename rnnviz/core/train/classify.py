@@ -15,6 +15,7 @@ import numpy as np
 
 from rnnviz.core.errors import DataError
 from rnnviz.core.nn.losses import softmax
+from rnnviz.core.train.parts import grad_norms
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def classify(model, source, text: str) -> Classification:
         probabilities = softmax(np.asarray(trace.outputs[0], dtype=float))  # (Y,)
         best = int(np.argmax(probabilities))
         _, _, trace = model.loss_and_grads(inputs, np.array([best]))
-    norms = np.linalg.norm(trace.grad_hidden[:, -1, 0], axis=-1).astype(float)  # (T,)
+    norms = grad_norms(trace.grad_hidden[:, -1, 0]).astype(float)  # (T,)
     return Classification(words=source.token_labels(ids), label=source.classes[best],
                           probability=float(probabilities[best]),
                           probabilities={c: float(p) for c, p in zip(source.classes, probabilities)},

@@ -297,7 +297,8 @@ def _batch_state(trainer):
 
 def _overlay(member: Member) -> Overlay:
     from rnnviz.core.diagnostics.chain import chain_log_norms
-    from rnnviz.core.diagnostics.summary import gradient_horizon, gradient_profile
+    from rnnviz.core.diagnostics.summary import gradient_horizon
+    from rnnviz.core.train.records import LastBatch
 
     runs = [member.trainer, *member.seeds]
     losses, profiles, chains, horizons, finals = [], [], [], [], []
@@ -313,9 +314,9 @@ def _overlay(member: Member) -> Overlay:
 
             batch = shared_batch(member.trainer)[:2]
         with np.errstate(all="ignore"):
-            _, _, trace = trainer.model.loss_and_grads(*batch)
+            _, grads, trace = trainer.model.loss_and_grads(*batch)
             top = trainer.model_config.num_layers - 1
-            profile = gradient_profile(trace, top, None)
+            profile = LastBatch(*batch[:2], None, trace, grads).grad_mean[:, top].astype(float)  # (T,)
             log_chain, _ = chain_log_norms(trainer.model, trace, top, 0)
         profiles.append(profile)
         chains.append(log_chain / math.log(10.0))

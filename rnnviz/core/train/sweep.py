@@ -194,7 +194,8 @@ def held_out_gradients(trainer) -> tuple[float, int]:
     """(log10 ||dh_T/dh_0|| of the top layer for the first held-out sequence, gradient horizon
     of the batch-mean ||dL/dh_t||) at the trainer's current weights. NaN / 0 when diverged."""
     from rnnviz.core.diagnostics.chain import chain_log_norms
-    from rnnviz.core.diagnostics.summary import gradient_horizon, gradient_profile
+    from rnnviz.core.diagnostics.summary import gradient_horizon
+    from rnnviz.core.train.records import LastBatch
 
     tc = trainer.train_config
     batch = trainer.source.validation_batch(tc.batch_size, tc.seq_len)
@@ -204,10 +205,10 @@ def held_out_gradients(trainer) -> tuple[float, int]:
         state = copy.deepcopy(trainer.source.get_state())
         batch = trainer.source.train_batch(tc.batch_size, tc.seq_len, np.random.default_rng(tc.seed))
         trainer.source.set_state(state)
-    _, _, trace = trainer.model.loss_and_grads(*batch)
+    _, grads, trace = trainer.model.loss_and_grads(*batch)
     top = trainer.model_config.num_layers - 1
     log_chain, _ = chain_log_norms(trainer.model, trace, top, 0)  # (T+1,) natural logs
-    horizon = gradient_horizon(gradient_profile(trace, top, None))
+    horizon = gradient_horizon(LastBatch(*batch[:2], None, trace, grads).grad_mean[:, top])
     return float(log_chain[-1] / math.log(10.0)), int(horizon)
 
 
