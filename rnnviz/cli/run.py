@@ -97,7 +97,8 @@ def add_arguments(parser, presets: bool = True) -> None:
     train = parser.add_argument_group("training")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help=f"update rule (default {t.optimizer})")
     train.add_argument("--lr", metavar="RATE", type=number, help=f"learning rate (default {t.lr})")
-    train.add_argument("--clip-norm", metavar="C", type=number, help="clip the global gradient norm to C (default: no clipping)")
+    train.add_argument("--clip-norm", metavar="C", type=number,
+                       help="clip the global gradient norm to C (default: no clipping)")
     train.add_argument("--clip-value", metavar="C", type=number, help="clip each gradient element to [-C, C]")
     train.add_argument("--batch", metavar="B", type=whole, help=f"sequences per batch (default {t.batch_size})")
     train.add_argument("--seq-len", metavar="T", type=whole, help=f"truncated-BPTT window (default {t.seq_len}; "

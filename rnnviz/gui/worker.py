@@ -321,7 +321,8 @@ class TrainingWorker(QObject):
                 "source_name": getattr(t.source, "name", "?"),
                 "description": getattr(t.source, "description", ""),
                 "is_text": self._is_text(), "classes": getattr(t.source, "classes", None),
-                "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count, "status": _shown_status(t)}
+                "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count,
+                "status": _shown_status(t)}
 
     def metadata(self, view) -> dict:
         """metadata.json of an export of ``view``: the command line's keys, with the window's status
