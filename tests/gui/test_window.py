@@ -245,7 +245,7 @@ def test_export_all_and_this_panel_write_files(make_window, qtbot, tmp_path, mon
     for view in ("loss", "hidden", "gradients", "chain", "flow", "weights", "spectrum", "norms", "gates"):
         for suffix in (".png", ".svg", ".csv"):
             assert (folder / f"{view}{suffix}").stat().st_size > 0, view + suffix
-    assert '"steps": 2' in (folder / "metadata.json").read_text()
+    assert '"steps_done": 2' in (folder / "metadata.json").read_text()  # the command line's keys
 
     qtbot.mouseClick(window.panels[3].canvas.viewport(), Qt.MouseButton.LeftButton)  # the chain panel
     assert window.current_panel is window.panels[3]
