@@ -15,7 +15,7 @@ import pytest
 
 from rnnviz.core.train import session
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sessions"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sessions"
 CASES = [("tanh_adding", 5), ("lstm_copy", 4)]  # (file stem, steps the old version trained on)
 
 
