@@ -1,7 +1,9 @@
-"""Records that leave the trainer: one per step, and frozen snapshots for the plots.
+"""Records that leave the trainer: one per step, and frozen snapshots for the plots; and the
+trainer's own record of its last batch.
 
-They hold copies, never live arrays, so they can cross to the GUI thread or be written to
-disk while training goes on.
+What leaves holds copies, never live arrays, so it can cross to the GUI thread or be written to
+disk while training goes on. ||dL/dh_t|| is computed here once (``rnnviz.core.train.parts.
+grad_norms``): per traced batch for the history and the batch mean, per snapshot for its sample.
 """
 
 from __future__ import annotations
