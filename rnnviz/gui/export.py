@@ -2,6 +2,8 @@
 
 The window's "Export" menu and the headless ``rnnviz run --export`` / ``rnnviz export`` use
 the very same panel classes, so a figure written without a display is the one on screen.
+A CSV holds the core's table of the view (``rnnviz.core.tables``), metadata.json the core's
+``run_metadata`` (``rnnviz.core.exports``): only the pictures need Qt.
 
 SVG is written with Qt's own QSvgGenerator because pyqtgraph 0.14's SVGExporter crashes
 under Qt 6.11 on closed paths (pyqtgraph issue 3495), then rewritten in page coordinates
