@@ -81,30 +81,28 @@ class RunState:
         last = state["last_batch"]
         if last is not None and not isinstance(last, LastBatch):
             raise TypeError("last_batch must be a LastBatch or None")
-        smooth = state["loss_smooth"]
-        step = int(state["step"])
+        smooth = None if state["loss_smooth"] is None else float(state["loss_smooth"])
+        step, wall_time, divergence = int(state["step"]), float(state["wall_time"]), str(state["divergence"] or "")
+        carry = join(state["carry"])
         rng = np.random.default_rng()
         rng.bit_generator.state = state["rng"]
         points = [dict(point) for point in state["rollback"] if point["step"] < step]
         source_before = copy.deepcopy(self.source.get_state())
-        self.source.set_state(state["source_state"])
         try:
+            self.source.set_state(state["source_state"])
             if last is not None:  # the last batch again, through the loaded weights
                 traced = self._traced_with(params, clamp if clamp is not None and clamp.units else None, last)
         except BaseException:
             self.source.set_state(source_before)
             raise
         # checked; nothing below can fail half-way
-        for name, value in params.items():
-            self.model.params[name][...] = value
+        for name, current in self.model.params.items():
+            current[...] = params[name]
         self.model.clamp = clamp if clamp is not None and clamp.units else None
         self.units_mode = state["units_mode"]
         self.optimizer, self.history, self.distributions, self.rng = optimizer, history, distributions, rng
-        self.step_count = step
-        self.divergence = str(state["divergence"] or "")
-        self.loss_smooth = None if smooth is None else float(smooth)
-        self.wall_time = float(state["wall_time"])
-        self._carry = join(state["carry"])
+        self.step_count, self.divergence, self.loss_smooth, self.wall_time = step, divergence, smooth, wall_time
+        self._carry = carry
         self._source_state0 = copy.deepcopy(state["source_initial_state"])
         self._last = traced if last is not None else None
         self._last_is_current = False
@@ -118,8 +116,8 @@ class RunState:
         now = {name: value.copy() for name, value in self.model.params.items()}
         held = getattr(self.model, "clamp", None)
         try:
-            for name, value in params.items():
-                self.model.params[name][...] = value
+            for name, current in self.model.params.items():
+                current[...] = params[name]
             self.model.clamp = clamp
             return self._trace_batch(last.inputs, last.targets, last.h0)
         finally:
