@@ -15,6 +15,7 @@ import numpy as np
 from rnnviz.core.diagnostics.ablation import (MAX_RANKING_ROWS, ClampComparison, UnitRanking, compare_clamp,
                                               hidden_means, rank_units)
 from rnnviz.core.diagnostics.connectivity import Connectivity, connectivity
+from rnnviz.core.diagnostics.connectivity_shapes import shaped_connectivity
 from rnnviz.core.nn.clamp import UnitClamp
 from rnnviz.core.nn.model import RNN
 
@@ -44,13 +45,32 @@ class Details:
 
 
 def supported(model) -> bool:
-    """Connectivity, the ranking and units off are built for one unpadded stack; the other shapes
-    (bidirectional, encoder-decoder, vector-to-sequence, padded labelled text) do not have them yet."""
+    """The ranking and units off are built for one unpadded stack; the other shapes (bidirectional,
+    encoder-decoder, vector-to-sequence, padded labelled text) have the connectivity map only."""
     return type(model) is RNN and model.config.pad_id is None
 
 
 def unsupported_note(model) -> str:
-    return "not available for this network's shape yet (single-stack networks on unpadded data only)"
+    from rnnviz.core.nn.shapes import shape_name
+
+    shape = "padded labelled text" if model.config.pad_id is not None else f"a {shape_name(model.config)} network"
+    return (f"switching units off and the unit ranking are not available for {shape} "
+            "(single-stack networks on unpadded data only); the connectivity map is")
+
+
+def connectivity_rows(conn: Connectivity, labels) -> list:
+    """The connectivity view's CSV rows [kind, t, s, distance, input_token, connectivity, share]:
+    every (t, s) cell that can be non-zero (s <= t for a causal map), then the mean by distance."""
+    labels = list(labels or []) if conn.matrix.shape[1] > 1 else ["v"]
+    rows = []
+    for t in range(conn.matrix.shape[0]):
+        for s in range(t + 1 if conn.causal else conn.matrix.shape[1]):
+            token = str(labels[s]) if s < len(labels) else ""
+            rows.append(["map", t, s, conn.distance_at(t, s), token, float(conn.matrix[t, s]),
+                         float(conn.share[t, s])])
+    for d, value in enumerate(np.asarray(conn.by_distance, dtype=float)):
+        rows.append(["mean_by_distance", "", "", d, "", float(value), ""])
+    return rows
 
 
 def sample_state(h0, sample: int):
@@ -78,7 +98,10 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
         raise ValueError(f"ranking must be 'auto', 'always' or 'never', got {ranking!r}")
     if not supported(model):
         c = model.config
-        return Details(connectivity=None, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
+        inputs, targets = np.asarray(inputs), np.asarray(targets)
+        s = min(max(int(sample), 0), inputs.shape[1] - 1)
+        conn = shaped_connectivity(model, inputs[:, s], sample_state(h0, s), np.issubdtype(targets.dtype, np.integer))
+        return Details(connectivity=conn, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
                                                           clamp=None, ranking=None, comparison=None,
                                                           ranking_note=unsupported_note(model)))
     inputs, targets = np.asarray(inputs), np.asarray(targets)
