@@ -32,6 +32,30 @@ def path_products(keep_gate: np.ndarray) -> np.ndarray:
     return out
 
 
+def keep_paths(keep_gate: np.ndarray, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate in
+    input order; NaN where a gate was not finite. ``reverse``: the gate of a backward direction,
+    which processes the input from its end, so its last k steps are input steps 0..k-1."""
+    gate = np.asarray(keep_gate, dtype=float)
+    gate = gate[::-1] if reverse else gate  # processing order
+    products = path_products(np.where(np.isfinite(gate), gate, np.nan))  # (T+1, H)
+    good = np.isfinite(products).all(axis=1)  # a lag that crossed a NaN gate is unknown for every unit
+    best, median = np.full(products.shape[0], np.nan), np.full(products.shape[0], np.nan)
+    if products.shape[1]:
+        best[good], median[good] = products[good].max(axis=1), np.median(products[good], axis=1)
+    return best, median
+
+
+def direction_gates(gate: np.ndarray, parts: tuple) -> list[tuple[str, np.ndarray, bool]]:
+    """One layer's (T, P*H) gate split by the parts whose units sit side by side (a bidirectional
+    net's forward then backward): [(name, (T, H) gate, reverse)]; [("", gate, False)] for one stack."""
+    gate = np.asarray(gate)
+    if tuple(parts) != ("forward", "backward") or gate.shape[-1] % 2:
+        return [("", gate, False)]
+    half = gate.shape[-1] // 2
+    return [("forward", gate[:, :half], False), ("backward", gate[:, half:], True)]
+
+
 def path_norms(keep_gate: np.ndarray) -> np.ndarray:
     """||dc_T/dc_{T-k}|| along the direct path for k = 0..T: (T+1,).
 
