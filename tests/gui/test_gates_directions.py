@@ -51,3 +51,23 @@ def test_one_way_gates_have_no_backward_curves(qtbot):
     run.run(1)
     panel = build(qtbot, GatesPanel, run.view_data())
     assert not panel.divider.isVisible() and not panel.best_back.isVisible() and panel.best.isVisible()
+
+
+@pytest.mark.parametrize("reverse", (False, True))
+def test_encoder_decoder_gates_split_at_the_context(qtbot, reverse):
+    run = presets.make_trainer({"hidden_size": 3, "arch": "seq2seq", "cell": "lstm", "decoder_hidden_size": 4,
+                                "reverse_source": reverse}, {"batch_size": 4},
+                               {"kind": "task", "name": "reverse", "length": 5})
+    run.run(2)
+    view = run.view_data()
+    panel = build(qtbot, GatesPanel, view)
+    gate = np.asarray(view.snapshot.extras["forget_gate"])[:, 0]  # (S + U, max(He, Hd)), NaN where no unit
+    assert gate.shape == (10, 4) and np.isnan(gate[:5, 3]).all() and np.isfinite(gate[5:]).all()
+    assert panel.divider.isVisible() and panel.divider.angle == 90 and panel.divider.value() == pytest.approx(4.5)
+    assert "encoder | decoder" in panel.map.plot.titleLabel.text
+    encoder, _ = gating.keep_paths(gate[:5, :3], reverse=reverse)
+    decoder, _ = gating.keep_paths(gate[5:])
+    np.testing.assert_allclose(panel.best.yData, encoder)
+    np.testing.assert_allclose(panel.best_back.yData, decoder)
+    labels = [label.text for _, label in panel.path.legend.items]
+    assert "encoder: best-kept unit" in labels and "decoder: median unit" in labels

@@ -46,14 +46,29 @@ def keep_paths(keep_gate: np.ndarray, reverse: bool = False) -> tuple[np.ndarray
     return best, median
 
 
-def direction_gates(gate: np.ndarray, parts: tuple) -> list[tuple[str, np.ndarray, bool]]:
-    """One layer's (T, P*H) gate split by the parts whose units sit side by side (a bidirectional
-    net's forward then backward): [(name, (T, H) gate, reverse)]; [("", gate, False)] for one stack."""
+def direction_gates(gate: np.ndarray, parts: tuple, part_steps: tuple = (),
+                    reversed_source: bool = False) -> list[tuple[str, np.ndarray, bool]]:
+    """One layer's gate split by the network's parts: [(name, gate, reverse)], each gate in input
+    order and ``reverse`` when its stack processed that order backwards.
+
+    - side by side in the units (a bidirectional net's forward then backward): (T, 2H) -> two (T, H);
+    - one after the other in time (an encoder-decoder: ``part_steps`` (S, U)) -> (S, H) and (U, H),
+      the encoder's reversed when it read the source reversed; a stack's missing units (NaN,
+      two sizes) are dropped;
+    - one stack: [("", gate, False)].
+    """
     gate = np.asarray(gate)
-    if tuple(parts) != ("forward", "backward") or gate.shape[-1] % 2:
-        return [("", gate, False)]
-    half = gate.shape[-1] // 2
-    return [("forward", gate[:, :half], False), ("backward", gate[:, half:], True)]
+    parts = tuple(parts)
+    if parts == ("forward", "backward") and gate.shape[-1] % 2 == 0:
+        half = gate.shape[-1] // 2
+        return [("forward", gate[:, :half], False), ("backward", gate[:, half:], True)]
+    if len(part_steps) == len(parts) == 2 and sum(part_steps) == gate.shape[0]:
+        split = []
+        for k, (name, rows) in enumerate(zip(parts, np.split(gate, [part_steps[0]]))):
+            units = ~np.isnan(rows).all(axis=0)  # (H,) the units this stack has
+            split.append((name, rows[:, units], reversed_source and k == 0))
+        return split
+    return [("", gate, False)]
 
 
 def path_norms(keep_gate: np.ndarray) -> np.ndarray:

@@ -7,7 +7,8 @@ nothing else, so units whose gates sit near 1 carry it back over long lags, what
 does. Vanilla cells have no gates: the panel says so instead of drawing an empty map.
 A bidirectional net shows both directions: the forward units below a divider, the backward
 ones above, and each direction's path (the backward one counted from the input's start,
-where its processing ends).
+where its processing ends). An encoder-decoder shows the encoder's steps, a divider at the
+context, then the decoder's, and each stack's own path.
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ class GatesPanel(Panel):
         self.best_back = self.path.plot(pen=style.pen(BACKWARD_COLOR), connect="finite")
         self.median_back = self.path.plot(pen=style.pen(BACKWARD_COLOR, dashed=True), connect="finite")
         self.divider = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#FFFFFF", width=2))
-        self.divider.setToolTip("forward direction's units below, backward direction's above")
         self.divider.setVisible(False)
         self.map.plot.addItem(self.divider)
         self.canvas.ci.layout.setColumnStretchFactor(0, 3)  # the map is the story; the path its summary
@@ -97,8 +97,12 @@ class GatesPanel(Panel):
         return gating.keep_paths(gate, reverse)
 
     def directions(self, values: np.ndarray) -> list:
-        """[(name, (T, H) gate, reverse)] of one layer: both directions of a bidirectional net."""
-        return gating.direction_gates(values, tuple(getattr(self.view.snapshot, "parts", ()) or ()))
+        """[(name, gate, reverse)] of one layer: both directions of a bidirectional net, the encoder
+        and the decoder of an encoder-decoder, or the one stack."""
+        snapshot = self.view.snapshot
+        return gating.direction_gates(values, tuple(getattr(snapshot, "parts", ()) or ()),
+                                      tuple(getattr(snapshot, "part_steps", ()) or ()),
+                                      bool(self.view.model_config.get("reverse_source")))
 
     # ------------------------------------------------------------------ drawing
     def _redraw(self) -> None:
@@ -118,10 +122,18 @@ class GatesPanel(Panel):
         self.map.set(values.T, LEVELS, (-0.5, -0.5, steps, units))  # rows = units, cols = t
         directions = self.directions(values)
         two = len(directions) == 2
-        if two:
+        in_time = two and directions[0][0] == "encoder"
+        if in_time:  # encoder steps, then decoder steps, across
+            style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: encoder | decoder")
+            self.divider.setAngle(90)
+            self.divider.setPos(directions[0][1].shape[0] - 0.5)
+            self.divider.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
+        elif two:
             style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: forward units 0\u2013"
                                            f"{units // 2 - 1}, backward above")
+            self.divider.setAngle(0)
             self.divider.setPos(units // 2 - 0.5)
+            self.divider.setToolTip("forward direction's units below, backward direction's above")
         self.divider.setVisible(two)
         curves = [(self.best, self.median), (self.best_back, self.median_back)]
         found = [self.paths(gate, reverse) for _, gate, reverse in directions]
