@@ -49,6 +49,14 @@ def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path, dialogs):
     legend = [label.text for _, label in dock.panel.plots["loss"].legend.items]
     assert legend[0].startswith("this run") and legend[1].startswith("lr=0.001")
     assert any(text.startswith("cell=lstm (fresh weights)") for text in legend)
+    # the window's loss, gradient and chain panels overlay every run, named by what differs
+    for name in ("loss", "gradients", "chain"):
+        panel = next(p for p in window.panels if p.view_name == name)
+        qtbot.waitUntil(lambda: panel.view is not None and panel.view.group is not None
+                        and len(panel.runs.curves) == 4, timeout=10_000)
+        names = [label.text for _, label in panel.plot.legend.items]
+        assert any(n.startswith("run 1: lr=0.001") for n in names), (name, names)
+        assert all(curve.isVisible() for curve in panel.runs.curves)
     # the run selector: the other panels show the chosen run's own snapshot, the form its settings
     dock.selector.setCurrentIndex(1)
     dock.select(1)
@@ -66,6 +74,9 @@ def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path, dialogs):
     qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view.group is None
                     and window.grouped is None, timeout=10_000)
     assert not dock.selector.isEnabled()
+    loss_panel = next(p for p in window.panels if p.view_name == "loss")
+    qtbot.waitUntil(lambda: loss_panel.view is not None and loss_panel.view.group is None, timeout=10_000)
+    assert not any(curve.isVisible() for curve in loss_panel.runs.curves)  # one run again: no overlays
     assert window.open_session(str(path))
     qtbot.waitUntil(lambda: _group_of(window, 4), timeout=10_000)
     assert [m.label for m in window.grouped.group.members] == labels
