@@ -56,7 +56,8 @@ def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path, dialogs):
                         and len(panel.runs.curves) == 4, timeout=10_000)
         names = [label.text for _, label in panel.plot.legend.items]
         assert any(n.startswith("run 1: lr=0.001") for n in names), (name, names)
-        assert all(curve.isVisible() for curve in panel.runs.curves)
+        assert not any(n.startswith("run 0") for n in names)  # the shown run is the panel's own curves
+        assert [curve.isVisible() for curve in panel.runs.curves] == [False, True, True, True]
     # the run selector: the other panels show the chosen run's own snapshot, the form its settings
     dock.selector.setCurrentIndex(1)
     dock.select(1)

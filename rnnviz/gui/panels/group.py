@@ -115,8 +115,9 @@ def _band_brush(color: str) -> QtGui.QBrush:
 
 
 class RunOverlay:
-    """The runs of a group overlaid on one of the window's own plots (loss, gradients through time,
-    chain): a dotted line per run in the run's colour, named in the plot's legend by what differs.
+    """The other runs of a group overlaid on one of the window's own plots (loss, gradients through
+    time, chain): a dotted line per run in the run's colour, named in the plot's legend by what
+    differs. The run the window shows is the panel's own curves, so it is not drawn again.
     Built once per run, then ``setData``; hidden when the window shows a single run.
 
     ``kind``: "loss" (the smoothed loss, median over seeds), "profile" (batch-mean ||dL/dh_t|| of
@@ -153,8 +154,7 @@ class RunOverlay:
             curve.setZValue(5)
             self.curves.append(curve)
         for k, curve in enumerate(self.curves):
-            shown = k < len(overlays)
+            shown = k < len(overlays) and k != group.selected  # the shown run is the panel's own curves
             if shown:
                 curve.setData(*self._data(overlays[k]))
-            label = f"run {k}: {group.labels[k]}" + (" (shown)" if k == group.selected else "") if shown else ""
-            show_item(self.plot, curve, label, shown)
+            show_item(self.plot, curve, f"run {k}: {group.labels[k]}" if shown else "", shown)

@@ -246,7 +246,10 @@ def runs_dock(window) -> RunsDock:
     if dock is None:
         widget = RunsDock(window)
         dock = window._dock("Runs side by side", "runs", widget)
-        window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        beside = next((window.docks[p] for p in window.panels if p.view_name == "weights"), None)
+        window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if beside is not None:  # a tab of its own in the plots' grid: the other plots keep their height
+            window.tabifyDockWidget(beside, dock)
         window.runs_dock = dock
     return dock.widget()
 
