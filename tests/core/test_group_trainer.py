@@ -25,7 +25,7 @@ def test_every_run_steps_on_the_same_batches_and_the_view_is_the_selected_runs()
     grouped = GroupedTrainer(RunGroup(_run()))
     grouped.fork({"lr": 0.03})
     grouped.fork({"clip_mode": "norm", "clip_threshold": 0.5}, index=0)
-    assert grouped.selected == 2 and len(grouped.group.members) == 3
+    assert grouped.selected == 0 and len(grouped.group.members) == 3
     grouped.run(4)
     steps = [m.trainer.step_count for m in grouped.group.members]
     assert steps == [7, 7, 7] and grouped.step_count == 7

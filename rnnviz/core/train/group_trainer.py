@@ -89,10 +89,10 @@ class GroupedTrainer:
             self._selected = int(index)
 
     def fork(self, changes: dict, index: int | None = None):
-        """A sibling of run ``index`` (default: the selected one) with ``changes``; selects it."""
+        """A sibling of run ``index`` (default: the selected one) with ``changes``. The window goes
+        on showing the run it showed; the fork appears beside it in the overlays."""
         with self._lock:
             member = self.group.fork(self._selected if index is None else index, **changes)
-            self._selected = len(self.group.members) - 1
             self._overlaid_at = (-1.0, None)
             return member
 
