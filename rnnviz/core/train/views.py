@@ -14,7 +14,7 @@ import numpy as np
 
 from rnnviz.core.diagnostics.ablation import (MAX_RANKING_ROWS, ClampComparison, UnitRanking, compare_clamp,
                                               hidden_means, rank_units)
-from rnnviz.core.diagnostics.connectivity import Connectivity, connectivity
+from rnnviz.core.diagnostics.connectivity import Connectivity
 from rnnviz.core.diagnostics.connectivity_shapes import shaped_connectivity
 from rnnviz.core.nn.clamp import UnitClamp
 from rnnviz.core.nn.model import RNN
@@ -45,17 +45,16 @@ class Details:
 
 
 def supported(model) -> bool:
-    """The ranking and units off are built for one unpadded stack; the other shapes (bidirectional,
-    encoder-decoder, vector-to-sequence, padded labelled text) have the connectivity map only."""
-    return type(model) is RNN and model.config.pad_id is None
+    """The ranking and units off are built for one stack (padded labelled text included); the other
+    shapes (bidirectional, encoder-decoder, vector-to-sequence) have the connectivity map only."""
+    return type(model) is RNN
 
 
 def unsupported_note(model) -> str:
     from rnnviz.core.nn.shapes import shape_name
 
-    shape = "padded labelled text" if model.config.pad_id is not None else f"a {shape_name(model.config)} network"
-    return (f"switching units off and the unit ranking are not available for {shape} "
-            "(single-stack networks on unpadded data only); the connectivity map is")
+    return (f"switching units off and the unit ranking are not available for a {shape_name(model.config)} "
+            "network (single-stack networks only); the connectivity map is")
 
 
 def connectivity_rows(conn: Connectivity, labels) -> list:
@@ -107,7 +106,7 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
     inputs, targets = np.asarray(inputs), np.asarray(targets)
     s = min(max(int(sample), 0), inputs.shape[1] - 1)
     classify = np.issubdtype(targets.dtype, np.integer)
-    conn = connectivity(model, inputs[:, s], sample_state(h0, s), classify)
+    conn = shaped_connectivity(model, inputs[:, s], sample_state(h0, s), classify)  # padded: its real steps
     steps, batch = inputs.shape[:2]
     work = ranking_work(model, steps, batch, AUTO_RANKING_ROWS)
     note = ""
@@ -138,7 +137,7 @@ def clamp_for(model, last, units, mode: str) -> UnitClamp | None:
     if mode not in ("zero", "mean"):
         raise ValueError(f"units are held at 'zero' or 'mean', got {mode!r}")
     if not supported(model):
-        raise ValueError("switching units off is " + unsupported_note(model))
+        raise ValueError(unsupported_note(model))
     units = sorted({(int(layer), int(unit)) for layer, unit in units})
     if not units:
         return None
