@@ -36,6 +36,7 @@ class UnitsView:
     ranking: UnitRanking | None  # None when skipped (see ``ranking_note``)
     comparison: ClampComparison | None  # None when no unit is held
     ranking_note: str = ""  # why there is no ranking, for people
+    available: bool = True  # False: this network's shape has no units off (``ranking_note`` says why)
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ def supported(model) -> bool:
 def unsupported_note(model) -> str:
     from rnnviz.core.nn.shapes import shape_name
 
-    return (f"switching units off and the unit ranking are not available for a {shape_name(model.config)} "
-            "network (single-stack networks only); the connectivity map is")
+    shape = shape_name(model.config)
+    article = "an" if shape[0] in "aeiou" else "a"
+    return (f"Units off and the unit ranking are not available for {article} {shape} network: they are "
+            "built for single-stack networks. Its connectivity map is in the Connectivity view.")
 
 
 def connectivity_rows(conn: Connectivity, labels) -> list:
@@ -102,7 +105,7 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
         conn = shaped_connectivity(model, inputs[:, s], sample_state(h0, s), np.issubdtype(targets.dtype, np.integer))
         return Details(connectivity=conn, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
                                                           clamp=None, ranking=None, comparison=None,
-                                                          ranking_note=unsupported_note(model)))
+                                                          ranking_note=unsupported_note(model), available=False))
     inputs, targets = np.asarray(inputs), np.asarray(targets)
     s = min(max(int(sample), 0), inputs.shape[1] - 1)
     classify = np.issubdtype(targets.dtype, np.integer)
