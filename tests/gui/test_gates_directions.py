@@ -33,7 +33,7 @@ def test_bidirectional_gates_show_both_directions(qtbot, cell, gate_name):
     gate = np.asarray(view.snapshot.extras[gate_name])[:, 0]  # (T, 2H) forward then backward units
     assert gate.shape[1] == 6
     assert panel.divider.isVisible() and panel.divider.value() == pytest.approx(2.5)
-    assert "backward" in panel.map.plot.titleLabel.text
+    assert "forward | backward" in panel.map.plot.titleLabel.text
     forward, _ = gating.keep_paths(gate[:, :3])
     backward, _ = gating.keep_paths(gate[:, 3:], reverse=True)
     np.testing.assert_allclose(panel.best.yData, forward)

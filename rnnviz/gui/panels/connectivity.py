@@ -52,6 +52,7 @@ class ConnectivityPanel(Panel):
         self.readout.setVisible(True)
         self.readout.setText(HINT)
         self.readout.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        self.readout.setWordWrap(True)  # a long hover line (or a shape's note) must not widen the window
         self.canvas.scene().sigMouseMoved.connect(self._hover)
 
     def data(self):

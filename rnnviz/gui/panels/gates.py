@@ -129,11 +129,11 @@ class GatesPanel(Panel):
             self.divider.setPos(directions[0][1].shape[0] - 0.5)
             self.divider.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
         elif two:
-            style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: forward units 0\u2013"
-                                           f"{units // 2 - 1}, backward above")
+            style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: forward | backward")
             self.divider.setAngle(0)
             self.divider.setPos(units // 2 - 0.5)
-            self.divider.setToolTip("forward direction's units below, backward direction's above")
+            self.divider.setToolTip(f"forward direction's units 0\u2013{units // 2 - 1} below, "
+                                    f"backward direction's {units // 2}\u2013{units - 1} above")
         self.divider.setVisible(two)
         curves = [(self.best, self.median), (self.best_back, self.median_back)]
         found = [self.paths(gate, reverse) for _, gate, reverse in directions]

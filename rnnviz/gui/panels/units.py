@@ -20,6 +20,7 @@ from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
 
 NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
+NOT_AVAILABLE = "no units off for this network's shape (the note below says why)"
 
 RANKED_SHOWN = 16  # bars in the ranking: the units that matter most; the CSV has every unit
 HELD_COLOR = "#D55E00"
@@ -101,7 +102,7 @@ class UnitsPanel(Panel):
             self.loss_label.setText("")
             set_title(self.chain_plot, "Jacobian chain")
             available = units is None or getattr(units, "available", True)
-            self.readout.setText(HINT if available else units.ranking_note)
+            self.readout.setText(HINT if available else NOT_AVAILABLE)
         else:
             held_p, free_p = as_float(comparison.profile_with)[:, layer], as_float(comparison.profile_without)[:, layer]
             floor = log_floor(held_p, free_p)
