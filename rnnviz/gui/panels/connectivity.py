@@ -71,8 +71,9 @@ class ConnectivityPanel(Panel):
         rows, cols = matrix.shape
         logs = log_connectivity(matrix, conn.causal)
         finite = logs[np.isfinite(logs)]
-        top = float(finite.max()) if finite.size else 0.0
-        low = float(finite.min()) if finite.size else top - 1.0
+        # whole decades: the colour bar's axis is laid out again only when a decade is crossed
+        top = float(np.ceil(finite.max())) if finite.size else 0.0
+        low = float(np.floor(finite.min())) if finite.size else top - 1.0
         levels = (max(low, top - DECADES_SHOWN), top if top > low else low + 1.0)
         # rows = output step t (y), cols = input step s (x); cells centred on the integers
         self.map.set(np.maximum(logs, levels[0]), levels, (-0.5, -0.5, cols, rows))
