@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.core.tables.cells import FLOOR_NOTE, as_float, token
+from rnnviz.core.train.views import connectivity_rows
 
 
 # ---------------------------------------------------------------------- ||dL/dh_t||
@@ -144,20 +145,13 @@ def chain(view):
 
 # ---------------------------------------------------------------------- connectivity, units
 def connectivity(view):
-    """||dh_t/dx_s|| for every s <= t of the shown sample, its share of row t, and the mean by distance."""
+    """||dh_t/dx_s|| of the shown sample, its share of row t, and the mean by distance
+    (rnnviz.core.train.views.connectivity_rows)."""
     header = ["kind", "t", "s", "distance", "input_token", "connectivity", "share"]
     conn = None if view is None else getattr(view, "connectivity", None)
     if conn is None:
         return header, []
-    matrix, share = as_float(conn.matrix), as_float(conn.share)
-    labels = list(view.snapshot.labels or [])
-    rows = []
-    for t in range(matrix.shape[0]):
-        for s in range(t + 1):
-            rows.append(["map", t, s, t - s, token(labels, s), float(matrix[t, s]), float(share[t, s])])
-    for d, value in enumerate(as_float(conn.by_distance)):
-        rows.append(["mean_by_distance", "", "", d, "", float(value), ""])
-    return header, rows
+    return header, connectivity_rows(conn, view.snapshot.labels)
 
 
 def units(view):

@@ -130,21 +130,18 @@ def gate_values(view) -> np.ndarray:
     return values if values.ndim == 3 else np.zeros((0, 0, 0))
 
 
-def gate_paths(gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate
-    over the last k steps; NaN where a gate was not finite."""
-    finite = np.isfinite(gate).all()
-    products = gating.path_products(np.where(np.isfinite(gate), gate, np.nan))  # (T+1, H)
-    if not finite:
-        bad = ~np.isfinite(products).all(axis=1)
-        best, median = np.full(products.shape[0], np.nan), np.full(products.shape[0], np.nan)
-        best[~bad], median[~bad] = products[~bad].max(axis=1), np.median(products[~bad], axis=1)
-        return best, median
-    return products.max(axis=1), np.median(products, axis=1)
+def gate_directions(view, values: np.ndarray) -> list:
+    """[(name, gate, reverse)] of one layer's (T, H) gate: both directions of a bidirectional net,
+    the encoder and the decoder of an encoder-decoder, or the one stack ("")."""
+    snapshot = view.snapshot
+    return gating.direction_gates(values, tuple(getattr(snapshot, "parts", ()) or ()),
+                                  tuple(getattr(snapshot, "part_steps", ()) or ()),
+                                  bool(view.model_config.get("reverse_source")))
 
 
 def gates(view):
-    """The keep gate of every layer, step and unit, and each layer's direct-path products."""
+    """The keep gate of every layer, step and unit, and each layer's (and direction's) direct-path
+    products (rnnviz.core.diagnostics.gating.keep_paths)."""
     header = ["series", "layer", "t", "lag", "unit", "value"]
     gate = gate_values(view)
     if gate.size == 0:
@@ -156,7 +153,10 @@ def gates(view):
         for t in range(steps):
             for unit in range(units):
                 rows.append([name, layer, t, "", unit, float(gate[t, layer, unit])])
-        best, median = gate_paths(gate[:, layer, :])
-        for label, curve in (("direct_path_largest_unit", best), ("direct_path_median_unit", median)):
-            rows.extend([label, layer, "", lag, "", float(value)] for lag, value in enumerate(curve))
+        for direction, part, reverse in gate_directions(view, gate[:, layer, :]):
+            best, median = gating.keep_paths(part, reverse)
+            prefix = f"{direction}_" if direction else ""
+            for label, curve in ((f"{prefix}direct_path_largest_unit", best),
+                                 (f"{prefix}direct_path_median_unit", median)):
+                rows.extend([label, layer, "", lag, "", float(value)] for lag, value in enumerate(curve))
     return header, rows
