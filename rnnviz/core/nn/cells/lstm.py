@@ -53,12 +53,13 @@ class LSTMCell:
 
     # ----------------------------------------------------------------- forward
     def forward(self, xproj, w_hh, b_hh, state0, offset=None, cell_offset=None,
-                overwrite_xproj=False) -> CellRun:
+                overwrite_xproj=False, hidden_out=None) -> CellRun:
         # xproj (T, B, 4H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
         # w_hh (4H, H); b_hh (4H,), or None when xproj already holds it (sums_biases)
         # state0 (h0 (B, H), c0 (B, H))
         # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
         # cell_offset (T, B, H) or None: added to c_t after it is computed (tests probe dL/dc_t)
+        # hidden_out (T, B, H) or None: where to write h_t (a view into a caller's larger array)
         steps, batch, width = xproj.shape
         hid = width // 4
         # (T, B, 4H) xproj + b_hh, becomes the activated i, f, g, o in place
@@ -73,7 +74,7 @@ class LSTMCell:
         w_hh_t[:, 3 * hid:] *= 0.5
         cell = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) c_t
         tanh_cell = np.empty_like(cell)  # (T, B, H) tanh(c_t), reused by the backward sweep
-        hidden = np.empty_like(cell)  # (T, B, H) h_t
+        hidden = np.empty_like(cell) if hidden_out is None else hidden_out  # (T, B, H) h_t
         recurrent = np.empty_like(gates[0])  # (B, 4H) h_{t-1} W_hh^T (halved columns), every step
         kept = np.empty_like(cell[0])  # (B, H) i ⊙ g, every step
         h, c = state0
