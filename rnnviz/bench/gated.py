@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.bench.bptt import VOCAB, _threads_label, _with_threads, step_products, torch_step
+from rnnviz.bench.bptt import VOCAB, _threads_label, _with_threads, faults_per_call, step_products, torch_step
 from rnnviz.bench.timing import race
 from rnnviz.core import RNN, ModelConfig
 
@@ -57,12 +57,14 @@ def vs_matmul_limit(quick: bool = False, threads: int | None = None):
 
             times = race({"step": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
                           "shape": _with_threads(threads, same_shape_products)}, repeats=3 if quick else 5)
+            faults = faults_per_call(_with_threads(threads, lambda: model.loss_and_grads(x, y)), calls=1)
             step_rate = step_flops(cell, hidden, batch, steps) / times["step"] / 1e9
             shape_rate = 3 * steps * 2.0 * batch * hidden * GATES[cell] * hidden / times["shape"] / 1e9
             rows.append((f"{cell.upper()} step throughput (H={hidden}, B={batch}, T={steps}, {dtype}, "
                          f"{_threads_label(threads)})",
                          f"{step_rate:.1f} GFLOP/s ({times['step'] * 1e3:.0f} ms) = {step_rate / shape_rate:.2f} of "
-                         f"same-shape matmul ({shape_rate:.1f} GFLOP/s)",
+                         f"same-shape matmul ({shape_rate:.1f} GFLOP/s); page faults per step: "
+                         f"{'not measured here' if faults is None else f'{faults:.0f}'}",
                          ">= 0.5 of same-shape matmul"))
     return rows
 
