@@ -24,6 +24,7 @@ from PyQt6 import QtGui
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
+from rnnviz.core.train import lessons
 from rnnviz.gui.panels.base import FLOOR_NOTE, Panel, as_float, set_title, show_item
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
@@ -189,7 +190,18 @@ class ChainPanel(Panel):
         dead = as_float(getattr(diag, "dead_units", None))
         if cell == "relu" and dead.size and float(dead.max()) > 0:
             parts.append(f"dead units {float(dead.max()):.0%}")
+        caveat = self._caveat(diag)
+        if caveat:  # the horizon line spans the window beside a VANISHING badge: say why on screen
+            parts.append(caveat)
         return " \u00b7 ".join(parts)
+
+    def _caveat(self, diag) -> str:
+        snapshot = self.view.snapshot
+        chain = as_float(getattr(diag, "chain", None))
+        steps = chain.shape[-1] - 1 if chain.ndim == 2 else 0
+        scored = np.shape(snapshot.targets)[0] if np.ndim(snapshot.targets) else 0
+        return lessons.badge_note(str(getattr(diag, "regime", "")), getattr(diag, "horizon", None), steps,
+                                  scored)
 
     def _table(self):
         header = ["layer", "lag_k", "chain_norm", "bound", "log10_chain_norm", "log10_bound", "marker", "note"]

@@ -167,7 +167,7 @@ class LogAxis(pg.AxisItem):
     it, so the axis never shows a lone "0.1"."""
 
     def logTickStrings(self, values, scale, spacing):
-        strings = super().logTickStrings(values, scale, spacing)
+        strings = [log_tick_text(float(value), scale) for value in values]
         if len(values) <= 3:
             return strings
         kept = []
@@ -175,6 +175,22 @@ class LogAxis(pg.AxisItem):
             mantissa = 10 ** (float(value) - np.floor(float(value)))
             kept.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
         return kept if sum(1 for text in kept if text) >= 2 else strings
+
+
+SUPERSCRIPTS = str.maketrans("0123456789-", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b")
+
+
+def log_tick_text(exponent: float, scale: float = 1.0) -> str:
+    """The text of a log-axis tick at 10**exponent: plain numbers from 0.001 to 5000 ("20", "0.05",
+    not pyqtgraph's "2\u00b710\u00b9"), powers of ten beyond ("10\u2076", "2\u00b710\u207b\u2078")."""
+    value = float(f"{10 ** exponent * scale:.1g}")
+    if value == 0 or not np.isfinite(value):
+        return ""
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:g}"
+    mantissa, power = f"{value:.0e}".split("e")
+    head = "" if mantissa == "1" else f"{mantissa}\u00b7"
+    return f"{head}10{str(int(power)).translate(SUPERSCRIPTS)}"
 
 
 def log_axis() -> dict:
