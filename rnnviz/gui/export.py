@@ -229,7 +229,7 @@ def _svg_bytes(panel) -> bytes:
     height = size.height() + CAPTION_HEIGHT
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    generator = QtSvg.QSvgGenerator()
+    generator = QtSvg.QSvgGenerator(QtSvg.QSvgGenerator.SvgVersion.Svg11)  # 1.1: clip paths (Tiny drops them)
     generator.setOutputDevice(buffer)
     generator.setSize(QtCore.QSize(size.width(), height))
     generator.setViewBox(QtCore.QRect(0, 0, size.width(), height))
