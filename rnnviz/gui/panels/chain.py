@@ -17,6 +17,8 @@ horizon's label.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui
@@ -32,6 +34,7 @@ BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.
              "\u03c1 is W_hh's spectral radius (largest |eigenvalue|); \u2192 and \u2190 are a bidirectional "
              "network's forward and backward directions; enc and dec an encoder-decoder's stacks")
 
+BADGE_LONG = 40  # characters: past this the badge drops to the label size, or a ~400 px dock cuts it
 OFF_SCALE_DECADES = 3.0  # a bound this many decades above the chain's peak is cut off at the top
 MIN_HEADROOM_DECADES = 1.0  # above the chain's peak when the bound is cut: room for the horizon label
 HEADROOM_FRACTION = 0.25  # ... or this share of the chain's own span, if larger
@@ -164,7 +167,10 @@ class ChainPanel(Panel):
             self.horizon.label.updatePosition()
         else:
             self.horizon.setVisible(False)
-        self.badge.setText(self._badge_text(diag), color=self._badge_color(diag), size=style.TITLE_SIZE)
+        text = self._badge_text(diag)
+        plain = re.sub(r"<[^>]+>", "", text)
+        size = style.TITLE_SIZE if len(plain) <= BADGE_LONG else style.LABEL_SIZE  # a long badge stays whole
+        self.badge.setText(text, color=self._badge_color(diag), size=size)
         style.relax(self.badge)
 
     @staticmethod

@@ -17,7 +17,7 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, 
                                     log_floor, divergence_note, legend_entry, mark_short, set_title, show_item,
                                     step_cell)
 
-TOP_TITLE = "Global gradient norm"
+TOP_TITLE = "Gradient norm"  # short: a divergence note follows it in a ~400 px dock
 BOTTOM_TITLE = "Parameters and update size"
 THRESHOLD_NAME = "threshold {:g}"
 

@@ -29,6 +29,7 @@ MARKER_COLOR = "#7A1FA2"  # vertical markers (the gradient horizon)
 
 TITLE_SIZE = "12pt"  # readable in a dock of ~400 px and in a README screenshot
 LABEL_SIZE = "10pt"
+LONG_TITLE = 38  # characters: a longer title (one with a divergence note) drops to LABEL_SIZE to fit a ~400 px dock
 LEGEND_SIZE = "9pt"  # legends sit outside the curves: a size smaller than the axis labels keeps them one row
 MIN_LABEL_WIDTH = 40  # px a title may shrink to: a long title overflows its box instead of widening the
 #                       whole layout past the dock (pyqtgraph makes a label's text width its minimum)
@@ -113,10 +114,11 @@ def relax(label: pg.LabelItem) -> None:
 def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
     """The plot's title at reading size; nothing to do when it already reads ``text``."""
     label = plot.titleLabel
+    size = TITLE_SIZE if len(text) <= LONG_TITLE else LABEL_SIZE  # a note's long title stays whole
     if label.isVisibleTo(plot) and label.text == text and label.opts.get("color") == color \
-            and label.opts.get("size") == TITLE_SIZE:
+            and label.opts.get("size") == size:
         return  # setText re-parses the HTML and re-lays out the whole plot on every redraw
-    plot.setTitle(text, size=TITLE_SIZE, color=color)
+    plot.setTitle(text, size=size, color=color)
     relax(label)
 
 
