@@ -168,7 +168,7 @@ class ChainPanel(Panel):
         else:
             self.horizon.setVisible(False)
         text = self._badge_text(diag)
-        plain = re.sub(r"<[^>]+>", "", text)
+        plain = re.sub(r"<[^>]+>", "", text.split("<br>")[0])  # the first line sets the size
         size = style.TITLE_SIZE if len(plain) <= BADGE_LONG else style.LABEL_SIZE  # a long badge stays whole
         self.badge.setText(text, color=self._badge_color(diag), size=size)
         style.relax(self.badge)
@@ -196,10 +196,12 @@ class ChainPanel(Panel):
         dead = as_float(getattr(diag, "dead_units", None))
         if cell == "relu" and dead.size and float(dead.max()) > 0:
             parts.append(f"dead units {float(dead.max()):.0%}")
+        text = " \u00b7 ".join(parts)
         caveat = self._caveat(diag)
-        if caveat:  # the horizon line spans the window beside a VANISHING badge: say why on screen
-            parts.append(caveat)
-        return " \u00b7 ".join(parts)
+        if caveat:  # the horizon line spans the window beside a VANISHING badge: say why, on a line of its own
+            text += (f"<br><span style='font-size:{style.LEGEND_SIZE}; font-weight:normal'>"
+                     f"{caveat}: the horizon spans the window</span>")
+        return text
 
     def _caveat(self, diag) -> str:
         snapshot = self.view.snapshot
