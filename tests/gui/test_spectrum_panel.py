@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from rnnviz.gui.panels.spectrum import SINGULAR_TITLE, SpectrumPanel
+from rnnviz.gui.panels.spectrum import GATED_SINGULAR_TITLE, SpectrumPanel
 from tests.gui.factories import build, make_view
 
 
@@ -18,7 +18,7 @@ def with_singular_values(view, values):
 
 def test_a_gated_cell_keeps_the_short_title(qtbot):
     panel = build(qtbot, SpectrumPanel, make_view(steps=12, hidden=8, layers=1, cell="lstm"))
-    assert panel.singular.titleLabel.text == SINGULAR_TITLE
+    assert panel.singular.titleLabel.text == GATED_SINGULAR_TITLE  # names W_hh, fits the dock
 
 
 def test_the_sigma_label_sits_on_the_side_of_the_line_away_from_the_curve(qtbot):

@@ -22,6 +22,7 @@ from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
+GATED_SINGULAR_TITLE = "\u03c3 of W_hh"  # all gates stacked (the axis says so): short enough for the dock
 CANDIDATE_BLOCK = {"lstm": "g", "gru": "n"}  # the candidate's block name in PyTorch's gate order
 SINGULAR_HEADROOM = 1.15  # the sigma axis ends 15 % above max(1, sigma_max): the label above the line stays in view
 SIGMA_LABEL_POSITION = 0.96  # along the line: the right end, where the sorted curve is lowest. The label
@@ -121,7 +122,7 @@ class SpectrumPanel(Panel):
         label = {"font-size": style.LABEL_SIZE}
         if block:
             set_title(self.plane, f"Eigenvalues of W_h{block}" + note)
-            set_title(self.singular, SINGULAR_TITLE + note)  # "of W_hh" ran past the dock's edge
+            set_title(self.singular, GATED_SINGULAR_TITLE + note)  # "Singular values of W_hh" ran past the edge
             style.set_label(self.plane, "bottom", f"Re \u03bb (candidate block {block})", **label)
             style.set_label(self.singular, "bottom", "i (all gates stacked)", **label)
         else:
