@@ -119,7 +119,7 @@ def _cell(value):
     return value
 
 
-def _prepared_scene(panel):
+def prepared_scene(panel):
     """Lay the panel's canvas out at its on-screen size, or at the export size when it has
     never been shown, and return (scene, source rect, size) ready to render."""
     from PyQt6 import QtCore, QtGui
@@ -228,7 +228,7 @@ def _widened_pens(scene, factor: float):
 def _png_bytes(panel) -> bytes:
     from PyQt6 import QtCore, QtGui
 
-    scene, source, size = _prepared_scene(panel)
+    scene, source, size = prepared_scene(panel)
     height = size.height() + CAPTION_HEIGHT
     image = QtGui.QImage(size.width() * PNG_SCALE, height * PNG_SCALE, QtGui.QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(PNG_SCALE)  # like a high-DPI screen: lines and text scale together
@@ -253,7 +253,7 @@ def _svg_bytes(panel) -> bytes:
 
     from rnnviz.gui.plot.svg import page_coordinates
 
-    scene, source, size = _prepared_scene(panel)
+    scene, source, size = prepared_scene(panel)
     height = size.height() + CAPTION_HEIGHT
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)

@@ -168,10 +168,47 @@ def zero_gradient_view(**kw) -> ViewData:
     return dataclasses.replace(view, snapshot=zeroed, series=series, flow=np.zeros_like(view.flow))
 
 
-def build(qtbot, panel_class, view=None):
-    """A panel of ``panel_class`` owned by qtbot, fed ``view`` when one is given."""
+def spiked_view(baseline: float = 0.167):
+    """An exploding start (1e10) that clipping brought down to 0.12, under the baseline."""
+    view = make_view(steps=12, hidden=8, layers=1, history=400)
+    steps = np.arange(1, 401, dtype=float)
+    loss = np.where(steps < 40, 1e10, 0.12)
+    series = dict(view.series, loss=(steps, loss), loss_smooth=(steps, loss), val_loss=(steps[::50], loss[::50]))
+    flow = np.where(np.arange(40)[:, None] < 4, 1e10, np.linspace(0.01, 1.0, 12)[None, :])  # (S, T)
+    return dataclasses.replace(view, series=series, baseline=baseline, flow_steps=np.arange(40) * 10.0 + 1,
+                               flow=flow)
+
+
+DOCK = (420, 300)  # a dock of the 1600 x 1000 window
+FIT_DOCK = (400, 280)  # a dock at 1600 x 1000 is ~420 x 300; the canvas gets a little less
+
+
+def build(qtbot, panel_class, view=None, size=None):
+    """A panel of ``panel_class`` owned by qtbot, fed ``view`` when one is given, and laid out
+    at ``size`` (see ``lay_out``) when one is given."""
     panel = panel_class()
     qtbot.addWidget(panel)
     if view is not None:
         panel.update_view(view)
+    if size is not None:
+        lay_out(panel, size)
     return panel
+
+
+def lay_out(panel, size=DOCK) -> None:
+    """Lay the canvas out at ``size`` as the exporter would (it uses EXPORT_SIZE for a canvas
+    never shown), so positions are those of a dock."""
+    from rnnviz.gui.export import prepared_scene
+    from rnnviz.gui.plot import style
+
+    export_size = style.EXPORT_SIZE
+    style.EXPORT_SIZE = size
+    try:
+        prepared_scene(panel)
+    finally:
+        style.EXPORT_SIZE = export_size
+
+
+def legend_names(plot) -> list[str]:
+    """The names in a plot's legend, in order."""
+    return [label.text for _, label in plot.legend.items]

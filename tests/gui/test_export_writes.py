@@ -87,7 +87,7 @@ def test_the_window_reports_a_failed_panel_export(make_window, dialogs, qtbot, t
 def test_a_signal_during_a_paint_is_delivered_after_it(panel, tmp_path, monkeypatch):
     received = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: received.append("after paint"))
-    real_render = export._prepared_scene
+    real_render = export.prepared_scene
 
     def render_with_a_signal(p):
         os.kill(os.getpid(), signal.SIGINT)  # arrives while the scene is being painted
@@ -95,7 +95,7 @@ def test_a_signal_during_a_paint_is_delivered_after_it(panel, tmp_path, monkeypa
         received.append("painted")
         return result
 
-    monkeypatch.setattr(export, "_prepared_scene", render_with_a_signal)
+    monkeypatch.setattr(export, "prepared_scene", render_with_a_signal)
     try:
         export.export_panel(panel, tmp_path / "loss.png")
     finally:

@@ -3,7 +3,7 @@
 A preset is plain data (no Qt): the model settings, the training settings, the data to train
 on, and one sentence saying what the user should see. The window applies a preset by filling
 its form and resetting; ``rnnviz --preset NAME`` does the same at launch; tests build a
-Trainer from every preset and check that the story really happens (tests/core/test_presets.py).
+Trainer from every preset and check that the story really happens (tests/core/train/test_presets.py).
 
 Input and output sizes are absent on purpose: they always come from the data.
 """

@@ -3,7 +3,7 @@
 A preset is plain data: the settings to vary, those to hold fixed, the number of seeds, the
 value the phase diagram shows, and what the user should see. Command-line flags override it
 (``--vary length=...`` replaces the preset's lengths, ``--steps`` its steps). The stories are
-asserted at a smaller size by tests/core/test_sweep_presets.py.
+asserted at a smaller size by tests/core/train/test_sweep_presets.py.
 """
 
 from __future__ import annotations

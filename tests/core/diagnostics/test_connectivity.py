@@ -8,7 +8,7 @@ import pytest
 from rnnviz.core.diagnostics.connectivity import connectivity, input_gradients, mean_by_distance
 from rnnviz.core.nn.clamp import UnitClamp
 from tests.core.gradcheck import numerical_grad, relative_error
-from tests.core.test_gradients import CELLS, make_case
+from tests.core.nn.test_gradients import CELLS, make_case
 
 TOLERANCE = 1e-6
 

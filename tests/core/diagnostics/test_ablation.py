@@ -9,7 +9,7 @@ import pytest
 from rnnviz.core.diagnostics.ablation import (compare_clamp, held_forward, per_sample_loss, rank_units)
 from rnnviz.core.nn.clamp import UnitClamp
 from tests.core.gradcheck import numerical_grad, relative_error
-from tests.core.test_gradients import CELLS, make_case
+from tests.core.nn.test_gradients import CELLS, make_case
 
 TOLERANCE = 1e-6
 

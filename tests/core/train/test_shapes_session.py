@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rnnviz.core.train import session
 from rnnviz.core.train.presets import make_trainer
-from tests.core.test_session import assert_same_run
+from tests.core.train.test_session import assert_same_run
 
 
 def test_bidirectional_labelled_run_resumes_bitwise(tmp_path):

@@ -19,7 +19,7 @@ from rnnviz.core import RNN, ModelConfig  # noqa: E402
 from rnnviz.core.errors import WeightsError  # noqa: E402
 from rnnviz.core.nn.exchange import read_weights, write_weights  # noqa: E402
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 T, B, X, H, Y = 5, 3, 4, 6, 3
 KINDS = ["tanh", "relu", "lstm", "gru"]
 TOLERANCE = 1e-10

@@ -9,7 +9,7 @@ import pytest
 
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.core.diagnostics import gating
-from tests.core.test_gated_cells import GATED, B, H, T, X, Y, make_model, sigmoid
+from tests.core.nn.test_gated_cells import GATED, B, H, T, X, Y, make_model, sigmoid
 
 
 # ----------------------------------------------------------------- forget bias and the direct path
