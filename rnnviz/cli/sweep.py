@@ -50,7 +50,27 @@ def add_arguments(parser) -> None:
     sweep.add_argument("--x", metavar="NAME", help="setting across the phase diagram (default: the first --vary)")
     sweep.add_argument("--y", metavar="NAME", help="setting up the phase diagram (default: the second)")
     sweep.add_argument("--facet", metavar="NAME", help="one diagram per value of this setting (default: the third)")
-    run.add_arguments(parser, presets=False)  # --preset above is the sweep's own
+    refused = set(_run_flags_a_sweep_cannot_set()) | set(RUN_ONLY_FLAGS)
+    run.add_arguments(_HidingParser(parser, refused), presets=False)  # --preset above is the sweep's own
+
+
+class _HidingParser:
+    """``parser`` as rnnviz run's flags are added to it: the flags a sweep refuses are still parsed
+    (so that giving one is answered with the reason) but left out of ``rnnviz sweep --help``."""
+
+    def __init__(self, parser, hidden: set[str]) -> None:
+        self._parser, self._hidden = parser, hidden
+
+    def add_argument_group(self, *args, **kwargs):
+        return _HidingParser(self._parser.add_argument_group(*args, **kwargs), self._hidden)
+
+    def add_argument(self, *flags, **kwargs):
+        import argparse
+
+        dest = kwargs.get("dest") or next((f for f in flags if f.startswith("--")), flags[0]).lstrip("-")
+        if dest.replace("-", "_") in self._hidden:
+            kwargs["help"] = argparse.SUPPRESS
+        return self._parser.add_argument(*flags, **kwargs)
 
 
 def fixed_settings(args) -> dict:

@@ -130,6 +130,10 @@ def launch(args) -> int:
     trainer, data = start_plan(args, last_settings(settings))  # UserError -> exit 2, no window
     trainer = weights_plan(args, trainer)  # the same, before any window
     window = MainWindow(settings)
+    if data.get("kind") == "session":  # saved while runs were compared: the whole group
+        from rnnviz.gui.window.group import group_saved_beside
+
+        trainer = group_saved_beside(window, data["path"], trainer)
     window.start_with_trainer(trainer, data)
     if getattr(args, "preset", None):
         window.show_lesson(args.preset)  # the story stays above the plots until dismissed

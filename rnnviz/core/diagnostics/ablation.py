@@ -22,6 +22,8 @@ import numpy as np
 from rnnviz.core.diagnostics.chain import chain_log_norms
 from rnnviz.core.diagnostics.summary import gradient_profile
 from rnnviz.core.nn.clamp import UnitClamp, effective_model
+from rnnviz.core.nn.padding import sequence_lengths
+from rnnviz.core.nn.shapes.parts import trim
 
 MAX_RANKING_ROWS = 2048  # rows of the ranking's forward pass: 2048 x T x H^2 multiply-adds per layer
 
@@ -70,12 +72,18 @@ def _initial(h0, layer: int, part: int, rows: int, hid: int, dtype) -> np.ndarra
     return np.asarray(parts[part][layer], dtype=dtype)  # (R, H)
 
 
-def per_sample_loss(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """(R,) each sample's loss, the model's way: outputs (T, R, Y); targets of any of the four kinds."""
+def per_sample_loss(outputs: np.ndarray, targets: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """(R,) each sample's loss, the model's way: outputs (T, R, Y); targets of any of the four kinds;
+    ``lengths`` (R,) each padded sequence's real length (a last-step target reads step n - 1)."""
     targets = np.asarray(targets)
     integer = np.issubdtype(targets.dtype, np.integer)
     scored_steps = targets.ndim == (2 if integer else 3)
-    scored = outputs if scored_steps else outputs[-1:]  # (T', R, Y)
+    if scored_steps:
+        scored = outputs
+    elif lengths is not None:
+        scored = outputs[lengths - 1, np.arange(outputs.shape[1])][None]  # (1, R, Y) each one's own end
+    else:
+        scored = outputs[-1:]  # (T', R, Y)
     if integer:
         picked_targets = targets if scored_steps else targets[None]  # (T', R)
         shift = scored.max(axis=-1, keepdims=True)
@@ -138,9 +146,23 @@ def held_values(model, inputs, keep, values, h0, mode: str) -> np.ndarray:
     return hidden_means(model, inputs, keep, values, h0)
 
 
+def padded_lengths(model, inputs) -> np.ndarray | None:
+    """(R,) each sequence's real length when the model pads its token inputs, else None."""
+    inputs = np.asarray(inputs)
+    pad = getattr(model.config, "pad_id", None)
+    if pad is None or not np.issubdtype(inputs.dtype, np.integer):
+        return None
+    return sequence_lengths(inputs, pad)
+
+
 def hidden_means(model, inputs, keep, values, h0) -> np.ndarray:
-    """(L, H) mean of every unit's h_t over steps and samples, with the rows' holds applied."""
-    return np.stack([states.mean(axis=(0, 1)) for states in held_states(model, inputs, keep, values, h0)])
+    """(L, H) mean of every unit's h_t over the real steps and samples, with the rows' holds applied."""
+    states = held_states(model, inputs, keep, values, h0)  # per layer (T, R, H)
+    lengths = padded_lengths(model, inputs)
+    if lengths is None:
+        return np.stack([layer.mean(axis=(0, 1)) for layer in states])
+    real = (np.arange(states[0].shape[0])[:, None] < lengths[None, :])[..., None]  # (T, R, 1) before the pads
+    return np.stack([(layer * real).sum(axis=(0, 1)) / real.sum() for layer in states])
 
 
 def rank_units(model, inputs, targets, h0=None, mode: str = "zero",
@@ -179,7 +201,7 @@ def rank_units(model, inputs, targets, h0=None, mode: str = "zero",
     y_all = np.concatenate([y] * blocks, axis=1 if _steps_scored(y) else 0)
     with np.errstate(all="ignore"):
         outputs = held_forward(model, x_all, keep, values, _per_layer_state(_tile_state(state, blocks)))
-        losses = per_sample_loss(outputs, y_all).reshape(blocks, samples).mean(axis=1)  # (blocks,)
+        losses = per_sample_loss(outputs, y_all, padded_lengths(model, x_all)).reshape(blocks, samples).mean(axis=1)
     return UnitRanking(layers=cand[:, 0].copy(), units=cand[:, 1].copy(), delta=losses[1:] - losses[0],
                        base_loss=float(losses[0]), samples=samples, mode=mode)
 
@@ -221,7 +243,11 @@ def compare_clamp(model, inputs, targets, h0=None, sample: int = 0) -> ClampComp
     def profile(trace):
         return np.stack([gradient_profile(trace, layer) for layer in range(num_layers)], axis=1)  # (T, L)
 
+    lengths = padded_lengths(model, inputs)
+
     def chain(network, trace):
+        if lengths is not None:  # a padded sample's chain ends at its last real step
+            trace = trim(trace, int(lengths[sample]))
         return np.stack([chain_log_norms(network, trace, layer, sample)[0] for layer in range(num_layers)]) * to_log10
 
     return ClampComparison(

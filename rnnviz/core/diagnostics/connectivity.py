@@ -46,6 +46,18 @@ class Connectivity:
     share: np.ndarray  # (T, T) C[t, s] / sum_s C[t, s]: each input's share in prediction t (NaN if all 0)
     readout: str  # "predicted logit" (classification) or "Frobenius" (regression)
     predicted: np.ndarray  # (T,) k_t, the class whose logit is differentiated; -1 for regression
+    # the other shapes (rnnviz.core.diagnostics.connectivity_shapes): a map that is not causal (a
+    # bidirectional net reads the whole sequence) or not square (an encoder-decoder's outputs x
+    # source), what its axes are, and how its distance is counted
+    causal: bool = True  # C[t, s] = 0 for s > t, drawn blank
+    input_axis: str = "input token at s"
+    output_axis: str = "output step t"
+    distance_axis: str = "distance t \u2212 s (steps)"
+    note: str = ""  # what the shape's map means, for people
+    distance: np.ndarray | None = None  # (T_out, T_in) the distance of each cell; None: t - s
+
+    def distance_at(self, t: int, s: int) -> int:
+        return int(t - s) if self.distance is None else int(self.distance[t, s])
 
 
 def _run_sample(model, inputs, state0):
@@ -71,7 +83,7 @@ def _layer_state(model, state0, layer: int) -> tuple:
     return tuple(np.asarray(part, dtype=model.dtype).reshape(-1, hid)[layer][None] for part in parts)
 
 
-def _widened(run: CellRun, rows: int, steps: int) -> CellRun:
+def widened(run: CellRun, rows: int, steps: int) -> CellRun:
     """The first ``steps`` steps of a batch-1 run, repeated ``rows`` times along the batch, as
     contiguous arrays the backward sweep may read (it never writes into a run)."""
     def widen(a):
@@ -130,7 +142,7 @@ def input_gradients(model, inputs, state0=None, classify: bool = True):
         dabove[out_step[group], np.arange(group.size)] = w_out[direction[group]]
         for layer in range(net.config.num_layers - 1, -1, -1):
             w_ih, w_hh, _, _ = net.layer_params(layer)
-            g = net.cell.backward(_widened(runs[layer], group.size, b), dabove, w_hh, overwrite_dhidden=True)
+            g = net.cell.backward(widened(runs[layer], group.size, b), dabove, w_hh, overwrite_dhidden=True)
             dabove = g.dxproj @ w_ih  # (b, R_g, H) into the layer below, or (b, R_g, X) at the input
         grads[:b, group] = dabove
     return grads, out_step, direction

@@ -32,6 +32,45 @@ def path_products(keep_gate: np.ndarray) -> np.ndarray:
     return out
 
 
+def keep_paths(keep_gate: np.ndarray, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate in
+    input order; NaN where a gate was not finite. ``reverse``: the gate of a backward direction,
+    which processes the input from its end, so its last k steps are input steps 0..k-1."""
+    gate = np.asarray(keep_gate, dtype=float)
+    gate = gate[::-1] if reverse else gate  # processing order
+    products = path_products(np.where(np.isfinite(gate), gate, np.nan))  # (T+1, H)
+    good = np.isfinite(products).all(axis=1)  # a lag that crossed a NaN gate is unknown for every unit
+    best, median = np.full(products.shape[0], np.nan), np.full(products.shape[0], np.nan)
+    if products.shape[1]:
+        best[good], median[good] = products[good].max(axis=1), np.median(products[good], axis=1)
+    return best, median
+
+
+def direction_gates(gate: np.ndarray, parts: tuple, part_steps: tuple = (),
+                    reversed_source: bool = False) -> list[tuple[str, np.ndarray, bool]]:
+    """One layer's gate split by the network's parts: [(name, gate, reverse)], each gate in input
+    order and ``reverse`` when its stack processed that order backwards.
+
+    - side by side in the units (a bidirectional net's forward then backward): (T, 2H) -> two (T, H);
+    - one after the other in time (an encoder-decoder: ``part_steps`` (S, U)) -> (S, H) and (U, H),
+      the encoder's reversed when it read the source reversed; a stack's missing units (NaN,
+      two sizes) are dropped;
+    - one stack: [("", gate, False)].
+    """
+    gate = np.asarray(gate)
+    parts = tuple(parts)
+    if parts == ("forward", "backward") and gate.shape[-1] % 2 == 0:
+        half = gate.shape[-1] // 2
+        return [("forward", gate[:, :half], False), ("backward", gate[:, half:], True)]
+    if len(part_steps) == len(parts) == 2 and sum(part_steps) == gate.shape[0]:
+        split = []
+        for k, (name, rows) in enumerate(zip(parts, np.split(gate, [part_steps[0]]))):
+            units = ~np.isnan(rows).all(axis=0)  # (H,) the units this stack has
+            split.append((name, rows[:, units], reversed_source and k == 0))
+        return split
+    return [("", gate, False)]
+
+
 def path_norms(keep_gate: np.ndarray) -> np.ndarray:
     """||dc_T/dc_{T-k}|| along the direct path for k = 0..T: (T+1,).
 

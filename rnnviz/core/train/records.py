@@ -76,3 +76,4 @@ class ViewData:
     units: object = None  # rnnviz.core.train.views.UnitsView: held units, ranking, with/without
     distributions: dict = field(default_factory=dict)  # name -> (steps (N,), rows (N, WIDTH)) copies,
     #               rows as in rnnviz.core.train.distributions (percentiles, then NaN/Inf counts)
+    group: object = None  # rnnviz.core.train.group_trainer.GroupView when runs are compared, else None

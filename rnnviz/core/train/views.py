@@ -14,7 +14,8 @@ import numpy as np
 
 from rnnviz.core.diagnostics.ablation import (MAX_RANKING_ROWS, ClampComparison, UnitRanking, compare_clamp,
                                               hidden_means, rank_units)
-from rnnviz.core.diagnostics.connectivity import Connectivity, connectivity
+from rnnviz.core.diagnostics.connectivity import Connectivity
+from rnnviz.core.diagnostics.connectivity_shapes import shaped_connectivity
 from rnnviz.core.nn.clamp import UnitClamp
 from rnnviz.core.nn.model import RNN
 
@@ -35,6 +36,7 @@ class UnitsView:
     ranking: UnitRanking | None  # None when skipped (see ``ranking_note``)
     comparison: ClampComparison | None  # None when no unit is held
     ranking_note: str = ""  # why there is no ranking, for people
+    available: bool = True  # False: this network's shape has no units off (``ranking_note`` says why)
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,33 @@ class Details:
 
 
 def supported(model) -> bool:
-    """Connectivity, the ranking and units off are built for one unpadded stack; the other shapes
-    (bidirectional, encoder-decoder, vector-to-sequence, padded labelled text) do not have them yet."""
-    return type(model) is RNN and model.config.pad_id is None
+    """The ranking and units off are built for one stack (padded labelled text included); the other
+    shapes (bidirectional, encoder-decoder, vector-to-sequence) have the connectivity map only."""
+    return type(model) is RNN
 
 
 def unsupported_note(model) -> str:
-    return "not available for this network's shape yet (single-stack networks on unpadded data only)"
+    from rnnviz.core.nn.shapes import shape_name
+
+    shape = shape_name(model.config)
+    article = "an" if shape[0] in "aeiou" else "a"
+    return (f"Units off and the unit ranking are not available for {article} {shape} network: they are "
+            "built for single-stack networks. Its connectivity map is in the Connectivity view.")
+
+
+def connectivity_rows(conn: Connectivity, labels) -> list:
+    """The connectivity view's CSV rows [kind, t, s, distance, input_token, connectivity, share]:
+    every (t, s) cell that can be non-zero (s <= t for a causal map), then the mean by distance."""
+    labels = list(labels or []) if conn.matrix.shape[1] > 1 else ["v"]
+    rows = []
+    for t in range(conn.matrix.shape[0]):
+        for s in range(t + 1 if conn.causal else conn.matrix.shape[1]):
+            token = str(labels[s]) if s < len(labels) else ""
+            rows.append(["map", t, s, conn.distance_at(t, s), token, float(conn.matrix[t, s]),
+                         float(conn.share[t, s])])
+    for d, value in enumerate(np.asarray(conn.by_distance, dtype=float)):
+        rows.append(["mean_by_distance", "", "", d, "", float(value), ""])
+    return rows
 
 
 def sample_state(h0, sample: int):
@@ -78,13 +100,16 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
         raise ValueError(f"ranking must be 'auto', 'always' or 'never', got {ranking!r}")
     if not supported(model):
         c = model.config
-        return Details(connectivity=None, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
+        inputs, targets = np.asarray(inputs), np.asarray(targets)
+        s = min(max(int(sample), 0), inputs.shape[1] - 1)
+        conn = shaped_connectivity(model, inputs[:, s], sample_state(h0, s), np.issubdtype(targets.dtype, np.integer))
+        return Details(connectivity=conn, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
                                                           clamp=None, ranking=None, comparison=None,
-                                                          ranking_note=unsupported_note(model)))
+                                                          ranking_note=unsupported_note(model), available=False))
     inputs, targets = np.asarray(inputs), np.asarray(targets)
     s = min(max(int(sample), 0), inputs.shape[1] - 1)
     classify = np.issubdtype(targets.dtype, np.integer)
-    conn = connectivity(model, inputs[:, s], sample_state(h0, s), classify)
+    conn = shaped_connectivity(model, inputs[:, s], sample_state(h0, s), classify)  # padded: its real steps
     steps, batch = inputs.shape[:2]
     work = ranking_work(model, steps, batch, AUTO_RANKING_ROWS)
     note = ""
@@ -115,7 +140,7 @@ def clamp_for(model, last, units, mode: str) -> UnitClamp | None:
     if mode not in ("zero", "mean"):
         raise ValueError(f"units are held at 'zero' or 'mean', got {mode!r}")
     if not supported(model):
-        raise ValueError("switching units off is " + unsupported_note(model))
+        raise ValueError(unsupported_note(model))
     units = sorted({(int(layer), int(unit)) for layer, unit in units})
     if not units:
         return None

@@ -27,6 +27,7 @@ from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.core.train import lessons
+from rnnviz.gui.panels.group import RunOverlay
 from rnnviz.gui.panels.base import FLOOR_NOTE, Panel, as_float, set_title, show_item
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
@@ -78,6 +79,7 @@ class ChainPanel(Panel):
         self.plot.getAxis("left").setLogMode(y=True)
         self.plot.vb.setLogMode("y", False)
         style.add_legend(self.plot, self.canvas.ci, row=2)  # below the plot: never over the curves
+        self.runs = RunOverlay(self.plot, "chain")  # the other runs, when runs are compared
         self.chain_curves: list[pg.PlotDataItem] = []
         self.bound_curves: list[pg.PlotDataItem] = []
         self.horizon = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
@@ -126,6 +128,7 @@ class ChainPanel(Panel):
         return diag, chain, bound
 
     def _redraw(self) -> None:
+        self.runs.show(self.view)
         arrays = self._arrays()
         if arrays is None:
             self._ensure_curves(0)

@@ -15,6 +15,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.core.train.views import connectivity_rows
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, TokenAxis, as_float, floor_note, for_log_axis, log_floor,
@@ -51,6 +52,7 @@ class ConnectivityPanel(Panel):
         self.readout.setVisible(True)
         self.readout.setText(HINT)
         self.readout.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        self.readout.setWordWrap(True)  # a long hover line (or a shape's note) must not widen the window
         self.canvas.scene().sigMouseMoved.connect(self._hover)
 
     def data(self):
@@ -66,15 +68,18 @@ class ConnectivityPanel(Panel):
             self.empty.setVisible(True)
             return
         self.empty.setVisible(False)
-        steps = matrix.shape[0]
-        logs = log_connectivity(matrix)
+        rows, cols = matrix.shape
+        logs = log_connectivity(matrix, conn.causal)
         finite = logs[np.isfinite(logs)]
-        top = float(finite.max()) if finite.size else 0.0
-        low = float(finite.min()) if finite.size else top - 1.0
+        # whole decades: the colour bar's axis is laid out again only when a decade is crossed
+        top = float(np.ceil(finite.max())) if finite.size else 0.0
+        low = float(np.floor(finite.min())) if finite.size else top - 1.0
         levels = (max(low, top - DECADES_SHOWN), top if top > low else low + 1.0)
         # rows = output step t (y), cols = input step s (x); cells centred on the integers
-        self.map.set(np.maximum(logs, levels[0]), levels, (-0.5, -0.5, steps, steps))
-        self.tokens.set_labels(self.view.snapshot.labels, steps)
+        self.map.set(np.maximum(logs, levels[0]), levels, (-0.5, -0.5, cols, rows))
+        labels = self.view.snapshot.labels if cols > 1 else ["v"]
+        self.tokens.set_labels(labels, cols)
+        self._axis_labels(conn)
         distance = as_float(conn.by_distance)
         floor = log_floor(distance)
         shown, floored = for_log_axis(distance, floor)
@@ -82,24 +87,41 @@ class ConnectivityPanel(Panel):
         readout = "predicted class's logit" if conn.readout == "predicted logit" else "all outputs (Frobenius)"
         set_title(self.map.plot, f"Connectivity of one sample: {readout}")
         set_title(self.curve_plot, CURVE_TITLE + floor_note(bool(floored.any()), floor))
+        if not self.readout.text() or self.readout.text().startswith(HINT):
+            self.readout.setText(self._hint(conn))
         steady.hold_items(self.curve_plot)
+
+    def _axis_labels(self, conn) -> None:
+        """The axes named for the shape (source tokens for an encoder-decoder ...), set when they change."""
+        names = (conn.output_axis, conn.input_axis, conn.distance_axis)
+        if names != getattr(self, "_names", None):
+            self._names = names
+            self.map.plot.setLabel("left", conn.output_axis)
+            self.map.plot.setLabel("bottom", conn.input_axis)
+            self.curve_plot.setLabel("bottom", conn.distance_axis)
+
+    @staticmethod
+    def _hint(conn) -> str:
+        return HINT + (f" &nbsp; ({html.escape(conn.note)})" if conn is not None and conn.note else "")
 
     # ----------------------------------------------------------------- hover
     def shares_html(self, t: int) -> str:
-        """The inputs up to output step t, each on a background as strong as its share."""
+        """The inputs of output step t (up to t for a causal map), each on a background as strong
+        as its share."""
         conn = self.data()
         if conn is None or not 0 <= t < conn.share.shape[0]:
             return ""
-        share = as_float(conn.share[t])  # (T,)
-        labels = list(self.view.snapshot.labels or [])
-        peak = np.nanmax(share[:t + 1]) if np.isfinite(share[:t + 1]).any() else 0.0
+        share = as_float(conn.share[t])  # (T_in,)
+        labels = list(self.view.snapshot.labels or []) if share.size > 1 else ["v"]
+        seen = t + 1 if conn.causal else share.size  # inputs that can matter
+        peak = np.nanmax(share[:seen]) if np.isfinite(share[:seen]).any() else 0.0
         parts = []
-        for s in range(t + 1):
+        for s in range(seen):
             alpha = float(share[s] / peak) if peak > 0 and np.isfinite(share[s]) else 0.0
             text = html.escape(printable_label(labels[s]) if s < len(labels) else str(s))
             r, g, b = SHARE_COLOR
             parts.append(f'<span style="background-color: rgba({r},{g},{b},{alpha:.2f})">{text}</span>')
-        top = int(np.nanargmax(share[:t + 1])) if peak > 0 else 0
+        top = int(np.nanargmax(share[:seen])) if peak > 0 else 0
         return (f"prediction t = {t} ({int(conn.predicted[t]) if conn.predicted[t] >= 0 else 'all outputs'}): "
                 + "".join(parts) + f" &nbsp; largest share {share[top]:.0%} at s = {top}")
 
@@ -108,15 +130,15 @@ class ConnectivityPanel(Panel):
         if conn is None:
             return ""
         s, t = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
-        steps = conn.matrix.shape[0]
-        if not (0 <= t < steps and 0 <= s <= t):
+        rows, cols = conn.matrix.shape
+        if not (0 <= t < rows and 0 <= s < cols) or (conn.causal and s > t):
             return ""
         return f"C = {conn.matrix[t, s]:.3g} (share {conn.share[t, s]:.1%})<br>" + self.shares_html(t)
 
     def _hover(self, scene_pos) -> None:
         point = self.map.cell_at(scene_pos)
         text = self.readout_at(*point) if point is not None else ""
-        self.readout.setText(text or HINT)
+        self.readout.setText(text or self._hint(self.data()))
 
     # ----------------------------------------------------------------- numbers
     def _table(self):
@@ -124,21 +146,13 @@ class ConnectivityPanel(Panel):
         conn = self.data()
         if conn is None:
             return header, []
-        matrix, share = as_float(conn.matrix), as_float(conn.share)
-        labels = list(self.view.snapshot.labels or [])
-        rows = []
-        for t in range(matrix.shape[0]):
-            for s in range(t + 1):
-                token = str(labels[s]) if s < len(labels) else ""
-                rows.append(["map", t, s, t - s, token, float(matrix[t, s]), float(share[t, s])])
-        for d, value in enumerate(as_float(conn.by_distance)):
-            rows.append(["mean_by_distance", "", "", d, "", float(value), ""])
-        return header, rows
+        return header, connectivity_rows(conn, self.view.snapshot.labels)
 
 
-def log_connectivity(matrix: np.ndarray) -> np.ndarray:
-    """log10 of the map; the upper triangle (s > t) and zeros are NaN: drawn blank."""
+def log_connectivity(matrix: np.ndarray, causal: bool = True) -> np.ndarray:
+    """log10 of the map; zeros, and for a causal map the upper triangle (s > t), are NaN: drawn blank."""
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(np.where(matrix > 0, matrix, np.nan))
-    logs[np.triu_indices(matrix.shape[0], 1)] = np.nan
+    if causal:
+        logs[np.triu_indices(matrix.shape[0], 1, matrix.shape[1])] = np.nan
     return logs

@@ -5,6 +5,10 @@ colormap at fixed levels 0..1 so runs compare. Right: the direct path ∏ f_t ag
 k (rnnviz.core.diagnostics.gating): along the LSTM's cell state the gradient is multiplied by f_t and
 nothing else, so units whose gates sit near 1 carry it back over long lags, whatever W_hh
 does. Vanilla cells have no gates: the panel says so instead of drawing an empty map.
+A bidirectional net shows both directions: the forward units below a divider, the backward
+ones above, and each direction's path (the backward one counted from the input's start,
+where its processing ends). An encoder-decoder shows the encoder's steps, a divider at the
+context, then the decoder's, and each stack's own path.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ NO_GATES = "A {cell} cell has no gates.\nTry the LSTM preset to see\nits forget 
 LEVELS = (0.0, 1.0)  # a gate is a sigmoid: fixed levels make two runs comparable
 PATH_COLOR = style.LAYER_COLORS[0]
 MEDIAN_COLOR = style.LAYER_COLORS[1]
+BACKWARD_COLOR = style.LAYER_COLORS[2]  # a bidirectional net's backward direction, both of its curves
 
 
 def gate_colormap() -> pg.ColorMap:
@@ -54,6 +59,12 @@ class GatesPanel(Panel):
         style.add_legend(self.path, self.canvas.ci, row=1, col=1, columns=1)
         self.best = self.path.plot(pen=style.pen(PATH_COLOR), connect="finite")
         self.median = self.path.plot(pen=style.pen(MEDIAN_COLOR, dashed=True), connect="finite")
+        # a bidirectional net: the backward direction's own products, counted from the input's start
+        self.best_back = self.path.plot(pen=style.pen(BACKWARD_COLOR), connect="finite")
+        self.median_back = self.path.plot(pen=style.pen(BACKWARD_COLOR, dashed=True), connect="finite")
+        self.divider = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#FFFFFF", width=2))
+        self.divider.setVisible(False)
+        self.map.plot.addItem(self.divider)
         self.canvas.ci.layout.setColumnStretchFactor(0, 3)  # the map is the story; the path its summary
         self.canvas.ci.layout.setColumnStretchFactor(1, 2)
         self.canvas.ci.layout.setRowStretchFactor(0, 1)  # the path plot takes the height; its key only its own
@@ -80,17 +91,18 @@ class GatesPanel(Panel):
         return values if values.ndim == 3 else np.zeros((0, 0, 0))
 
     @staticmethod
-    def paths(gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate;
-        NaN where a gate was not finite."""
-        finite = np.isfinite(gate).all()
-        products = gating.path_products(np.where(np.isfinite(gate), gate, np.nan))  # (T+1, H)
-        if not finite:
-            bad = ~np.isfinite(products).all(axis=1)
-            best, median = np.full(products.shape[0], np.nan), np.full(products.shape[0], np.nan)
-            best[~bad], median[~bad] = products[~bad].max(axis=1), np.median(products[~bad], axis=1)
-            return best, median
-        return products.max(axis=1), np.median(products, axis=1)
+    def paths(gate: np.ndarray, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(largest unit's product (T+1,), median unit's product (T+1,)) of one layer's (T, H) gate
+        (rnnviz.core.diagnostics.gating.keep_paths)."""
+        return gating.keep_paths(gate, reverse)
+
+    def directions(self, values: np.ndarray) -> list:
+        """[(name, gate, reverse)] of one layer: both directions of a bidirectional net, the encoder
+        and the decoder of an encoder-decoder, or the one stack."""
+        snapshot = self.view.snapshot
+        return gating.direction_gates(values, tuple(getattr(snapshot, "parts", ()) or ()),
+                                      tuple(getattr(snapshot, "part_steps", ()) or ()),
+                                      bool(self.view.model_config.get("reverse_source")))
 
     # ------------------------------------------------------------------ drawing
     def _redraw(self) -> None:
@@ -108,13 +120,34 @@ class GatesPanel(Panel):
         self._show_axes(True)
         style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}")
         self.map.set(values.T, LEVELS, (-0.5, -0.5, steps, units))  # rows = units, cols = t
-        best, median = self.paths(values)
-        floor = log_floor(best, median)
-        lags = np.arange(best.size)
-        self.best.setData(lags, for_log_axis(best, floor)[0])
-        self.median.setData(lags, for_log_axis(median, floor)[0])
-        show_item(self.path, self.best, "best-kept unit", True)
-        show_item(self.path, self.median, "median unit", True)
+        directions = self.directions(values)
+        two = len(directions) == 2
+        in_time = two and directions[0][0] == "encoder"
+        if in_time:  # encoder steps, then decoder steps, across
+            style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: encoder | decoder")
+            self.divider.setAngle(90)
+            self.divider.setPos(directions[0][1].shape[0] - 0.5)
+            self.divider.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
+        elif two:
+            style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: forward | backward")
+            self.divider.setAngle(0)
+            self.divider.setPos(units // 2 - 0.5)
+            self.divider.setToolTip(f"forward direction's units 0\u2013{units // 2 - 1} below, "
+                                    f"backward direction's {units // 2}\u2013{units - 1} above")
+        self.divider.setVisible(two)
+        curves = [(self.best, self.median), (self.best_back, self.median_back)]
+        found = [self.paths(gate, reverse) for _, gate, reverse in directions]
+        floor = log_floor(*[c for pair in found for c in pair])
+        for k, (best_item, median_item) in enumerate(curves):
+            shown = k < len(found)
+            if shown:
+                best, median = found[k]
+                lags = np.arange(best.size)
+                best_item.setData(lags, for_log_axis(best, floor)[0])
+                median_item.setData(lags, for_log_axis(median, floor)[0])
+            name = f"{directions[k][0]}: " if shown and two else ""
+            show_item(self.path, best_item, f"{name}best-kept unit", shown)
+            show_item(self.path, median_item, f"{name}median unit", shown)
         style.set_label(self.path, "left", f"\u220f {symbol}", **{"font-size": style.LABEL_SIZE})
 
     def _no_gates(self) -> None:
@@ -125,8 +158,9 @@ class GatesPanel(Panel):
         self.message.setText(NO_GATES.format(cell=cell))
         self.message.setPos(0.5, 0.5)
         self._show_axes(False)
-        show_item(self.path, self.best, "", False)
-        show_item(self.path, self.median, "", False)
+        for item in (self.best, self.median, self.best_back, self.median_back):
+            show_item(self.path, item, "", False)
+        self.divider.setVisible(False)
 
     def _show_axes(self, gated: bool) -> None:
         """Axes, colour bar and path plot for a gated cell; only the message for a vanilla one."""
@@ -153,7 +187,10 @@ class GatesPanel(Panel):
             for t in range(steps):
                 for unit in range(units):
                     rows.append([name, layer, t, "", unit, float(gate[t, layer, unit])])
-            best, median = self.paths(gate[:, layer, :])
-            for label, curve in (("direct_path_largest_unit", best), ("direct_path_median_unit", median)):
-                rows.extend([label, layer, "", lag, "", float(value)] for lag, value in enumerate(curve))
+            for direction, part, reverse in self.directions(gate[:, layer, :]):
+                best, median = self.paths(part, reverse)
+                prefix = f"{direction}_" if direction else ""
+                for label, curve in ((f"{prefix}direct_path_largest_unit", best),
+                                     (f"{prefix}direct_path_median_unit", median)):
+                    rows.extend([label, layer, "", lag, "", float(value)] for lag, value in enumerate(curve))
         return header, rows

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
+from rnnviz.gui.panels.group import RunOverlay
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
                                     set_title, show_item)
 
@@ -30,6 +31,7 @@ class GradientsPanel(Panel):
                          "time step t")
         self.plot.setLogMode(x=False, y=True)
         self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)  # below: never over the curves
+        self.runs = RunOverlay(self.plot, "profile")  # the other runs, when runs are compared
         self.sample_curves: list[pg.PlotDataItem] = []
         self.mean_curves: list[pg.PlotDataItem] = []
         self.markers = StepMarkers(self.plot)
@@ -88,6 +90,7 @@ class GradientsPanel(Panel):
         return sample, mean
 
     def _redraw(self) -> None:
+        self.runs.show(self.view)
         sample, mean = self.norms()
         layers = sample.shape[1] if sample.ndim == 2 else 0
         self._ensure_curves(layers, self.names())

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PyQt6 import QtGui
 
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, as_float, for_log_axis, log_floor
+from rnnviz.gui.panels.base import Panel, as_float, for_log_axis, log_floor, show_item
 
 PLOTS = (  # key, title, left label, bottom label, log y
     ("loss", "Loss (smoothed)", "loss (log scale)", "training step", True),
@@ -112,3 +112,49 @@ def _band_brush(color: str) -> QtGui.QBrush:
     qcolor = QtGui.QColor(color)
     qcolor.setAlpha(BAND_ALPHA)
     return QtGui.QBrush(qcolor)
+
+
+class RunOverlay:
+    """The other runs of a group overlaid on one of the window's own plots (loss, gradients through
+    time, chain): a dotted line per run in the run's colour, named in the plot's legend by what
+    differs. The run the window shows is the panel's own curves, so it is not drawn again.
+    Built once per run, then ``setData``; hidden when the window shows a single run.
+
+    ``kind``: "loss" (the smoothed loss, median over seeds), "profile" (batch-mean ||dL/dh_t|| of
+    the top layer on the shared held-out batch) or "chain" (log10 of the chain, drawn as log10
+    data as the chain panel does). ``log_y()`` says whether the plot's y axis is logarithmic (raw
+    values then, with the non-positive ones left out).
+    """
+
+    TIPS = {"loss": "smoothed loss", "profile": "held-out batch, top layer", "chain": "first held-out sequence"}
+
+    def __init__(self, plot: pg.PlotItem, kind: str, log_y=lambda: True) -> None:
+        self.plot, self.kind, self.log_y = plot, kind, log_y
+        self.curves: list[pg.PlotDataItem] = []
+
+    def _data(self, o) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "loss":
+            x, y = as_float(o.loss_steps), as_float(o.loss)
+        elif self.kind == "profile":
+            y = as_float(o.profile)
+            x = np.arange(y.size, dtype=float)
+        else:
+            y = as_float(o.chain_log10)
+            x = np.arange(y.size, dtype=float)
+            return x, np.where(np.isfinite(y), y, np.nan)
+        keep = np.isfinite(y) & (y > 0) if self.log_y() else np.isfinite(y)
+        return x, np.where(keep, y, np.nan)
+
+    def show(self, view) -> None:
+        group = getattr(view, "group", None)
+        overlays = tuple(group.overlays) if group is not None else ()
+        while len(self.curves) < len(overlays):
+            curve = self.plot.plot(pen=style.pen(style.layer_color(len(self.curves)), 2, dotted=True),
+                                   connect="finite")
+            curve.setZValue(5)
+            self.curves.append(curve)
+        for k, curve in enumerate(self.curves):
+            shown = k < len(overlays) and k != group.selected  # the shown run is the panel's own curves
+            if shown:
+                curve.setData(*self._data(overlays[k]))
+            show_item(self.plot, curve, f"run {k}: {group.labels[k]}" if shown else "", shown)

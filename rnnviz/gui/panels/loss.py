@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from rnnviz.core.train.lessons import overfitting
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
+from rnnviz.gui.panels.group import RunOverlay
 from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, divergence_note, finite_or_nan, finite_range,
                                     floor_note, for_log_axis, legend_entry, log_floor, mark_short, set_title, step_cell)
 
@@ -98,6 +99,7 @@ class LossPanel(Panel):
         self.plot.getAxis("left").setToolTip("training loss: summed over the scored steps of a sequence, "
                                              "averaged over the batch")
         style.add_legend(self.plot, self.canvas.ci, row=1)  # below the plot: never over the curves
+        self.runs = RunOverlay(self.plot, "loss", self.log_y.isChecked)  # the other runs, when runs are compared
         self.curves = {
             "loss": self.plot.plot(pen=style.pen(style.RAW_COLOR, style.HISTORY_LINE_WIDTH), name="training loss",
                                   connect="finite"),
@@ -119,6 +121,7 @@ class LossPanel(Panel):
         return as_float(steps), as_float(values)
 
     def _redraw(self) -> None:
+        self.runs.show(self.view)
         log = self.log_y.isChecked()
         self.plot.setLogMode(x=False, y=log)
         data = {name: self._series(name) for name, _ in SERIES}

@@ -9,6 +9,8 @@ numbers come from ``rnnviz.core.diagnostics.ablation`` via the view.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
@@ -16,6 +18,9 @@ from PyQt6 import QtCore, QtWidgets
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
+
+NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
+NOT_AVAILABLE = "no units off for this network's shape (the note below says why)"
 
 RANKED_SHOWN = 16  # bars in the ranking: the units that matter most; the CSV has every unit
 HELD_COLOR = "#D55E00"
@@ -96,7 +101,8 @@ class UnitsPanel(Panel):
             set_title(self.profile_plot, "Gradient profile: no unit is off")
             self.loss_label.setText("")
             set_title(self.chain_plot, "Jacobian chain")
-            self.readout.setText(HINT)
+            available = units is None or getattr(units, "available", True)
+            self.readout.setText(HINT if available else NOT_AVAILABLE)
         else:
             held_p, free_p = as_float(comparison.profile_with)[:, layer], as_float(comparison.profile_without)[:, layer]
             floor = log_floor(held_p, free_p)
@@ -126,7 +132,8 @@ class UnitsPanel(Panel):
         if ranking is None:
             self.bars_up.setOpts(x=[], height=[])
             self.bars_down.setOpts(x=[], height=[])
-            self.rank_note.setText(units.ranking_note if units is not None else "no ranking yet")
+            self.rank_note.setText(textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
+                                   else "no ranking yet")
             self.rank_note.setVisible(True)
             self.rank_note.setPos(0.5, 0.5)
             self.rank_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)

@@ -89,6 +89,9 @@ class FileActions:
         except (UserError, OSError) as exc:
             self.show_error("Open session", f"Could not open {path}:\n{exc}")
             return False
+        from rnnviz.gui.window.group import group_saved_beside
+
+        trainer = group_saved_beside(self, path, trainer)  # runs compared when it was saved: all of them
         self.start_with_trainer(trainer, {"kind": "session", "path": str(path), "name": Path(path).name})
         self.banner.hide_banner()
         self._add_recent("session", path)

@@ -1,31 +1,28 @@
-"""The Compare dialog: fork the window's run, train the forks side by side, read them overlaid.
+"""Fork and compare inside the main window: the Runs dock.
 
-"Fork…" (Train menu) copies the run as it is now (the worker hands over a deep copy between two
-steps) into a ``RunGroup``; each fork changes one setting (learning rate, clipping, optimizer,
-recurrent scale, cell, ...). "Train side by side" trains every run the same number of steps on
-the same batches, on this dialog's own thread, and the overlaid panel follows; "Seeds" turns
-every curve into a median with a min–max band over that many seeds. "Show in window" sends a
-copy of the chosen run to the main window, where every other panel shows it (the run
-selector); "Save group…" writes every run as a session plus group.json, "Open group…" reads one.
+"Fork and compare…" (Train menu, Ctrl+K) turns the window's run into a group of runs that the
+window's own training thread trains side by side, on the same batches (``GroupedTrainer``).
+The Runs dock forks the selected run with one setting changed (learning rate, clipping,
+optimizer, recurrent scale, cell, ...; "Fork with tanh" is the old tanh comparison), removes
+forks, sets seeds (every curve then a median with a min–max band), and chooses which run every
+other panel shows (the run selector). The loss, gradient and chain panels overlay the other runs
+with a legend naming what differs; the dock's own panel shows all three overlaid with their
+bands. File > Save saves the whole group beside the session; opening that session restores it.
 """
 
 from __future__ import annotations
-
-import copy
-import time
 
 from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.errors import UserError
 from rnnviz.core.train.group import MAX_RUNS, MAX_SEEDS, RunGroup
+from rnnviz.core.train.group_trainer import GroupedTrainer
 from rnnviz.core.train.sweep import MODEL_FIELDS, TRAIN_FIELDS, coerce
 from rnnviz.gui.panels.group import GroupPanel
 
 FORKABLE = ("lr", "clip_norm", "clip_value", "optimizer", "recurrent_scale", "cell", "hidden", "layers",
             "init", "init_scale", "forget_bias", "batch")
-SLICE_STEPS = 10  # steps between two looks at the stop flag and the clock
-VIEW_SECONDS = 0.5  # the overlays are recomputed at most twice a second while training
-DEFAULT_STEPS = 200
+NO_GROUP = "One run. Fork it to compare: the forks train beside it on the same batches."
 
 
 def fork_changes(name: str, text: str) -> dict:
@@ -42,41 +39,15 @@ def fork_changes(name: str, text: str) -> dict:
     return {MODEL_FIELDS.get(name) or TRAIN_FIELDS[name]: value}
 
 
-class GroupWorker(QtCore.QObject):
-    overlays_ready = QtCore.pyqtSignal(object)
-    finished = QtCore.pyqtSignal(str)
+class RunsDock(QtWidgets.QWidget):
+    """Fork, remove, seeds and the run selector of the window's group, above the overlaid panel."""
 
-    def __init__(self, group: RunGroup) -> None:
+    def __init__(self, window) -> None:
         super().__init__()
-        self.group = group
-        self.stop_asked = False
-
-    @QtCore.pyqtSlot(int)
-    def train(self, steps: int) -> None:
-        message = ""
-        try:
-            last, done = 0.0, 0
-            while done < steps and not self.stop_asked:
-                done += self.group.step_all(min(SLICE_STEPS, steps - done))
-                if time.perf_counter() - last >= VIEW_SECONDS or done >= steps:
-                    last = time.perf_counter()
-                    self.overlays_ready.emit(self.group.overlays())
-        except Exception as exc:  # noqa: BLE001 - reported in the dialog, never kills the thread
-            message = f"training stopped: {type(exc).__name__}: {exc}"
-        finally:
-            self.finished.emit(message)
-
-
-class CompareDialog(QtWidgets.QDialog):
-    train_requested = QtCore.pyqtSignal(int)
-
-    def __init__(self, trainer, show_run, parent=None) -> None:
-        """``show_run(trainer, data_choice)`` puts a copy of a run into the main window."""
-        super().__init__(parent)
-        self.setWindowTitle("Compare runs")
-        self.group = RunGroup(trainer)
-        self.show_run = show_run
-        self.thread = self.worker = None
+        self.window = window
+        self._pending: dict | None = None  # a fork asked for before the group existed (the copy is on its way)
+        self._awaiting = False  # the group was handed to the worker; views of the old run may still arrive
+        self._overlays = None  # the overlays drawn last (recomputed by the core at most twice a second)
         layout = QtWidgets.QVBoxLayout(self)
         row = QtWidgets.QHBoxLayout()
         self.setting = QtWidgets.QComboBox()
@@ -89,184 +60,167 @@ class CompareDialog(QtWidgets.QDialog):
                                     "optimizer state and data position (fresh weights when the shape changes)")
         self.fork_button.clicked.connect(self.fork)
         self.tanh_button = QtWidgets.QPushButton("Fork with tanh")
+        self.tanh_button.setToolTip("the selected run with a tanh cell (fresh weights unless it is tanh already)")
         self.tanh_button.clicked.connect(lambda: self.fork_with({"cell": "tanh"}))
         for widget in (QtWidgets.QLabel("fork on"), self.setting, self.value, self.fork_button, self.tanh_button):
             row.addWidget(widget)
         layout.addLayout(row)
         row = QtWidgets.QHBoxLayout()
-        self.runs = QtWidgets.QListWidget()
-        self.runs.setMaximumHeight(90)
-        row.addWidget(self.runs, 1)
-        side = QtWidgets.QVBoxLayout()
+        self.selector = QtWidgets.QComboBox()
+        self.selector.setToolTip("the run every other panel shows (each run keeps its own snapshot)")
+        self.selector.activated.connect(self.select)
         self.remove_button = QtWidgets.QPushButton("Remove")
+        self.remove_button.setToolTip("remove the selected fork (the first run stays)")
         self.remove_button.clicked.connect(self.remove)
-        self.show_button = QtWidgets.QPushButton("Show in window")
-        self.show_button.setToolTip("every panel of the main window shows a copy of the selected run")
-        self.show_button.clicked.connect(self.show_selected)
-        self.save_button = QtWidgets.QPushButton("Save group…")
-        self.save_button.clicked.connect(self.choose_save)
-        self.open_button = QtWidgets.QPushButton("Open group…")
-        self.open_button.setToolTip("replace these runs by a group saved before, each where it stopped")
-        self.open_button.clicked.connect(self.choose_open)
-        for widget in (self.remove_button, self.show_button, self.save_button, self.open_button):
-            side.addWidget(widget)
-        row.addLayout(side)
-        layout.addLayout(row)
-        row = QtWidgets.QHBoxLayout()
-        self.steps = QtWidgets.QSpinBox()
-        self.steps.setRange(1, 1_000_000)
-        self.steps.setValue(DEFAULT_STEPS)
-        self.train_button = QtWidgets.QPushButton("Train side by side")
-        self.train_button.clicked.connect(self.train)
-        self.stop_button = QtWidgets.QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
         self.seeds = QtWidgets.QSpinBox()
         self.seeds.setRange(1, MAX_SEEDS)
         self.seeds.setToolTip("each run over this many seeds: curves become the median with a min–max band")
         self.seeds_button = QtWidgets.QPushButton("Apply seeds")
         self.seeds_button.clicked.connect(self.apply_seeds)
-        for widget in (QtWidgets.QLabel("steps"), self.steps, self.train_button, self.stop_button,
+        for widget in (QtWidgets.QLabel("show run"), self.selector, self.remove_button,
                        QtWidgets.QLabel("seeds"), self.seeds, self.seeds_button):
             row.addWidget(widget)
+        row.addStretch(1)
         layout.addLayout(row)
-        self.state = QtWidgets.QLabel("")
+        self.state = QtWidgets.QLabel(NO_GROUP)
+        self.state.setWordWrap(True)
         layout.addWidget(self.state)
         self.panel = GroupPanel()
         layout.addWidget(self.panel, 1)
-        self.resize(1100, 620)
-        self.refresh()
+        window.worker.view_ready.connect(self.on_view)
+        self._enable(None)
 
     # ----------------------------------------------------------------- the group
-    def refresh(self) -> None:
-        same = self.group.same_batches()
-        self.runs.clear()
-        for member, shared in zip(self.group.members, same):
-            note = "" if shared else "  [other batches]"
-            self.runs.addItem(f"{member.label} — step {member.trainer.step_count}{note}")
-        self.runs.setCurrentRow(max(self.runs.currentRow(), 0))
-        self.seeds.setValue(self.group.seed_count)
-        self.fork_button.setEnabled(len(self.group.members) < MAX_RUNS and self.thread is None)
-        self.tanh_button.setEnabled(self.fork_button.isEnabled())
-        self.panel.show_overlays(self.group.overlays())
+    @property
+    def grouped(self) -> GroupedTrainer | None:
+        return getattr(self.window, "grouped", None)
+
+    def _enable(self, grouped) -> None:
+        count = len(grouped.group.members) if grouped is not None else 1
+        self.fork_button.setEnabled(count < MAX_RUNS)
+        self.tanh_button.setEnabled(count < MAX_RUNS)
+        for widget in (self.selector, self.remove_button, self.seeds, self.seeds_button):
+            widget.setEnabled(grouped is not None)
+
+    def on_view(self, view) -> None:
+        """A new view of the window's run: the selector and the overlays follow its group."""
+        group = getattr(view, "group", None)
+        if group is None and self._awaiting:
+            return  # a view of the run the group was copied from, sent before the group arrived
+        self._awaiting = False
+        if group is None:  # a new run replaced the group (a preset, Reset, an opened file)
+            self.window.grouped = None
+            self.selector.clear()
+            self.state.setText(NO_GROUP)
+            self._enable(None)
+            if self._overlays is not None:
+                self._overlays = None
+                self.panel.show_overlays([])
+            return
+        self._enable(self.grouped)
+        labels = [f"{k}: {label} — step {step}" + ("" if same else "  [other batches]")
+                  for k, (label, step, same) in enumerate(zip(group.labels, group.steps, group.same_batches))]
+        if [self.selector.itemText(i).split(" — ")[0] for i in range(self.selector.count())] != \
+                [text.split(" — ")[0] for text in labels]:
+            self.selector.clear()
+            self.selector.addItems(labels)
+        else:
+            for i, text in enumerate(labels):
+                self.selector.setItemText(i, text)
+        self.selector.setCurrentIndex(group.selected)
+        self.seeds.setValue(group.seeds)
+        self.state.setText(f"{len(group.labels)} runs side by side on the same batches; the other panels show "
+                           f"run {group.selected} ({group.labels[group.selected]})")
+        if group.overlays is not self._overlays:
+            self._overlays = group.overlays
+            self.panel.show_overlays(group.overlays)
 
     def fork(self) -> None:
         try:
             changes = fork_changes(self.setting.currentText(), self.value.text())
         except UserError as exc:
-            QtWidgets.QMessageBox.warning(self, "Fork", str(exc))
+            self.window.show_error("Fork", str(exc))
             return
         self.fork_with(changes)
 
     def fork_with(self, changes: dict) -> None:
-        if self.thread is not None:
+        """Fork the selected run; the first fork turns the window's run into a group."""
+        grouped = self.grouped
+        if self._pending is not None or self._awaiting:
+            return  # the group is being made: one fork at a time
+        if grouped is None:
+            self._pending = dict(changes)
+            request_copy(self.window)  # the group starts from a copy taken between two steps
             return
         try:
-            self.group.fork(max(self.runs.currentRow(), 0), **changes)
+            grouped.fork(changes)
         except UserError as exc:
-            QtWidgets.QMessageBox.warning(self, "Fork", str(exc))
+            self.window.show_error("Fork", str(exc))
             return
-        self.refresh()
+        self._changed()
+
+    def start_group(self, trainer) -> None:
+        """The worker's copy of the run arrived: make it the group's first run, fork it, train the group."""
+        changes, self._pending = self._pending, None
+        if trainer is None:
+            self.window.show_error("Fork", "there is no run to fork yet")
+            return
+        try:
+            grouped = GroupedTrainer(RunGroup(trainer))
+            if changes:
+                grouped.fork(changes)
+        except UserError as exc:
+            self.window.show_error("Fork", str(exc))
+            return
+        self.adopt(grouped)
+        self.window.start_with_trainer(grouped, dict(self.window.data_choice))
+
+    def adopt(self, grouped: GroupedTrainer) -> None:
+        """``grouped`` is about to become the window's run."""
+        self.window.grouped = grouped
+        self._awaiting = True
+        self._enable(grouped)
+
+    def select(self, index: int) -> None:
+        grouped = self.grouped
+        if grouped is None or index < 0:
+            return
+        grouped.select(index)
+        self.window.on_trainer_changed(self.window.worker.trainer_info())  # the form shows that run's settings
+        self._changed()
 
     def remove(self) -> None:
-        if self.thread is not None:
+        grouped = self.grouped
+        if grouped is None:
             return
         try:
-            self.group.remove(self.runs.currentRow())
+            grouped.remove(grouped.selected)
         except UserError as exc:
-            QtWidgets.QMessageBox.warning(self, "Remove", str(exc))
+            self.window.show_error("Remove", str(exc))
             return
-        self.refresh()
+        self._changed()
 
     def apply_seeds(self) -> None:
-        if self.thread is None:
-            self.group.with_seeds(self.seeds.value())
-            self.refresh()
+        grouped = self.grouped
+        if grouped is not None:
+            try:
+                grouped.with_seeds(self.seeds.value())
+            except UserError as exc:
+                self.window.show_error("Seeds", str(exc))
+                return
+            self._changed()
 
-    def show_selected(self) -> None:
-        member = self.group.members[max(self.runs.currentRow(), 0)]
-        trainer = copy.deepcopy(member.trainer)
-        self.show_run(trainer, dict(trainer.source_spec or {}))
-
-    def choose_save(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Save the group into a folder")
-        if folder:
-            self.save_to(folder)
-
-    def save_to(self, folder) -> None:
-        try:
-            written = self.group.save(folder)
-        except UserError as exc:
-            QtWidgets.QMessageBox.warning(self, "Save group", str(exc))
-            return
-        self.state.setText(f"saved {len(written) - 1} runs and group.json to {folder}")
-
-    def choose_open(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a saved group (a folder with group.json)")
-        if folder:
-            self.open_from(folder)
-
-    def open_from(self, folder) -> None:
-        """Replace the group by the one saved in ``folder``; a bad folder leaves it as it was."""
-        if self.thread is not None:
-            return
-        try:
-            group = RunGroup.load(folder)
-        except UserError as exc:
-            QtWidgets.QMessageBox.warning(self, "Open group", str(exc))
-            return
-        self.group = group
-        self.refresh()
-        self.state.setText(f"opened {len(group.members)} runs from {folder}")
-
-    # ----------------------------------------------------------------- training
-    def train(self) -> None:
-        if self.thread is not None:
-            return
-        self.worker = GroupWorker(self.group)
-        self.thread = QtCore.QThread(self)
-        self.worker.moveToThread(self.thread)
-        self.train_requested.connect(self.worker.train, QtCore.Qt.ConnectionType.QueuedConnection)
-        self.worker.overlays_ready.connect(self.panel.show_overlays)
-        self.worker.finished.connect(self.on_finished)
-        self.thread.start()
-        for button in (self.train_button, self.fork_button, self.tanh_button, self.remove_button,
-                       self.seeds_button, self.save_button, self.open_button):
-            button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.state.setText(f"training {len(self.group.members)} runs side by side…")
-        self.train_requested.emit(self.steps.value())
-
-    def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop_asked = True
-
-    def on_finished(self, message: str) -> None:
-        self.train_requested.disconnect(self.worker.train)
-        self.thread.quit()
-        self.thread.wait()
-        self.thread = self.worker = None
-        for button in (self.train_button, self.remove_button, self.seeds_button, self.save_button, self.open_button):
-            button.setEnabled(True)
-        self.stop_button.setEnabled(False)
-        self.state.setText(message or "trained: " + ", ".join(
-            f"{m.label} at step {m.trainer.step_count}" for m in self.group.members))
-        self.refresh()
-
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        if self.thread is not None:
-            self.stop()
-            self.thread.quit()
-            self.thread.wait(30_000)
-        super().closeEvent(event)
+    def _changed(self) -> None:
+        self._enable(self.grouped)
+        self.window.request_view.emit()  # a fresh view with the group as it now is
 
 
 # ---------------------------------------------------------------------- the window's side
 def add_fork_action(window, menu):
-    return window._action(menu, "&Fork and compare…", lambda: request_fork(window), "Ctrl+K")
+    return window._action(menu, "&Fork and compare…", lambda: show_runs(window), "Ctrl+K")
 
 
-class ForkReceiver(QtCore.QObject):
+class CopyReceiver(QtCore.QObject):
     """Lives in the GUI thread (a child of the window), so the worker's copy arrives here queued."""
 
     def __init__(self, window) -> None:
@@ -276,31 +230,55 @@ class ForkReceiver(QtCore.QObject):
 
     @QtCore.pyqtSlot(object)
     def arrived(self, trainer) -> None:
-        open_compare_dialog(self.window, trainer)
+        runs_dock(self.window).start_group(trainer)
 
 
-def request_fork(window) -> None:
-    """Ask the worker for a copy of the run; the dialog opens when it arrives."""
-    if getattr(window, "fork_receiver", None) is None:
-        window.fork_receiver = ForkReceiver(window)
+def request_copy(window) -> None:
+    """Ask the worker for a copy of the run, taken between two steps."""
+    if getattr(window, "copy_receiver", None) is None:
+        window.copy_receiver = CopyReceiver(window)
     QtCore.QMetaObject.invokeMethod(window.worker, "copy_run", QtCore.Qt.ConnectionType.QueuedConnection)
 
 
-def open_compare_dialog(window, trainer) -> CompareDialog | None:
-    if trainer is None:
-        window.show_error("Fork", "there is no run to fork yet")
-        return None
-    from rnnviz.core.train.group import check_forkable
+def runs_dock(window) -> RunsDock:
+    """The window's Runs dock, built on first use (below the plots)."""
+    dock = getattr(window, "runs_dock", None)
+    if dock is None:
+        widget = RunsDock(window)
+        dock = window._dock("Runs side by side", "runs", widget)
+        beside = next((window.docks[p] for p in window.panels if p.view_name == "weights"), None)
+        window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if beside is not None:  # a tab of its own in the plots' grid: the other plots keep their height
+            window.tabifyDockWidget(beside, dock)
+        window.runs_dock = dock
+    return dock.widget()
+
+
+def show_runs(window) -> RunsDock:
+    """Show the Runs dock (Train > Fork and compare…)."""
+    widget = runs_dock(window)
+    window.runs_dock.show()
+    window.runs_dock.raise_()
+    return widget
+
+
+def group_saved_beside(window, path, trainer):
+    """The group saved with the session at ``path`` (shown in the Runs dock), or ``trainer`` itself
+    when the session was saved without one or its group cannot be read (said in a dialog)."""
+    from rnnviz.core.train.group_trainer import load_group_beside
 
     try:
-        check_forkable(trainer)
-    except UserError as exc:
-        window.show_error("Fork", str(exc))
-        return None
-    old = getattr(window, "compare_dialog", None)
-    if old is not None:
-        old.close()
-    dialog = window.compare_dialog = CompareDialog(trainer, window.start_with_trainer, window)
-    dialog.show()
-    dialog.raise_()
-    return dialog
+        grouped = load_group_beside(path, trainer)
+    except (UserError, OSError) as exc:
+        window.show_error("Open session", f"The run is opened alone: the runs saved beside it could not be "
+                                          f"read:\n{exc}")
+        return trainer
+    if grouped is None:
+        return trainer
+    show_runs(window).adopt(grouped)
+    return grouped
+
+
+def compare_with_tanh(window) -> None:
+    """The tanh comparison as one case of fork and compare: a tanh fork of the selected run."""
+    show_runs(window).fork_with({"cell": "tanh"})

@@ -219,7 +219,8 @@ class Seq2Seq:
         trace = Trace(
             hidden=_joined_in_time(enc_hidden, decoder.hidden),
             grad_hidden=_joined_in_time(enc_grad, decoder.grad_hidden),
-            h_last=decoder.h_last, state_last=None, outputs=outputs, target_kind="ce_steps", parts=parts)
+            h_last=decoder.h_last, state_last=None, outputs=outputs, target_kind="ce_steps", parts=parts,
+            extras=_joined_extras(encoder.extras, decoder.extras, order is not None))
         return loss, grads, trace
 
     @staticmethod
@@ -231,6 +232,26 @@ class Seq2Seq:
             extras=_stack_extras([{**run.extras, **ge} for run, ge in zip(runs, grad_extras)]),
             state0=stack._per_state(states), dstate0=stack._per_state(dstate0),
             time_index=order, param_prefix=prefix)
+
+
+def _joined_extras(encoder: dict, decoder: dict, reversed_source: bool) -> dict:
+    """The cells' per-step arrays (gates, ...) of both stacks on the one time axis, the encoder's in
+    source order; NaN where a stack has no such array or fewer units (cells of two kinds)."""
+    joined = {}
+    for name in sorted(set(encoder) | set(decoder)):
+        enc, dec = encoder.get(name), decoder.get(name)
+        enc = None if enc is None else (enc[::-1] if reversed_source else enc)
+        ref = enc if enc is not None else dec
+        steps = (encoder[next(iter(encoder))].shape[0] if encoder else 0,
+                 decoder[next(iter(decoder))].shape[0] if decoder else 0)
+        width = max(a.shape[-1] for a in (enc, dec) if a is not None)
+        out = np.full((steps[0] + steps[1], *ref.shape[1:-1], width), np.nan, dtype=ref.dtype)
+        if enc is not None:
+            out[:steps[0], ..., :enc.shape[-1]] = enc
+        if dec is not None:
+            out[steps[0]:, ..., :dec.shape[-1]] = dec
+        joined[name] = out
+    return joined
 
 
 def _joined_in_time(encoder: np.ndarray, decoder: np.ndarray) -> np.ndarray:
