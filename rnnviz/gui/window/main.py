@@ -23,7 +23,6 @@ from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from rnnviz import __version__, runtime
 from rnnviz.core.train import presets
-from rnnviz.core.train.compare import MAX_TWIN_STEPS
 from rnnviz.core.errors import UserError
 from rnnviz.gui.window import help as help_text
 from rnnviz.gui.window.banner import DivergenceBanner, LessonBanner
@@ -67,7 +66,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     request_export = pyqtSignal(str)
     request_export_weights = pyqtSignal(str)
     request_view = pyqtSignal()
-    request_compare = pyqtSignal(int)
     request_units_off = pyqtSignal(list, str)  # every (layer, unit) to hold, "zero" or "mean"
     request_rank = pyqtSignal()
 
@@ -122,7 +120,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         c.live_settings_changed.connect(self.request_apply)
         self.banner.roll_back.connect(self.roll_back)
         self.banner.continue_clipped.connect(self.continue_with_clipping)
-        self.compare_panel.compare_requested.connect(self.compare_with_tanh)
         self._connect_units()
 
     def _connect_worker(self) -> None:
@@ -134,7 +131,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (self.request_continue_clipped, w.continue_with_clipping),
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
                              (self.request_export_weights, w.export_weights),
-                             (self.request_view, w.request_view), (self.request_compare, w.compare_with_tanh),
+                             (self.request_view, w.request_view),
                              (self.request_units_off, w.switch_units_off), (self.request_rank, w.rank_units),
                              (self.text_panel.generate_requested, w.generate),
                              (self.text_panel.suggest_requested, w.suggest),
@@ -146,8 +143,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (w.trainer_changed, self.on_trainer_changed), (w.saved, self.on_saved),
                              (w.export_bundle, self.on_export_bundle),
                              (w.weights_written, self.on_weights_written),
-                             (w.comparison_progress, self.compare_panel.set_busy),
-                             (w.comparison_done, self.on_comparison),
                              (w.generated, self.text_panel.show_sample),
                              (w.suggestions, self.text_panel.show_suggestions),
                              (w.classified, self.text_panel.show_classification))
@@ -247,20 +242,10 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             self.request_train_n.emit(int(steps))
 
     def compare_with_tanh(self) -> None:
-        """Train a tanh twin on the worker thread and show both gradient profiles."""
-        if not self.compare_panel.button.isEnabled():
-            return  # one comparison at a time
-        self.compare_panel.set_busy()
-        self.compare_action.setEnabled(False)
-        self._show_dock_of(self.compare_panel)
-        self.request_compare.emit(MAX_TWIN_STEPS)
+        """Train > Compare with tanh: a tanh fork of the shown run, in the Runs dock."""
+        from rnnviz.gui.window.group import compare_with_tanh
 
-    def on_comparison(self, result) -> None:
-        self.compare_panel.show_comparison(result)
-        self.compare_action.setEnabled(True)
-        if result is not None:
-            self.statusBar().showMessage(f"{result.cell} horizon {result.horizon} vs tanh twin "
-                                         f"{result.twin_horizon} (steps back from the end)", 10000)
+        compare_with_tanh(self)
 
     def roll_back(self) -> None:
         self.banner.hide_banner()
@@ -320,8 +305,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             front = gates if cell in GATED_CELLS else hidden
             if front is not None:
                 self.docks[front].raise_()
-        if self.compare_panel.button.isEnabled():
-            self.compare_panel.show_comparison(None)  # a comparison of the old run would mislead
         if info.get("status") == "diverged":
             self.banner.show_message("this run had diverged when it was saved")
 
