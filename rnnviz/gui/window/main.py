@@ -45,6 +45,12 @@ def redraw_interval_ms(cost_seconds: float) -> int:
     return int(min(MAX_REDRAW_MS, max(REDRAW_MS, 1000 * cost_seconds / REDRAW_BUDGET)))
 
 
+def in_sight(widget) -> bool:
+    """On screen: shown, and not behind another tab of its dock area (Qt keeps a tabbed-away
+    dock "visible"; only its visible region is empty)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 DEFAULT_CLIP_FOR_CONTINUE = 1.0  # "Continue with clipping" when clipping was off: norm 1 is safe
 LAST_WAIT_MS = 30_000  # after the first second, how long closing waits for one last long step
 OPEN_ENDED_STEPS = 10**9  # the window trains until paused; TrainConfig.steps would stop it at 1000
@@ -88,6 +94,12 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
 
         self.controls = ControlsForm()
         self._build_docks()
+        self.catch_up_timer = QTimer(self)  # a hidden or tabbed-away panel skips redraws until it is shown
+        self.catch_up_timer.setSingleShot(True)
+        self.catch_up_timer.setInterval(0)  # after the dock has appeared
+        self.catch_up_timer.timeout.connect(self._catch_up)
+        for panel in self.panels:
+            self.docks[panel].visibilityChanged.connect(lambda shown: shown and self.catch_up_timer.start())
         self.banner = DivergenceBanner(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
@@ -310,25 +322,37 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
 
     # ----------------------------------------------------------------- drawing
     def redraw(self) -> None:
-        """Push the latest view into every visible panel that has not drawn it yet."""
+        """Push the latest view into every panel in sight that has not drawn it yet."""
         view = self.latest_view
         if view is None:
             return
         began = time.perf_counter()
         self.status.show_regime(view)  # with the panels, so the badge and the status bar agree
-        for panel in self.panels:
-            if self.drawn.get(panel) is view or not panel.isVisible():
-                continue
-            try:
-                panel.update_view(view)
-            except Exception as exc:  # noqa: BLE001 - one broken panel must not stop the others
-                self.statusBar().showMessage(f"{panel.title}: could not draw ({type(exc).__name__}: {exc})", 5000)
-            self.drawn[panel] = view
+        for panel in self.panels:  # out of sight, a panel draws only a new run's first view (none of the old run)
+            if self.drawn.get(panel) is not view and (in_sight(panel) or (panel not in self.drawn and panel.isVisible())):
+                self._draw(panel, view)
         # painting happens after this returns, so the last paints measured stand in for this one's
         painted = sum(panel.graphics().last_paint_seconds for panel in self.panels
-                      if panel.isVisible() and hasattr(panel.graphics(), "last_paint_seconds"))
+                      if in_sight(panel) and hasattr(panel.graphics(), "last_paint_seconds"))
         self.redraw_cost = time.perf_counter() - began + painted
         self.redraw_timer.setInterval(redraw_interval_ms(self.redraw_cost))
+
+    def _draw(self, panel, view) -> None:
+        try:
+            panel.update_view(view)
+        except Exception as exc:  # noqa: BLE001 - one broken panel must not stop the others
+            self.statusBar().showMessage(f"{panel.title}: could not draw ({type(exc).__name__}: {exc})", 5000)
+        self.drawn[panel] = view
+
+    def _catch_up(self) -> None:
+        """Docks just shown (a tab chosen, the View menu) draw the latest view as soon as they
+        appear, not at the next redraw tick (up to a second away while a large network trains)."""
+        view = self.latest_view
+        if view is None or self.closed:
+            return
+        for panel in self.panels:
+            if self.drawn.get(panel) is not view and in_sight(panel):
+                self._draw(panel, view)
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
