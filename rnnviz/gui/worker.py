@@ -19,6 +19,7 @@ most every ``STATS_SECONDS``, a ViewData as often as ``view_interval`` allows: b
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 import traceback
@@ -220,6 +221,8 @@ class TrainingWorker(QObject):
         """Everything "Export all plots" needs, as copies; the window renders it."""
         try:
             view = self._trainer.view_data()
+            if getattr(view, "group", None) is not None:  # runs compared: their overlays as they are now
+                view = dataclasses.replace(view, group=self._trainer.group_view(force=True))
             arrays = {k: np.array(v, copy=True) for k, v in self._trainer.history.to_arrays().items()}
             self.export_bundle.emit(folder, view, self.metadata(), arrays)
         except Exception as exc:  # noqa: BLE001 - reported, never crashes the window
