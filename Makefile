@@ -19,10 +19,10 @@ run: $(STAMP)
 	@echo "rnnviz: opening the window"
 	$(BIN)/rnnviz
 
-# the layering contracts first ([tool.importlinter] in pyproject.toml), then the tests
+# the layering contracts first ([tool.importlinter] in pyproject.toml), then the tests and the ten slowest
 test: $(STAMP)
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --durations=10
 
 clean:
 	rm -rf $(VENV) build *.egg-info

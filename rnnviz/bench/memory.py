@@ -56,7 +56,7 @@ def measure_in_subprocess(steps: int, timeout: float = 600) -> dict:
 
 def vs_steps(quick: bool = False):
     """Peak RSS of a long run against a run a tenth as long, each in its own process."""
-    short, long = (1_000, 10_000) if quick else (SMALL_RUN, LONG_RUN)
+    short, long = (200, 2_000) if quick else (SMALL_RUN, LONG_RUN)
     first, second = measure_in_subprocess(short), measure_in_subprocess(long)
     growth = second["peak_mib"] / first["peak_mib"] - 1
     return [(f"peak memory, {long} vs {short} headless steps (H={HIDDEN}, T={SEQ_LEN}, B={BATCH}, {TASK})",

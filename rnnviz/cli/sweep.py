@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
     sweep.add_argument("--x", metavar="NAME", help="setting across the phase diagram (default: the first --vary)")
     sweep.add_argument("--y", metavar="NAME", help="setting up the phase diagram (default: the second)")
     sweep.add_argument("--facet", metavar="NAME", help="one diagram per value of this setting (default: the third)")
-    refused = set(_run_flags_a_sweep_cannot_set()) | set(RUN_ONLY_FLAGS)
+    refused = set(run_flags_a_sweep_cannot_set()) | set(RUN_ONLY_FLAGS)
     run.add_arguments(_HidingParser(parser, refused), presets=False)  # --preset above is the sweep's own
 
 
@@ -88,7 +88,7 @@ def grid_from_args(args):
     given = [flag for name, flag in RUN_ONLY_FLAGS.items() if getattr(args, name, None) is not None]
     if given:
         raise UserError(f"{', '.join(given)} belong to rnnviz run, not to a sweep (its output is --out)")
-    unswept = [f"--{name.replace('_', '-')}" for name, default in _run_flags_a_sweep_cannot_set().items()
+    unswept = [f"--{name.replace('_', '-')}" for name, default in run_flags_a_sweep_cannot_set().items()
                if getattr(args, name, default) != default]
     if unswept:
         raise UserError(f"{', '.join(unswept)} cannot be set in a sweep yet (its points are one-way, "
@@ -114,7 +114,7 @@ def grid_from_args(args):
     return grid, args.metric or metric
 
 
-def _run_flags_a_sweep_cannot_set() -> dict:
+def run_flags_a_sweep_cannot_set() -> dict:
     """rnnviz run's flags that are not sweep settings (dest -> default): refused rather than ignored."""
     import argparse
 

@@ -9,8 +9,8 @@ under Qt 6.11 on closed paths (pyqtgraph issue 3495), then rewritten in page coo
 
 Every file is whole or absent (``rnnviz.core.atomic``): pictures are drawn into memory first,
 then written beside the target and moved into place, so a full disk or a kill never leaves a
-PNG without its end; the error names the file that failed. Signals are held while Qt paints
-(``rnnviz.interrupts.held_signals``): a Ctrl-C raised inside a paint would be lost.
+PNG without its end; the error names the file that failed. Signals are held while Qt builds
+and paints a panel (``rnnviz.interrupts.held_signals``): a Ctrl-C raised inside Qt would be lost.
 """
 
 from __future__ import annotations
@@ -68,15 +68,20 @@ def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path
     ensure_app()
     written: list[Path] = []
     for panel_class in PANEL_CLASSES:
-        panel = panel_class()
-        try:
-            panel.update_view(view)
-            for suffix in FORMATS:
-                written.append(export_panel(panel, out_dir / f"{panel.view_name}{suffix}"))
-        finally:
-            panel.close()
-            panel.deleteLater()
-    written += export_runs(view, out_dir)
+        # Qt calls Python while a panel is built and laid out too (item geometry, resize
+        # events): a second Ctrl-C raised in there would surface as a Qt error, so signals
+        # wait until this panel's files are whole and are then delivered
+        with held_signals():
+            panel = panel_class()
+            try:
+                panel.update_view(view)
+                for suffix in FORMATS:
+                    written.append(export_panel(panel, out_dir / f"{panel.view_name}{suffix}"))
+            finally:
+                panel.close()
+                panel.deleteLater()
+    with held_signals():  # the same for the runs compared
+        written += export_runs(view, out_dir)
     written.append(write_metadata(out_dir / "metadata.json", metadata))
     written.append(write_history(out_dir / "history.npz", history_arrays))
     return written

@@ -6,6 +6,7 @@ not leak into (or come from) the test process. Faults are counted, never timed.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -43,7 +44,9 @@ STEP_FAULTS = textwrap.dedent("""
 
 
 def faults_per_step(mode: str) -> float:
-    result = subprocess.run([sys.executable, "-c", STEP_FAULTS, mode], capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # as the suite runs (tests/conftest.py); faults, not time
+    result = subprocess.run([sys.executable, "-c", STEP_FAULTS, mode], capture_output=True, text=True, timeout=120,
+                            env=env)
     assert result.returncode == 0, result.stderr
     return float(result.stdout)
 

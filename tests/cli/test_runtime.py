@@ -13,6 +13,7 @@ from rnnviz.runtime import PROBE_EVERY, PROBE_STEPS, SPLIT_FLOPS, StepThreads
 
 needs_control = pytest.mark.skipif(not runtime.thread_control_available(),
                                    reason="numpy's BLAS here offers threadpoolctl no thread control")
+pytestmark = pytest.mark.usefixtures("default_blas_threads")  # the library's count, not the suite's one
 
 
 @pytest.fixture

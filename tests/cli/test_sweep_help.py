@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rnnviz.cli.sweep import RUN_ONLY_FLAGS, _run_flags_a_sweep_cannot_set
+from rnnviz.cli.sweep import RUN_ONLY_FLAGS, run_flags_a_sweep_cannot_set
 
 
 def _help() -> str:
@@ -20,7 +20,7 @@ def _help() -> str:
 
 def test_help_leaves_out_every_refused_flag():
     text = _help()
-    refused = set(_run_flags_a_sweep_cannot_set()) | set(RUN_ONLY_FLAGS)
+    refused = set(run_flags_a_sweep_cannot_set()) | set(RUN_ONLY_FLAGS)
     assert "bidirectional" in refused and "save" in refused
     for dest in refused:
         assert f"--{dest.replace('_', '-')} " not in text and not text.rstrip().endswith(dest), dest

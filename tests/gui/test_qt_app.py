@@ -17,7 +17,8 @@ from tests.gui.conftest import FAST_DATA, FAST_MODEL, FAST_TRAIN
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
+    # one BLAS thread, as the suite runs (tests/conftest.py)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1", OPENBLAS_NUM_THREADS="1")
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=120, env=env)
 
