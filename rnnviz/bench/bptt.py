@@ -52,31 +52,35 @@ def step_flops(hidden: int, batch: int, steps: int, vocab: int = VOCAB) -> float
     return 6.0 * steps * batch * hidden * hidden + 6.0 * steps * batch * hidden * vocab
 
 
-def step_products(hidden: int, batch: int, steps: int, vocab: int = VOCAB, dtype: str = "float64"):
+def step_products(hidden: int, batch: int, steps: int, vocab: int = VOCAB, dtype: str = "float64",
+                  gates: int = 1):
     """A function doing only the step's matrix products, same shapes and dtype, nothing between.
 
     No implementation of the step can take less time than these products (the FLOPs of
     ``step_flops``): their time is the step's floor, and reference / floor the ceiling of any
-    speed-up over the reference on this machine with these threads.
+    speed-up over the reference on this machine with these threads. ``gates`` G: the products
+    of a cell with G gates (W_hh (G H, H)): 4 for the LSTM, 3 for the GRU.
     """
     rng = np.random.default_rng(2)
     h = rng.standard_normal((steps, batch, hidden)).astype(dtype)  # (T, B, H)
     flat = h.reshape(-1, hidden)  # (T*B, H)
-    w_hh = rng.standard_normal((hidden, hidden)).astype(dtype)  # (H, H)
-    w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, H) the layout the cell multiplies by going forward
+    da = rng.standard_normal((steps, batch, gates * hidden)).astype(dtype)  # (T, B, G H) dL/da_t
+    w_hh = rng.standard_normal((gates * hidden, hidden)).astype(dtype)  # (G H, H)
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # (H, G H) the layout the cell multiplies by going forward
     w_out = rng.standard_normal((vocab, hidden)).astype(dtype)  # (Y, H)
     d_out = rng.standard_normal((steps * batch, vocab)).astype(dtype)  # (T*B, Y)
-    carry = np.empty((batch, hidden), dtype=dtype)
+    ahead = np.empty((batch, gates * hidden), dtype=dtype)  # (B, G H)
+    carry = np.empty((batch, hidden), dtype=dtype)  # (B, H)
 
     def products():
         for t in range(steps):  # forward recurrence
-            np.matmul(h[t], w_hh_t, out=carry)
+            np.matmul(h[t], w_hh_t, out=ahead)
         flat @ w_out.T  # readout
         d_out.T @ flat  # dW_out
         d_out @ w_out  # readout back to the hidden states
         for t in range(steps):  # backward recurrence
-            np.matmul(h[t], w_hh, out=carry)
-        flat[batch:].T @ flat[:-batch]  # dW_hh: two different operands, as in the step (not SYRK)
+            np.matmul(da[t], w_hh, out=carry)
+        da[1:].reshape(-1, gates * hidden).T @ flat[:-batch]  # dW_hh: one product over all steps
     return products
 
 

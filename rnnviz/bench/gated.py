@@ -4,7 +4,9 @@
   called 3T times in a tight loop, is what the step cannot beat (as ``bptt.vs_matmul_limit``
   for the tanh cell);
 - against ``torch.nn.LSTM`` / ``torch.nn.GRU`` + ``Linear`` + cross-entropy with autograd on
-  the CPU, same sizes and dtype, when torch happens to be installed (never a dependency).
+  the CPU, same sizes and dtype, when torch happens to be installed (never a dependency); beside
+  it, the step's matrix products alone (``bptt.step_products``) against torch: a floor no numpy
+  step can go below, which shows where a target is out of reach of numpy's BLAS.
 
 Every ratio is measured side by side (interleaved repeats, medians) in one run.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.bench.bptt import VOCAB, _threads_label, _with_threads, torch_step
+from rnnviz.bench.bptt import VOCAB, _threads_label, _with_threads, faults_per_call, step_products, torch_step
 from rnnviz.bench.timing import race
 from rnnviz.core import RNN, ModelConfig
 
@@ -55,12 +57,14 @@ def vs_matmul_limit(quick: bool = False, threads: int | None = None):
 
             times = race({"step": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
                           "shape": _with_threads(threads, same_shape_products)}, repeats=3 if quick else 5)
+            faults = faults_per_call(_with_threads(threads, lambda: model.loss_and_grads(x, y)), calls=1)
             step_rate = step_flops(cell, hidden, batch, steps) / times["step"] / 1e9
             shape_rate = 3 * steps * 2.0 * batch * hidden * GATES[cell] * hidden / times["shape"] / 1e9
             rows.append((f"{cell.upper()} step throughput (H={hidden}, B={batch}, T={steps}, {dtype}, "
                          f"{_threads_label(threads)})",
                          f"{step_rate:.1f} GFLOP/s ({times['step'] * 1e3:.0f} ms) = {step_rate / shape_rate:.2f} of "
-                         f"same-shape matmul ({shape_rate:.1f} GFLOP/s)",
+                         f"same-shape matmul ({shape_rate:.1f} GFLOP/s); page faults per step: "
+                         f"{'not measured here' if faults is None else f'{faults:.0f}'}",
                          ">= 0.5 of same-shape matmul"))
     return rows
 
@@ -82,15 +86,18 @@ def vs_torch(quick: bool = False, threads: int | None = None):
                 for hidden, batch, steps in sizes:
                     model, x, y = _case(cell, hidden, batch, steps, dtype)
                     small = hidden * batch * steps < 1e6
+                    products = step_products(hidden, batch, steps, dtype=dtype, gates=GATES[cell])
                     times = race({"rnnviz": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
-                                  "torch": torch_step(torch, torch.nn.LSTM if cell == "lstm" else torch.nn.GRU, hidden, batch, x, y, dtype)},
+                                  "torch": torch_step(torch, torch.nn.LSTM if cell == "lstm" else torch.nn.GRU, hidden, batch, x, y, dtype),
+                                  "products": _with_threads(threads, products)},
                                  repeats=(3 if quick else 15) if small else (3 if quick else 5), warmup=1)
                     share = times["rnnviz"] / times["torch"]
                     rows.append((f"{cell.upper()} step vs torch {torch.__version__} nn.{cell.upper()} (H={hidden}, "
                                  f"B={batch}, T={steps}, {dtype}, {_threads_label(threads)}, "
                                  f"torch {torch.get_num_threads()})",
                                  f"{share:.2f}x torch's time ({times['rnnviz'] * 1e3:.2f} ms vs "
-                                 f"{times['torch'] * 1e3:.2f} ms)",
+                                 f"{times['torch'] * 1e3:.2f} ms); the step's matrix products alone: "
+                                 f"{times['products'] / times['torch']:.2f}x",
                                  f"<= {TARGET_VS_TORCH}x"))
     finally:
         torch.set_num_threads(torch_threads)

@@ -113,7 +113,11 @@ def build_parser() -> CommandParser:
     window.add_argument("--data", metavar="FILE", help="open a text (.txt) or series (.csv) file")
     window.add_argument("--task", metavar="NAME", help="open a built-in long-memory task")
     window.add_argument("--session", metavar="FILE", help="open a saved session (.npz)")
-    window.add_argument("--preset", metavar="NAME", help="load a preset (Vanishing, Exploding, ...)")
+    from rnnviz.core.train.presets import PRESET_NAMES
+
+    every_name = "; ".join(f"'{name}'" for name in PRESET_NAMES)  # --help lists each by its exact name
+    window.add_argument("--preset", metavar="NAME",
+                        help=f"load a preset: {every_name} (any case; 'exploding-clipped' works too)")
     window.add_argument("--autostart", action="store_true", help="start training at once")
     window.add_argument("--weights", metavar="FILE", help="start from a PyTorch network's weights (.safetensors, "
                                                           "or .pt/.pth with PyTorch), on --data/--task or the sample")

@@ -15,6 +15,7 @@ and paints a panel (``rnnviz.interrupts.held_signals``): a Ctrl-C raised inside 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -222,6 +223,32 @@ def _paint_figure(painter, panel, scene, source, size) -> None:
     _draw_caption(painter, panel, size.width(), size.height())
 
 
+@contextlib.contextmanager
+def _widened_pens(scene, factor: float):
+    """Curves and lines ``factor`` times wider while a PNG is painted, then as they were.
+
+    Their pens are cosmetic: widths in device pixels, which the PNG's device-pixel ratio does
+    not scale. At PNG_SCALE a 2 px curve came out half as wide as the same figure's SVG in any
+    renderer, too thin for a slide; widened, both agree with the screen's proportions."""
+    import pyqtgraph as pg
+
+    changed = []
+    for item in scene.items():
+        if isinstance(item, (pg.PlotCurveItem, pg.InfiniteLine)):
+            pen = item.opts["pen"] if isinstance(item, pg.PlotCurveItem) else item.pen
+            if pen is None or not pen.isCosmetic():
+                continue
+            wide = pg.mkPen(pen)
+            wide.setWidthF(max(pen.widthF(), 1.0) * factor)
+            changed.append((item, pen))
+            item.setPen(wide)
+    try:
+        yield
+    finally:
+        for item, pen in changed:
+            item.setPen(pen)
+
+
 def _png_bytes(panel) -> bytes:
     from PyQt6 import QtCore, QtGui
 
@@ -232,7 +259,8 @@ def _png_bytes(panel) -> bytes:
     image.fill(QtGui.QColor("white"))
     painter = QtGui.QPainter(image)
     try:
-        _paint_figure(painter, panel, scene, source, size)
+        with _widened_pens(scene, PNG_SCALE):
+            _paint_figure(painter, panel, scene, source, size)
     finally:
         painter.end()
     buffer = QtCore.QBuffer()
@@ -253,7 +281,7 @@ def _svg_bytes(panel) -> bytes:
     height = size.height() + CAPTION_HEIGHT
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    generator = QtSvg.QSvgGenerator()
+    generator = QtSvg.QSvgGenerator(QtSvg.QSvgGenerator.SvgVersion.Svg11)  # 1.1: clip paths (Tiny drops them)
     generator.setOutputDevice(buffer)
     generator.setSize(QtCore.QSize(size.width(), height))
     generator.setViewBox(QtCore.QRect(0, 0, size.width(), height))

@@ -103,3 +103,32 @@ def test_the_badge_says_where_a_gated_gradient_goes_and_how_many_relu_units_died
     diag = dataclasses.replace(view.snapshot.diagnostics, dead_units=np.array([0.25]))
     panel.update_view(dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=diag)))
     assert "dead units 25%" in panel.badge.text
+
+
+# ------------------------------------------------------------------ the badge and the horizon
+BADGE_T = 12  # the badge tests' window
+
+
+def with_regime(view, regime: str, horizon: int, scored: int):
+    snapshot = view.snapshot
+    diag = dataclasses.replace(snapshot.diagnostics, regime=regime, horizon=horizon)
+    targets = snapshot.targets[:scored]  # a loss at every step (text) or at the last only (a task)
+    return dataclasses.replace(view, snapshot=dataclasses.replace(snapshot, diagnostics=diag, targets=targets))
+
+
+def test_a_vanishing_badge_beside_a_full_horizon_says_why_on_a_text_run(qtbot):
+    view = make_view(steps=BADGE_T, hidden=8, layers=1)
+    panel = build(qtbot, ChainPanel, with_regime(view, "vanishing", BADGE_T - 1, scored=BADGE_T))
+    text = panel.badge.text
+    assert "VANISHING" in text and "a loss at every step feeds each h_t" in text
+
+
+def test_the_badge_adds_nothing_when_it_agrees_with_the_horizon(qtbot):
+    view = make_view(steps=BADGE_T, hidden=8, layers=1)
+    panel = build(qtbot, ChainPanel, with_regime(view, "vanishing", 2, scored=BADGE_T))  # short horizon: agrees
+    assert "loss at every step" not in panel.badge.text
+    panel.update_view(with_regime(view, "vanishing", BADGE_T - 1, scored=1))  # one scored step: no such path
+    assert "loss at every step" not in panel.badge.text
+    panel.update_view(with_regime(view, "stable", BADGE_T - 1, scored=BADGE_T))
+    assert "loss at every step" not in panel.badge.text
+    assert np.isfinite(float(panel.view.snapshot.diagnostics.growth))

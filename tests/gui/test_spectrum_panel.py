@@ -14,6 +14,7 @@ import pytest
 
 from rnnviz.gui.panels import SpectrumPanel
 from tests.gui.factories import DOCK, build, make_view
+from rnnviz.gui.panels.spectrum import GATED_SINGULAR_TITLE
 
 T, H, L = 10, 6, 2  # small: every test stays well under a second
 
@@ -111,3 +112,23 @@ def test_sigma_one_label_is_clear_of_the_singular_values(qtbot):
     x, y = curve.xData, curve.yData
     points = [panel.singular.vb.mapViewToScene(pg.QtCore.QPointF(float(a), float(b))) for a, b in zip(x, y)]
     assert not any(label.contains(point) for point in points), "the σ = 1 label sits on the curve"
+
+
+# ------------------------------------------------------------------ titles and the σ = 1 label
+def with_singular_values(view, values):
+    """The view with the core's singular values of W_hh replaced (the panel reads them, never the weights)."""
+    diag = dataclasses.replace(view.snapshot.diagnostics, singular_values=np.asarray(values, dtype=float)[None])
+    return dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=diag))
+
+
+def test_a_gated_cell_keeps_the_short_title(qtbot):
+    panel = build(qtbot, SpectrumPanel, make_view(steps=12, hidden=8, layers=1, cell="lstm"))
+    assert panel.singular.titleLabel.text == GATED_SINGULAR_TITLE  # names W_hh, fits the dock
+
+
+def test_the_sigma_label_sits_on_the_side_of_the_line_away_from_the_curve(qtbot):
+    view = make_view(steps=12, hidden=8, layers=1)
+    panel = build(qtbot, SpectrumPanel, with_singular_values(view, np.linspace(2.0, 1.3, 8)))  # all above 1
+    assert panel.sigma_line.label.anchors[0] == (1, 0)  # under the line
+    panel.update_view(with_singular_values(view, np.linspace(0.5, 0.1, 8)))  # all below 1
+    assert panel.sigma_line.label.anchors[0] == (1, 1)  # above it

@@ -15,12 +15,13 @@ import pytest
 from PyQt6 import QtGui
 
 from rnnviz.gui.export import export_all
+from rnnviz.gui.panels import PANEL_CLASSES
 from rnnviz.gui.plot.svg import page_coordinates, parse_transform, transform_path
 from tests.gui.factories import make_view
 
 resvg_py = pytest.importorskip("resvg_py")
 
-VIEWS = ("loss", "gradients", "chain", "hidden", "flow", "weights", "spectrum", "norms", "gates")
+VIEWS = tuple(panel.view_name for panel in PANEL_CLASSES)  # every view the exports write
 CELL = 6  # compare mean ink over blocks of CELL x CELL pixels: text antialiasing differs per renderer
 MAX_MEAN_DIFFERENCE = 0.03  # of full scale, averaged over the picture
 MAX_BLOCK_DIFFERENCE = 0.35  # no block may differ by more (a filled bar, a disc)

@@ -185,34 +185,46 @@ class RNN:
         return targets, kind
 
     # ----------------------------------------------------------------- forward
-    def _project(self, x, tokens: bool, layer: int, suffix: str = ""):
+    def _project(self, x, tokens: bool, layer: int, suffix: str = "", out=None):
         """xproj = x W_ih^T + b_ih for every step at once: a fresh (T, B, G*H) the cell may overwrite.
 
         For cells whose two biases add (``sums_biases``), b_hh is added here too, in the same
-        pass (the cell is then given b_hh=None).
+        pass (the cell is then given b_hh=None). ``out`` (T, B, G*H), possibly a view into a
+        larger array: where to write it instead of new memory.
         """
         w_ih, _, b_ih, b_hh = self.layer_params(layer, suffix)
         bias = b_ih + b_hh if self.cell.sums_biases else b_ih  # (G*H,)
         if tokens:  # a row gather from a contiguous (V, G*H) table instead of a one-hot product
             table = w_ih.T + bias  # (V, G*H), small; gathering rows of w_ih.T itself is strided
-            return np.take(table, x, axis=0)
+            # ids were checked on the way in; "clip" writes into ``out`` directly ("raise" buffers)
+            return np.take(table, x, axis=0) if out is None else np.take(table, x, axis=0, out=out, mode="clip")
         steps, batch, width = x.shape
         xproj = (x.reshape(steps * batch, width) @ w_ih.T).reshape(steps, batch, -1)
-        xproj += bias
-        return xproj
+        return np.add(xproj, bias, out=xproj if out is None else out)
 
     def cell_inputs(self, x, tokens: bool, layer: int, suffix: str = ""):
         """What the layer's cell is given: (xproj (T, B, G*H), W_hh, b_hh or None if xproj holds it)."""
         _, w_hh, _, b_hh = self.layer_params(layer, suffix)
         return self._project(x, tokens, layer, suffix), w_hh, None if self.cell.sums_biases else b_hh
 
-    def _run_layers(self, inputs, tokens, states, offsets=None, cell_offsets=None):
+    def _run_layers(self, inputs, tokens, states, offsets=None, cell_offsets=None, hidden_out=None):
+        """Every layer's forward sweep. ``hidden_out`` (T, L, B, H) or None: where the layers write
+        h_t (a view into a larger array, so that a caller joining stacks copies nothing)."""
         runs = []
         x = inputs
         for layer in range(self.config.num_layers):
-            xproj, w_hh, b_hh = self.cell_inputs(x, tokens and layer == 0, layer)
+            out = None if hidden_out is None else hidden_out[:, layer]  # (T, B, H) or None
+            _, w_hh, _, b_hh = self.layer_params(layer)
+            b_hh = None if self.cell.sums_biases else b_hh
+            if out is not None and self.cell.gates == 1:  # the one-gate cells turn xproj into h_t in place
+                xproj = self._project(x, tokens and layer == 0, layer, out=out)
+            else:
+                xproj = self._project(x, tokens and layer == 0, layer)
             offset = None if offsets is None else offsets[:, layer]
-            if cell_offsets is None:
+            if out is not None and self.cell.gates > 1:
+                run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset, overwrite_xproj=True,
+                                        hidden_out=out)
+            elif cell_offsets is None:
                 run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset, overwrite_xproj=True)
             else:  # the LSTM only: probes dL/dc_t in tests
                 run = self.cell.forward(xproj, w_hh, b_hh, states[layer], offset,
@@ -319,9 +331,11 @@ class RNN:
         return loss, grads, trace
 
 
-    def backward_layers(self, runs, dtop, inputs, tokens: bool, grads: dict, want_dinputs: bool = False):
+    def backward_layers(self, runs, dtop, inputs, tokens: bool, grads: dict, want_dinputs: bool = False,
+                        grad_hidden=None):
         """Backward through the layers, top to bottom, from dtop (T, B, H) = dL/dh_t of the top
         layer arriving from above; fills ``grads`` with every layer's parameter gradients.
+        ``grad_hidden`` (T, L, B, H) or None: where to write dL/dh_t (a view into a larger array).
 
         Returns (grad_hidden (T, L, B, H) total dL/dh_t, per-layer dL/dstate0, per-layer extra
         gradients, dL/dinputs (T, B, X) for float inputs when ``want_dinputs``, else None).
@@ -330,7 +344,8 @@ class RNN:
         """
         steps, batch = dtop.shape[:2]
         num_layers, hid = self.config.num_layers, self.config.hidden_size
-        grad_hidden = np.empty((steps, num_layers, batch, hid), dtype=self.dtype)  # (T, L, B, H)
+        if grad_hidden is None:
+            grad_hidden = np.empty((steps, num_layers, batch, hid), dtype=self.dtype)  # (T, L, B, H)
         dstate0 = [None] * num_layers
         grad_extras = [None] * num_layers  # per layer {name: (T, B, H)}, e.g. dL/dc_t
         dinputs = None

@@ -35,3 +35,17 @@ def overfitting(val_steps, val, train_steps, train_smooth) -> tuple[int, float] 
     if not (np.isfinite(train_smooth[-1]) and train_smooth[-1] < at_best and averaged[-1] > train_smooth[-1]):
         return None
     return int(steps[best]), rise
+
+
+def badge_note(regime: str, horizon, steps: int, scored_steps: int) -> str:
+    """Why the regime badge and the horizon line disagree, in a few words, or "".
+
+    The badge reads the chain ‖∂h_T/∂h_{T-k}‖, the horizon the gradient profile ‖∂L/∂h_t‖. With
+    a loss at every step (text, series) each h_t gets a gradient of its own from the loss
+    beside it, so the profile spans the window while the chain from the last step fades: both
+    are right, and the badge says so instead of leaving a VANISHING beside a full horizon."""
+    if horizon is None or steps < 2 or not np.isfinite(float(horizon)):
+        return ""
+    if regime == "vanishing" and scored_steps > 1 and float(horizon) >= steps // 2:
+        return "a loss at every step feeds each h_t"
+    return ""

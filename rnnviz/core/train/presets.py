@@ -83,9 +83,9 @@ PRESETS: dict[str, Preset] = {
         train={**EXPLODING_TRAINING, "clip_mode": "norm"},
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="the same exploding network with norm clipping at 1: the raw gradient norm starts "
-              "near 1e10, every update is capped at norm 1, the weights stay finite and the loss "
-              "falls below the baseline.",
-        steps=500,
+              "near 1e12 and stays far above 1, every update is capped at norm 1, the weights stay "
+              "finite and the loss falls by nine decades, down to the baseline in about 1500 steps.",
+        steps=1500,  # the loss reaches the baseline (measured 1.06x over steps 1501-1550)
     ),
     "IRNN": Preset(
         model={"cell": "relu", "hidden_size": 32, "init": "identity", "init_scale": 1.0,
@@ -94,7 +94,7 @@ PRESETS: dict[str, Preset] = {
                "clip_mode": "norm", "clip_threshold": 1.0, "seed": 0},
         data={"kind": "task", "name": "adding", "length": ADDING_T},
         story="ReLU with W_hh = I (Le et al. 2015): the gradient neither vanishes nor explodes "
-              "and reaches back to the marked numbers.",
+              "and reaches back to the marked numbers; learning the sum from it takes far longer.",
         steps=1500,
     ),
     "LSTM": Preset(

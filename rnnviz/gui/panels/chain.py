@@ -17,6 +17,8 @@ horizon's label.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui
@@ -24,6 +26,7 @@ from PyQt6 import QtGui
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
+from rnnviz.core.train import lessons
 from rnnviz.gui.panels.group import RunOverlay
 from rnnviz.gui.panels.base import FLOOR_NOTE, Panel, as_float, set_title, show_item
 
@@ -32,6 +35,7 @@ BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.
              "\u03c1 is W_hh's spectral radius (largest |eigenvalue|); \u2192 and \u2190 are a bidirectional "
              "network's forward and backward directions; enc and dec an encoder-decoder's stacks")
 
+BADGE_LONG = 40  # characters: past this the badge drops to the label size, or a ~400 px dock cuts it
 OFF_SCALE_DECADES = 3.0  # a bound this many decades above the chain's peak is cut off at the top
 MIN_HEADROOM_DECADES = 1.0  # above the chain's peak when the bound is cut: room for the horizon label
 HEADROOM_FRACTION = 0.25  # ... or this share of the chain's own span, if larger
@@ -166,7 +170,10 @@ class ChainPanel(Panel):
             self.horizon.label.updatePosition()
         else:
             self.horizon.setVisible(False)
-        self.badge.setText(self._badge_text(diag), color=self._badge_color(diag), size=style.TITLE_SIZE)
+        text = self._badge_text(diag)
+        plain = re.sub(r"<[^>]+>", "", text.split("<br>")[0])  # the first line sets the size
+        size = style.TITLE_SIZE if len(plain) <= BADGE_LONG else style.LABEL_SIZE  # a long badge stays whole
+        self.badge.setText(text, color=self._badge_color(diag), size=size)
         style.relax(self.badge)
 
     @staticmethod
@@ -192,7 +199,20 @@ class ChainPanel(Panel):
         dead = as_float(getattr(diag, "dead_units", None))
         if cell == "relu" and dead.size and float(dead.max()) > 0:
             parts.append(f"dead units {float(dead.max()):.0%}")
-        return " \u00b7 ".join(parts)
+        text = " \u00b7 ".join(parts)
+        caveat = self._caveat(diag)
+        if caveat:  # the horizon line spans the window beside a VANISHING badge: say why, on a line of its own
+            text += (f"<br><span style='font-size:{style.LEGEND_SIZE}; font-weight:normal'>"
+                     f"{caveat}: the horizon spans the window</span>")
+        return text
+
+    def _caveat(self, diag) -> str:
+        snapshot = self.view.snapshot
+        chain = as_float(getattr(diag, "chain", None))
+        steps = chain.shape[-1] - 1 if chain.ndim == 2 else 0
+        scored = np.shape(snapshot.targets)[0] if np.ndim(snapshot.targets) else 0
+        return lessons.badge_note(str(getattr(diag, "regime", "")), getattr(diag, "horizon", None), steps,
+                                  scored)
 
     def _table(self):
         header = ["layer", "lag_k", "chain_norm", "bound", "log10_chain_norm", "log10_bound", "marker", "note"]

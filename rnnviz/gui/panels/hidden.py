@@ -74,7 +74,11 @@ class HiddenPanel(Panel):
         layer = sync_layer_selector(self.layer, layers)
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
-        self.map.set(values.T, self._levels(values), (-0.5, -0.5, steps, units))
+        levels = self._levels(values)
+        self.map.set(values.T, levels, (-0.5, -0.5, steps, units))
+        # the ends, halves and zero as short numbers: pyqtgraph's own ticks for a ReLU's wide
+        # levels (h in the thousands) dropped every label but "0"
+        style.set_ticks(self.map.bar.getAxis("right"), style.symmetric_bar_ticks(levels[1]))
         parts = tuple(getattr(self.view.snapshot, "parts", ()) or ())
         # short names, to fit the dock: forward | backward units side by side (PyTorch's output), or an
         # encoder's steps then its decoder's

@@ -17,7 +17,7 @@ from rnnviz.gui.panels.base import (FLOOR_NOTE, Panel, as_float, peak_decimate, 
                                     log_floor, divergence_note, legend_entry, mark_short, set_title, show_item,
                                     step_cell)
 
-TOP_TITLE = "Global gradient norm"
+TOP_TITLE = "Gradient norm"  # short: a divergence note follows it in a ~400 px dock
 BOTTOM_TITLE = "Parameters and update size"
 THRESHOLD_NAME = "threshold {:g}"
 
@@ -52,10 +52,12 @@ class NormsPanel(Panel):
         self.top.getAxis("bottom").setHeight(6)
         self.canvas.ci.setSpacing(2)  # between the rows: legends and plots sit close, the plots get the height
         self.curves = {}
+        self.legends = []
         for plot, specs, legend_row in ((self.top, TOP, 0), (self.bottom, BOTTOM, 2)):
             plot.setLogMode(x=False, y=True)
             legend = style.add_legend(plot, self.canvas.ci, row=legend_row, columns=LEGEND_COLUMNS)  # above its plot
             legend.layout.setContentsMargins(4, 0, 4, 0)  # one tight row: the plots keep the height
+            self.legends.append(legend)
             for name, label, color, dashed in specs:
                 curve = plot.plot(pen=style.pen(color, style.HISTORY_LINE_WIDTH, dashed=dashed), name=label,
                                   connect="finite")
@@ -63,6 +65,20 @@ class NormsPanel(Panel):
                 curve.setClipToView(True)
                 self.curves[name] = curve
         self.threshold = self.top.plot(pen=style.pen(style.THRESHOLD_COLOR, 1.5, dotted=True))  # legend: when on
+
+    def _refresh(self) -> None:
+        super()._refresh()  # shows every legend that has entries
+        self._show_legends(any(self._series(name)[0].size for name, *_ in TOP + BOTTOM))
+
+    def _show_legends(self, shown: bool) -> None:
+        """Before the first step the keys give way to the titles saying so, and their rows
+        collapse: the two plots keep the dock's height instead of ~50 px each."""
+        for legend in self.legends:
+            legend.setVisible(shown and bool(legend.items))
+            height = legend.maximumHeight()
+            if (height > 0) != shown:
+                legend.setMaximumHeight(1e6 if shown else 0)
+                self.canvas.ci.layout.invalidate()
 
     def _series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         steps, values = self.view.series.get(name, (None, None))

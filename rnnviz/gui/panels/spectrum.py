@@ -22,6 +22,7 @@ from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
+GATED_SINGULAR_TITLE = "\u03c3 of W_hh"  # all gates stacked (the axis says so): short enough for the dock
 CANDIDATE_BLOCK = {"lstm": "g", "gru": "n"}  # the candidate's block name in PyTorch's gate order
 SINGULAR_HEADROOM = 1.15  # the sigma axis ends 15 % above max(1, sigma_max): the label above the line stays in view
 SIGMA_LABEL_POSITION = 0.96  # along the line: the right end, where the sorted curve is lowest. The label
@@ -46,11 +47,12 @@ class SpectrumPanel(Panel):
                                  "the gradient must vanish")
         self.plane.setToolTip("eigenvalues of W_hh in the complex plane; outside the unit circle a linear "
                               "recurrence grows")
-        self.singular.addItem(pg.InfiniteLine(pos=1.0, angle=0, movable=False,
+        self.sigma_line = pg.InfiniteLine(pos=1.0, angle=0, movable=False,
                                               pen=style.pen(style.THRESHOLD_COLOR, 1.5, dashed=True),
                                               label="\u03c3 = 1", labelOpts={
                                                   "position": SIGMA_LABEL_POSITION, "anchors": [(1, 1), (1, 1)],
-                                                  "color": style.THRESHOLD_COLOR}))
+                                                  "color": style.THRESHOLD_COLOR})
+        self.singular.addItem(self.sigma_line)
         for plot in (self.plane, self.singular):  # "-3e10 -2e10 -1e10" needs room: fewer texts
             plot.getAxis("bottom").setStyle(textFillLimits=[(0, 0.6), (2, 0.3), (4, 0.15)])
         self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=4)  # layers > 1 only
@@ -120,7 +122,7 @@ class SpectrumPanel(Panel):
         label = {"font-size": style.LABEL_SIZE}
         if block:
             set_title(self.plane, f"Eigenvalues of W_h{block}" + note)
-            set_title(self.singular, "Singular values of W_hh" + note)
+            set_title(self.singular, GATED_SINGULAR_TITLE + note)  # "Singular values of W_hh" ran past the edge
             style.set_label(self.plane, "bottom", f"Re \u03bb (candidate block {block})", **label)
             style.set_label(self.singular, "bottom", "i (all gates stacked)", **label)
         else:
@@ -133,6 +135,18 @@ class SpectrumPanel(Panel):
         top = max([1.0] + [float(values.max()) for values in finite if values.size])
         steady.hold(self.singular, y=(0.0, top * SINGULAR_HEADROOM), y_floor=0.0)  # room for the "σ = 1" label
         steady.hold_items(self.singular, y=False)
+        self._place_sigma_label(finite)
+
+    def _place_sigma_label(self, finite: list) -> None:
+        """The "σ = 1" label on the side of the line away from the curve's right end, where it
+        sits: an LSTM's smallest σ (~1.3) ran through it when it was always above."""
+        lows = [float(values.min()) for values in finite if values.size]
+        below = bool(lows) and min(lows) > 1.0  # the curve ends above the line: the label goes under it
+        anchor = (1, 0) if below else (1, 1)
+        label = self.sigma_line.label
+        if list(label.anchors) != [anchor, anchor]:
+            label.anchors = [anchor, anchor]
+            label.updatePosition()
 
     def _table(self):
         header = ["layer", "kind", "index", "real", "imag", "abs"]

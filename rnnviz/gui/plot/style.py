@@ -29,6 +29,7 @@ MARKER_COLOR = "#7A1FA2"  # vertical markers (the gradient horizon)
 
 TITLE_SIZE = "12pt"  # readable in a dock of ~400 px and in a README screenshot
 LABEL_SIZE = "10pt"
+LONG_TITLE = 38  # characters: a longer title (one with a divergence note) drops to LABEL_SIZE to fit a ~400 px dock
 LEGEND_SIZE = "9pt"  # legends sit outside the curves: a size smaller than the axis labels keeps them one row
 MIN_LABEL_WIDTH = 40  # px a title may shrink to: a long title overflows its box instead of widening the
 #                       whole layout past the dock (pyqtgraph makes a label's text width its minimum)
@@ -113,10 +114,11 @@ def relax(label: pg.LabelItem) -> None:
 def set_title(plot: pg.PlotItem, text: str, color: str | None = None) -> None:
     """The plot's title at reading size; nothing to do when it already reads ``text``."""
     label = plot.titleLabel
+    size = TITLE_SIZE if len(text) <= LONG_TITLE else LABEL_SIZE  # a note's long title stays whole
     if label.isVisibleTo(plot) and label.text == text and label.opts.get("color") == color \
-            and label.opts.get("size") == TITLE_SIZE:
+            and label.opts.get("size") == size:
         return  # setText re-parses the HTML and re-lays out the whole plot on every redraw
-    plot.setTitle(text, size=TITLE_SIZE, color=color)
+    plot.setTitle(text, size=size, color=color)
     relax(label)
 
 
@@ -167,7 +169,7 @@ class LogAxis(pg.AxisItem):
     it, so the axis never shows a lone "0.1"."""
 
     def logTickStrings(self, values, scale, spacing):
-        strings = super().logTickStrings(values, scale, spacing)
+        strings = [log_tick_text(float(value), scale) for value in values]
         if len(values) <= 3:
             return strings
         kept = []
@@ -175,6 +177,22 @@ class LogAxis(pg.AxisItem):
             mantissa = 10 ** (float(value) - np.floor(float(value)))
             kept.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
         return kept if sum(1 for text in kept if text) >= 2 else strings
+
+
+SUPERSCRIPTS = str.maketrans("0123456789-", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b")
+
+
+def log_tick_text(exponent: float, scale: float = 1.0) -> str:
+    """The text of a log-axis tick at 10**exponent: plain numbers from 0.001 to 5000 ("20", "0.05",
+    not pyqtgraph's "2\u00b710\u00b9"), powers of ten beyond ("10\u2076", "2\u00b710\u207b\u2078")."""
+    value = float(f"{10 ** exponent * scale:.1g}")
+    if value == 0 or not np.isfinite(value):
+        return ""
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:g}"
+    mantissa, power = f"{value:.0e}".split("e")
+    head = "" if mantissa == "1" else f"{mantissa}\u00b7"
+    return f"{head}10{str(int(power)).translate(SUPERSCRIPTS)}"
 
 
 def log_axis() -> dict:

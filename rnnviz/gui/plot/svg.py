@@ -9,6 +9,8 @@ shapes themselves, so that no stroke is ever drawn inside a scaling transform; t
 images keep a transform of their own (they have no stroke to distort). Qt names its default
 font "Sans Serif", a fontconfig alias that browsers do not know (they fall back to a serif
 face): every ``font-family`` gets real families and the generic ``sans-serif`` after it.
+The export asks Qt for SVG 1.1, whose clip paths (in page coordinates) end each curve at its
+plot box as the screen does; Tiny 1.2 drops them, and a spike ran over the title.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def page_coordinates(svg_text: str) -> str:
     ET.register_namespace("xlink", XLINK_NS)
     root = ET.fromstring(svg_text)
     _walk(root, IDENTITY, 1.0)
+    _drop_stale_clips(root)
     view_box = _numbers(root.get("viewBox", ""))
     if len(view_box) == 4:  # CSS pixels (1/96 in): the size Qt wrote in mm, in the unit every renderer reads
         root.set("width", _fmt(view_box[2]))
@@ -126,6 +129,51 @@ def _shape_path(element, tag: str) -> str:
             f"C{cx - kx},{cy + ry} {cx - rx},{cy + ky} {cx - rx},{cy} "
             f"C{cx - rx},{cy - ky} {cx - kx},{cy - ry} {cx},{cy - ry} "
             f"C{cx + kx},{cy - ry} {cx + rx},{cy - ky} {cx + rx},{cy} Z")
+
+
+# --------------------------------------------------------------------- clips
+def _drop_stale_clips(root) -> None:
+    """Keep each plot's clip (curves end at the plot box, as on screen), drop the stale ones.
+
+    Qt's SVG 1.1 engine writes clip paths in page coordinates, but leaves the previous item's
+    clip on an item painted without one: a legend's line sample came out clipped to the plot
+    title's box, and so invisible. A group whose shapes lie wholly outside its clip was drawn
+    on screen, so its clip is such a leftover and goes."""
+    boxes = {}
+    for clip in root.iter(f"{{{SVG_NS}}}clipPath"):
+        for shape in clip.iter():  # an outline, never stroked: no stroke effect to keep
+            shape.attrib.pop("vector-effect", None)
+        box = _bounding_box(clip)
+        if box is not None:
+            boxes[clip.get("id")] = box
+    for element in root.iter():
+        found = re.fullmatch(r"\s*url\(#([^)]+)\)\s*", element.get("clip-path", ""))
+        if not found or found.group(1) not in boxes:
+            continue
+        box = _bounding_box(element)
+        clip = boxes[found.group(1)]
+        if box is not None and (box[2] < clip[0] or box[0] > clip[2] or box[3] < clip[1] or box[1] > clip[3]):
+            del element.attrib["clip-path"]
+
+
+def _bounding_box(element):
+    """(x0, y0, x1, y1) of the shapes under ``element`` in page coordinates, or None."""
+    xs, ys = [], []
+    for shape in element.iter():
+        tag = _tag(shape)
+        if tag == "path":
+            flat = _numbers(re.sub(r"[HVhv][^A-Za-z]*", " ", shape.get("d", "")))
+        elif tag in ("polyline", "polygon"):
+            flat = _numbers(shape.get("points", ""))
+        elif tag == "line":
+            flat = [float(shape.get(k, 0)) for k in ("x1", "y1", "x2", "y2")]
+        else:
+            continue
+        xs += flat[0::2]
+        ys += flat[1::2][: len(flat[0::2])]
+    if not xs or not ys:
+        return None
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 # --------------------------------------------------------------------- numbers

@@ -109,16 +109,29 @@ class LessonBanner(QToolBar):
         row.addWidget(self.close_button)
         self.addWidget(self.frame)
         self.name = ""
+        self.waiting = False  # hidden while the divergence banner has the strip, back when it goes
         self.setVisible(False)
 
     def show_story(self, name: str, story: str) -> None:
         self.name = name
+        self.waiting = False
         self.label.setText(f"<b>{name}</b> — {story}")
         self.label.setToolTip(f"{name}: {story}")  # the whole line, should the window be narrow
         self.setVisible(True)
 
     def hide_banner(self) -> None:
+        self.waiting = False
         self.setVisible(False)
+
+    def make_way(self, divergence_shown: bool) -> None:
+        """Step aside while the divergence banner is up and come back after it: two strips
+        stacked took ~90 px from every dock and pushed the Settings into scrolling."""
+        if divergence_shown and self.shown:
+            self.setVisible(False)
+            self.waiting = True
+        elif not divergence_shown and self.waiting:
+            self.waiting = False
+            self.setVisible(True)
 
     @property
     def shown(self) -> bool:

@@ -105,6 +105,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.lesson = LessonBanner(self)  # a preset's story, until dismissed
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.lesson)
+        self.banner.visibilityChanged.connect(self.lesson.make_way)  # one strip at a time
         self.status = StatusFields(self.statusBar())
         self._build_menus()
         self._connect_controls()

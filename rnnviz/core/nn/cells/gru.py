@@ -48,10 +48,11 @@ class GRUCell:
         """
 
     # ----------------------------------------------------------------- forward
-    def forward(self, xproj, w_hh, b_hh, state0, offset=None, overwrite_xproj=False) -> CellRun:
+    def forward(self, xproj, w_hh, b_hh, state0, offset=None, overwrite_xproj=False, hidden_out=None) -> CellRun:
         # xproj (T, B, 3H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
         # w_hh (3H, H); b_hh (3H,); state0 ((B, H),)
         # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
+        # hidden_out (T, B, H) or None: where to write h_t (a view into a caller's larger array)
         steps, batch, width = xproj.shape
         hid = width // 3
         gates = xproj if overwrite_xproj else xproj.copy()  # (T, B, 3H) -> activated r, z, n in place
@@ -64,7 +65,7 @@ class GRUCell:
         w_hh_t[:, :2 * hid] *= 0.5
         b_hn = b_hh[2 * hid:]  # (H,)
         rec_n = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) W_hn h_{t-1} + b_hn
-        hidden = np.empty_like(rec_n)  # (T, B, H) h_t
+        hidden = np.empty_like(rec_n) if hidden_out is None else hidden_out  # (T, B, H) h_t
         recurrent = np.empty_like(gates[0])  # (B, 3H) h_{t-1} W_hh^T (halved r, z columns), every step
         scaled = np.empty_like(hidden[0])  # (B, H) r ⊙ (W_hn h + b_hn), every step
         (h,) = state0

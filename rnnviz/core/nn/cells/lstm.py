@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.nn.cells.base import CellGrads, CellRun, add_bias, sigmoid_from_half_tanh, steps_per_chunk
+from rnnviz.core.nn.cells.base import CellGrads, CellRun, add_bias, steps_per_chunk
 
 GATE_NAMES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")  # PyTorch's i, f, g, o
 
@@ -53,12 +53,13 @@ class LSTMCell:
 
     # ----------------------------------------------------------------- forward
     def forward(self, xproj, w_hh, b_hh, state0, offset=None, cell_offset=None,
-                overwrite_xproj=False) -> CellRun:
+                overwrite_xproj=False, hidden_out=None) -> CellRun:
         # xproj (T, B, 4H) = x W_ih^T + b_ih; with overwrite_xproj it becomes the gates in place
         # w_hh (4H, H); b_hh (4H,), or None when xproj already holds it (sums_biases)
         # state0 (h0 (B, H), c0 (B, H))
         # offset (T, B, H) or None: added to h_t after it is computed (tests probe dL/dh_t with it)
         # cell_offset (T, B, H) or None: added to c_t after it is computed (tests probe dL/dc_t)
+        # hidden_out (T, B, H) or None: where to write h_t (a view into a caller's larger array)
         steps, batch, width = xproj.shape
         hid = width // 4
         # (T, B, 4H) xproj + b_hh, becomes the activated i, f, g, o in place
@@ -73,8 +74,14 @@ class LSTMCell:
         w_hh_t[:, 3 * hid:] *= 0.5
         cell = np.empty((steps, batch, hid), dtype=gates.dtype)  # (T, B, H) c_t
         tanh_cell = np.empty_like(cell)  # (T, B, H) tanh(c_t), reused by the backward sweep
-        hidden = np.empty_like(cell)  # (T, B, H) h_t
+        hidden = np.empty_like(cell) if hidden_out is None else hidden_out  # (T, B, H) h_t
         recurrent = np.empty_like(gates[0])  # (B, 4H) h_{t-1} W_hh^T (halved columns), every step
+        # tanh(a/2) -> sigmoid(a) = tanh(a/2) * 0.5 + 0.5 on the i, f, o blocks, g left as it is (x 1 + 0):
+        # two calls over the whole (B, 4H) row instead of four over its blocks; u * 0.5 + 0.5 rounds
+        # exactly as (u + 1) * 0.5, since halving is exact
+        scale = np.full(4 * hid, 0.5, dtype=gates.dtype)  # (4H,)
+        scale[2 * hid:3 * hid] = 1
+        shift = 1 - scale  # (4H,) 0.5 on i, f, o; 0 on g
         kept = np.empty_like(cell[0])  # (B, H) i ⊙ g, every step
         h, c = state0
         for t in range(steps):
@@ -82,8 +89,8 @@ class LSTMCell:
             np.matmul(h, w_hh_t, out=recurrent)
             a += recurrent
             np.tanh(a, out=a)
-            sigmoid_from_half_tanh(a[:, :2 * hid])  # i, f
-            sigmoid_from_half_tanh(a[:, 3 * hid:])  # o
+            a *= scale
+            a += shift  # i, f, o: sigmoid; g: tanh
             c_new = cell[t]  # (B, H)
             np.multiply(a[:, hid:2 * hid], c, out=c_new)
             np.multiply(a[:, :hid], a[:, 2 * hid:3 * hid], out=kept)

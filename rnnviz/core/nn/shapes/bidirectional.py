@@ -159,10 +159,15 @@ class BiRNN(RNN):
         dflat = doutputs.reshape(-1, doutputs.shape[-1])  # (T*B or B, Y)
         grads: dict[str, np.ndarray] = {"out.weight": dflat.T @ scored.reshape(-1, 2 * hid),
                                         "out.bias": dflat.sum(axis=0)}
-        dscored = (dflat @ p["out.weight"]).reshape(scored.shape)
-        if kind.endswith("steps"):
-            dtop = dscored
+        if kind.endswith("steps"):  # each half of dL/dtop from its own product, in its direction's order:
+            # contiguous as the cells want it, with no (T, B, H) copies (only the narrow (T, B, Y) is reversed)
+            w_out, wide = p["out.weight"], doutputs.shape[-1]  # (Y, 2H)
+            dflat_rev = np.ascontiguousarray(gather(doutputs, order)).reshape(-1, wide)  # (T*B, Y)
+            dtop = None
+            arriving_top = ((dflat @ w_out[:, :hid]).reshape(steps, batch, hid),
+                            (dflat_rev @ w_out[:, hid:]).reshape(steps, batch, hid))
         else:  # forward's h_n sits at input step n-1, backward's at input step 0
+            dscored = (dflat @ p["out.weight"]).reshape(scored.shape)  # (B, 2H)
             dtop = np.zeros_like(top)
             cols = np.arange(batch)
             last = np.full(batch, steps) if lengths is None else lengths
@@ -177,7 +182,11 @@ class BiRNN(RNN):
         dabove = dtop
         for layer in range(num_layers - 1, -1, -1):
             x, x_rev, runs, _ = layers[layer]
-            arriving = (np.ascontiguousarray(dabove[..., :hid]), np.ascontiguousarray(gather(dabove[..., hid:], order)))
+            if dabove is None:  # the top layer, scored at every step
+                arriving = arriving_top
+            else:
+                arriving = (np.ascontiguousarray(dabove[..., :hid]),
+                            np.ascontiguousarray(gather(dabove[..., hid:], order)))
             dbelow = None
             for (name, suffix), run, darr, source in zip(DIRECTIONS, runs, arriving, (x, x_rev)):
                 w_ih, w_hh, _, _ = self.layer_params(layer, suffix)

@@ -123,10 +123,11 @@ class Seq2Seq:
             x[:, :, width:] = context
         return x
 
-    def _encode(self, source):
-        """(encoder runs, context (B, He), the decoder's h0 as h0 is given, or None for zeros)."""
+    def _encode(self, source, hidden_out=None):
+        """(encoder runs, context (B, He), the decoder's h0 as h0 is given, or None for zeros).
+        ``hidden_out`` (S, L, B, He) or None: where the encoder writes its states."""
         enc = self.encoder
-        enc_runs = enc._run_layers(source, True, enc._check_state(None, source.shape[1]))
+        enc_runs = enc._run_layers(source, True, enc._check_state(None, source.shape[1]), hidden_out=hidden_out)
         context = enc_runs[-1].hidden[-1]  # (B, He) the encoder's last top state
         h0 = None
         if self.uses_bridge:
@@ -137,13 +138,27 @@ class Seq2Seq:
             h0 = (first, np.zeros_like(first)) if len(names) > 1 else first
         return enc_runs, context, h0
 
-    def _run(self, source, read):
-        enc_runs, context, h0 = self._encode(source)
+    def _run(self, source, read, joined=None):
+        """Both stacks forward; ``joined`` (S + U, L, B, H) or None: where they write their states,
+        the encoder's in source order, so that the trace's joined states need no copy."""
+        s = source.shape[0]
+        enc_runs, context, h0 = self._encode(source, None if joined is None else self._in_source_order(joined[:s]))
         x = self._decoder_input(read, context)
         dec = self.decoder
         dec_states = dec._check_state(h0, read.shape[1])
-        dec_runs = dec._run_layers(x, x.ndim == 2, dec_states)
+        dec_runs = dec._run_layers(x, x.ndim == 2, dec_states, hidden_out=None if joined is None else joined[s:])
         return enc_runs, context, x, h0, dec_states, dec_runs
+
+    def _in_source_order(self, encoder_steps: np.ndarray) -> np.ndarray:
+        """The encoder's (S, ...) array in source order: reversed (a view) when the source is read backwards."""
+        return encoder_steps[::-1] if self.config.reverse_source else encoder_steps
+
+    def _joined(self, steps: int, batch: int):
+        """A new (S + U, L, B, H) array for both stacks' states when they have the same width, else None."""
+        c = self.config
+        if self.decoder_size != c.hidden_size:
+            return None
+        return np.empty((c.source_length + steps, c.num_layers, batch, c.hidden_size), dtype=self.dtype)
 
     def forward(self, inputs, h0=None):
         """Teacher-forced outputs (U, B, Y) and None."""
@@ -175,7 +190,9 @@ class Seq2Seq:
             raise ValueError("an encoder-decoder starts each sequence afresh: h0 must be None")
         source, read, targets = self._split(inputs, targets)
         steps, batch = read.shape
-        enc_runs, context, x, dec_h0, dec_states, dec_runs = self._run(source, read)
+        s = self.config.source_length
+        joined_hidden, joined_grad = self._joined(steps, batch), self._joined(steps, batch)  # or None
+        enc_runs, context, x, dec_h0, dec_states, dec_runs = self._run(source, read, joined_hidden)
         dec, enc, p = self.decoder, self.encoder, self.params
         top = dec_runs[-1].hidden  # (U, B, Hd)
         outputs = dec._readout(top)  # (U, B, Y)
@@ -185,7 +202,8 @@ class Seq2Seq:
         dtop = (dflat @ p["out.weight"]).reshape(top.shape)  # (U, B, Hd)
         fed = self.config.context in ("every-step", "both")
         dgrads: dict = {}
-        dec_gh, dec_d0, dec_ge, dx = dec.backward_layers(dec_runs, dtop, x, x.ndim == 2, dgrads, want_dinputs=fed)
+        dec_gh, dec_d0, dec_ge, dx = dec.backward_layers(dec_runs, dtop, x, x.ndim == 2, dgrads, want_dinputs=fed,
+                                                         grad_hidden=None if joined_grad is None else joined_grad[s:])
         dcontext = np.zeros_like(context)  # (B, He)
         if fed:
             dcontext += dx[:, :, self.config.input_size:].sum(axis=0)
@@ -199,12 +217,13 @@ class Seq2Seq:
         denc = np.zeros_like(enc_runs[-1].hidden)  # (S, B, He): the context is the last top state
         denc[-1] = dcontext
         egrads: dict = {}
-        enc_gh, enc_d0, enc_ge, _ = enc.backward_layers(enc_runs, denc, source, True, egrads)
+        enc_gh, enc_d0, enc_ge, _ = enc.backward_layers(
+            enc_runs, denc, source, True, egrads,
+            grad_hidden=None if joined_grad is None else self._in_source_order(joined_grad[:s]))
         grads.update({f"decoder.{k}": v for k, v in dgrads.items()})
         grads.update({f"encoder.{k}": v for k, v in egrads.items()})
         grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
 
-        s = self.config.source_length
         order = None
         if self.config.reverse_source:  # processing step i read source token S-1-i
             order = np.repeat((s - 1 - np.arange(s))[:, None], batch, axis=1)
@@ -214,11 +233,12 @@ class Seq2Seq:
             "decoder": self._part(dec, dec_runs, dec_gh, dec_ge, dec_d0, dec_states, outputs, None, "decoder."),
         }
         encoder, decoder = parts["encoder"], parts["decoder"]
-        enc_hidden = encoder.hidden if order is None else encoder.hidden[::-1]  # in source order
-        enc_grad = encoder.grad_hidden if order is None else encoder.grad_hidden[::-1]
+        if joined_hidden is None:  # different widths: joined here, zero-padded
+            joined_hidden = _joined_in_time(self._in_source_order(encoder.hidden), decoder.hidden)
+            joined_grad = _joined_in_time(self._in_source_order(encoder.grad_hidden), decoder.grad_hidden)
         trace = Trace(
-            hidden=_joined_in_time(enc_hidden, decoder.hidden),
-            grad_hidden=_joined_in_time(enc_grad, decoder.grad_hidden),
+            hidden=joined_hidden,
+            grad_hidden=joined_grad,
             h_last=decoder.h_last, state_last=None, outputs=outputs, target_kind="ce_steps", parts=parts,
             extras=_joined_extras(encoder.extras, decoder.extras, order is not None))
         return loss, grads, trace

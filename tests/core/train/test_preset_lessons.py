@@ -1,0 +1,75 @@
+"""The clipping and IRNN lessons, asserted from the numbers one short run of each produces.
+
+One trained run per preset (module-scoped), shared by its assertions: the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.core.train import lessons
+from rnnviz.core.train.presets import preset_trainer
+
+CLIPPED_STEPS = 120  # enough for the loss to fall by nine decades; below the baseline takes ~1500
+IRNN_STEPS = 60
+
+
+def train(name: str, steps: int):
+    trainer = preset_trainer(name)
+    start = trainer.snapshot().diagnostics
+    results = []
+    for _ in range(steps):
+        results.append(trainer.step())
+        if results[-1].diverged:
+            break
+    return trainer, start, results
+
+
+@pytest.fixture(scope="module")
+def clipped():
+    return train("Exploding, clipped", CLIPPED_STEPS)
+
+
+@pytest.fixture(scope="module")
+def irnn():
+    return train("IRNN", IRNN_STEPS)
+
+
+def test_clipping_keeps_the_raw_norm_far_above_the_threshold_and_the_applied_one_on_it(clipped):
+    trainer, _, results = clipped
+    threshold = trainer.train_config.clip_threshold
+    before = np.array([r.grad_norm for r in results])  # (N,) raw global norms
+    after = np.array([r.clipped_norm for r in results])  # (N,) what the update used
+    assert len(results) == CLIPPED_STEPS and not results[-1].diverged
+    assert before.min() > 100 * threshold  # the explosion never goes away (measured min ~2e3 x threshold)
+    assert before[0] > 1e9 * threshold  # ~4e12 at the first step: the chain of 2s over 50 steps
+    np.testing.assert_allclose(after, threshold, rtol=1e-9)  # every update sits exactly on it
+
+
+def test_clipping_brings_the_loss_down_by_many_decades_without_a_divergence(clipped):
+    trainer, _, results = clipped
+    loss = np.array([r.loss for r in results])
+    baseline = trainer.source.baseline(trainer.train_config.seq_len)
+    assert loss[:10].mean() > 1e8 * baseline  # it starts at ~1e10 x the baseline
+    assert loss[-20:].mean() < 1e-6 * loss[:10].mean()  # measured ~2e-9 after 120 steps
+    assert all(np.isfinite(value).all() for value in trainer.model.params.values())
+
+
+def test_the_irnn_gradient_reaches_the_first_step_and_stays_there(irnn):
+    trainer, start, results = irnn
+    seq_len = trainer.train_config.seq_len
+    assert start.regime == "stable" and start.horizon == seq_len - 1
+    assert not results[-1].diverged
+    late = trainer.snapshot().diagnostics
+    assert late.regime == "stable" and late.horizon >= seq_len - 5
+    profile = trainer.snapshot().grad_hidden_mean[:, 0]  # (T,) batch-mean ||dL/dh_t||
+    assert profile[0] > 0.05 * profile.max()  # the first input still gets a twentieth of the peak
+
+
+def test_a_vanishing_badge_beside_a_full_horizon_is_explained_only_with_a_loss_at_every_step():
+    assert lessons.badge_note("vanishing", 49, 50, 50) != ""
+    assert lessons.badge_note("vanishing", 49, 50, 1) == ""  # one scored step: nothing feeds early h_t
+    assert lessons.badge_note("vanishing", 3, 50, 50) == ""  # a short horizon agrees with the badge
+    assert lessons.badge_note("exploding", 49, 50, 50) == ""
+    assert lessons.badge_note("vanishing", float("nan"), 50, 50) == ""

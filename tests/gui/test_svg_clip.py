@@ -1,0 +1,75 @@
+"""Curves end at the plot box in an exported SVG, as they do on screen and in the PNG.
+
+Qt's SVG Tiny writer drops every clip: a loss spike above the axis (which follows the recent
+steps) ran over the title in every renderer. The export now writes SVG 1.1 clip paths in page
+coordinates; a renderer without a browser (resvg) must draw the band above the plot box as the
+PNG does."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
+
+import numpy as np
+import pytest
+from PyQt6 import QtGui
+
+from rnnviz.gui.export import export_panel
+from rnnviz.gui.panels.loss import LossPanel
+from rnnviz.gui.plot.svg import page_coordinates
+from tests.gui.factories import make_view
+from tests.gui.test_svg import blocks, grey
+
+resvg_py = pytest.importorskip("resvg_py")
+
+TOP_BAND = 36  # px of the figure above the plot box (which starts ~40 px down): the title row
+
+
+@pytest.fixture(scope="module")
+def spiked_loss(tmp_path_factory, qapp):
+    """A loss panel whose first steps are a spike a million times the rest: off the top of the axis."""
+    view = make_view(steps=12, hidden=8, layers=1, history=200)
+    steps, loss = view.series["loss"]
+    loss = np.array(loss, dtype=float)
+    loss[:20] = 1e6 * loss[:20]
+    series = {**view.series, "loss": (steps, loss)}
+    panel = LossPanel()
+    panel.update_view(dataclasses.replace(view, series=series))
+    out = tmp_path_factory.mktemp("clip")
+    export_panel(panel, out / "loss.png")
+    export_panel(panel, out / "loss.svg")
+    panel.close()
+    return out
+
+
+def coloured(image: QtGui.QImage, rows: int) -> int:
+    """Pixels in the top ``rows`` with a hue (curves are coloured; text, axes and grid are grey)."""
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
+    rgb = pixels.reshape(image.height(), -1, 4)[:rows, : image.width(), :3].astype(int)
+    return int(((rgb.max(axis=2) - rgb.min(axis=2)) > 40).sum())
+
+
+def test_a_spike_off_the_axis_stays_inside_the_plot_box_in_the_svg(spiked_loss):
+    png = QtGui.QImage(str(spiked_loss / "loss.png"))
+    rendered = QtGui.QImage.fromData(resvg_py.svg_to_bytes(svg_path=str(spiked_loss / "loss.svg"),
+                                                           width=png.width(), background="#ffffff"))
+    band = int(TOP_BAND * png.width() / 960)
+    assert coloured(png, band) == 0  # on screen the spike ends at the plot box
+    assert coloured(rendered, band) == 0  # and so in the SVG (it crossed the title without clips)
+    a, b = blocks(grey(png)[:band]), blocks(grey(rendered)[:band])
+    assert np.abs(a - b).max() < 0.35 and grey(rendered)[:band].min() < 0.5  # the title is there
+
+
+def test_a_clip_left_over_from_another_item_is_dropped():
+    """Qt leaves the title's clip on a legend sample drawn far below it: the sample must show."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><defs>'
+           '<clipPath id="c1"><path d="M40,0 L60,0 L60,10 L40,10 Z"/></clipPath></defs>'
+           '<g clip-path="url(#c1)"><polyline points="5,90 25,90"/></g>'
+           '<g clip-path="url(#c1)"><polyline points="0,5 100,5"/></g></svg>')
+    text = page_coordinates(svg)
+    sample, curve = text.split("<polyline")[1:]
+    assert text.count('clip-path="url(#c1)"') == 1  # the curve crossing its clip keeps it
+    assert "0,5 100,5" in curve
