@@ -68,7 +68,8 @@ def exported_files() -> list[str]:
 
 
 def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path]:
-    """Every view as DIR/<view>.png, .svg and .csv, then DIR/metadata.json and DIR/history.npz.
+    """Every view as DIR/<view>.png, .svg and .csv (and DIR/runs.* when runs are compared), then
+    DIR/metadata.json and DIR/history.npz.
     Returns the paths written, in that order."""
     from rnnviz.gui.panels import PANEL_CLASSES
 
@@ -89,9 +90,28 @@ def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path
             finally:
                 panel.close()
                 panel.deleteLater()
+    with held_signals():  # the same for the runs compared
+        written += export_runs(view, out_dir)
     written.append(write_metadata(out_dir / "metadata.json", metadata))
     written.append(write_history(out_dir / "history.npz", history_arrays))
     return written
+
+
+def export_runs(view, out_dir: Path) -> list[Path]:
+    """Runs compared (fork and compare): DIR/runs.png, .svg and .csv, their overlays as the Runs
+    dock draws them; nothing for a single run."""
+    group = getattr(view, "group", None)
+    if group is None or not group.overlays:
+        return []
+    from rnnviz.gui.panels.group import GroupPanel
+
+    panel = GroupPanel()
+    try:
+        panel.show_overlays(group.overlays)
+        return [export_panel(panel, out_dir / f"runs{suffix}") for suffix in FORMATS]
+    finally:
+        panel.close()
+        panel.deleteLater()
 
 
 def write_metadata(path: Path, metadata: dict) -> Path:

@@ -19,6 +19,7 @@ most every ``STATS_SECONDS``, a ViewData as often as ``view_interval`` allows: b
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 import traceback
@@ -66,8 +67,6 @@ class TrainingWorker(QObject):
     generated = pyqtSignal(str)  # text sampled from a copy of the model
     suggestions = pyqtSignal(str, list)  # prefix, [(token, probability), ...]
     classified = pyqtSignal(str, object)  # sentence, rnnviz.core.train.classify.Classification or a message
-    comparison_progress = pyqtSignal(int, int)  # tanh twin steps done, steps asked for
-    comparison_done = pyqtSignal(object)  # rnnviz.core.train.compare.Comparison (new arrays), None if it failed
     run_copy = pyqtSignal(object)  # a deep copy of the Trainer as it is now (to fork), None if there is none
 
     def __init__(self, trainer=None) -> None:
@@ -218,6 +217,8 @@ class TrainingWorker(QObject):
         """Everything "Export all plots" needs, as copies; the window renders it."""
         try:
             view = self._trainer.view_data()
+            if getattr(view, "group", None) is not None:  # runs compared: their overlays as they are now
+                view = dataclasses.replace(view, group=self._trainer.group_view(force=True))
             arrays = {k: np.array(v, copy=True) for k, v in self._trainer.history.to_arrays().items()}
             self.export_bundle.emit(folder, view, self.metadata(view), arrays)
         except Exception as exc:  # noqa: BLE001 - reported, never crashes the window
@@ -278,33 +279,6 @@ class TrainingWorker(QObject):
         except (UserError, ValueError) as exc:
             result = str(exc)
         self.classified.emit(sentence, result)
-
-    @pyqtSlot(int)
-    def compare_with_tanh(self, max_steps: int) -> None:
-        """Train a tanh twin of the run and compare gradient profiles (rnnviz.core.train.compare).
-
-        Runs here, between two training slices, so the run waits for it (seconds at the
-        presets' size); the stop flag set on close ends it early. Always answers with
-        ``comparison_done``, so the window's busy state ends."""
-        from rnnviz.core.train.compare import compare_with_tanh
-
-        result = None
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.perf_counter()
-            if now - last[0] >= STATS_SECONDS or done == total:
-                last[0] = now
-                self.comparison_progress.emit(done, total)
-
-        try:
-            if self._trainer is None:
-                raise UserError("there is no run to compare yet")
-            result = compare_with_tanh(self._trainer, max_steps, progress=progress, should_stop=self._stop.is_set)
-        except Exception as exc:  # noqa: BLE001 - reported, never kills the thread
-            self.error.emit(f"Could not compare with a tanh network: {_describe(exc)}")
-        finally:
-            self.comparison_done.emit(result)
 
     @pyqtSlot()
     def copy_run(self) -> None:

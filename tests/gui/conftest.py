@@ -75,17 +75,6 @@ def params_of(view) -> dict:
     return {name: np.array(value) for name, value in view.snapshot.params.items()}
 
 
-@pytest.fixture(scope="module")
-def comparison():
-    """An LSTM run of 5 steps compared with its tanh twin, capped at 3 steps (the note must say so)."""
-    from rnnviz.core.train.compare import compare_with_tanh
-    from rnnviz.core.train.presets import make_trainer
-
-    trainer = make_trainer({**FAST_MODEL, "cell": "lstm"}, {**FAST_TRAIN, "steps": 10**6}, FAST_DATA)
-    trainer.run(5)
-    return compare_with_tanh(trainer, max_steps=3)
-
-
 def latest_step(window) -> int:
     """The step of the last view the window received, or -1 before any."""
     return -1 if window.latest_view is None else window.latest_view.snapshot.step

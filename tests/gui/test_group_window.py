@@ -4,6 +4,7 @@ run selector chooses what the other panels show, and File > Save / Open keep the
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rnnviz.core.errors import UserError
@@ -82,4 +83,33 @@ def test_fork_and_compare_in_the_window(make_window, qtbot, tmp_path, dialogs):
     qtbot.waitUntil(lambda: _group_of(window, 4), timeout=10_000)
     assert [m.label for m in window.grouped.group.members] == labels
     assert [m.trainer.step_count for m in window.grouped.group.members] == steps
+    assert not dialogs
+
+
+def test_train_menu_compare_with_tanh_is_a_tanh_fork_in_the_runs_dock(make_window, qtbot, dialogs):
+    from tests.gui.conftest import FAST_MODEL
+
+    window = make_window(model={**FAST_MODEL, "cell": "gru"})
+    window.train_steps(3)
+    qtbot.waitUntil(lambda: not window.running and window.latest_view.snapshot.step == 3, timeout=10_000)
+    window.compare_action.trigger()
+    assert window.runs_dock.isVisible()  # the comparison is shown where every fork is
+    qtbot.waitUntil(lambda: _group_of(window, 2), timeout=10_000)
+    assert [m.label for m in window.grouped.group.members] == ["this run", "cell=tanh (fresh weights)"]
+    gru, tanh = (m.trainer for m in window.grouped.group.members)
+    assert gru.model_config.cell == "gru" and tanh.model_config.cell == "tanh" and gru.step_count == 3
+    # both profiles with their horizons: the dock's overlay and the window's gradient panel
+    dock = window.runs_dock.widget()
+    qtbot.waitUntil(lambda: len(dock.panel.overlays) == 2, timeout=10_000)
+    overlays = dock.panel.overlays
+    names = [label.text for _, label in dock.panel.plots["loss"].legend.items]
+    for overlay, name in zip(overlays, names):
+        assert name.startswith(overlay.label) and f"horizon {overlay.horizons[0]}" in name
+    gradients = next(p for p in window.panels if p.view_name == "gradients")
+    qtbot.waitUntil(lambda: gradients.view is not None and gradients.view.group is not None, timeout=10_000)
+    curve = gradients.runs.curves[1]
+    assert curve.isVisible()
+    np.testing.assert_allclose(curve.yData, overlays[1].profile)  # the tanh run's batch-mean ||dL/dh_t||
+    window.compare_action.trigger()  # again: another tanh fork of the shown run, beside the first
+    qtbot.waitUntil(lambda: _group_of(window, 3), timeout=10_000)
     assert not dialogs

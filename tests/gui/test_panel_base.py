@@ -19,7 +19,6 @@ from rnnviz.gui.export import prepared_scene
 from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, ConnectivityPanel, DistributionsPanel, FlowPanel,
                                GatesPanel, GradientsPanel, HiddenPanel, LossPanel, NormsPanel, SpectrumPanel,
                                UnitsPanel, WeightsPanel)
-from rnnviz.gui.panels.compare import ComparePanel
 from tests.gui.factories import (FIT_DOCK, build, empty_history_view, legend_names, make_view, nonfinite_view,
                                  zero_gradient_view)
 
@@ -239,12 +238,9 @@ def laid_out(qtbot, panel_class, view, size=FIT_DOCK):
 
 
 @pytest.mark.parametrize("cell", ["tanh", "lstm"])
-@pytest.mark.parametrize("panel_class", [*PANEL_CLASSES, ComparePanel], ids=lambda c: c.view_name)
-def test_every_panel_fits_a_dock_and_keeps_legends_off_the_curves(qtbot, comparison, panel_class, cell):
+@pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
+def test_every_panel_fits_a_dock_and_keeps_legends_off_the_curves(qtbot, panel_class, cell):
     panel = laid_out(qtbot, panel_class, realistic_view(cell))
-    if panel_class is ComparePanel:
-        panel.show_comparison(comparison)
-        prepared_scene(panel)
     layout = panel.canvas.ci
     minimum = layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
     assert minimum.width() <= FIT_DOCK[0], f"needs {minimum.width():.0f} px"

@@ -95,7 +95,8 @@ def test_a_text_in_another_encoding_can_be_reopened_as_latin_1(make_window, qtbo
     assert window.open_data(str(text)) is agree
     assert len(asked) == 1 and "offset" in asked[0] and "latin-1" in asked[0]
     if agree:
-        qtbot.waitUntil(lambda: window.latest_view is not before and "café" in window.latest_view.source_name,
+        qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view is not before
+                        and "café" in window.latest_view.source_name,
                         timeout=10_000)
         assert dialogs == []
     else:

@@ -3,14 +3,12 @@ stops when asked: within a second, with no thread left behind."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
 import pytest
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-from rnnviz.core.train import compare as compare_module
 from rnnviz.core.train.presets import make_trainer, preset_trainer
 from rnnviz.gui import worker as worker_module
 from rnnviz.gui.worker import TrainingWorker, start_worker_thread, stop_worker_thread
@@ -196,39 +194,3 @@ def test_steps_per_second_is_averaged_over_a_second_not_a_tenth(qtbot):
     settled = rates[int(RATE_SECONDS / 0.1) + 1:]
     assert max(settled) - min(settled) < 0.25 * 400  # over a 0.1 s window it would swing 0 .. 600
     assert abs(settled[-1] - 400) < 0.2 * 400  # the true average: 2 of 3 ticks train
-
-
-def test_worker_compares_on_its_thread_and_answers_with_a_result(qtbot, monkeypatch):
-    from PyQt6.QtCore import QObject, QThread, pyqtSignal
-
-    from rnnviz.gui.worker import TrainingWorker, start_worker_thread, stop_worker_thread
-
-    class Requests(QObject):
-        compare = pyqtSignal(int)
-
-    trainer = make_trainer(FAST_MODEL, {**FAST_TRAIN, "steps": 10**6}, FAST_DATA)
-    trainer.run(4)
-    worker = TrainingWorker(trainer)
-    thread = start_worker_thread(worker)
-    requests = Requests()
-    requests.compare.connect(worker.compare_with_tanh)
-    progress, threads = [], set()
-    worker.comparison_progress.connect(lambda done, total: progress.append((done, total)))
-    real = compare_module.compare_with_tanh
-
-    def recording(*args, **kwargs):  # the slot imports it when called: this wrapper is what runs
-        threads.add(threading.get_ident())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(compare_module, "compare_with_tanh", recording)
-    try:
-        with qtbot.waitSignal(worker.comparison_done, timeout=20_000) as done:
-            requests.compare.emit(10)  # more than the run's 4 steps: the twin trains 4
-        result = done.args[0]
-        assert result is not None and result.twin_steps == result.steps == 4 and not result.capped
-        assert progress[-1] == (4, 4)
-        assert threads and threading.get_ident() not in threads  # trained off the GUI thread
-        np.testing.assert_array_equal(result.twin_profile, result.profile)  # a tanh run: its twin is itself
-    finally:
-        assert stop_worker_thread(worker, thread)
-    assert thread is not QThread.currentThread()

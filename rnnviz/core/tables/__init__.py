@@ -17,7 +17,7 @@ TABLES = {
     "connectivity": gradients.connectivity, "distributions": history.distributions, "units": gradients.units,
 }
 OTHER_TABLES = {  # the window's views of something else than one run's ViewData
-    "compare": others.comparison, "runs": others.runs, "phase": others.phase, "success": others.success,
+    "runs": others.runs, "phase": others.phase, "success": others.success,
 }
 
 

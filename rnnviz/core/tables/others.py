@@ -1,24 +1,11 @@
-"""Tables of the window's views that show something other than one run's ViewData: the tanh
-comparison, a group of runs side by side, and a sweep's phase diagram and success curves."""
+"""Tables of the window's views that show something other than one run's ViewData: a group of
+runs side by side, and a sweep's phase diagram and success curves."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from rnnviz.core.tables.cells import as_float
-
-
-def comparison(result):
-    """A rnnviz.core.train.compare.Comparison: both networks' batch-mean ||dL/dh_t|| and horizons."""
-    header = ["network", "cell", "t", "grad_norm_batch_mean", "horizon", "training_steps"]
-    if result is None:
-        return header, []
-    rows = []
-    for network, cell, values, horizon, steps in (
-            ("current", result.cell, result.profile, result.horizon, result.steps),
-            ("tanh_twin", "tanh", result.twin_profile, result.twin_horizon, result.twin_steps)):
-        rows.extend([network, cell, t, float(v), int(horizon), int(steps)] for t, v in enumerate(as_float(values)))
-    return header, rows
 
 
 def runs(overlays):

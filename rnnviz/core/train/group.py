@@ -228,7 +228,10 @@ def check_forkable(trainer) -> None:
 def fork_trainer(parent, changes: dict):
     """(the fork, fresh) — see the module docstring."""
     train = {k: v for k, v in changes.items() if k in TRAIN_FIELDS}
-    model = {k: v for k, v in changes.items() if k in MODEL_FIELDS}
+    model = {k: v for k, v in changes.items()
+             if k in MODEL_FIELDS and (k == "recurrent_scale" or getattr(parent.model_config, k) != v)}
+    # a setting the run already has changes nothing (cell=tanh on a tanh run keeps its weights); a
+    # recurrent scale always rescales the W_hh that training has moved
     trainer = copy.deepcopy(parent)
     fresh = False
     if model:
@@ -289,6 +292,25 @@ def _seed_companion(trainer, k: int):
     return Trainer(build_source(spec), model, train, source_spec=spec)
 
 
+def shared_batch(trainer) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, targets) every run's profile and chain are measured on when the data has no
+    held-out batch: a training batch drawn from the run's data rewound to its start, with the
+    run's batch seed, so the runs of a group are measured on the same numbers."""
+    from rnnviz.core.train.session import build_source
+
+    tc = trainer.train_config
+    spec = getattr(trainer, "source_spec", None)
+    if spec is not None:
+        source = build_source(spec)
+    else:
+        source = copy.deepcopy(trainer.source)
+        start = getattr(trainer, "_source_state0", None)
+        if start is not None:
+            source.set_state(copy.deepcopy(start))
+    inputs, targets = source.train_batch(tc.batch_size, tc.seq_len, np.random.default_rng(tc.seed))
+    return np.asarray(inputs), np.asarray(targets)
+
+
 def _batch_state(trainer):
     tc = trainer.train_config
     return (json.dumps(trainer.rng.bit_generator.state, sort_keys=True, default=str),
@@ -310,9 +332,7 @@ def _overlay(member: Member) -> Overlay:
         tc = trainer.train_config
         batch = member.trainer.source.validation_batch(tc.batch_size, tc.seq_len)
         if batch is None:
-            from rnnviz.core.train.compare import shared_batch
-
-            batch = shared_batch(member.trainer)[:2]
+            batch = shared_batch(member.trainer)
         with np.errstate(all="ignore"):
             _, grads, trace = trainer.model.loss_and_grads(*batch)
             top = trainer.model_config.num_layers - 1

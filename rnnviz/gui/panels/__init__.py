@@ -1,7 +1,7 @@
 """One file per view; each panel is built once and then only updated with setData / setImage.
 
 ``PANEL_CLASSES`` is the order of the window's docks and of exported files (every panel
-that draws a ViewData; the comparison panel draws a Comparison and lives in the window only).
+that draws a ViewData; the Runs dock's panel draws a group's overlays and lives in the window only).
 """
 
 from rnnviz.gui.panels.base import Panel

@@ -50,8 +50,9 @@ parameter norms and the update-to-parameter ratio (about 1e-3 is healthy).</dd>
 <dt><b>Gates</b></dt><dd>LSTM forget gate (GRU update gate) per unit and step, and the
 direct cell path ∏ f<sub>t</sub>: gates near 1 keep that path open, which is how the LSTM
 carries its gradient across the window when the vanilla chain vanishes.</dd>
-<dt><b>Compare</b></dt><dd>Trains a tanh twin of the current run (same data, size and seed) and
-draws both gradient profiles with their horizons: the difference is what the cell buys.</dd>
+<dt><b>Runs side by side</b></dt><dd>Train ▸ Compare with tanh forks the run with a tanh cell
+(Train ▸ Fork and compare… for any other setting): both train on the same batches, and the loss,
+gradient and chain panels overlay them with each horizon: the difference is what the cell buys.</dd>
 <dt><b>Connectivity</b></dt><dd>‖∂ŷ<sub>t</sub>/∂x<sub>s</sub>‖ for one sample (output step
 up, input step across) and its mean against the distance t − s. Vanishing: a narrow band along
 the diagonal. Hover a row to colour its inputs by their share in that prediction.</dd>

@@ -8,7 +8,6 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from rnnviz.core.train import presets
-from rnnviz.gui.panels.compare import ComparePanel
 from rnnviz.gui.panels.text import TextPanel
 
 WINDOW_SIZE = (1600, 1000)  # every panel readable at once on a common laptop screen
@@ -16,7 +15,7 @@ CONTROLS_WIDTH = 330  # the form's labels and spin boxes fit without a scroll ba
 CONTROLS_HEIGHT = 720  # the whole form without scrolling; the text panel gets the rest
 # panels that share a dock's place as tabs (view -> the view it sits behind): nine plots in three
 # columns of three keep each one ~300 px high at 1600 x 1000; these two pair with their closest kin
-TABBED_WITH = {"gates": "hidden", "compare": "gradients", "connectivity": "chain", "distributions": "flow",
+TABBED_WITH = {"gates": "hidden", "connectivity": "chain", "distributions": "flow",
                "units": "gradients"}
 
 
@@ -34,8 +33,7 @@ class WindowLayout:
         self.setDockNestingEnabled(True)
         self.panels = [cls() for cls in panel_classes()]
         self.text_panel = TextPanel()
-        self.compare_panel = ComparePanel()
-        self.panels += [self.text_panel, self.compare_panel]
+        self.panels += [self.text_panel]
         self.docks = {}
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
@@ -118,7 +116,8 @@ class WindowLayout:
         self._action(menu, "&Reset", self.reset, "Ctrl+R")
         menu.addSeparator()
         self.compare_action = self._action(menu, "&Compare with tanh…", self.compare_with_tanh)
-        self.compare_action.setStatusTip(self.compare_panel.button.toolTip())
+        self.compare_action.setStatusTip("fork the shown run with a tanh cell in the Runs dock: both train on "
+                                         "the same batches, their loss, gradients and chains overlaid")
         from rnnviz.gui.window.group import add_fork_action
         from rnnviz.gui.window.sweep import add_sweep_action
         self.fork_action = add_fork_action(self, menu)

@@ -23,7 +23,6 @@ from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from rnnviz import __version__, runtime
 from rnnviz.core.train import presets
-from rnnviz.core.train.compare import MAX_TWIN_STEPS
 from rnnviz.core.errors import UserError
 from rnnviz.gui.window import help as help_text
 from rnnviz.gui.window.banner import DivergenceBanner, LessonBanner
@@ -46,6 +45,12 @@ def redraw_interval_ms(cost_seconds: float) -> int:
     return int(min(MAX_REDRAW_MS, max(REDRAW_MS, 1000 * cost_seconds / REDRAW_BUDGET)))
 
 
+def in_sight(widget) -> bool:
+    """On screen: shown, and not behind another tab of its dock area (Qt keeps a tabbed-away
+    dock "visible"; only its visible region is empty)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 DEFAULT_CLIP_FOR_CONTINUE = 1.0  # "Continue with clipping" when clipping was off: norm 1 is safe
 LAST_WAIT_MS = 30_000  # after the first second, how long closing waits for one last long step
 GATED_CELLS = ("lstm", "gru")  # a run with one of these brings the gate panel to the front
@@ -66,7 +71,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     request_export = pyqtSignal(str)
     request_export_weights = pyqtSignal(str)
     request_view = pyqtSignal()
-    request_compare = pyqtSignal(int)
     request_units_off = pyqtSignal(list, str)  # every (layer, unit) to hold, "zero" or "mean"
     request_rank = pyqtSignal()
 
@@ -89,6 +93,12 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
 
         self.controls = ControlsForm()
         self._build_docks()
+        self.catch_up_timer = QTimer(self)  # a hidden or tabbed-away panel skips redraws until it is shown
+        self.catch_up_timer.setSingleShot(True)
+        self.catch_up_timer.setInterval(0)  # after the dock has appeared
+        self.catch_up_timer.timeout.connect(self._catch_up)
+        for panel in self.panels:
+            self.docks[panel].visibilityChanged.connect(lambda shown: shown and self.catch_up_timer.start())
         self.banner = DivergenceBanner(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
@@ -122,7 +132,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         c.live_settings_changed.connect(self.request_apply)
         self.banner.roll_back.connect(self.roll_back)
         self.banner.continue_clipped.connect(self.continue_with_clipping)
-        self.compare_panel.compare_requested.connect(self.compare_with_tanh)
         self._connect_units()
 
     def _connect_worker(self) -> None:
@@ -134,7 +143,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (self.request_continue_clipped, w.continue_with_clipping),
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
                              (self.request_export_weights, w.export_weights),
-                             (self.request_view, w.request_view), (self.request_compare, w.compare_with_tanh),
+                             (self.request_view, w.request_view),
                              (self.request_units_off, w.switch_units_off), (self.request_rank, w.rank_units),
                              (self.text_panel.generate_requested, w.generate),
                              (self.text_panel.suggest_requested, w.suggest),
@@ -146,8 +155,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (w.trainer_changed, self.on_trainer_changed), (w.saved, self.on_saved),
                              (w.export_bundle, self.on_export_bundle),
                              (w.weights_written, self.on_weights_written),
-                             (w.comparison_progress, self.compare_panel.set_busy),
-                             (w.comparison_done, self.on_comparison),
                              (w.generated, self.text_panel.show_sample),
                              (w.suggestions, self.text_panel.show_suggestions),
                              (w.classified, self.text_panel.show_classification))
@@ -247,20 +254,10 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             self.request_train_n.emit(int(steps))
 
     def compare_with_tanh(self) -> None:
-        """Train a tanh twin on the worker thread and show both gradient profiles."""
-        if not self.compare_panel.button.isEnabled():
-            return  # one comparison at a time
-        self.compare_panel.set_busy()
-        self.compare_action.setEnabled(False)
-        self._show_dock_of(self.compare_panel)
-        self.request_compare.emit(MAX_TWIN_STEPS)
+        """Train > Compare with tanh: a tanh fork of the shown run, in the Runs dock."""
+        from rnnviz.gui.window.group import compare_with_tanh
 
-    def on_comparison(self, result) -> None:
-        self.compare_panel.show_comparison(result)
-        self.compare_action.setEnabled(True)
-        if result is not None:
-            self.statusBar().showMessage(f"{result.cell} horizon {result.horizon} vs tanh twin "
-                                         f"{result.twin_horizon} (steps back from the end)", 10000)
+        compare_with_tanh(self)
 
     def roll_back(self) -> None:
         self.banner.hide_banner()
@@ -320,32 +317,42 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             front = gates if cell in GATED_CELLS else hidden
             if front is not None:
                 self.docks[front].raise_()
-        if self.compare_panel.button.isEnabled():
-            self.compare_panel.show_comparison(None)  # a comparison of the old run would mislead
         if info.get("status") == "diverged":
             self.banner.show_message("this run had diverged when it was saved")
 
     # ----------------------------------------------------------------- drawing
     def redraw(self) -> None:
-        """Push the latest view into every visible panel that has not drawn it yet."""
+        """Push the latest view into every panel in sight that has not drawn it yet."""
         view = self.latest_view
         if view is None:
             return
         began = time.perf_counter()
         self.status.show_regime(view)  # with the panels, so the badge and the status bar agree
-        for panel in self.panels:
-            if self.drawn.get(panel) is view or not panel.isVisible():
-                continue
-            try:
-                panel.update_view(view)
-            except Exception as exc:  # noqa: BLE001 - one broken panel must not stop the others
-                self.statusBar().showMessage(f"{panel.title}: could not draw ({type(exc).__name__}: {exc})", 5000)
-            self.drawn[panel] = view
+        for panel in self.panels:  # out of sight, a panel draws only a new run's first view (none of the old run)
+            if self.drawn.get(panel) is not view and (in_sight(panel) or (panel not in self.drawn and panel.isVisible())):
+                self._draw(panel, view)
         # painting happens after this returns, so the last paints measured stand in for this one's
         painted = sum(panel.graphics().last_paint_seconds for panel in self.panels
-                      if panel.isVisible() and hasattr(panel.graphics(), "last_paint_seconds"))
+                      if in_sight(panel) and hasattr(panel.graphics(), "last_paint_seconds"))
         self.redraw_cost = time.perf_counter() - began + painted
         self.redraw_timer.setInterval(redraw_interval_ms(self.redraw_cost))
+
+    def _draw(self, panel, view) -> None:
+        try:
+            panel.update_view(view)
+        except Exception as exc:  # noqa: BLE001 - one broken panel must not stop the others
+            self.statusBar().showMessage(f"{panel.title}: could not draw ({type(exc).__name__}: {exc})", 5000)
+        self.drawn[panel] = view
+
+    def _catch_up(self) -> None:
+        """Docks just shown (a tab chosen, the View menu) draw the latest view as soon as they
+        appear, not at the next redraw tick (up to a second away while a large network trains)."""
+        view = self.latest_view
+        if view is None or self.closed:
+            return
+        for panel in self.panels:
+            if self.drawn.get(panel) is not view and in_sight(panel):
+                self._draw(panel, view)
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)

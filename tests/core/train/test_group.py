@@ -80,3 +80,33 @@ def test_shapes_it_cannot_compare_are_refused_with_the_reason():
         RunGroup(preset_trainer("Future marker, both ways"))
     with pytest.raises(UserError, match="single-stack"):
         RunGroup(preset_trainer("Seq2seq, source forward"))
+
+
+def test_a_tanh_fork_of_a_tanh_run_is_the_same_network():
+    """Compare with tanh is the fork cell=tanh: on a tanh run nothing changes, so the fork keeps the
+    weights and retraces the run exactly (its curves are the run's own)."""
+    group = RunGroup(trained())
+    fork = group.fork(cell="tanh")
+    assert not fork.fresh and fork.label == "cell=tanh"
+    group.step_all(4)
+    first, second = group.trainers
+    for name, value in first.model.params.items():
+        np.testing.assert_array_equal(second.model.params[name], value, err_msg=name)
+    ours, theirs = group.overlays()
+    np.testing.assert_array_equal(theirs.profile, ours.profile)
+    assert theirs.horizons == ours.horizons
+
+
+def test_an_lstm_keeps_a_longer_horizon_than_its_tanh_fork_on_adding_t50():
+    """The tanh comparison's lesson, on the LSTM preset (adding, T = 50): the LSTM after 60 steps
+    and its tanh fork (fresh weights from the same position) trained 60 steps on the same batches."""
+    from rnnviz.core.train.presets import preset_trainer
+
+    trainer = preset_trainer("LSTM")
+    group = RunGroup(trainer)
+    group.fork(cell="tanh")
+    group.step_all(60)
+    lstm, tanh = group.overlays()
+    assert lstm.profile.shape == tanh.profile.shape == (50,)
+    assert tanh.label == "cell=tanh (fresh weights)"
+    assert lstm.horizons[0] > tanh.horizons[0], (lstm.horizons, tanh.horizons)

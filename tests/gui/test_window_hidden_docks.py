@@ -1,0 +1,35 @@
+"""Docks out of sight cost nothing: a panel in a hidden or tabbed-away dock skips the redraws,
+and draws the latest view as soon as its dock is shown again."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnviz.gui.window.main import in_sight
+from tests.gui.conftest import OFFSCREEN_NOISE, latest_step
+
+pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
+
+
+def _panel(window, name):
+    return next(p for p in window.panels if p.view_name == name)
+
+
+def test_a_hidden_dock_skips_redraws_and_catches_up_when_shown(make_window, qtbot):
+    window = make_window()
+    spectrum, gates, hidden = _panel(window, "spectrum"), _panel(window, "gates"), _panel(window, "hidden")
+    window.docks[spectrum].hide()  # View menu: closed
+    window.docks[hidden].raise_()  # gates tabbed away behind the hidden states
+    qtbot.waitUntil(lambda: not in_sight(gates) and not in_sight(spectrum) and in_sight(hidden), timeout=5_000)
+    before = spectrum.view
+    window.train_steps(3)
+    qtbot.waitUntil(lambda: not window.running and latest_step(window) == 3, timeout=10_000)
+    loss = _panel(window, "loss")
+    qtbot.waitUntil(lambda: loss.view is window.latest_view, timeout=10_000)  # a shown panel drew it
+    assert spectrum.view is before and gates.view is not window.latest_view  # out of sight: not drawn
+    window.redraw_timer.stop()  # what follows is the showing, not the next tick
+    window.docks[spectrum].show()
+    window.docks[gates].raise_()
+    qtbot.waitUntil(lambda: spectrum.view is window.latest_view and gates.view is window.latest_view,
+                    timeout=5_000)
+    assert spectrum.view.snapshot.step == 3 and not in_sight(hidden)  # now hidden's turn to wait
