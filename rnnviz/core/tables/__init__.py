@@ -8,7 +8,7 @@ core's table of the view it shows. ``table(name, view)`` is the one entry point.
 
 from __future__ import annotations
 
-from rnnviz.core.tables import gradients, history, network, others
+from rnnviz.core.tables import gradients, history, network, others, prediction
 
 TABLES = {
     "loss": history.loss, "hidden": network.hidden, "gradients": gradients.gradients,
@@ -17,7 +17,7 @@ TABLES = {
     "connectivity": gradients.connectivity, "distributions": history.distributions, "units": gradients.units,
 }
 OTHER_TABLES = {  # the window's views of something else than one run's ViewData
-    "runs": others.runs, "phase": others.phase, "success": others.success,
+    "runs": others.runs, "text": prediction.text, "phase": others.phase, "success": others.success,
 }
 
 

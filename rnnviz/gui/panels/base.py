@@ -46,8 +46,8 @@ class Panel(QtWidgets.QWidget):
     numbers behind it as a table.
 
     Subclasses set ``view_name`` and ``title``, build their items in ``_build()``, draw the
-    stored view in ``_redraw()``; their table is the core's (rnnviz.core.tables), or for a
-    view outside a ViewData (a comparison, a sweep) their ``_table()``. Controls (log-y,
+    stored view in ``_redraw()``; their table is the core's (rnnviz.core.tables) of what
+    ``table_data()`` returns (the ViewData, or what else the panel shows). Controls (log-y,
     layer, weights/gradients) call ``_redraw()`` so they work without a new ViewData.
     """
 
@@ -96,10 +96,7 @@ class Panel(QtWidgets.QWidget):
         table of the shown view (rnnviz.core.tables) with this panel's settings."""
         from rnnviz.core import tables
 
-        if tables.has_table(self.view_name):
-            return tables.table(self.view_name, self.table_data(), **self.table_options())
-        header, rows = self._table()
-        return list(header), [list(row) for row in rows]
+        return tables.table(self.view_name, self.table_data(), **self.table_options())
 
     def table_data(self):
         """What this panel's table is made of: its ViewData, or what else it shows."""
@@ -114,9 +111,6 @@ class Panel(QtWidgets.QWidget):
         raise NotImplementedError
 
     def _redraw(self) -> None:
-        raise NotImplementedError
-
-    def _table(self) -> tuple[list[str], list]:  # only for a view rnnviz.core.tables lacks (text)
         raise NotImplementedError
 
     def add_checkbox(self, text: str, tooltip: str, checked: bool = False) -> QtWidgets.QCheckBox:

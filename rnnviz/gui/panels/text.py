@@ -18,8 +18,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
+from rnnviz.core.tables.prediction import TextShown, prediction
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
+from rnnviz.gui.panels.base import Panel, legend_entry, set_title
 from rnnviz.gui.panels.words import WordsView
 
 SAMPLE_SECONDS = 3.0  # a new sample every few seconds: time to read it, cheap to generate
@@ -207,58 +208,19 @@ class TextPanel(Panel):
         self.plot.getAxis("bottom").setTicks([[(0.0, "target"), (1.0, "prediction")]])
 
     def _prediction(self):
-        """(kind, x, target, prediction) for the snapshot's sample; kind is "steps" (per-step
-        targets over time; class ids compare with the argmax class), "last_value" (one
-        regression answer) or "last_class" (the predicted distribution against the true class)."""
-        snapshot = self.view.snapshot
-        targets, outputs = np.asarray(snapshot.targets), as_float(snapshot.outputs)
-        integer = np.issubdtype(targets.dtype, np.integer)
-        decoded = getattr(snapshot, "decoded", None)
-        if decoded is not None and integer and np.shape(decoded) == targets.shape:  # an encoder-decoder
-            style.set_label(self.plot, "bottom", "decoder step")
-            style.set_label(self.plot, "left", "symbol id")
-            set_title(self.plot, "Greedy decoding vs target")
-            return "steps", np.arange(len(decoded), dtype=float), as_float(targets), as_float(decoded)
-        if outputs.ndim == 2 and targets.ndim >= 1 and targets.shape[0] == outputs.shape[0]:  # per step
-            steps = np.arange(outputs.shape[0], dtype=float)
-            style.set_label(self.plot, "bottom", "time step t")
-            set_title(self.plot, "Prediction vs target, one sample")
-            if integer:
-                style.set_label(self.plot, "left", "class id")
-                return "steps", steps, as_float(targets), as_float(outputs.argmax(axis=1))
-            channels = outputs.shape[1]
-            style.set_label(self.plot, "left", "value" + (f" (channel 0 of {channels})" if channels > 1 else ""))
-            return "steps", steps, as_float(targets.reshape(len(steps), -1)[:, 0]), outputs[:, 0]
-        outputs = outputs.reshape(-1)
-        channels = np.arange(outputs.size, dtype=float)
-        set_title(self.plot, "Answer at the last step")  # of one sample; longer titles are cut in the dock
-        if integer:  # one class at the last step: the predicted distribution and the true class
-            probabilities = np.exp(outputs - outputs.max())
-            probabilities /= probabilities.sum()
-            style.set_label(self.plot, "left", "probability (last step)")
-            style.set_label(self.plot, "bottom", "class")
-            onehot = (channels == int(targets.reshape(-1)[0])).astype(float)
-            return "last_class", channels, onehot, probabilities
-        target = as_float(targets).reshape(-1)
-        if outputs.size == 1 and target.size == 1:
-            style.set_label(self.plot, "left", "value")
-            style.set_label(self.plot, "bottom", "")
-            return "last_value", np.zeros(1), target, outputs
-        style.set_label(self.plot, "left", "value (last step)")
-        style.set_label(self.plot, "bottom", "output channel")
-        return "last_class", channels, target, outputs
+        """The core's Prediction of the snapshot's sample, with the plot's labels set from it."""
+        shown = prediction(self.view.snapshot)
+        style.set_label(self.plot, "bottom", shown.x_label)
+        style.set_label(self.plot, "left", shown.y_label)
+        set_title(self.plot, shown.title)
+        return shown.kind, shown.x, shown.target, shown.output
 
-    def _table(self):
+    def table_data(self) -> TextShown:
         if self.is_labelled:
-            return self.words.table()
+            return TextShown(words=(self.words.sample_rows, self.words.result))
         if self.is_text:
-            rows = [["sample", self.sample_text, ""]]
-            rows += [["suggestion", token, probability] for token, probability in self.suggestion_pairs]
-            return ["kind", "text", "probability"], rows
-        if self.view is None:
-            return ["x", "target", "prediction"], []
-        _, x, target, output = self._prediction()
-        return ["x", "target", "prediction"], [[float(x), float(t), float(o)] for x, t, o in zip(x, target, output)]
+            return TextShown(sample=(self.sample_text, list(self.suggestion_pairs)))
+        return TextShown(snapshot=None if self.view is None else self.view.snapshot)
 
 
 def _visible(token: str) -> str:

@@ -140,10 +140,3 @@ class WordsView(QtWidgets.QWidget):
             title = f"says {self.classes[best]} {p[best]:.0%}, is {self.classes[int(target.reshape(-1)[0])]}"
         set_title(self.plot, title)
         self.plot.enableAutoRange()
-
-    def table(self):
-        rows = [["sample", word, float(norm), "", ""] for word, norm in self.sample_rows]
-        if self.result is not None:
-            rows += [["typed", word, float(norm), self.result.label, self.result.probability]
-                     for word, norm in zip(self.result.words, self.result.grad_norms)]
-        return ["kind", "word", "grad_norm", "predicted", "probability"], rows
