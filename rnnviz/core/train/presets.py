@@ -34,6 +34,8 @@ DEFAULT_TASK_LENGTH = 50  # a task without a length: long enough to make plain R
 
 ADDING_T = 50  # long enough that a tanh net's gradient dies before reaching the marked numbers
 
+IRNN_T = 30  # shorter than ADDING_T: at T = 30 the IRNN learns the sum within a demo's 1000 steps
+
 EXPLODING_MODEL = {"cell": "relu", "hidden_size": 32, "init": "orthogonal", "init_scale": 1.0,
                    "recurrent_scale": 2.0, "num_layers": 1, "seed": 0}  # every singular value 2
 EXPLODING_TRAINING = {"optimizer": "sgd", "lr": 1e-2, "batch_size": 32, "seq_len": ADDING_T,
@@ -88,14 +90,20 @@ PRESETS: dict[str, Preset] = {
         steps=1500,  # the loss reaches the baseline (measured 1.06x over steps 1501-1550)
     ),
     "IRNN": Preset(
-        model={"cell": "relu", "hidden_size": 32, "init": "identity", "init_scale": 1.0,
+        # W_hh = 0.92 I rather than I: the chain keeps 0.92 per step (still "stable"; 0.92^29 ~ 0.09
+        # reaches the first step), and the slight contraction lets Adam leave the baseline. Measured
+        # loss / baseline over 50-step windows: 1.0 for ~700 steps, then 0.48 over steps 901-950 and
+        # 0.35 over 951-1000 (seeds 1 and 2: below 0.5 by steps 751 and 901); W_hh = I with the same
+        # settings still sits at 0.96 after 1500 steps
+        model={"cell": "relu", "hidden_size": 32, "init": "identity", "init_scale": 0.92,
                "recurrent_scale": None, "num_layers": 1, "seed": 0},
-        train={"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "seq_len": ADDING_T,
+        train={"optimizer": "adam", "lr": 3e-3, "batch_size": 32, "seq_len": IRNN_T,
                "clip_mode": "norm", "clip_threshold": 1.0, "seed": 0},
-        data={"kind": "task", "name": "adding", "length": ADDING_T},
-        story="ReLU with W_hh = I (Le et al. 2015): the gradient neither vanishes nor explodes "
-              "and reaches back to the marked numbers; learning the sum from it takes far longer.",
-        steps=1500,
+        data={"kind": "task", "name": "adding", "length": IRNN_T},
+        story="ReLU with W_hh = 0.92 I (after Le et al. 2015): the chain keeps about 0.92 per step and "
+              "the gradient reaches the marked numbers; after a long plateau on the baseline the loss "
+              "falls below half of it, by about step 950.",
+        steps=1100,
     ),
     "LSTM": Preset(
         model={"cell": "lstm", "hidden_size": 32, "init": "normal", "init_scale": 1.0,

@@ -23,6 +23,7 @@ INIT_CHOICES = ("normal", "orthogonal", "identity")
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 CLIP_CHOICES = ("none", "value", "norm")
 LIVE_KEYS = ("lr", "clip_mode", "clip_threshold")
+MORE_TITLE = "More settings"
 BIDIRECTIONAL_TIP = ("A second stack reads the sequence backwards; each step's output is [forward, backward]. "
                      "The gradient reaching h_t then comes from both ends.")
 BIDIRECTIONAL_REFUSED = ("Not for this data: each target is the next input, which a backward direction "
@@ -74,11 +75,29 @@ class LogSpinBox(QDoubleSpinBox):
         self.setValue(self.value() * 2.0 ** steps)
 
 
-def _form(group: QGroupBox) -> QFormLayout:
+def _form(group: QWidget) -> QFormLayout:
     form = QFormLayout(group)
-    form.setVerticalSpacing(3)  # 17 rows must fit above the text panel at 1000 px
+    form.setVerticalSpacing(3)  # every open row must fit above the text panel at 1000 px
     form.setContentsMargins(6, 4, 6, 4)
     return form
+
+
+def _row(form: QFormLayout, label: str, *widgets: QWidget, tip: str = "") -> None:
+    """One form row: a short label (its tooltip says more) before one field, or several side by
+    side. The label's mnemonic-free buddy is the first field, so clicking it focuses that field."""
+    text = QLabel(label)
+    text.setToolTip(tip or widgets[0].toolTip())
+    text.setBuddy(widgets[0])
+    if len(widgets) == 1:
+        form.addRow(text, widgets[0])
+        return
+    box = QWidget()
+    line = QHBoxLayout(box)
+    line.setContentsMargins(0, 0, 0, 0)
+    line.setSpacing(4)
+    for widget in widgets:
+        line.addWidget(widget, 1)
+    form.addRow(text, box)
 
 
 def _combo(choices, tip: str) -> QComboBox:
@@ -128,6 +147,7 @@ class ControlsForm(QWidget):
         layout.addWidget(self._build_data())
         layout.addWidget(self._build_model())
         layout.addWidget(self._build_training())
+        layout.addWidget(self._build_more())
         layout.addStretch(1)
         # the run buttons and the "needs reset" notice: a separate widget, so the window can
         # keep them in view below the (scrollable) settings
@@ -168,11 +188,12 @@ class ControlsForm(QWidget):
         self.open_button = QPushButton("Open file…")
         self.open_button.setToolTip("Load a text (.txt) or series (.csv) file and train on it (Ctrl+O).")
         self.open_button.clicked.connect(self.open_file_requested)
-        form.addRow("Source", self.data_combo)
-        form.addRow("", self.open_button)
-        self.task_length = _spin(2, 1000, 50, "T for a task: how far back the answer depends on the "
+        self.open_button.setText("Open…")
+        self.data_combo.setMinimumContentsLength(10)
+        _row(form, "Source", self.data_combo, self.open_button)
+        self.task_length = _spin(2, 1000, 50, "Task length T: how far back the answer depends on the "
                                  "input. Long T is where plain RNNs' gradients vanish.")
-        form.addRow("Task length T", self.task_length)
+        _row(form, "Task T", self.task_length)
         return group
 
     def _build_model(self) -> QGroupBox:
@@ -211,21 +232,35 @@ class ControlsForm(QWidget):
         self.decoder_cell = _combo(("as encoder",) + CELL_CHOICES, "seq2seq: the decoder's cell.")
         self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
                                 "the same network, so two runs can be compared.")
-        form.addRow("Cell", self.cell)
-        form.addRow("Hidden size", self.hidden_size)
-        form.addRow("Layers", self.num_layers)
-        form.addRow("Init", self.init)
-        form.addRow("Init scale", self.init_scale)
-        form.addRow("Recurrent σ_max", self.recurrent_scale)
-        form.addRow("Forget bias", self.forget_bias)
-        form.addRow("Bidirectional", self.bidirectional)
-        form.addRow("Shape", self.arch)
-        form.addRow("Context", self.context)
-        form.addRow("Reverse source", self.reverse_source)
-        form.addRow("Decoder size", self.decoder_hidden)
-        form.addRow("Decoder cell", self.decoder_cell)
-        form.addRow("Weight seed", self.model_seed)
+        self.hidden_size.setSuffix(" units")
+        self.num_layers.setSuffix(" layer(s)")
+        _row(form, "Cell", self.cell)
+        _row(form, "Size", self.hidden_size, self.num_layers,
+             tip="Hidden units per layer (H), and how many recurrent layers are stacked.")
+        _row(form, "Init", self.init, self.init_scale,
+             tip="How the weights start (normal, orthogonal, identity), and the scale they are multiplied by.")
+        _row(form, "W_hh σ_max", self.recurrent_scale)
+        _row(form, "Forget bias", self.forget_bias)
+        _row(form, "Directions", self.bidirectional)
         return group
+
+    def _build_more(self) -> QWidget:
+        """Seeds and the encoder-decoder's options: folded away until wanted, so the everyday
+        fields fit the dock without a scroll bar."""
+        from rnnviz.gui.window.section import Section
+
+        body = QWidget()
+        form = _form(body)
+        _row(form, "Shape", self.arch)
+        _row(form, "Context", self.context)
+        _row(form, "Reverse", self.reverse_source)
+        _row(form, "Decoder", self.decoder_hidden, self.decoder_cell,
+             tip="seq2seq: the decoder's units (0 = as the encoder) and its cell.")
+        _row(form, "Weight seed", self.model_seed)
+        _row(form, "Batch seed", self.train_seed)
+        self.more = Section(MORE_TITLE, body, tip="Seeds, and the encoder-decoder's shape, context and "
+                                                  "decoder (the title says \"decoder\" when the data needs one).")
+        return self.more
 
     def _build_training(self) -> QGroupBox:
         group = QGroupBox("Training")
@@ -236,18 +271,18 @@ class ControlsForm(QWidget):
         self.lr.setToolTip("Learning rate; arrows halve or double it. Applies at once, even while training.")
         self.batch_size = _spin(1, 512, 32, "Sequences per update; the loss is averaged over them.")
         self.seq_len = _spin(2, 1000, 50, SEQ_LEN_TIP)
+        self.seq_len.setSuffix(" steps")
         self.clip_mode = _combo(CLIP_CHOICES, "none: raw gradients; value: clamp each element; "
                                 "norm: rescale the whole gradient to at most the threshold. Applies at once.")
         self.clip_threshold = LogSpinBox(1e-4, 1e6, 1.0)
         self.clip_threshold.setToolTip("Clipping threshold (element value, or global norm). Applies at once.")
         self.train_seed = _spin(0, 2**31 - 1, 0, "Seed of the batches drawn for training.")
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Batch", self.batch_size)
-        form.addRow("Sequence length", self.seq_len)
-        form.addRow("Clipping", self.clip_mode)
-        form.addRow("Clip threshold", self.clip_threshold)
-        form.addRow("Batch seed", self.train_seed)
+        _row(form, "Optimizer", self.optimizer)
+        _row(form, "Learning rate", self.lr)
+        _row(form, "Batch", self.batch_size)
+        _row(form, "Sequence", self.seq_len)
+        _row(form, "Clipping", self.clip_mode, self.clip_threshold,
+             tip="How gradients are clipped (none, value, norm) and the threshold. Applies at once.")
         return group
 
     def _build_buttons(self) -> QVBoxLayout:
@@ -351,6 +386,9 @@ class ControlsForm(QWidget):
         for widget in (self.reverse_source, self.decoder_hidden, self.decoder_cell):
             widget.setEnabled(shape == "seq2seq")
         self.context.setEnabled(shape != "stack")
+        # the decoder's fields matter now: say so on the folded section (opening it by itself
+        # would push the form past its dock)
+        self.more.button.setText(MORE_TITLE + (" (decoder)" if shape != "stack" else ""))
 
     def _sync_forget_bias_enabled(self) -> None:
         self.forget_bias.setEnabled(self.cell.currentText() == "lstm")  # no other cell has a forget gate
