@@ -75,3 +75,24 @@ def test_every_label_says_more_in_its_tooltip_and_the_decoder_fields_are_flagged
     controls.data_combo.setCurrentIndex(index)
     assert controls.more.button.text() == "More settings (decoder)"
     assert controls.decoder_cell.isEnabled()
+
+
+def test_tab_reaches_more_settings_after_the_clipping_fields_and_the_labels_agree_in_number(irnn_window):
+    controls = irnn_window.controls
+
+    def next_tab_stop(start):
+        """The next widget Tab would focus, past ``start``'s own parts (a spin box's line edit)."""
+        widget = start.nextInFocusChain()
+        while (start.isAncestorOf(widget) or widget.parent() is start
+               or not (widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisible() and widget.isEnabled())):
+            widget = widget.nextInFocusChain()
+        return widget
+
+    assert next_tab_stop(controls.clip_threshold) is controls.more.button
+    controls.more.set_open(True)
+    # the adding task needs no decoder: its fields are disabled, and Tab goes on to the seeds
+    assert next_tab_stop(controls.more.button) is controls.model_seed
+    assert next_tab_stop(controls.model_seed) is controls.train_seed
+    assert controls.num_layers.text().endswith("1 layer")
+    controls.num_layers.setValue(2)
+    assert controls.num_layers.text().endswith("2 layers")

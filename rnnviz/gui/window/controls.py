@@ -233,7 +233,9 @@ class ControlsForm(QWidget):
         self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
                                 "the same network, so two runs can be compared.")
         self.hidden_size.setSuffix(" units")
-        self.num_layers.setSuffix(" layer(s)")
+        self.num_layers.valueChanged.connect(
+            lambda n: self.num_layers.setSuffix(" layer" if n == 1 else " layers"))
+        self.num_layers.setSuffix(" layer")  # 1 at start
         _row(form, "Cell", self.cell)
         _row(form, "Size", self.hidden_size, self.num_layers,
              tip="Hidden units per layer (H), and how many recurrent layers are stacked.")
