@@ -29,7 +29,7 @@ BIDIRECTIONAL_TIP = ("A second stack reads the sequence backwards; each step's o
 BIDIRECTIONAL_REFUSED = ("Not for this data: each target is the next input, which a backward direction "
                          "has already read; it would see the answer.")
 BIDIRECTIONAL_FOR_STACK = ("For a single stack: an encoder-decoder reads its source one way "
-                           "(see Reverse source), and a vector-to-sequence net has no sequence to read.")
+                           "(see Reverse under More settings), and a vector-to-sequence net has no sequence to read.")
 SEQ_LEN_TIP = ("Steps of backpropagation through time per update: the length of the chain whose "
                "gradients the plots show.")  # the trainer accepts these between steps
 
@@ -84,7 +84,7 @@ def _form(group: QWidget) -> QFormLayout:
 
 def _row(form: QFormLayout, label: str, *widgets: QWidget, tip: str = "") -> None:
     """One form row: a short label (its tooltip says more) before one field, or several side by
-    side. The label's mnemonic-free buddy is the first field, so clicking it focuses that field."""
+    side; the label's buddy is the first field."""
     text = QLabel(label)
     text.setToolTip(tip or widgets[0].toolTip())
     text.setBuddy(widgets[0])
@@ -184,12 +184,10 @@ class ControlsForm(QWidget):
         self.data_combo.setToolTip("What to train on: a sample text written for rnnviz, a synthetic "
                                    "long-memory task, or a file you opened. Applies on Reset.")
         self.data_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.data_combo.setMinimumContentsLength(12)  # "sample: fables.txt" fits; long file names elide
-        self.open_button = QPushButton("Open file…")
+        self.data_combo.setMinimumContentsLength(10)  # "task: adding" fits beside Open…; long names elide
+        self.open_button = QPushButton("Open…")  # beside the source list: one row
         self.open_button.setToolTip("Load a text (.txt) or series (.csv) file and train on it (Ctrl+O).")
         self.open_button.clicked.connect(self.open_file_requested)
-        self.open_button.setText("Open…")
-        self.data_combo.setMinimumContentsLength(10)
         _row(form, "Source", self.data_combo, self.open_button)
         self.task_length = _spin(2, 1000, 50, "Task length T: how far back the answer depends on the "
                                  "input. Long T is where plain RNNs' gradients vanish.")
@@ -227,7 +225,7 @@ class ControlsForm(QWidget):
         self.reverse_source = QCheckBox("read backwards")
         self.reverse_source.setToolTip("seq2seq: the encoder reads the source backwards, so its first tokens "
                                        "sit next to the context and the first answers (Sutskever et al. 2014).")
-        self.decoder_hidden = _spin(0, 1024, 0, "seq2seq: the decoder's units; 0 = the same as Hidden size.")
+        self.decoder_hidden = _spin(0, 1024, 0, "seq2seq: the decoder's units; 0 = as many as the encoder (Size).")
         self.decoder_hidden.setSpecialValueText("as encoder")
         self.decoder_cell = _combo(("as encoder",) + CELL_CHOICES, "seq2seq: the decoder's cell.")
         self.model_seed = _spin(0, 2**31 - 1, 0, "Seed of the initial weights: the same seed gives "
@@ -356,7 +354,7 @@ class ControlsForm(QWidget):
         is_task = self.data_choice().get("kind") == "task"
         self.task_length.setEnabled(is_task)
         self.seq_len.setEnabled(not is_task)  # a task's sequences are as long as the task says
-        self.seq_len.setToolTip(SEQ_LEN_TIP + (" (Tasks set their own length: see Task length T.)" if is_task else ""))
+        self.seq_len.setToolTip(SEQ_LEN_TIP + (" (Tasks set their own length: see Task T.)" if is_task else ""))
 
     def set_loaded_predicts_next(self, value) -> None:
         """What the data in use says about next-token targets (for files, known once loaded)."""
