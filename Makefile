@@ -19,10 +19,11 @@ run: $(STAMP)
 	@echo "rnnviz: opening the window"
 	$(BIN)/rnnviz
 
-# the layering contracts first ([tool.importlinter] in pyproject.toml), then the tests and the ten slowest
+# the layering contracts first ([tool.importlinter] in pyproject.toml), then the tests on every core
+# (pytest-xdist, at most 4 processes) and the ten slowest
 test: $(STAMP)
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --durations=10
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto --maxprocesses 4 --durations=10
 
 clean:
 	rm -rf $(VENV) build *.egg-info
