@@ -63,7 +63,7 @@ from rnnviz.core.diagnostics.chain import chain_log_norms, chain_norms, exp_clip
 from rnnviz.core.errors import UserError
 
 __all__ = ["Diagnostics", "REGIME_THRESHOLDS", "SATURATION_LEVEL", "HORIZON_THRESHOLD", "Spectrum",
-           "chain_bound", "chain_bound_log", "chain_growth", "chain_log_norms", "chain_norms",
+           "chain_bound", "chain_bound_log", "chain_cut", "chain_growth", "chain_log_norms", "chain_norms",
            "dead_units", "gradient_horizon", "gradient_profile", "regime",
            "saturation", "spectrum", "summarize", "weight_grad_per_step"]
 
@@ -135,12 +135,27 @@ def chain_bound(model, steps: int, layer: int = 0) -> np.ndarray:
 
 
 def chain_growth(log_chain: np.ndarray) -> float:
-    """Geometric-mean growth per step of a chain given as natural logs (T+1,): exp(log chain[T] / T)."""
-    steps = len(log_chain) - 1
-    if steps < 1:
-        return 1.0
+    """Geometric-mean growth per step of a chain given as natural logs (T+1,): exp(log chain[T] / T).
+
+    A ReLU chain can be cut to exactly 0 (log -inf) at a step where every unit is off: nothing
+    before that step reaches h_T, however the chain behaved up to it. The growth is then taken
+    up to the last lag before the cut (``chain_cut`` says where), so a chain that holds at 1
+    and is then cut reads ×1, as the panel draws it, not ×0; a chain cut at lag 1 reads 0."""
+    log_chain = np.asarray(log_chain, dtype=float)
+    last = len(log_chain) - 1
+    cut = chain_cut(log_chain)
+    if cut is not None:
+        last = cut - 1
+    if last < 1:
+        return 1.0 if cut is None else 0.0
     with np.errstate(over="ignore"):
-        return float(np.exp((log_chain[-1] - log_chain[0]) / steps))
+        return float(np.exp((log_chain[last] - log_chain[0]) / last))
+
+
+def chain_cut(log_chain: np.ndarray) -> int | None:
+    """The first lag at which a chain given as logs (T+1,) is exactly 0 (-inf), or None."""
+    cut = np.flatnonzero(np.asarray(log_chain, dtype=float) == -np.inf)
+    return int(cut[0]) if cut.size else None
 
 
 def regime(growth: float) -> str:

@@ -37,15 +37,19 @@ def overfitting(val_steps, val, train_steps, train_smooth) -> tuple[int, float] 
     return int(steps[best]), rise
 
 
-def badge_note(regime: str, horizon, steps: int, scored_steps: int) -> str:
-    """Why the regime badge and the horizon line disagree, in a few words, or "".
+def badge_note(regime: str, horizon, steps: int, scored_steps: int, cut_at: int | None = None) -> str:
+    """Why the regime badge and the panels might seem to disagree, in a few words, or "".
 
     The badge reads the chain ‖∂h_T/∂h_{T-k}‖, the horizon the gradient profile ‖∂L/∂h_t‖. With
     a loss at every step (text, series) each h_t gets a gradient of its own from the loss
     beside it, so the profile spans the window while the chain from the last step fades: both
-    are right, and the badge says so instead of leaving a VANISHING beside a full horizon."""
+    are right, and the badge says so instead of leaving a VANISHING beside a full horizon.
+    A ReLU chain cut to exactly 0 at lag ``cut_at`` (every unit off at that step) has its growth
+    read up to the cut: the note says that nothing earlier reaches h_T."""
+    if cut_at is not None and 0 < cut_at <= steps:
+        return f"every unit off {cut_at} steps back: the chain is 0 from there"
     if horizon is None or steps < 2 or not np.isfinite(float(horizon)):
         return ""
     if regime == "vanishing" and scored_steps > 1 and float(horizon) >= steps // 2:
-        return "a loss at every step feeds each h_t"
+        return "a loss at every step feeds each h_t: the horizon spans the window"
     return ""

@@ -27,6 +27,7 @@ from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.core.tables.gradients import diagnostics_field as _field
+from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.train import lessons
 from rnnviz.gui.panels.group import RunOverlay
 from rnnviz.gui.panels.base import Panel, as_float, set_title, show_item
@@ -202,9 +203,8 @@ class ChainPanel(Panel):
             parts.append(f"dead units {float(dead.max()):.0%}")
         text = " \u00b7 ".join(parts)
         caveat = self._caveat(diag)
-        if caveat:  # the horizon line spans the window beside a VANISHING badge: say why, on a line of its own
-            text += (f"<br><span style='font-size:{style.LEGEND_SIZE}; font-weight:normal'>"
-                     f"{caveat}: the horizon spans the window</span>")
+        if caveat:  # what the badge's numbers leave out (the core's note), on a line of its own
+            text += f"<br><span style='font-size:{style.LEGEND_SIZE}; font-weight:normal'>{caveat}</span>"
         return text
 
     def _caveat(self, diag) -> str:
@@ -212,8 +212,10 @@ class ChainPanel(Panel):
         chain = as_float(getattr(diag, "chain", None))
         steps = chain.shape[-1] - 1 if chain.ndim == 2 else 0
         scored = np.shape(snapshot.targets)[0] if np.ndim(snapshot.targets) else 0
+        log_chain = as_float(getattr(diag, "chain_log10", None))
+        cut = diagnostics.chain_cut(log_chain[-1]) if log_chain.ndim == 2 and log_chain.shape[0] else None
         return lessons.badge_note(str(getattr(diag, "regime", "")), getattr(diag, "horizon", None), steps,
-                                  scored)
+                                  scored, cut)
 
 
 def log10_floor(*arrays) -> float:
