@@ -132,3 +132,16 @@ def test_the_badge_adds_nothing_when_it_agrees_with_the_horizon(qtbot):
     panel.update_view(with_regime(view, "stable", BADGE_T - 1, scored=BADGE_T))
     assert "loss at every step" not in panel.badge.text
     assert np.isfinite(float(panel.view.snapshot.diagnostics.growth))
+
+
+def test_a_chain_cut_to_zero_is_named_under_the_badge(qtbot):
+    """Every unit off 5 steps back: the chain is exactly 0 from there (log10 -inf), and the badge
+    says so instead of leaving its growth unexplained."""
+    view = make_view(steps=BADGE_T, hidden=8, layers=1)
+    diag = view.snapshot.diagnostics
+    cut = np.array(diag.chain_log10, dtype=float)  # (L, T+1)
+    cut[:, 5:] = -np.inf
+    diag = dataclasses.replace(diag, chain_log10=cut, regime="stable")
+    view = dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=diag))
+    panel = build(qtbot, ChainPanel, view)
+    assert "every unit off 5 steps back" in panel.badge.text
