@@ -20,13 +20,13 @@ import json
 import math
 import os
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rnnviz.core import atomic
 from rnnviz.core.errors import WeightsError
 
 MAX_HEADER_BYTES = 1 << 20  # an 8-layer LSTM's header is ~4 KB; anything near a megabyte is not ours
@@ -190,29 +190,8 @@ def write_safetensors(path, tensors: dict[str, np.ndarray], metadata: dict[str, 
 
 
 def write_bytes(path, data: bytes) -> Path:
-    """``data`` into ``path`` through a temporary file beside it: flush, fsync, os.replace."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise WeightsError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; weights are an ordinary document
-        os.replace(temporary, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise WeightsError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    return path
+    """``data`` into ``path``, whole or not at all (rnnviz.core.atomic); a failure is a WeightsError."""
+    return atomic.write_bytes(path, data, error=WeightsError)
 
 
 # ---------------------------------------------------------------------- PyTorch

@@ -19,9 +19,9 @@ import io
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
+from rnnviz.core import atomic
 from rnnviz.core.errors import UserError
 from rnnviz.core.train.sweep import RESULT_COLUMNS
 from rnnviz.core.train.sweep_grid import Grid, sort_key
@@ -46,23 +46,8 @@ def prepare_folder(out_dir) -> Path:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """``text`` into ``path``, whole or not at all."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
+    """``text`` into ``path``, whole or not at all (rnnviz.core.atomic)."""
+    atomic.write_text(path, text)
 
 
 # ---------------------------------------------------------------------- one point
