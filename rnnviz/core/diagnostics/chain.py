@@ -4,30 +4,28 @@ Why a file of its own: this is the number that shows a gradient vanish or explod
 obvious way (form each product J_T ... J_{T-k+1}, take its SVD) costs a full SVD per lag. Here:
 
 1. The running product P_k = J_T J_{T-1} ... J_{T-k+1} grows by one matrix product per lag,
-   P_k = P_{k-1} J_{T-k+1}. Each product is divided by the previous lag's norm and the log of
-   that factor is accumulated, so hundreds of lags of decay or growth never under- or overflow:
-   the result is a log-norm, exponentiated only at the very end (``chain_norms``).
+   P_k = P_{k-1} J_{T-k+1}. Each product is divided by the previous lag's Frobenius norm and the
+   log of that factor is accumulated, so hundreds of lags of decay or growth never under- or
+   overflow: the result is a log-norm, exponentiated only at the very end (``chain_norms``).
 2. Its spectral norm comes from block subspace iteration on P_k P_k^T (BLOCK columns),
-   warm-started from the previous lag's top left singular vectors. Those live in h_T's space,
-   which every P_k shares, and they settle as k grows (the product is extended on the right), so
-   one or two iterations per lag suffice. One fresh random column per lag guards against a warm
-   start that misses a new top direction (a ReLU step that silences the old one).
-3. A lag is accepted when the top Ritz triplet (sigma, u, v), which satisfies P^T u = sigma v
-   exactly, also satisfies ||P v - sigma u|| <= tol * sigma. Then sigma is within tol * sigma /
-   sqrt(2) of a singular value of P (the symmetric form [[0, P], [P^T, 0]] has residual
-   ||P v - sigma u|| / sqrt(2) at [u; v] / sqrt(2)): with RESIDUAL_TOL = 5e-3, within 0.35 %, and
-   in practice (the error is quadratic near convergence) within 1e-4. It is a lower bound,
-   since sigma = ||P^T u|| for a unit u.
-4. The running product is float32 by default: that halves the dominant cost, and thanks to 1.
+   warm-started from the top left singular vectors found at an earlier lag. Those live in h_T's
+   space, which every P_k shares, and they settle as k grows (the product is extended on the
+   right), so one or two iterations per lag suffice once k is past ~20. The norms of up to LAGS
+   consecutive lags are found together, in stacked numpy calls, from one warm start; a block
+   doubles while it settles within QUICK_ROUNDS iterations and halves otherwise, so the early
+   lags, where the top directions still move, go one by one
+   (rnnviz.core.diagnostics.top_singular says how, and how a lag is accepted: within 0.35 % of a
+   singular value, in practice within 1e-4).
+3. The running product is float32 by default: that halves the dominant cost, and thanks to 1.
    range is never the problem, only ~1e-7 relative rounding per product. The tests compare with
    float64 explicit products on random, saturating, ReLU, linear, gated and stacked cases and
    find errors of order 1e-5. ``product_dtype=np.float64`` rules rounding out.
-5. The product's singular values spread apart as k grows (for T = 200, H = 256 and a random tanh
-   network, ~80 of 256 exceed 1e-6 of the top at k = 32, ~17 at k = 200). At lags 32, 64, 128, ...
-   an SVD of the (r, S) product drops the directions below COMPRESS_LEVEL = 1e-6 of the top: the
-   product becomes diag(s) V^T with fewer rows, which every later lag multiplies by J like
-   before, at r/S of the cost. What is dropped is the size of the float32 rounding in 4., which
-   enters every product anyway; ``compress=False`` keeps the full S x S product.
+4. The product's singular values spread apart as k grows (for T = 200, H = 256 and a random tanh
+   network, ~80 of 256 exceed 1e-6 of the top at k = 32, ~33 at k = 64). At lags 32, 64, 128, ...
+   the product's directions below COMPRESS_LEVEL = 1e-6 of the top are dropped: it becomes
+   diag(s) V^T with fewer rows, which every later lag multiplies by J like before, at r/S of the
+   cost. What is dropped is the size of the float32 rounding in 3., which enters every product
+   anyway; ``compress=False`` keeps the full S x S product.
 
 Jacobians come from ``model.cell.step_jacobians`` (any cell, over its full recurrent state S),
 except for the vanilla cells, whose J_t = diag(phi'(a_t)) W_hh is applied as "scale the columns,
@@ -40,13 +38,16 @@ import numpy as np
 
 from rnnviz.core.nn.cells import VanillaCell
 from rnnviz.core.errors import UserError
+from rnnviz.core.diagnostics.top_singular import top_singular, top_singular_values
 
 RESIDUAL_TOL = 5e-3  # relative residual at which a lag's top singular value is accepted: error <= 0.35 %
 MAX_ITERATIONS = 30  # per lag; convergence normally takes 1-3, this only bounds a pathological case
-COMPRESS_LEVEL = 1e-6  # directions this far below the top are float32 rounding noise already (see 5.)
-COMPRESS_FIRST = 32  # first lag at which the product's spectrum is checked (an S x S SVD); then 64, 128, ...
+COMPRESS_LEVEL = 1e-6  # directions this far below the top are float32 rounding noise already (see 4.)
+COMPRESS_FIRST = 32  # first lag at which the product's spectrum is checked (an r x r eigh); then 64, 128, ...
 COMPRESS_WORTH = 0.8  # compress only when it drops at least 20 % of the rows
 BLOCK = 8  # warm-start columns (7 carried + 1 random): small next to S, enough that most lags take one iteration
+LAGS = 8  # at most this many consecutive lags have their norms found together (rnnviz.core.diagnostics.top_singular)
+QUICK_ROUNDS = 2  # a block that settles within this many iterations lets the next one be twice as long
 
 
 def layer_sample(model, trace, layer: int, sample: int):
@@ -115,48 +116,6 @@ class JacobianSequence:
         return np.matmul(scaled, self.w_hh, out=out)
 
 
-def _top_singular(product, left, fresh, rng, tol, max_iter):
-    """Largest singular value of ``product`` P (r, S) by warm-started block subspace iteration.
-
-    left (r, b) orthonormal, approximate top left singular vectors (from the previous lag); its
-    last column is replaced by a fresh random direction. Returns (sigma, left (r, b) for the next
-    lag, residual), residual = ||P v - sigma u|| / sigma for the top Ritz triplet, where
-    P^T u = sigma v holds exactly. sigma is 0.0 only when P is exactly zero, NaN when P is not finite.
-    fresh (>= r,) is a random vector to use (overwritten).
-    """
-    size, block = left.shape
-    if block > 1:  # fresh direction, orthogonal to the carried ones, see the module docstring
-        fresh = fresh[:size]
-        kept = left[:, :-1]
-        fresh -= kept @ (kept.T @ fresh)
-        left[:, -1] = fresh * (1.0 / np.sqrt(fresh @ fresh))
-    sigma, residual = 0.0, np.inf
-    for _ in range(max_iter):
-        across = product.T @ left  # (S, b) P^T U
-        try:
-            values, rotation = np.linalg.eigh(across.T @ across)  # Rayleigh-Ritz of P P^T on span(U)
-        except np.linalg.LinAlgError:  # not finite
-            return np.nan, left, 0.0
-        top = float(values[-1])  # ascending: the largest is last
-        if not top > 0.0:
-            if top != top:  # NaN
-                return np.nan, left, 0.0
-            if not product.any():  # P = 0: every unit of a ReLU layer silent at some step
-                return 0.0, left, 0.0
-            left = np.linalg.qr(rng.standard_normal(left.shape))[0].astype(left.dtype)  # missed P's range
-            continue
-        sigma = top ** 0.5
-        ritz = rotation[:, ::-1]  # (b, b) Ritz directions, largest first
-        image = product @ (across @ ritz)  # (r, b) P P^T U E; column 0 is sigma P v
-        # ||P v - sigma u||^2 = ||P v||^2 - sigma^2, because u . P v = (P^T u) . v = sigma (U orthonormal)
-        first = image[:, 0].astype(np.float64)
-        residual = max(float(first @ first) / top - top, 0.0) ** 0.5 / sigma
-        left, _ = np.linalg.qr(image)  # (r, b) one power step; orthonormal again for the next round
-        if residual <= tol:
-            break
-    return sigma, left, residual
-
-
 def chain_log_norms(model, trace, layer: int = 0, sample: int = 0, *, product_dtype=np.float32,
                     tol: float = RESIDUAL_TOL, max_iter: int = MAX_ITERATIONS, seed: int = 0,
                     compress: bool = True):
@@ -171,58 +130,94 @@ def chain_log_norms(model, trace, layer: int = 0, sample: int = 0, *, product_dt
     rng = np.random.default_rng(seed)  # fixed seed: the same trace always gives the same numbers
     logs = np.empty(steps + 1)  # (T+1,)
     logs[0] = 0.0
-    product = np.eye(size, dtype=jac.dtype)  # (r, S) rows span P_k's dominant row space; r = S at first
-    spare = np.empty_like(product)
+    previous = np.eye(size, dtype=jac.dtype)  # (r, S) P_k divided by exp(log_scale); rows span its row space
     left = np.linalg.qr(rng.standard_normal((size, min(BLOCK, size))))[0].astype(jac.dtype)  # (r, b)
     randoms = rng.standard_normal((steps, size)).astype(jac.dtype)  # (T, S) one fresh direction per lag
-    log_scale = 0.0  # log of everything divided out of ``product`` so far
-    sigma = 1.0  # spectral norm of ``product`` (before this lag's rescale)
+    log_scale = 0.0  # log of everything divided out of ``previous`` so far
+    norm = float(np.sqrt(size))  # Frobenius norm of ``previous``: divided out of the next product
     worst = 0.0
     next_compression, interval = COMPRESS_FIRST, COMPRESS_FIRST
-    for k in range(1, steps + 1):
-        if not jac.finite[steps - k]:
-            logs[k:] = np.nan  # a non-finite Jacobian (a diverged trace): nothing past it is defined
+    products = np.empty((LAGS, size, size), dtype=jac.dtype)  # (m, r, S) one block of lags
+    k = 1  # the first lag of the block
+    lags = 1  # lags in the next block: grows while a block settles within QUICK_ROUNDS
+    while k <= steps:
+        count = min(lags, steps + 1 - k)
+        if compress:
+            count = min(count, next_compression + 1 - k)  # a block ends where the product is compressed
+        scales = np.empty(count)  # log_scale of each product of the block
+        made, end = 0, None  # end: (lag, value) where the chain stops being a positive finite number
+        for j in range(count):
+            t = steps - (k + j)  # 0-based step of this lag's Jacobian
+            if not jac.finite[t]:
+                end = (k + j, np.nan)  # a non-finite Jacobian (a diverged trace): nothing past it is defined
+                break
+            source = previous if j == 0 else products[j - 1]
+            jac.right_multiply(source, t, 1.0 / norm, products[j])
+            log_scale += np.log(norm)
+            scales[j] = log_scale
+            norm = float(np.sqrt(np.vdot(products[j], products[j])))
+            if not 0.0 < norm < np.inf:  # exactly zero from here on (the gradient path is cut), or NaN
+                end = (k + j, -np.inf if norm == 0.0 else np.nan)
+                break
+            made += 1
+        if made:
+            block = products[:made]
+            sigma, residual, settled, last, rounds = top_singular_values(block, left, randoms[k - 1:k - 1 + made],
+                                                                         tol, max_iter)
+            lags = min(2 * lags, LAGS) if rounds <= QUICK_ROUNDS else max(lags // 2, 1)
+            for j in np.flatnonzero(~settled):  # the few the stacked iteration left: one by one
+                sigma[j], carried, residual[j] = top_singular(block[j], left, randoms[k - 1 + j].copy(), rng, tol,
+                                                              max_iter)
+                if j == made - 1:
+                    last = carried
+            stop = np.flatnonzero(~(sigma > 0.0) | ~np.isfinite(sigma))
+            good = made if not stop.size else int(stop[0])
+            logs[k:k + good] = scales[:good] + np.log(sigma[:good])
+            if good:
+                worst = max(worst, float(residual[:good].max()))
+            if stop.size:
+                end = (k + good, -np.inf if sigma[good] == 0.0 else np.nan)
+            left = last
+        if end is not None:
+            logs[end[0]:] = end[1]
             break
-        log_scale += np.log(sigma)
-        spare = jac.right_multiply(product, steps - k, 1.0 / sigma, spare)
-        product, spare = spare, product
-        if compress and k == next_compression and product.shape[0] > 2 * left.shape[1]:
-            product, left, _ = _compress(product, left)
-            spare = np.empty_like(product)
-            interval *= 2  # each check costs an SVD; the rank falls ever more slowly with k
-            next_compression = k + interval
-        sigma, left, residual = _top_singular(product, left, randoms[k - 1], rng, tol, max_iter)
-        if not sigma > 0.0:  # exactly zero from here on (the gradient path is cut), or NaN
-            logs[k:] = -np.inf if sigma == 0.0 else np.nan
-            break
-        if not np.isfinite(sigma):
-            logs[k:] = np.nan
-            break
-        worst = max(worst, residual)
-        logs[k] = log_scale + np.log(sigma)
+        previous = products[made - 1].copy()
+        k += made
+        if compress and k - 1 == next_compression:
+            if previous.shape[0] > 2 * left.shape[1]:
+                previous, left, shrunk = _compress(previous, left)
+                if shrunk:
+                    norm = float(np.sqrt(np.vdot(previous, previous)))
+                    products = np.empty((LAGS,) + previous.shape, dtype=jac.dtype)
+            interval *= 2  # each check costs a decomposition; the rank falls ever more slowly with k
+            next_compression += interval
     return logs, worst
 
 
 def _compress(product, left):
     """Drop the directions of ``product`` (r, S) below COMPRESS_LEVEL of its top singular value.
 
-    With product = X diag(s) V^T, returns diag(s_kept) V_kept^T (r', S): the same singular values
-    and right vectors, rows rotated by X^T, so every later norm is unchanged up to the dropped
-    part; ``left`` (r, b) is rotated the same way. Returns (product, left, shrunk).
+    With product = X diag(s) V^T, returns diag(s_kept) V_kept^T (r', S) up to signs: the same
+    singular values and right vectors, rows rotated by X^T, so every later norm is unchanged up to
+    the dropped part; ``left`` (r, b) is rotated the same way. Returns (product, left, shrunk).
+    X and s^2 come from the eigendecomposition of the float64 Gram matrix P P^T (half the time
+    of an SVD of P): its eigenvalues are s^2 to about 1e-16 of the top, far below COMPRESS_LEVEL^2.
     """
     rows = product.shape[0]
-    # in the product's own precision: what is dropped lies below its rounding anyway (float32: about
-    # twice as fast as a float64 SVD, which was a fifth of the chain at T = 200, H = 256)
-    rotate, values, right = np.linalg.svd(product, full_matrices=False)
-    if not np.all(np.isfinite(values)) or values[0] == 0.0:
+    wide = product.astype(np.float64)
+    try:
+        squares, rotate = np.linalg.eigh(wide @ wide.T)  # (r,) ascending s^2, (r, r) X
+    except np.linalg.LinAlgError:
+        return product, left, False
+    if not np.all(np.isfinite(squares)) or squares[-1] <= 0.0:
         return product, left, False
     block = left.shape[1]
-    keep = max(int(np.count_nonzero(values > COMPRESS_LEVEL * values[0])), block)
+    keep = max(int(np.count_nonzero(squares > COMPRESS_LEVEL ** 2 * squares[-1])), block)
     if keep > COMPRESS_WORTH * rows:
         return product, left, False
-    compressed = (values[:keep, None] * right[:keep]).astype(product.dtype)  # (r', S)
-    rotated = rotate[:, :keep].T @ left  # (r', b)
-    left = np.linalg.qr(rotated)[0].astype(product.dtype)
+    kept = rotate[:, ::-1][:, :keep]  # (r, r') top directions first
+    compressed = (kept.T @ wide).astype(product.dtype)  # (r', S) diag(s) V^T
+    left = np.linalg.qr(kept.T @ left)[0].astype(product.dtype)  # (r', b)
     return np.ascontiguousarray(compressed), left, True
 
 

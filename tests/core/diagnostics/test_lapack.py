@@ -1,0 +1,47 @@
+"""The spectrum's LAPACK calls with Python's lock released give numpy's values exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.core.diagnostics import lapack
+
+
+def test_numpys_own_openblas_is_found_here():
+    # the wheels of numpy >= 2 ship OpenBLAS with 64-bit integer LAPACKE entry points
+    assert lapack._routines() is not None
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 7), (64, 64), (40, 13), (13, 40)])
+def test_singular_values_match_numpy(shape):
+    matrix = np.random.default_rng(sum(shape)).standard_normal(shape)
+    np.testing.assert_allclose(lapack.singular_values(matrix), np.linalg.svd(matrix, compute_uv=False),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [1, 2, 9, 64])
+def test_eigenvalues_match_numpy(size):
+    matrix = np.random.default_rng(size).standard_normal((size, size))
+    mine = np.sort_complex(lapack.eigenvalues(matrix))
+    np.testing.assert_allclose(mine, np.sort_complex(np.linalg.eigvals(matrix).astype(complex)), rtol=1e-10, atol=1e-12)
+
+
+def test_a_rotation_has_its_complex_pair():
+    rotation = np.array([[0.0, -2.0], [2.0, 0.0]])
+    np.testing.assert_allclose(np.sort_complex(lapack.eigenvalues(rotation)), [-2j, 2j], atol=1e-14)
+
+
+def test_the_input_is_left_untouched_and_float32_is_accepted():
+    matrix = np.random.default_rng(5).standard_normal((12, 12)).astype(np.float32)
+    copy = matrix.copy()
+    lapack.eigenvalues(matrix)
+    lapack.singular_values(matrix)
+    np.testing.assert_array_equal(matrix, copy)
+
+
+def test_without_the_library_numpy_does_the_work(monkeypatch):
+    monkeypatch.setattr(lapack, "_routines", lambda: None)
+    matrix = np.random.default_rng(6).standard_normal((10, 10))
+    np.testing.assert_allclose(lapack.singular_values(matrix), np.linalg.svd(matrix, compute_uv=False))
+    np.testing.assert_allclose(np.sort_complex(lapack.eigenvalues(matrix)), np.sort_complex(np.linalg.eigvals(matrix)))
