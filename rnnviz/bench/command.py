@@ -158,6 +158,7 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
 
     def whole():
         results["summary"] = summarize(model, trace)
+        return results["summary"]
 
     times = interleaved({"fast": fast, "full": full_product, "explicit": explicit, "summarize": whole}, repeats)
     fast_s, explicit_s = statistics.median(times["fast"]), statistics.median(times["explicit"])
@@ -167,7 +168,7 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
     error_full = float(np.nanmax(np.abs(np.expm1(results["full"][0] - results["explicit"]))))
     parts = ", ".join(f"{name} {seconds * 1e3:.0f}" for name, seconds in results["summary"].seconds.items())
     size = f"T={steps} H={hidden}"
-    quiet, busy = _summarize_quiet_and_busy(whole, repeats)
+    quiet, busy, cpu = _summarize_quiet_and_busy(whole, repeats)
     return [
         ("chain_norms (fast)", _ms(fast_s), f"{size}, median of {repeats}"),
         ("chain_norms, product not compressed", _ms(statistics.median(times["full"])),
@@ -180,27 +181,36 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
          f"target <= 70 ms at T=200 H=256; last run: {parts} ms"),
         ("summarize(), 1 BLAS thread as the window: quiet / with a competing process",
          f"{_ms(quiet)} / {_ms(busy)}", f"targets <= 70 ms / <= 100 ms; medians of {repeats}, alternating"),
+        ("  CPU time of the same calls: chain / spectrum (on its own thread)",
+         f"{_ms(cpu['chain, CPU'])} / {_ms(cpu['spectrum, CPU'])}",
+         "a quiet machine runs them side by side: wall ~ the larger; one free core: ~ their sum"),
     ]
 
 
-def _summarize_quiet_and_busy(summarize_once, repeats: int) -> tuple[float, float]:
-    """Median seconds of ``summarize_once`` on one BLAS thread, without and with a CPU-bound
-    competitor on one core, alternating repeat by repeat."""
+def _summarize_quiet_and_busy(summarize_once, repeats: int) -> tuple[float, float, dict]:
+    """Median seconds of ``summarize_once`` (returning its Diagnostics) on one BLAS thread, without
+    and with a CPU-bound competitor on one core, alternating repeat by repeat; and the median CPU
+    time of the chain's and the spectrum's threads over all those calls ({name: seconds})."""
     from rnnviz.bench.busy import competing_process
     from rnnviz.runtime import blas_threads
 
     quiet, busy = [], []
+    cpu: dict[str, list[float]] = {"chain, CPU": [], "spectrum, CPU": []}
+
+    def timed(into):
+        start = time.perf_counter()
+        found = summarize_once()
+        into.append(time.perf_counter() - start)
+        for name, values in cpu.items():
+            values.append(found.seconds[name])
+
     with blas_threads(1):
         summarize_once()  # warm
         for _ in range(repeats):
-            start = time.perf_counter()
-            summarize_once()
-            quiet.append(time.perf_counter() - start)
+            timed(quiet)
             with competing_process():
-                start = time.perf_counter()
-                summarize_once()
-                busy.append(time.perf_counter() - start)
-    return statistics.median(quiet), statistics.median(busy)
+                timed(busy)
+    return statistics.median(quiet), statistics.median(busy), {k: statistics.median(v) for k, v in cpu.items()}
 
 
 def _perf(module: str, function: str):

@@ -87,17 +87,19 @@ def vs_torch(quick: bool = False, threads: int | None = None):
                     model, x, y = _case(cell, hidden, batch, steps, dtype)
                     small = hidden * batch * steps < 1e6
                     products = step_products(hidden, batch, steps, dtype=dtype, gates=GATES[cell])
+                    cpu = {}
                     times = race({"rnnviz": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
                                   "torch": torch_step(torch, torch.nn.LSTM if cell == "lstm" else torch.nn.GRU, hidden, batch, x, y, dtype),
                                   "products": _with_threads(threads, products)},
-                                 repeats=(3 if quick else 15) if small else (3 if quick else 5), warmup=1)
+                                 repeats=(3 if quick else 15) if small else (3 if quick else 5), warmup=1, cpu=cpu)
                     share = times["rnnviz"] / times["torch"]
                     rows.append((f"{cell.upper()} step vs torch {torch.__version__} nn.{cell.upper()} (H={hidden}, "
                                  f"B={batch}, T={steps}, {dtype}, {_threads_label(threads)}, "
                                  f"torch {torch.get_num_threads()})",
                                  f"{share:.2f}x torch's time ({times['rnnviz'] * 1e3:.2f} ms vs "
-                                 f"{times['torch'] * 1e3:.2f} ms); the step's matrix products alone: "
-                                 f"{times['products'] / times['torch']:.2f}x",
+                                 f"{times['torch'] * 1e3:.2f} ms), CPU time {cpu['rnnviz'] / cpu['torch']:.2f}x; "
+                                 f"the step's matrix products alone: {times['products'] / times['torch']:.2f}x "
+                                 f"(CPU {cpu['products'] / cpu['torch']:.2f}x)",
                                  f"<= {TARGET_VS_TORCH}x"))
     finally:
         torch.set_num_threads(torch_threads)

@@ -162,12 +162,17 @@ def chain_log_norms(model, trace, layer: int = 0, sample: int = 0, *, product_dt
             made += 1
         if made:
             block = products[:made]
-            sigma, residual, settled, last, rounds = top_singular_values(block, left, randoms[k - 1:k - 1 + made],
-                                                                         tol, max_iter)
+            if made == 1:  # numpy's 2-d calls cost less than stacked ones of one matrix
+                found, last, worst_here, rounds = top_singular(block[0], left, randoms[k - 1].copy(), rng, tol,
+                                                               max_iter)
+                sigma, residual, settled = np.array([found]), np.array([worst_here]), np.ones(1, dtype=bool)
+            else:
+                sigma, residual, settled, last, rounds = top_singular_values(block, left, randoms[k - 1:k - 1 + made],
+                                                                             tol, max_iter)
             lags = min(2 * lags, LAGS) if rounds <= QUICK_ROUNDS else max(lags // 2, 1)
             for j in np.flatnonzero(~settled):  # the few the stacked iteration left: one by one
-                sigma[j], carried, residual[j] = top_singular(block[j], left, randoms[k - 1 + j].copy(), rng, tol,
-                                                              max_iter)
+                sigma[j], carried, residual[j], _ = top_singular(block[j], left, randoms[k - 1 + j].copy(), rng, tol,
+                                                                 max_iter)
                 if j == made - 1:
                     last = carried
             stop = np.flatnonzero(~(sigma > 0.0) | ~np.isfinite(sigma))

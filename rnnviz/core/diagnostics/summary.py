@@ -94,7 +94,8 @@ class Diagnostics:
     bound_log10: np.ndarray = None  # (L, T+1) log10 of ``bound``
     growth_per_layer: np.ndarray = None  # (L,) growth of each layer's chain
     chain_residual: float = 0.0  # worst relative residual accepted by the chain's iteration
-    seconds: dict = field(default_factory=dict)  # wall time of each part, for ``rnnviz bench``
+    seconds: dict = field(default_factory=dict)  # wall time of each part, and CPU time of the chain's and
+    #   the spectrum's threads, for ``rnnviz bench``
     # a network of several stacks (trace.parts): every field above is its first part's, and
     # ``parts`` holds each part's own Diagnostics, its time axis in that part's processing order
     parts: dict = field(default_factory=dict)  # name -> Diagnostics
@@ -277,8 +278,11 @@ def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
     profile = np.empty((steps, num_layers))  # (T, L)
     dead = np.empty(num_layers)  # (L,)
     residual = 0.0
+    chain_cpu = 0.0
     for layer in range(num_layers):
+        start_cpu = time.thread_time()
         log_chain[layer], worst = chain_log_norms(model, trace, layer, sample)
+        chain_cpu += time.thread_time() - start_cpu
         residual = max(residual, worst)
         lap("chain")
         profile[:, layer] = gradient_profile(trace, layer, sample)
@@ -287,6 +291,8 @@ def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
     specs = spectra.result()
     lap("waiting for the spectrum")
     seconds["spectrum (beside the chain)"] = spectra.seconds
+    seconds["chain, CPU"] = chain_cpu  # CPU time of the threads: steadier than wall time on a shared machine
+    seconds["spectrum, CPU"] = spectra.cpu_seconds
     for layer, spec in enumerate(specs):
         log_bound[layer] = chain_bound_log(model.cell.gamma, spec.sigma_max, steps)
     radius = np.array([spec.spectral_radius for spec in specs])  # (L,)
@@ -319,16 +325,18 @@ class _Spectra:
         self._out: list = []
         self._error: BaseException | None = None
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
         self._thread = threading.Thread(target=self._run, name="rnnviz-spectrum", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         try:
             self._out = [spectrum(matrix) for matrix in self._matrices]
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
             self._error = exc
         self.seconds = time.perf_counter() - start
+        self.cpu_seconds = time.thread_time() - start_cpu
 
     def result(self) -> list:
         self._thread.join()

@@ -94,8 +94,8 @@ def top_singular(product, left, fresh, rng, tol, max_iter):
 
     left (r, b) orthonormal warm start; its last column is replaced by a fresh random direction
     made from ``fresh`` (>= r,), which is overwritten. Returns (sigma, left (r, b) for the next
-    lag, residual). sigma is 0.0 only when P is exactly zero, NaN when P is not finite; a warm
-    start orthogonal to P's range is replaced by a random one.
+    lag, residual, rounds). sigma is 0.0 only when P is exactly zero, NaN when P is not finite; a
+    warm start orthogonal to P's range is replaced by a random one.
     """
     size, block = left.shape
     left = left.copy()
@@ -104,19 +104,19 @@ def top_singular(product, left, fresh, rng, tol, max_iter):
         kept = left[:, :-1]
         fresh -= kept @ (kept.T @ fresh)
         left[:, -1] = fresh * (1.0 / np.sqrt(fresh @ fresh))
-    sigma, residual = 0.0, np.inf
-    for _ in range(max_iter):
+    sigma, residual, rounds = 0.0, np.inf, 0
+    for rounds in range(1, max_iter + 1):
         across = product.T @ left  # (S, b) P^T U
         try:
             values, rotation = np.linalg.eigh(across.T @ across)  # Rayleigh-Ritz of P P^T on span(U)
         except np.linalg.LinAlgError:  # not finite
-            return np.nan, left, 0.0
+            return np.nan, left, 0.0, rounds
         top = float(values[-1])  # ascending: the largest is last
         if not top > 0.0:
             if top != top:  # NaN
-                return np.nan, left, 0.0
+                return np.nan, left, 0.0, rounds
             if not product.any():  # P = 0: every unit of a ReLU layer silent at some step
-                return 0.0, left, 0.0
+                return 0.0, left, 0.0, rounds
             left = np.linalg.qr(rng.standard_normal(left.shape))[0].astype(left.dtype)  # missed P's range
             continue
         sigma = top ** 0.5
@@ -124,7 +124,9 @@ def top_singular(product, left, fresh, rng, tol, max_iter):
         image = product @ (across @ ritz)  # (r, b) P P^T U E; column 0 is sigma P v
         first = image[:, 0].astype(np.float64)
         residual = max(float(first @ first) / top - top, 0.0) ** 0.5 / sigma
-        left, _ = np.linalg.qr(image)  # (r, b) one power step; orthonormal again for the next round
         if residual <= tol:
+            left, _ = np.linalg.qr(image)  # (r, b) one power step: the next lag's warm start
             break
-    return sigma, left, residual
+        image -= (SHIFT * values[0]) * (left @ ritz)  # the shift, 4. above
+        left, _ = np.linalg.qr(image)  # orthonormal again for the next round
+    return sigma, left, residual, rounds

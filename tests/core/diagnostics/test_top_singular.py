@@ -52,7 +52,7 @@ def test_a_zero_product_is_handed_back_and_the_single_path_reads_it_as_zero():
     sigma, _, settled, _, _ = top_singular_values(products, left, rng.standard_normal((2, 4)), TOL, 30)
     assert settled.tolist() == [True, False]
     assert sigma[0] == pytest.approx(3.0, rel=TOL)
-    zero, _, _ = top_singular(products[1], left, rng.standard_normal(4), rng, TOL, 30)
+    zero, _, _, _ = top_singular(products[1], left, rng.standard_normal(4), rng, TOL, 30)
     assert zero == 0.0
 
 
@@ -70,5 +70,5 @@ def test_non_finite_products_are_handed_back_unsettled():
     products[1, 2, 3] = np.nan
     _, _, settled, _, _ = top_singular_values(products, orthonormal(6, 3, rng), rng.standard_normal((2, 6)), TOL, 30)
     assert not settled[1]
-    sigma, _, _ = top_singular(products[1], orthonormal(6, 3, rng), rng.standard_normal(6), rng, TOL, 30)
+    sigma, _, _, _ = top_singular(products[1], orthonormal(6, 3, rng), rng.standard_normal(6), rng, TOL, 30)
     assert np.isnan(sigma)
