@@ -27,9 +27,11 @@ obvious way (form each product J_T ... J_{T-k+1}, take its SVD) costs a full SVD
    cost. What is dropped is the size of the float32 rounding in 3., which enters every product
    anyway; ``compress=False`` keeps the full S x S product.
 
-Jacobians come from ``model.cell.step_jacobians`` (any cell, over its full recurrent state S),
-except for the vanilla cells, whose J_t = diag(phi'(a_t)) W_hh is applied as "scale the columns,
-then one product" without ever building the (T, H, H) stack (105 MB at T=200, H=256).
+Jacobians are applied, never stacked: the vanilla cells' J_t = diag(phi'(a_t)) W_hh as "scale
+the columns, then one product", the LSTM's and GRU's through their own ``apply_jacobian`` (row
+scalings of W_hh's gate blocks, then one product). The (T, S, S) stack from
+``model.cell.step_jacobians`` (105 MB at T = 200, H = 256 for tanh, 420 MB for the LSTM's
+S = 2H) is built only for other cells and for the explicit reference.
 """
 
 from __future__ import annotations
@@ -73,25 +75,33 @@ def layer_sample(model, trace, layer: int, sample: int):
 class JacobianSequence:
     """J_1 .. J_T of one layer and sample, applied from the right: P -> P J_t.
 
-    Vanilla cells: J_t = diag(d_t) W_hh, applied as (P * d_t) @ W_hh. Other cells: the stack
-    from ``cell.step_jacobians``.
+    Vanilla cells: J_t = diag(d_t) W_hh, applied as (P * d_t) @ W_hh. The gated cells: through
+    their own ``apply_jacobian`` from per-step vectors (``jacobian_factors``), one product with
+    W_hh per step and no (T, S, S) stack (420 MB in float64 for an LSTM at T = 200, H = 256).
+    Any other cell, and the gated ones with ``dense=True`` (the explicit reference): the stack from
+    ``cell.step_jacobians``.
     """
 
-    def __init__(self, model, trace, layer: int = 0, sample: int = 0, dtype=None) -> None:
+    def __init__(self, model, trace, layer: int = 0, sample: int = 0, dtype=None, dense: bool = False) -> None:
         w_hh, hidden, state0, extras = layer_sample(model, trace, layer, sample)
         cell = model.cell
         self.dtype = np.dtype(dtype or w_hh.dtype)
         self.steps = hidden.shape[0]
-        self._scratch = None  # reused buffer for the column-scaled product
+        self._scratch = None  # reused buffer: the column-scaled product, or a gated cell's rows
+        self.diag = self.w_hh = self.stack = self.factors = None
         with np.errstate(all="ignore"):  # a diverged trace: non-finite values are flagged, not warned about
             if isinstance(cell, VanillaCell):
                 self.diag = cell.derivative(hidden).astype(self.dtype)  # (T, H) phi'(a_t)
                 self.w_hh = np.ascontiguousarray(w_hh, dtype=self.dtype)  # (H, H)
-                self.stack = None
                 self.size = w_hh.shape[1]
                 self.finite = np.isfinite(self.diag).all(axis=1) & np.isfinite(self.w_hh).all()  # (T,)
+            elif _applies_its_jacobians(cell) and not dense:
+                self._cell = cell
+                self.factors = np.asarray(cell.jacobian_factors(hidden, state0, extras), dtype=self.dtype)  # (T, K, H)
+                self.w_hh = np.ascontiguousarray(w_hh, dtype=self.dtype)  # (G*H, H)
+                self.size = len(cell.state_names) * w_hh.shape[1]
+                self.finite = np.isfinite(self.factors).all(axis=(1, 2)) & np.isfinite(self.w_hh).all()  # (T,)
             else:
-                self.diag = self.w_hh = None
                 stack = cell.step_jacobians(w_hh, hidden, state0, extras)
                 self.stack = np.asarray(stack, dtype=self.dtype)  # (T, S, S)
                 self.size = self.stack.shape[1]
@@ -101,6 +111,9 @@ class JacobianSequence:
         """J_{t+1} (0-based t) as an (S, S) array."""
         if self.stack is not None:
             return self.stack[t]
+        if self.factors is not None:
+            return self.right_multiply(np.eye(self.size, dtype=self.dtype), t, 1.0, np.empty((self.size, self.size),
+                                                                                              dtype=self.dtype))
         return self.diag[t][:, None] * self.w_hh
 
     def right_multiply(self, product: np.ndarray, t: int, factor: float, out: np.ndarray) -> np.ndarray:
@@ -109,11 +122,26 @@ class JacobianSequence:
             np.matmul(product, self.stack[t], out=out)
             out *= factor
             return out
+        if self.factors is not None:
+            rows = (product.shape[0], self.w_hh.shape[0] + self.w_hh.shape[1])  # (r, G*H + H)
+            if self._scratch is None or self._scratch.shape != rows:
+                self._scratch = np.empty(rows, dtype=self.dtype)
+            self._cell.apply_jacobian(product, self.factors[t], self.w_hh, out, self._scratch)
+            if factor != 1.0:
+                out *= factor
+            return out
         scaled = self._scratch
         if scaled is None or scaled.shape != product.shape:
             scaled = self._scratch = np.empty_like(product)
         np.multiply(product, self.diag[t] * factor, out=scaled)  # (r, S) columns scaled by phi'(a_t) * factor
         return np.matmul(scaled, self.w_hh, out=out)
+
+
+def _applies_its_jacobians(cell) -> bool:
+    """Whether the cell's class applies its step Jacobians itself (the LSTM, the GRU). Asked of the
+    class: a wrapper that changes the Jacobians (units held at a value: rnnviz.core.nn.clamp) passes
+    other attributes through to the cell it wraps, but must be read through its step_jacobians."""
+    return callable(getattr(type(cell), "apply_jacobian", None)) and callable(getattr(type(cell), "jacobian_factors", None))
 
 
 def chain_log_norms(model, trace, layer: int = 0, sample: int = 0, *, product_dtype=np.float32,
@@ -249,7 +277,7 @@ def chain_log_norms_explicit(model, trace, layer: int = 0, sample: int = 0) -> n
     accumulated) so that long chains stay in range; the cost is one full SVD per lag. Used by the
     tests and by ``rnnviz bench``.
     """
-    jac = JacobianSequence(model, trace, layer, sample, dtype=np.float64)
+    jac = JacobianSequence(model, trace, layer, sample, dtype=np.float64, dense=True)
     steps = jac.steps
     logs = np.empty(steps + 1)  # (T+1,)
     logs[0] = 0.0

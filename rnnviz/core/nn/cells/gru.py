@@ -185,6 +185,34 @@ class GRUCell:
         jac[:, diag, diag] += z
         return jac
 
+    def jacobian_factors(self, hidden, state0, extras) -> np.ndarray:
+        """The per-step vectors from which ``apply_jacobian`` applies J_t without forming it: (T, 4, H).
+
+        Same arguments as ``step_jacobians``. J_t = diag(z) + diag(a_r) W_hr + diag(a_z) W_hz +
+        diag(a_n) W_hn with a_r = (1-z)(1-n²)(W_hn h + b_hn) r(1-r), a_z = (h_{t-1} - n) z(1-z),
+        a_n = (1-z)(1-n²) r; rows a_r, a_z, a_n, z.
+        """
+        r, z, n = (extras[name] for name in GATE_NAMES)  # (T, H) each
+        rec_n = extras[CANDIDATE_RECURRENT]  # (T, H)
+        h_prev = np.concatenate([np.asarray(state0[0])[None], hidden[:-1]])  # (T, H)
+        through_n = (1 - z) * (1 - n * n)  # (T, H) dh_t/d(n's pre-activation)
+        return np.stack([through_n * rec_n * r * (1 - r), (h_prev - n) * z * (1 - z), through_n * r, z], axis=1)
+
+    @staticmethod
+    def apply_jacobian(product, factors, w_hh, out, scratch) -> None:
+        """out = product @ J_t, J_t = dh_t/dh_{t-1} as ``step_jacobians`` gives it, never formed.
+
+        product, out (r, H); factors (4, H) one step of ``jacobian_factors``; w_hh (3H, H);
+        scratch (r, 4H). out = [P a_r, P a_z, P a_n] @ W_hh + P z: one (r, 3H) @ (3H, H) product.
+        """
+        hid = w_hh.shape[1]
+        rows, kept = scratch[:, :3 * hid], scratch[:, 3 * hid:]  # (r, 3H), (r, H)
+        for k in range(3):
+            np.multiply(product, factors[k], out=rows[:, k * hid:(k + 1) * hid])
+        np.matmul(rows, w_hh, out=out)
+        np.multiply(product, factors[3], out=kept)
+        out += kept
+
     def recurrent_grads(self, hidden, state0, extras, grad_hidden) -> np.ndarray:
         """dL/d(W_hh h_{t-1} + b_hh) for the r, z, n blocks at every step for one sample: (T, 3H).
 

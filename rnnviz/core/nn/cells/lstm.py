@@ -209,6 +209,43 @@ class LSTMCell:
         jac[:, hid + diag, hid + diag] = f  # dc_t/dc_{t-1}: the constant error carousel
         return jac
 
+    def jacobian_factors(self, hidden, state0, extras) -> np.ndarray:
+        """The per-step vectors from which ``apply_jacobian`` applies J_t without forming it: (T, 6, H).
+
+        Same arguments as ``step_jacobians``. Rows: alpha_i = g i(1-i), alpha_f = c_{t-1} f(1-f),
+        alpha_g = i(1-g²) (so dc_t/dh_{t-1} = sum of diag(alpha) W_block over i, f, g), beta =
+        tanh(c) o(1-o), gamma = o(1-tanh²(c)) (dh_t/dc_t) and f (dc_t/dc_{t-1}).
+        """
+        i, f, g, o = (extras[name] for name in GATE_NAMES)  # (T, H) each
+        cell = extras["cell"]  # (T, H)
+        c_prev = np.concatenate([np.asarray(state0[1])[None], cell[:-1]])  # (T, H)
+        tanh_c = np.tanh(cell)  # (T, H)
+        return np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g),
+                         tanh_c * o * (1 - o), o * (1 - tanh_c * tanh_c), f], axis=1)
+
+    @staticmethod
+    def apply_jacobian(product, factors, w_hh, out, scratch) -> None:
+        """out = product @ J_t, J_t = ds_t/ds_{t-1} as ``step_jacobians`` lays it out, never formed.
+
+        product, out (r, 2H) with columns (h, c); factors (6, H) one step of ``jacobian_factors``;
+        w_hh (4H, H); scratch (r, 5H) (every gated cell's: (r, G*H + H)). With product = [P_h, P_c] and Q = P_h gamma + P_c:
+        out = [[Q alpha_i, Q alpha_f, Q alpha_g, P_h beta] @ W_hh,  Q f]: one (r, 4H) @ (4H, H)
+        product, as many operations as forming J_t and multiplying by it would take.
+        """
+        hid = w_hh.shape[1]
+        alpha_i, alpha_f, alpha_g, beta, gamma, forget = factors  # (H,) each
+        p_h, p_c = product[:, :hid], product[:, hid:]  # (r, H) each
+        rows = scratch[:, :4 * hid]  # (r, 4H)
+        q = scratch[:, 4 * hid:]  # (r, H)
+        np.multiply(p_h, gamma, out=q)
+        q += p_c
+        np.multiply(q, alpha_i, out=rows[:, :hid])
+        np.multiply(q, alpha_f, out=rows[:, hid:2 * hid])
+        np.multiply(q, alpha_g, out=rows[:, 2 * hid:3 * hid])
+        np.multiply(p_h, beta, out=rows[:, 3 * hid:])
+        np.matmul(rows, w_hh, out=out[:, :hid])
+        np.multiply(q, forget, out=out[:, hid:])
+
     def recurrent_grads(self, hidden, state0, extras, grad_hidden) -> np.ndarray:
         """dL/da_t (the pre-activations of i, f, g, o) at every step for one sample: (T, 4H).
 
