@@ -21,11 +21,11 @@ obvious way (form each product J_T ... J_{T-k+1}, take its SVD) costs a full SVD
    float64 explicit products on random, saturating, ReLU, linear, gated and stacked cases and
    find errors of order 1e-5. ``product_dtype=np.float64`` rules rounding out.
 4. The product's singular values spread apart as k grows (for T = 200, H = 256 and a random tanh
-   network, ~130 of 256 exceed 1e-6 of the top at k = 16, ~80 at k = 32, ~33 at k = 64). At lags
-   16, 32, 64, ... the product's directions below COMPRESS_LEVEL = 1e-6 of the top are dropped:
-   it becomes diag(s) V^T with fewer rows, which every later lag multiplies by J like before, at
-   r/S of the cost. What is dropped is the size of the float32 rounding in 3., which enters
-   every product anyway; ``compress=False`` keeps the full S x S product.
+   network, ~130 of 256 exceed 1e-6 of the top at k = 16, ~60 at k = 48). At lags 16, 48,
+   112, ... (the gaps doubling) the product's directions below COMPRESS_LEVEL = 1e-6 of the top
+   are dropped: it becomes diag(s) V^T with fewer rows, which every later lag multiplies by J
+   like before, at r/S of the cost. What is dropped is the size of the float32 rounding in 3.,
+   which enters every product anyway; ``compress=False`` keeps the full S x S product.
 
 Jacobians are applied, never stacked: the vanilla cells' J_t = diag(phi'(a_t)) W_hh as "scale
 the columns, then one product", the LSTM's and GRU's through their own ``apply_jacobian`` (row
@@ -45,7 +45,7 @@ from rnnviz.core.diagnostics.top_singular import top_singular, top_singular_valu
 RESIDUAL_TOL = 5e-3  # relative residual at which a lag's top singular value is accepted: error <= 0.35 %
 MAX_ITERATIONS = 30  # per lag; convergence normally takes 1-3, this only bounds a pathological case
 COMPRESS_LEVEL = 1e-6  # directions this far below the top are float32 rounding noise already (see 4.)
-COMPRESS_FIRST = 16  # first lag at which the product's spectrum is checked (an r x r eigh); then 32, 64, ...
+COMPRESS_FIRST = 16  # first lag at which the product's spectrum is checked (an r x r eigh); then 48, 112, ...
 COMPRESS_WORTH = 0.8  # compress only when it drops at least 20 % of the rows
 BLOCK = 8  # warm-start columns (7 carried + 1 random): small next to S, enough that most lags take one iteration
 LAGS = 8  # at most this many consecutive lags have their norms found together (rnnviz.core.diagnostics.top_singular)
