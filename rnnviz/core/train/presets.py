@@ -41,6 +41,19 @@ EXPLODING_MODEL = {"cell": "relu", "hidden_size": 32, "init": "orthogonal", "ini
 EXPLODING_TRAINING = {"optimizer": "sgd", "lr": 1e-2, "batch_size": 32, "seq_len": ADDING_T,
                       "clip_threshold": 1.0, "seed": 0}
 
+# The Exploding lesson: a chain that multiplies by 1.1 per step backwards (every singular value of
+# W_hh is 1.1, a linear cell, so nothing saturates or switches off), small input weights (1e-3) so
+# that the hidden states stay small and the read-out's curvature is ~2 (that of a bias under squared
+# error), and a read-out trained past its stability edge 2 / curvature = 1. Each update overshoots the
+# answer by more than the last: the loss doubles every step and the gradient, that error carried back
+# through the chain, doubles with it. The recurrent layer learns at 1e-16, practically frozen, until
+# the gradient reaches ~1e12 and its updates start to move W_hh: the network then overflows.
+EXPLODING_BUILD_MODEL = {"cell": "linear", "hidden_size": 32, "init": "orthogonal", "init_scale": 1e-3,
+                         "recurrent_scale": 1.1, "num_layers": 1, "seed": 0}
+EXPLODING_BUILD_TRAINING = {"optimizer": "sgd", "lr": 1e-16, "readout_lr": 1.2, "lr_growth": 1.0,
+                            "batch_size": 32, "seq_len": ADDING_T, "clip_mode": "none",
+                            "clip_threshold": 1.0, "seed": 0}
+
 MARKER_T = 20  # markers every ~5 steps: a short backward memory suffices
 MARKER_MODEL = {"cell": "gru", "hidden_size": 16, "init": "normal", "init_scale": 1.0, "recurrent_scale": None,
                 "num_layers": 1, "seed": 0, "bidirectional": False}
@@ -73,12 +86,14 @@ PRESETS: dict[str, Preset] = {
         steps=300,
     ),
     "Exploding": Preset(
-        model=EXPLODING_MODEL,
-        train={**EXPLODING_TRAINING, "clip_mode": "none"},
+        model=EXPLODING_BUILD_MODEL,
+        train=EXPLODING_BUILD_TRAINING,
         data={"kind": "task", "name": "adding", "length": ADDING_T},
-        story="every singular value of W_hh is 2: the chain grows like 2^k and, without "
-              "clipping, the first updates throw the weights to infinity.",
-        steps=30,
+        story="the read-out learns at 1.2, past its stability edge of 1: every update overshoots by more "
+              "than the last, the loss and the gradient double at every step, and the chain (every singular "
+              "value of W_hh is 1.1) carries the gradient back ~100 times larger to the first step; after "
+              "nine decades of climb the weights overflow, near step 40.",
+        steps=60,
     ),
     "Exploding, clipped": Preset(  # the very same network, with the cure switched on
         model=EXPLODING_MODEL,
