@@ -165,8 +165,9 @@ def main(args) -> int:
             wall_time = time.perf_counter() - started
             interrupted = stop.pressed and trainer.status not in ("diverged", "finished")  # not a late press
             if trainer.status == "diverged":
+                rates = "--readout-lr, --lr" if trainer.train_config.readout_lr is not None else "--lr"
                 print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step "
-                      f"{trainer.step_count} are kept (try a lower --lr or --clip-norm, or resume with "
+                      f"{trainer.step_count} are kept (try a lower {rates} or --clip-norm, or resume with "
                       f"--rollback)", file=sys.stderr, flush=True)
             elif interrupted:
                 kept = [what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag]

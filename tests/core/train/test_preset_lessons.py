@@ -11,7 +11,7 @@ import pytest
 from rnnviz.core.train import lessons
 from rnnviz.core.train.presets import PRESETS, preset_trainer
 
-CLIPPED_STEPS = 120  # enough for the loss to fall by nine decades; below the baseline takes ~1500
+CLIPPED_STEPS = 1000  # nine decades down within 120 steps, below the baseline by ~600
 IRNN_STEPS = 1000  # the loss leaves the baseline after ~800 steps and is below half of it by ~950
 
 
@@ -78,20 +78,21 @@ def test_exploding_ends_in_a_divergence_after_the_climb_not_at_its_start(explodi
 def test_clipping_keeps_the_raw_norm_far_above_the_threshold_and_the_applied_one_on_it(clipped):
     trainer, _, results = clipped
     threshold = trainer.train_config.clip_threshold
-    before = np.array([r.grad_norm for r in results])  # (N,) raw global norms
-    after = np.array([r.clipped_norm for r in results])  # (N,) what the update used
+    before = np.array([r.grad_norm for r in results[:120]])  # (120,) raw global norms
+    after = np.array([r.clipped_norm for r in results[:120]])  # (120,) what the update used
     assert len(results) == CLIPPED_STEPS and not results[-1].diverged
-    assert before.min() > 100 * threshold  # the explosion never goes away (measured min ~2e3 x threshold)
+    assert before.min() > 50 * threshold  # the explosion does not go away (measured min 159 x threshold)
     assert before[0] > 1e9 * threshold  # ~4e12 at the first step: the chain of 2s over 50 steps
     np.testing.assert_allclose(after, threshold, rtol=1e-9)  # every update sits exactly on it
 
 
-def test_clipping_brings_the_loss_down_by_many_decades_without_a_divergence(clipped):
+def test_clipping_brings_the_loss_down_by_many_decades_then_below_the_baseline(clipped):
     trainer, _, results = clipped
-    loss = np.array([r.loss for r in results])
+    loss = np.array([r.loss for r in results])  # (N,)
     baseline = trainer.source.baseline(trainer.train_config.seq_len)
-    assert loss[:10].mean() > 1e8 * baseline  # it starts at ~1e10 x the baseline
-    assert loss[-20:].mean() < 1e-6 * loss[:10].mean()  # measured ~2e-9 after 120 steps
+    assert loss[:10].mean() > 1e8 * baseline  # it starts at ~5e10 x the baseline
+    assert loss[100:120].mean() < 1e-6 * loss[:10].mean()  # measured 6e-11 by steps 101-120
+    assert loss[-100:].mean() < 0.6 * baseline  # README: measured 0.42 x over steps 901-1000
     assert all(np.isfinite(value).all() for value in trainer.model.params.values())
 
 
