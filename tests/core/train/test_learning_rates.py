@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnviz.core.config import TrainConfig
+from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.train import session
 from rnnviz.core.train.trainer import Trainer
-from rnnviz.core.config import ModelConfig
 from tests.core.fake_sources import FakeAdding
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sessions"
@@ -67,13 +66,12 @@ def test_with_adam_the_read_out_steps_scale_exactly_with_its_rate():
     """Adam's step is proportional to its rate: a read-out rate k x lr gives read-out steps k times
     those of a run at lr, and every other step unchanged."""
     start = {name: value.copy() for name, value in trainer().model.params.items()}  # same seed, same weights
-    first_plain, first_fast = trainer(optimizer="adam", lr=1e-3), trainer(optimizer="adam", lr=1e-3, readout_lr=4e-3)
-    first_plain.step(), first_fast.step()
+    plain, fast = trainer(optimizer="adam", lr=1e-3), trainer(optimizer="adam", lr=1e-3, readout_lr=4e-3)
+    plain.step(), fast.step()
     for name in start:
         k = 4.0 if name.startswith("out.") else 1.0
-        np.testing.assert_allclose(first_fast.model.params[name] - start[name],
-                                   k * (first_plain.model.params[name] - start[name]), rtol=1e-9, atol=1e-18,
-                                   err_msg=name)
+        np.testing.assert_allclose(fast.model.params[name] - start[name], k * (plain.model.params[name] - start[name]),
+                                   rtol=1e-9, atol=1e-18, err_msg=name)
 
 
 def test_a_rate_grown_past_the_float_range_is_a_divergence_and_nothing_is_applied():
@@ -103,3 +101,29 @@ def test_a_session_from_before_the_rates_loads_with_one_constant_rate():
     old = session.load(FIXTURES / "tanh_adding.npz")
     assert old.train_config.lr_growth == 1.0 and old.train_config.readout_lr is None
     assert old.rate(10_000) == old.train_config.lr
+
+
+@pytest.mark.parametrize("field, value", [("lr_growth", 5.0), ("lr_growth", "fast"), ("readout_lr", -1.0),
+                                          ("readout_lr", [1.0])])
+def test_a_session_with_a_bad_rate_is_refused_naming_it(field, value, tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from rnnviz.core.errors import SessionError
+
+    run = trainer(lr=1e-3, lr_growth=1.1, readout_lr=0.05)
+    run.run(2)
+    path = session.save(run, tmp_path / "rates.npz")
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    metadata = json.loads(str(np.lib.format.read_array(io.BytesIO(members["metadata.npy"]))))
+    metadata["train_config"][field] = value
+    stream = io.BytesIO()
+    np.lib.format.write_array(stream, np.array(json.dumps(metadata)), allow_pickle=False)
+    members["metadata.npy"] = stream.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(SessionError, match=field):
+        session.load(path, source=FakeAdding(6))
