@@ -175,17 +175,3 @@ def test_damaged_distributions_are_refused(tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(SessionError, match="'dist/0/rows' has shape"):  # refused from its header, unread
         session.load(path, source=FakeText())
-
-
-def test_other_shapes_have_connectivity_but_say_units_off_is_not_there():
-    from rnnviz.core.train import presets
-
-    run = presets.make_trainer({"hidden_size": 6, "bidirectional": True}, {"batch_size": 4},
-                               {"kind": "task", "name": "adding", "length": 8})
-    run.run(2)
-    view = run.view_data()
-    assert view.units.ranking is None and "not available for a bidirectional network" in view.units.ranking_note
-    assert view.connectivity.matrix.shape == (8, 8) and not view.connectivity.causal
-    assert "grad/weight_hh_l0" in view.distributions
-    with pytest.raises(ValueError, match="not available"):
-        run.switch_units_off([(0, 1)])
