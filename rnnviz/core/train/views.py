@@ -36,7 +36,6 @@ class UnitsView:
     ranking: UnitRanking | None  # None when skipped (see ``ranking_note``)
     comparison: ClampComparison | None  # None when no unit is held
     ranking_note: str = ""  # why there is no ranking, for people
-    available: bool = True  # False: this network's shape has no units off (``ranking_note`` says why)
     names: tuple = ()  # (hidden_size,) the names of a layer's units without the layer: "3", "fwd 3", "dec 0"
     parts: tuple = ()  # ((stack name, units per layer), ...) in the order of the unit numbers
 

@@ -3,8 +3,10 @@
 Select units in the hidden-state map and switch them off there; this panel then shows the
 same batch with them held and without (the loss in the title, the gradient profile
 ||∂L/∂h_t|| and the Jacobian chain ||∂h_T/∂h_{T−k}||, held solid and free dashed), and
-below, the units ranked by how much the loss rises when each is switched off too. All the
-numbers come from ``rnnviz.core.diagnostics.ablation`` via the view.
+below, the units ranked by how much the loss rises when each is switched off too. Every
+shape has units off: a bidirectional net's units are named "fwd 3" / "bwd 3", an encoder-decoder's
+"enc 3" / "dec 3"; such a network has a chain per stack, and "chain of" picks the one drawn. All
+the numbers and names come from ``rnnviz.core.diagnostics.ablation`` via the view.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
+from rnnviz.core.nn.units import SHORT
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
 
 NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
-NOT_AVAILABLE = "no units off for this network's shape (the note below says why)"
 
 RANKED_SHOWN = 16  # bars in the ranking: the units that matter most; the CSV has every unit
 HELD_COLOR = "#D55E00"
@@ -50,6 +52,14 @@ class UnitsPanel(Panel):
                                     "the loss change, on up to 2048 copies of the batch's sequences")
         self.rank_button.clicked.connect(self._ask_for_ranking)
         self.controls.addWidget(self.rank_button)
+        self.part_label = QtWidgets.QLabel("chain of")
+        self.part = QtWidgets.QComboBox()
+        self.part.setToolTip("the stack whose Jacobian chain is drawn (a network of several stacks has one each)")
+        self.part.currentIndexChanged.connect(self._part_chosen)
+        self.controls.addWidget(self.part_label)
+        self.controls.addWidget(self.part)
+        self.part_label.setVisible(False)
+        self.part.setVisible(False)
 
         self.profile_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
         style.style_plot(self.profile_plot, "Gradient profile", "\u2016\u2202L/\u2202h_t\u2016 (log)", "time step t")
@@ -72,7 +82,7 @@ class UnitsPanel(Panel):
 
         self.rank_plot: pg.PlotItem = self.canvas.addPlot(row=2, col=0, colspan=2)
         style.style_plot(self.rank_plot, "Loss change when each unit is switched off",
-                         "\u0394 loss", "unit (layer:unit), most needed first")
+                         "\u0394 loss", "unit, most needed first")
         self.bars_up = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(HELD_COLOR))
         self.bars_down = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(FREE_COLOR))
         self.rank_plot.addItem(self.bars_up)
@@ -88,6 +98,26 @@ class UnitsPanel(Panel):
         self.readout.setText("ranking the units: each switched off in its own copy of the batch…")
         self.rank_requested.emit()
 
+    def _part_chosen(self) -> None:
+        if self.view is not None and not self.part.isHidden():
+            self._redraw()
+
+    def _sync_parts(self, comparison) -> str:
+        """Offer the comparison's stacks in "chain of" (hidden for one stack); the chosen one, or ""."""
+        parts = list(comparison.part_chains) if comparison is not None else []
+        shown = [self.part.itemData(i) for i in range(self.part.count())]
+        if parts != shown:
+            with QtCore.QSignalBlocker(self.part):
+                self.part.clear()
+                for name in parts:
+                    self.part.addItem(name, name)
+                # start with the stack of the first unit held: the one whose chain the hold changes
+                first = next((p for p in parts if comparison.names and SHORT.get(p, p) in comparison.names[0]), None)
+                self.part.setCurrentIndex(parts.index(first) if first in parts else 0)
+        self.part_label.setVisible(bool(parts))
+        self.part.setVisible(bool(parts))
+        return self.part.currentData() or ""
+
     def units_view(self):
         return None if self.view is None else getattr(self.view, "units", None)
 
@@ -95,14 +125,14 @@ class UnitsPanel(Panel):
         units = self.units_view()
         comparison = None if units is None else units.comparison
         layer = 0 if units is None else units.num_layers - 1  # the top layer: what the loss reads
+        part = self._sync_parts(comparison)
         if comparison is None:
             for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
                 curve.setData([], [])
             set_title(self.profile_plot, "Gradient profile: no unit is off")
             self.loss_label.setText("")
             set_title(self.chain_plot, "Jacobian chain")
-            available = units is None or getattr(units, "available", True)
-            self.readout.setText(HINT if available else NOT_AVAILABLE)
+            self.readout.setText(HINT)
         else:
             held_p, free_p = as_float(comparison.profile_with)[:, layer], as_float(comparison.profile_without)[:, layer]
             floor = log_floor(held_p, free_p)
@@ -111,8 +141,10 @@ class UnitsPanel(Panel):
             t = np.arange(held_p.size)
             self.profile_held.setData(t, shown_held)
             self.profile_free.setData(t, shown_free)
-            chain_held = 10.0 ** as_float(comparison.chain_with)[layer]
-            chain_free = 10.0 ** as_float(comparison.chain_without)[layer]
+            chain_with, chain_without = comparison.part_chains.get(part, (comparison.chain_with,
+                                                                          comparison.chain_without))
+            chain_held = 10.0 ** as_float(chain_with)[layer]
+            chain_free = 10.0 ** as_float(chain_without)[layer]
             chain_floor = log_floor(chain_held, chain_free)
             k = np.arange(chain_held.size)
             self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
@@ -120,8 +152,8 @@ class UnitsPanel(Panel):
             set_title(self.profile_plot, "Gradient profile, held vs free"
                       + floor_note(bool(floored_a.any() or floored_b.any()), floor))
             self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
-            set_title(self.chain_plot, f"Jacobian chain, layer {layer}")
-            off = ", ".join(f"{lay}:{unit}" for lay, unit in comparison.units)
+            set_title(self.chain_plot, f"Jacobian chain, layer {layer}" + (f", {part}" if part else ""))
+            off = ", ".join(comparison.names or [f"{lay}:{unit}" for lay, unit in comparison.units])
             self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
         self._draw_ranking(units)
         for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
@@ -147,7 +179,8 @@ class UnitsPanel(Panel):
         up = finite >= 0
         self.bars_up.setOpts(x=x[up], height=finite[up], width=0.8)
         self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
-        labels = [(float(i), f"{int(ranking.layers[j])}:{int(ranking.units[j])}") for i, j in enumerate(order)]
+        names = ranking.names or [f"{int(lay)}:{int(unit)}" for lay, unit in zip(ranking.layers, ranking.units)]
+        labels = [(float(i), names[j]) for i, j in enumerate(order)]
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
         held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
         set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
