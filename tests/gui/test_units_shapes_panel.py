@@ -11,7 +11,8 @@ import pytest
 from rnnviz.core.nn.units import unit_name
 from rnnviz.core.train import presets
 from rnnviz.gui.panels import HiddenPanel, UnitsPanel
-from tests.gui.factories import build
+from rnnviz.gui.panels.units import FEWEST_SHOWN
+from tests.gui.factories import build, lay_out
 
 SHAPES = {
     "bidirectional": ({"hidden_size": 4, "bidirectional": True}, {"kind": "task", "name": "marker", "length": 6}),
@@ -104,3 +105,16 @@ def test_padded_labelled_text_has_its_ranking(qtbot):
     assert view.units.ranking is not None
     panel = build(qtbot, UnitsPanel, view)
     assert not panel.rank_note.isVisible() and panel.part.isHidden()
+
+
+def test_a_narrow_dock_shows_as_many_bars_as_their_names_fit(qtbot):
+    run = _run("bidirectional")
+    view = run.view_data(ranking="always")
+    wide = build(qtbot, UnitsPanel, view, size=(1400, 700))
+    narrow = build(qtbot, UnitsPanel, view, size=(330, 700))
+    assert wide._shown_bars == 8  # every unit of the 4 + 4
+    assert FEWEST_SHOWN <= narrow._shown_bars < wide._shown_bars
+    assert len(narrow.bars_up.opts["height"]) + len(narrow.bars_down.opts["height"]) == narrow._shown_bars
+    assert f"({narrow._shown_bars} of 8;" in narrow.rank_plot.getAxis("bottom").labelText
+    lay_out(narrow, (1400, 700))  # widened: the bars follow
+    assert narrow._shown_bars == 8

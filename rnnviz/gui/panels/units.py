@@ -15,7 +15,7 @@ import textwrap
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.nn.units import SHORT
 from rnnviz.gui.plot import steady
@@ -24,7 +24,8 @@ from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, lo
 
 NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
 
-RANKED_SHOWN = 16  # bars in the ranking: the units that matter most; the CSV has every unit
+RANKED_SHOWN = 16  # bars in the ranking at most: the units that matter most; the CSV has every unit
+FEWEST_SHOWN = 4  # ... and at least, however narrow the dock (fewer bars than that when fewer units)
 HELD_COLOR = "#D55E00"
 FREE_COLOR = "#0072B2"
 HINT = "select units in the hidden-state map (click, Ctrl+click) and press Switch off"
@@ -89,6 +90,8 @@ class UnitsPanel(Panel):
         self.rank_plot.addItem(self.bars_down)
         self.rank_note = pg.TextItem("", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5))
         self.rank_plot.addItem(self.rank_note)
+        self._shown_bars = 0  # bars the ranking's width held at the last draw
+        self.rank_plot.vb.sigResized.connect(self._rank_resized)
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(2, 2)
         self.readout.setVisible(True)
@@ -159,6 +162,22 @@ class UnitsPanel(Panel):
         for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
             steady.hold_items(plot)
 
+    def _bars_that_fit(self, names) -> int:
+        """How many bars' names fit side by side under the ranking at its current width in pixels."""
+        width = self.rank_plot.vb.width()
+        if width <= 0 or not names:  # not laid out yet (an export lays out at its own size first)
+            return min(RANKED_SHOWN, len(names))
+        metrics = QtGui.QFontMetricsF(style.tick_font())
+        label = max(metrics.horizontalAdvance(name) for name in names) + metrics.horizontalAdvance("   ")
+        return int(min(RANKED_SHOWN, max(FEWEST_SHOWN, width // label), len(names)))
+
+    def _rank_resized(self) -> None:
+        """A wider or narrower dock: as many bars as their names fit (only when that number changes)."""
+        units = self.units_view()
+        ranking = None if units is None else units.ranking
+        if ranking is not None and self._bars_that_fit(ranking.names) != self._shown_bars:
+            self._draw_ranking(units)
+
     def _draw_ranking(self, units) -> None:
         ranking = None if units is None else units.ranking
         if ranking is None:
@@ -172,16 +191,20 @@ class UnitsPanel(Panel):
             style.set_ticks(self.rank_plot.getAxis("bottom"), None)
             return
         self.rank_note.setVisible(False)
-        order = ranking.order()[:RANKED_SHOWN]
+        names = ranking.names or [f"{int(lay)}:{int(unit)}" for lay, unit in zip(ranking.layers, ranking.units)]
+        self._shown_bars = self._bars_that_fit(names)
+        order = ranking.order()[:self._shown_bars]
         delta = as_float(ranking.delta)[order]
         x = np.arange(order.size)
         finite = np.where(np.isfinite(delta), delta, 0.0)
         up = finite >= 0
         self.bars_up.setOpts(x=x[up], height=finite[up], width=0.8)
         self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
-        names = ranking.names or [f"{int(lay)}:{int(unit)}" for lay, unit in zip(ranking.layers, ranking.units)]
         labels = [(float(i), names[j]) for i, j in enumerate(order)]
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
+        shown = f"unit, most needed first ({order.size} of {len(names)}; the CSV has all)"
+        if self.rank_plot.getAxis("bottom").labelText != shown:
+            self.rank_plot.setLabel("bottom", shown, **{"font-size": style.LABEL_SIZE})
         held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
         set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
                                   f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''}, "
