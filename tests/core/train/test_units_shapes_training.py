@@ -83,3 +83,22 @@ def test_units_the_shape_lacks_are_refused():
     with pytest.raises(ValueError, match="does not exist"):
         run.switch_units_off([(0, 8)])
     assert run.units_off is None
+
+
+def test_the_future_marker_needs_one_backward_unit_and_routes_around_it():
+    """The lesson of units off on a bidirectional net: the future-marker task is answered by the
+    backward direction, one unit of it carries nearly the whole answer, and held at 0 the network
+    routes around it within 50 steps (measured: bwd 6, loss 0.0012 -> 0.90 -> 0.0016)."""
+    preset = presets.get_preset("Future marker, both ways")
+    run = presets.make_trainer(preset.model, preset.train, preset.data)
+    run.run(300)
+    ranking = run.view_data(ranking="always").units.ranking
+    backward = np.array([name.startswith("bwd") for name in ranking.names])
+    assert ranking.delta[backward].sum() > 50 * max(ranking.delta[~backward].sum(), 1e-6)
+    top = ranking.order()[0]
+    assert ranking.names[top].startswith("bwd") and ranking.delta[top] > 0.5 > 100 * ranking.base_loss
+    run.switch_units_off([(int(ranking.layers[top]), int(ranking.units[top]))], "zero")
+    assert run.view_data(ranking="never").units.comparison.loss_with > 0.5
+    run.run(50)
+    comparison = run.view_data(ranking="never").units.comparison
+    assert comparison.loss_with < 0.01  # routed around the held unit
