@@ -118,3 +118,29 @@ def test_a_narrow_dock_shows_as_many_bars_as_their_names_fit(qtbot):
     assert f"({narrow._shown_bars} of 8;" in narrow.rank_plot.getAxis("bottom").labelText
     lay_out(narrow, (1400, 700))  # widened: the bars follow
     assert narrow._shown_bars == 8
+
+
+def test_window_switches_off_an_encoder_unit_and_trains_on(make_window, qtbot):
+    from tests.gui.conftest import FAST_MODEL, FAST_TRAIN
+
+    window = make_window(model={**FAST_MODEL, "hidden_size": 5, "arch": "seq2seq", "decoder_hidden_size": 4},
+                         train=FAST_TRAIN, data={"kind": "task", "name": "reverse", "length": 4})
+    hidden = next(p for p in window.panels if p.view_name == "hidden")
+    units = next(p for p in window.panels if p.view_name == "units")
+    context = window.latest_view.snapshot.part_steps[0]
+    hidden.select_unit(hidden.unit_at(0, 2))  # an encoder unit
+    hidden.select_unit(hidden.unit_at(context + 1, 3), add=True)  # the decoder's last unit
+    hidden.off_button.click()
+
+    def held():
+        view = window.latest_view
+        return view.units.clamp is not None and view.units.clamp.units == ((0, 2), (0, 8))
+
+    qtbot.waitUntil(held, timeout=10_000)
+    window.train_steps(3)
+    qtbot.waitUntil(lambda: window.latest_view.snapshot.step >= 3 and window.drawn.get(units) is window.latest_view,
+                    timeout=10_000)
+    view = window.latest_view
+    assert view.units.comparison.names == ("enc 2", "dec 3")
+    assert units.readout.text().endswith("enc 2, dec 3") and "held," in units.loss_label.text
+    np.testing.assert_array_equal(view.snapshot.hidden[context:, 0, 3], view.units.clamp.values[1])
