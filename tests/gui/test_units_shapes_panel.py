@@ -144,3 +144,16 @@ def test_window_switches_off_an_encoder_unit_and_trains_on(make_window, qtbot):
     assert view.units.comparison.names == ("enc 2", "dec 3")
     assert units.readout.text().endswith("enc 2, dec 3") and "held," in units.loss_label.text
     np.testing.assert_array_equal(view.snapshot.hidden[context:, 0, 3], view.units.clamp.values[1])
+
+
+def test_an_encoder_decoder_profile_has_a_line_at_the_context(qtbot):
+    run = _run("seq2seq")
+    run.switch_units_off([(0, 1)])
+    view = run.view_data(ranking="never")
+    panel = build(qtbot, UnitsPanel, view)
+    assert panel.context_line.isVisible() and panel.context_line.value() == view.snapshot.part_steps[0] - 0.5
+    assert len(panel.profile_held.yData) == sum(view.snapshot.part_steps)
+    bidirectional = _run("bidirectional")
+    bidirectional.switch_units_off([(0, 1)])
+    panel.update_view(bidirectional.view_data(ranking="never"))
+    assert not panel.context_line.isVisible()

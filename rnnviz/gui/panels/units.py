@@ -72,6 +72,11 @@ class UnitsPanel(Panel):
         self.profile_free = self.profile_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
         self.chain_held = self.chain_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
         self.chain_free = self.chain_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
+        # an encoder-decoder's profile runs over the source steps, then the decoder's: a line at the context
+        self.context_line = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True))
+        self.context_line.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
+        self.profile_plot.addItem(self.context_line, ignoreBounds=True)
+        self.context_line.setVisible(False)
         # the losses change with every view: a label in the plot's corner, outside the layout, so
         # that new numbers do not lay the plot out again (a title would)
         self.loss_label = pg.LabelItem("", size=style.LABEL_SIZE, justify="left")
@@ -132,6 +137,7 @@ class UnitsPanel(Panel):
         if comparison is None:
             for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
                 curve.setData([], [])
+            self.context_line.setVisible(False)
             set_title(self.profile_plot, "Gradient profile: no unit is off")
             self.loss_label.setText("")
             set_title(self.chain_plot, "Jacobian chain")
@@ -142,6 +148,10 @@ class UnitsPanel(Panel):
             shown_held, floored_a = for_log_axis(held_p, floor)
             shown_free, floored_b = for_log_axis(free_p, floor)
             t = np.arange(held_p.size)
+            steps = tuple(getattr(self.view.snapshot, "part_steps", ()) or ())
+            self.context_line.setVisible(len(steps) > 1)
+            if len(steps) > 1:
+                self.context_line.setValue(steps[0] - 0.5)
             self.profile_held.setData(t, shown_held)
             self.profile_free.setData(t, shown_free)
             chain_with, chain_without = comparison.part_chains.get(part, (comparison.chain_with,
