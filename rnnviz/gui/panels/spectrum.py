@@ -56,7 +56,8 @@ class SpectrumPanel(Panel):
         self.singular.addItem(self.sigma_line)
         for plot in (self.plane, self.singular):  # "-3e10 -2e10 -1e10" needs room: fewer texts
             plot.getAxis("bottom").setStyle(textFillLimits=[(0, 0.6), (2, 0.3), (4, 0.15)])
-        self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=4)  # layers > 1 only
+        self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=2,
+                                       colspan=2)  # layers > 1 only
         self.eig_points: list[pg.ScatterPlotItem] = []
         self.sv_curves: list[pg.PlotDataItem] = []
 
