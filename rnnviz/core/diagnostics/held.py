@@ -61,7 +61,12 @@ def held_states(model, inputs, keep, values, h0=None) -> list[np.ndarray]:
 
 def held_forward(model, inputs, keep, values, h0=None) -> np.ndarray:
     """Outputs (T, R, Y) of ``held_states``' top layer through the readout."""
-    return model._readout(held_states(model, inputs, keep, values, h0)[-1])
+    return readout(model, held_states(model, inputs, keep, values, h0)[-1])
+
+
+def readout(model, top: np.ndarray) -> np.ndarray:
+    """The model's linear readout of top (..., H) -> (..., Y)."""
+    return top @ model.params["out.weight"].T + model.params["out.bias"]
 
 
 def _initial(h0, layer: int, part: int, rows: int, hid: int, dtype) -> np.ndarray:
@@ -112,7 +117,7 @@ def held_pass(model, inputs, keep, values, h0=None, last_step: bool = False) -> 
     top = states[-1]  # (T, R, H)
     if last_step:
         top = top[-1:] if lengths is None else top[lengths - 1, np.arange(top.shape[1])][None]  # (1, R, H)
-    return HeldPass(outputs=model._readout(top), means=np.stack([_real_mean(layer, lengths) for layer in states]))
+    return HeldPass(outputs=readout(model, top), means=np.stack([_real_mean(layer, lengths) for layer in states]))
 
 
 def _bidirectional(model, inputs, keep, values, last_step: bool) -> HeldPass:
@@ -135,34 +140,54 @@ def _bidirectional(model, inputs, keep, values, last_step: bool) -> HeldPass:
         x = np.concatenate([forward, gather(backward, order)], axis=-1)  # (T, R, 2H) in input order
         means.append(_real_mean(x, lengths))
     if not last_step:
-        return HeldPass(outputs=model._readout(x), means=np.stack(means))
+        return HeldPass(outputs=readout(model, x), means=np.stack(means))
     # PyTorch's h_n: forward at the last real step, backward after its last processed step
     last = np.full(rows, steps) if lengths is None else lengths
     cols = np.arange(rows)
     final = np.concatenate([forward[last - 1, cols], backward[last - 1, cols]], axis=-1)  # (R, 2H)
-    return HeldPass(outputs=model._readout(final)[None], means=np.stack(means))
+    return HeldPass(outputs=readout(model, final)[None], means=np.stack(means))
+
+
+def _bridged(model, vector, layers: int, cell):
+    """The decoder's initial state from the bridge, h0 = tanh(bridge.weight v + bridge.bias) in
+    every layer (and c0 = 0 for an LSTM), as ``held_states`` reads it; None without a bridge."""
+    if "bridge.weight" not in model.params:
+        return None
+    first = np.tanh(vector @ model.params["bridge.weight"].T + model.params["bridge.bias"])  # (R, Hd)
+    h0 = np.repeat(first[None], layers, axis=0)  # (L, R, Hd)
+    return (h0, np.zeros_like(h0)) if len(cell.state_names) > 1 else (h0,)
 
 
 def _encoder_decoder(model, inputs, keep, values) -> HeldPass:
-    source, read, _ = model._split(inputs)
-    he = model.config.hidden_size
+    c = model.config
+    inputs = np.asarray(inputs)
+    source, read = inputs[:c.source_length], inputs[c.source_length:]  # (S, R), (U, R) ids
+    if c.reverse_source:
+        source = np.ascontiguousarray(source[::-1])
+    he = c.hidden_size
     encoder = held_states(model.encoder, source, keep[:, :, :he], values[:, :, :he])  # per layer (S, R, He)
     context = encoder[-1][-1]  # (R, He) the encoder's last top state, as held
-    start = None
-    if model.uses_bridge:
-        first = np.tanh(context @ model.params["bridge.weight"].T + model.params["bridge.bias"])  # (R, Hd)
-        layers = np.repeat(first[None], model.config.num_layers, axis=0)  # (L, R, Hd)
-        start = (layers, np.zeros_like(layers)) if len(model.decoder.cell.state_names) > 1 else (layers,)
-    x = model._decoder_input(read, context)
+    if c.context in ("every-step", "both"):  # [one-hot token, context] at every decoder step
+        x = np.zeros((*read.shape, c.input_size + he), dtype=model.dtype)  # (U, R, V + He)
+        x[np.arange(read.shape[0])[:, None], np.arange(read.shape[1])[None, :], read] = 1.0
+        x[:, :, c.input_size:] = context
+    else:
+        x = read
+    start = _bridged(model, context, c.num_layers, model.decoder.cell)
     decoder = held_states(model.decoder, x, keep[:, :, he:], values[:, :, he:], start)  # per layer (U, R, Hd)
     means = np.stack([np.concatenate([e.mean(axis=(0, 1)), d.mean(axis=(0, 1))]) for e, d in zip(encoder, decoder)])
-    return HeldPass(outputs=model.decoder._readout(decoder[-1]), means=means)
+    return HeldPass(outputs=readout(model, decoder[-1]), means=means)
 
 
 def _vector_to_sequence(model, inputs, keep, values) -> HeldPass:
-    steps, vector = model._vector(inputs)
-    x, start = model._start(vector, steps)
-    start = None if start is None else (start if isinstance(start, tuple) else (start,))
+    inputs = np.asarray(inputs, dtype=model.dtype)
+    steps, rows = inputs.shape[:2]
+    vector = inputs[0]  # (R, D): v, read at the first step as the model does
+    fed = model.config.context in ("every-step", "both")
+    x = np.ones((steps, rows, 1 + (vector.shape[1] if fed else 0)), dtype=model.dtype)  # (U, R, 1 [+ D])
+    if fed:
+        x[:, :, 1:] = vector
+    start = _bridged(model, vector, model.config.num_layers, model.decoder.cell)
     decoder = held_states(model.decoder, x, keep, values, start)  # per layer (U, R, H)
-    return HeldPass(outputs=model.decoder._readout(decoder[-1]),
+    return HeldPass(outputs=readout(model, decoder[-1]),
                     means=np.stack([layer.mean(axis=(0, 1)) for layer in decoder]))
