@@ -1,13 +1,16 @@
 """Switching hidden units off: units held at a constant (0, or their mean) at every step.
 
 A unit u of layer l held at c is, to everything downstream of it, the constant c: its column
-of W_hh, and of whatever reads the layer (the next layer's W_ih, or the readout), multiplies
-c at every step. So the clamped network is exactly an ordinary network with *effective*
-parameters: those columns set to 0 and c times them added to the bias beside them (for the
-GRU, b_hn sits inside r ⊙ (W_hn h + b_hn), so this holds there too). The unit's own update
-still runs (its recurrent rows zeroed as well, so that it reads nothing) but reaches nothing:
-every gradient into it is exactly 0. The initial state's
-unit u enters only through the same zeroed columns, so h_0[u] is held at c as well.
+of W_hh, and of whatever reads the layer (the next layer's W_ih, or the readout; both
+directions above a bidirectional layer; the bridge and the decoder's input above an encoder:
+``rnnviz.core.nn.units.readers``), multiplies c at every step. So the clamped network is
+exactly an ordinary network with *effective* parameters: those columns set to 0 and c times
+them added to the bias beside them (for the GRU, b_hn sits inside r ⊙ (W_hn h + b_hn), so
+this holds there too; the bridge's bias sits inside its tanh, as its product does). The
+unit's own update still runs (its recurrent rows zeroed as well, so that it reads nothing)
+but reaches nothing: every gradient into it is exactly 0. The initial state's unit u enters
+only through the same zeroed columns, so h_0[u] is held at c as well (also a decoder's h_0
+from the bridge).
 
 Gradients with respect to the real parameters follow by the chain rule: the zeroed columns
 get c times the gradient of the bias that absorbed them; every other gradient is the
@@ -15,8 +18,9 @@ effective network's. The trace shows the clamped values (c) for the held units.
 
 ``effective_model`` gives the effective network (its cell zeroes the held units' rows and
 columns of the step Jacobians, so the Jacobian chain is the clamped network's too);
-``RNN.loss_and_grads`` and ``RNN.forward`` call ``clamped_loss_and_grads`` /
-``clamped_forward`` when the model has a clamp.
+every shape's ``loss_and_grads`` and ``forward`` call ``clamped_loss_and_grads`` /
+``clamped_forward`` when the model has a clamp. Units are numbered over all the stacks of a
+layer (``rnnviz.core.nn.units``).
 """
 
 from __future__ import annotations
