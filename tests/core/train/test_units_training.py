@@ -175,3 +175,17 @@ def test_damaged_distributions_are_refused(tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(SessionError, match="'dist/0/rows' has shape"):  # refused from its header, unread
         session.load(path, source=FakeText())
+
+
+def test_runs_compared_with_units_held_draw_the_held_chain():
+    from rnnviz.core.diagnostics.ablation import compare_clamp
+    from rnnviz.core.train.group import RunGroup, shared_batch
+
+    run = trainer()
+    run.run(3)
+    run.switch_units_off([(0, unit) for unit in range(6)])
+    group = RunGroup(run)
+    member = group.members[0].trainer
+    batch = member.source.validation_batch(TRAIN.batch_size, TRAIN.seq_len) or shared_batch(member)
+    held = compare_clamp(member.model, *batch)
+    np.testing.assert_allclose(group.overlays()[0].chain_log10, held.chain_with[0], atol=1e-9)
