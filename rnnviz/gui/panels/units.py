@@ -187,6 +187,7 @@ class UnitsPanel(Panel):
         ranking = None if units is None else units.ranking
         if ranking is not None and self._bars_that_fit(ranking.names) != self._shown_bars:
             self._draw_ranking(units)
+            steady.hold_items(self.rank_plot)  # the range follows the bars
 
     def _draw_ranking(self, units) -> None:
         ranking = None if units is None else units.ranking
