@@ -159,3 +159,10 @@ def test_an_encoder_decoder_profile_has_a_line_at_the_context(qtbot):
     bidirectional.switch_units_off([(0, 1)])
     panel.update_view(bidirectional.view_data(ranking="never"))
     assert not panel.context_line.isVisible()
+
+
+def test_the_chain_shown_first_is_that_of_the_first_unit_held(qtbot):
+    run = _run("seq2seq")
+    run.switch_units_off([(0, 5)])  # dec 1
+    panel = build(qtbot, UnitsPanel, run.view_data(ranking="never"))
+    assert panel.part.currentData() == "decoder" and "decoder" in panel.chain_plot.titleLabel.text

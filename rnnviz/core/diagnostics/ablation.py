@@ -23,7 +23,7 @@ from rnnviz.core.diagnostics.summary import gradient_profile
 from rnnviz.core.diagnostics.held import held_forward, held_pass, held_states, padded_lengths
 from rnnviz.core.nn.clamp import UnitClamp, effective_model
 from rnnviz.core.nn.shapes.parts import part_model, trim
-from rnnviz.core.nn.units import unit_name, units_per_layer
+from rnnviz.core.nn.units import locate, unit_name, units_per_layer
 
 __all__ = ["ClampComparison", "UnitRanking", "compare_clamp", "held_forward", "held_states", "held_values",
            "hidden_means", "model_without", "padded_lengths", "per_sample_loss", "rank_units"]
@@ -176,6 +176,7 @@ class ClampComparison:
     chain_with: np.ndarray  # (L, T+1) log10 ||dh_T/dh_{T-k}||_2 for the sample (its first stack's)
     chain_without: np.ndarray  # (L, T+1)
     names: tuple = ()  # each held unit's name
+    stacks: tuple = ()  # each held unit's stack ("forward", "encoder", ...; "" for a single stack)
     # a network of several stacks: each stack's chain, name -> (with (L, T_p+1), without (L, T_p+1))
     part_chains: dict = field(default_factory=dict)
 
@@ -213,6 +214,7 @@ def compare_clamp(model, inputs, targets, h0=None, sample: int = 0) -> ClampComp
         profile_with=profile(trace_with), profile_without=profile(trace_without),
         chain_with=chains_with[first], chain_without=chains_without[first],
         names=tuple(unit_name(model.config, layer, unit) for layer, unit in clamp.units),
+        stacks=tuple(locate(model.config, unit)[0] for _, unit in clamp.units),
         part_chains={} if first == "" else {name: (chains_with[name], chains_without[name]) for name in chains_with})
 
 

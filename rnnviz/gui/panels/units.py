@@ -17,7 +17,6 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.core.nn.units import SHORT
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
@@ -120,7 +119,7 @@ class UnitsPanel(Panel):
                 for name in parts:
                     self.part.addItem(name, name)
                 # start with the stack of the first unit held: the one whose chain the hold changes
-                first = next((p for p in parts if comparison.names and SHORT.get(p, p) in comparison.names[0]), None)
+                first = comparison.stacks[0] if comparison.stacks else None
                 self.part.setCurrentIndex(parts.index(first) if first in parts else 0)
         self.part_label.setVisible(bool(parts))
         self.part.setVisible(bool(parts))
