@@ -4,8 +4,9 @@ A unit is ``(layer, unit)``: ``unit`` runs over the layer's units of every recur
 the network, the stacks in order. One stack: 0 .. H-1. A bidirectional net: its forward
 direction's units, then its backward direction's (0 .. 2H-1, PyTorch's layer output, which the
 hidden-state map shows). An encoder-decoder: the encoder's He units, then the decoder's Hd. A
-vector-to-sequence net: its decoder's. People read them by name: "3" of a single stack,
-"fwd 3" / "bwd 3", "enc 3" / "dec 3"; with more than one layer the layer goes first ("1:fwd 3").
+vector-to-sequence net: its decoder's. People read them by name: "0:3" (layer:unit) of a single
+stack, "fwd 3" / "bwd 3", "enc 3" / "dec 3"; with more than one layer the layer goes first
+("1:fwd 3").
 
 Holding a unit at a constant c (``rnnviz.core.nn.clamp``) needs to know where its value is
 read: ``own_weights`` is its stack's recurrence; ``readers`` are the weights that read the
@@ -49,7 +50,7 @@ def locate(config, unit: int) -> tuple[str, int, int]:
 
 
 def unit_name(config, layer: int, unit: int) -> str:
-    """"3", "fwd 3", "1:dec 0": how panels, exports and the CLI name a unit."""
+    """"0:3", "fwd 3", "1:dec 0": how panels, exports and the CLI name a unit."""
     part, index, _ = locate(config, unit)
     if not part:
         return f"{layer}:{index}"
