@@ -29,8 +29,15 @@ def forward_problem(loss: float, trace) -> str:
 def finite_pass(entry) -> bool:
     """Are a traced batch's hidden states, dL/dh_t and gradients all finite?"""
     trace, grads = entry.trace, entry.grads
-    return (math.isfinite(float(trace.hidden.sum())) and math.isfinite(float(trace.grad_hidden.sum()))
-            and all(math.isfinite(float(g.sum())) for g in grads.values()))
+    return _all_finite(trace.hidden) and _all_finite(trace.grad_hidden) and all(map(_all_finite, grads.values()))
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """One sum decides the usual case without a temporary; a sum that overflows (finite values
+    near the float's edge, as just before a blow-up) is checked element by element."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(values.sum())
+    return math.isfinite(total) or bool(np.isfinite(values).all())
 
 
 def _first_bad_timestep(label: str, values: np.ndarray) -> str:

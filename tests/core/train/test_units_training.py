@@ -125,8 +125,9 @@ def test_damaged_units_are_refused(tmp_path, units_off, message):
 def test_a_mean_that_overflowed_is_refused_with_the_reason():
     from rnnviz.core.train import presets
 
-    preset = presets.get_preset("Exploding")
-    run = presets.make_trainer(preset.model, preset.train, preset.data)
+    # the sigma_max 2 ReLU network of Exploding, clipped, trained by plain SGD unclipped: diverges at step 2
+    run = presets.make_trainer(presets.EXPLODING_MODEL, {**presets.EXPLODING_TRAINING, "clip_mode": "none"},
+                               presets.get_preset("Exploding, clipped").data)
     assert run.run(40).diverged
     view = run.view_data()  # a diverged run still gives every view
     assert view.connectivity is not None and view.units.ranking is not None
@@ -177,15 +178,15 @@ def test_damaged_distributions_are_refused(tmp_path):
         session.load(path, source=FakeText())
 
 
-def test_other_shapes_have_connectivity_but_say_units_off_is_not_there():
-    from rnnviz.core.train import presets
+def test_runs_compared_with_units_held_draw_the_held_chain():
+    from rnnviz.core.diagnostics.ablation import compare_clamp
+    from rnnviz.core.train.group import RunGroup, shared_batch
 
-    run = presets.make_trainer({"hidden_size": 6, "bidirectional": True}, {"batch_size": 4},
-                               {"kind": "task", "name": "adding", "length": 8})
-    run.run(2)
-    view = run.view_data()
-    assert view.units.ranking is None and "not available for a bidirectional network" in view.units.ranking_note
-    assert view.connectivity.matrix.shape == (8, 8) and not view.connectivity.causal
-    assert "grad/weight_hh_l0" in view.distributions
-    with pytest.raises(ValueError, match="not available"):
-        run.switch_units_off([(0, 1)])
+    run = trainer()
+    run.run(3)
+    run.switch_units_off([(0, unit) for unit in range(6)])
+    group = RunGroup(run)
+    member = group.members[0].trainer
+    batch = member.source.validation_batch(TRAIN.batch_size, TRAIN.seq_len) or shared_batch(member)
+    held = compare_clamp(member.model, *batch)
+    np.testing.assert_allclose(group.overlays()[0].chain_log10, held.chain_with[0], atol=1e-9)
