@@ -2,8 +2,8 @@
 
 Why a file of its own: ``summarize`` computes W_hh's spectrum on a second thread while the
 Jacobian chain runs, but numpy's ``linalg`` functions hold the interpreter lock for the whole
-LAPACK call (numpy issue 7179): at H = 256 ``np.linalg.eigvals`` holds it ~25 ms, the chain's
-thread waits, and the two run one after the other. The same LAPACK routines (dgeev for the
+LAPACK call (measured here: at H = 256 ``np.linalg.eigvals`` holds it ~25 ms, the chain's thread
+waits, and the two run one after the other). The same LAPACK routines (dgeev for the
 eigenvalues, dgesdd for the singular values) called through ``ctypes`` release the lock, like
 any foreign call, so the spectrum really runs beside the chain (and the window's thread is not
 frozen meanwhile).
