@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rnnviz.core import tables
-from rnnviz.core.tables.prediction import TextShown, prediction
+from rnnviz.core.tables.prediction import TextShown, labelled_answer, prediction
 
 
 def snap(targets, outputs, decoded=None):
@@ -47,3 +47,12 @@ def test_the_text_table_of_each_thing_the_dock_shows():
     assert header == ["kind", "word", "grad_norm", "predicted", "probability"]
     assert rows == [["sample", "fine", 0.5, "", ""], ["typed", "good", 0.125, "pos", 0.9]]
     assert tables.table("text", None) == (["x", "target", "prediction"], [])
+
+
+def test_a_labelled_answer_names_the_class_its_probability_and_whether_it_is_right():
+    classes = ["negative", "positive"]
+    logits = [np.log(0.25), np.log(0.75)]  # softmax: 25 % / 75 %
+    assert labelled_answer(snap(np.array([1]), logits), classes) == "positive 75% \u2713"
+    assert labelled_answer(snap(np.array([0]), logits), classes) == "positive 75% \u2717 (negative)"
+    assert labelled_answer(snap(np.array([0]), [np.nan, 0.0]), classes) == ""  # a diverged run: no verdict
+    assert labelled_answer(snap(np.array([0]), logits), []) == ""

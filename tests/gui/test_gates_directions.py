@@ -9,7 +9,7 @@ import pytest
 from rnnviz.core.diagnostics import gating
 from rnnviz.core.train import presets
 from rnnviz.gui.panels import GatesPanel
-from tests.gui.factories import build
+from tests.gui.factories import DOCK, build
 
 
 def test_keep_paths_of_a_backward_direction_run_from_the_start():
@@ -33,7 +33,7 @@ def test_bidirectional_gates_show_both_directions(qtbot, cell, gate_name):
     gate = np.asarray(view.snapshot.extras[gate_name])[:, 0]  # (T, 2H) forward then backward units
     assert gate.shape[1] == 6
     assert panel.divider.isVisible() and panel.divider.value() == pytest.approx(2.5)
-    assert "forward | backward" in panel.map.plot.titleLabel.text
+    assert "fwd | bwd" in panel.map.plot.titleLabel.text
     forward, _ = gating.keep_paths(gate[:, :3])
     backward, _ = gating.keep_paths(gate[:, 3:], reverse=True)
     np.testing.assert_allclose(panel.best.yData, forward)
@@ -71,3 +71,13 @@ def test_encoder_decoder_gates_split_at_the_context(qtbot, reverse):
     np.testing.assert_allclose(panel.best_back.yData, decoder)
     labels = [label.text for _, label in panel.path.legend.items]
     assert "encoder: best-kept unit" in labels and "decoder: median unit" in labels
+
+
+def test_the_two_direction_title_fits_over_its_map(qtbot):
+    run = presets.make_trainer({"hidden_size": 16, "bidirectional": True, "cell": "gru"}, {"batch_size": 4},
+                               {"kind": "task", "name": "marker", "length": 20})  # the preset's sizes
+    run.run(1)
+    panel = build(qtbot, GatesPanel, run.view_data(), DOCK)
+    title = panel.map.plot.titleLabel.item.sceneBoundingRect()
+    plot = panel.map.plot.sceneBoundingRect()
+    assert plot.left() - 1 <= title.left() and title.right() <= plot.right() + 1, (title, plot)

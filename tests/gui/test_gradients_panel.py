@@ -41,8 +41,6 @@ def test_zero_gradients_are_floored_and_said_so(qtbot):
 
 
 def test_gradients_that_all_overflowed_are_said_to_be_so(qtbot):
-    import dataclasses
-
     view = make_view(steps=T, hidden=H, layers=1)
     nan = np.full_like(view.snapshot.grad_hidden, np.nan)
     snap = dataclasses.replace(view.snapshot, grad_hidden=nan, grad_hidden_mean=np.full((T, 1), np.nan))

@@ -50,10 +50,6 @@ def test_hidden_hover_names_value_unit_step_and_token(qtbot, view):
 
 
 def test_hidden_hover_signal_updates_the_readout(qtbot, view):
-    from PyQt6 import QtCore
-
-    from rnnviz.gui.export import prepared_scene
-
     panel = build(qtbot, HiddenPanel, view)
     prepared_scene(panel)  # lays the canvas out at the export size without showing a window
     scene_pos = panel.map.plot.vb.mapViewToScene(QtCore.QPointF(5.1, 2.2))  # cell t=5, unit 2

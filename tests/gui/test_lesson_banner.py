@@ -39,3 +39,23 @@ def test_a_story_the_person_closed_stays_closed(qtbot):
     divergence.show_message("step 2: loss is Inf", None)
     divergence.hide_banner()
     assert not lesson.shown
+
+
+def test_every_preset_story_fits_one_line_of_a_1600_px_window(qtbot):
+    """The strip is one line (a wrapped label takes three lines' height from every dock): a story
+    longer than the window is cut mid-word, so each must fit."""
+    from PyQt6.QtGui import QFontMetrics, QTextDocument
+
+    from rnnviz.core.train.presets import PRESETS
+
+    lesson = LessonBanner()
+    qtbot.addWidget(lesson)
+    metrics = QFontMetrics(lesson.label.font())
+    room = 1600 - 2 * 10 - 40 - 30  # the window less the frame's margins, the × button and spacing
+    for name, preset in PRESETS.items():
+        lesson.show_story(name, preset.story)
+        document = QTextDocument()
+        document.setHtml(lesson.label.text())
+        plain = document.toPlainText()
+        bold = QFontMetrics(lesson.label.font()).horizontalAdvance(name) * 0.1  # the name is bold: ~10 % wider
+        assert metrics.horizontalAdvance(plain) + bold <= room, f"{name}: {metrics.horizontalAdvance(plain):.0f} px"

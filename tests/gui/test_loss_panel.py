@@ -135,3 +135,16 @@ def test_reset_zoom_brings_back_a_plot_zoomed_away(qtbot):
     panel.reset_zoom()
     (x0, x1), (y0, y1) = panel.plot.vb.viewRange()
     assert x0 <= 1 and x1 >= 400 and y0 < np.log10(0.12) < y1
+
+
+def test_the_baseline_label_fits_under_the_top_when_the_loss_stays_below_it(qtbot):
+    """A run below the baseline from the start: the baseline is the top of the range, and its
+    label (above the line) was cut by the plot's frame."""
+    view = spiked_view()
+    steps = np.arange(1, 401, dtype=float)
+    falling = 0.1 * np.exp(-steps / 100)  # below the 0.167 baseline all the way
+    series = dict(view.series, loss=(steps, falling), loss_smooth=(steps, falling), val_loss=(steps[::50], falling[::50]))
+    panel = build(qtbot, LossPanel, dataclasses.replace(view, series=series), DOCK)
+    label = panel.baseline_label.sceneBoundingRect()
+    assert panel.baseline_label.isVisible()
+    assert label.top() >= panel.plot.vb.sceneBoundingRect().top() - 1, "the label runs over the frame"

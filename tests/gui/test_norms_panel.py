@@ -27,8 +27,6 @@ def test_norms_threshold_only_when_clipping_by_norm(qtbot, view):
     panel = build(qtbot, NormsPanel, view)
     np.testing.assert_allclose(panel.curves["grad_norm"].yData, view.series["grad_norm"][1])
     np.testing.assert_allclose(panel.threshold.yData, [view.clip_threshold] * 2)
-    import dataclasses
-
     panel.update_view(dataclasses.replace(view, clip_mode="none", clip_threshold=None))
     assert panel.threshold.yData is None or len(panel.threshold.yData) == 0
 

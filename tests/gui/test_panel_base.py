@@ -225,8 +225,14 @@ def test_the_marked_inputs_are_drawn_on_every_time_axis(qtbot):
         assert not any(line.isVisible() for line in panel.markers.lines)
 
 
-def realistic_view(cell: str):
-    return make_view(steps=50, hidden=32, layers=1, history=40, cell=cell)
+def realistic_view(cell: str, marked: bool = False):
+    """The window's sizes; ``marked``: the adding task's two marked inputs, whose legend entry
+    widens the legends of the time-axis panels."""
+    view = make_view(steps=50, hidden=32, layers=1, history=40, cell=cell)
+    if not marked:
+        return view
+    labels = [("*" if t in (20, 40) else "") + "0.50" for t in range(50)]
+    return dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, labels=labels))
 
 
 def laid_out(qtbot, panel_class, view, size=FIT_DOCK):
@@ -237,10 +243,10 @@ def laid_out(qtbot, panel_class, view, size=FIT_DOCK):
     return panel
 
 
-@pytest.mark.parametrize("cell", ["tanh", "lstm"])
+@pytest.mark.parametrize("cell, marked", [("tanh", False), ("lstm", False), ("tanh", True)])
 @pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
-def test_every_panel_fits_a_dock_and_keeps_legends_off_the_curves(qtbot, panel_class, cell):
-    panel = laid_out(qtbot, panel_class, realistic_view(cell))
+def test_every_panel_fits_a_dock_and_keeps_legends_off_the_curves(qtbot, panel_class, cell, marked):
+    panel = laid_out(qtbot, panel_class, realistic_view(cell, marked))
     layout = panel.canvas.ci
     minimum = layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
     assert minimum.width() <= FIT_DOCK[0], f"needs {minimum.width():.0f} px"

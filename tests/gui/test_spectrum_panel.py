@@ -132,3 +132,21 @@ def test_the_sigma_label_sits_on_the_side_of_the_line_away_from_the_curve(qtbot)
     assert panel.sigma_line.label.anchors[0] == (1, 0)  # under the line
     panel.update_view(with_singular_values(view, np.linspace(0.5, 0.1, 8)))  # all below 1
     assert panel.sigma_line.label.anchors[0] == (1, 1)  # above it
+    crossing = np.array([8.0, 3.0, 2.0, 1.8, 1.5, 1.3, 1.1, 1.08, 1.05, 1.02, 0.97])  # a GRU's stacked gates
+    panel.update_view(with_singular_values(view, crossing))  # its tail runs just above the line
+    assert panel.sigma_line.label.anchors[0] == (1, 0)  # under it, where only one point lies
+
+
+def test_an_encoder_decoder_keeps_both_plots_inside_the_dock(qtbot):
+    """Two spectra need a legend; under the eigenvalue plane alone it widened that column and
+    pushed the singular values past the dock's right edge."""
+    from rnnviz.core.train import presets
+
+    run = presets.make_trainer({"hidden_size": 5, "arch": "seq2seq"}, {"batch_size": 4},
+                               {"kind": "task", "name": "reverse", "length": 5})
+    run.run(1)
+    panel = build(qtbot, SpectrumPanel, run.view_data(), DOCK)
+    width = panel.canvas.ci.boundingRect().width()
+    singular = panel.singular.sceneBoundingRect()
+    assert singular.right() <= width + 1 and singular.width() > 0.3 * width, (singular, width)
+    assert panel.plane.sceneBoundingRect().width() > 0.3 * width

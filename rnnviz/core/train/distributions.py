@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnviz.core.train.binned import BinnedRows
+
 PERCENTILES = (0, 7, 16, 31, 50, 69, 84, 93, 100)
 COUNTS = ("nan", "posinf", "neginf", "size")  # after the percentiles in each row
 WIDTH = len(PERCENTILES) + len(COUNTS)
@@ -86,61 +88,13 @@ def merge_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-class BandBuffer:
+class BandBuffer(BinnedRows):
     """Rows (step, WIDTH values) of one quantity: at most ``capacity`` stored plus one open bin."""
 
+    merge = staticmethod(merge_rows)
+
     def __init__(self, capacity: int) -> None:
-        self.capacity = max(4, capacity // 2 * 2)  # rows merge in pairs
-        self.steps = np.empty(self.capacity)
-        self.rows = np.empty((self.capacity, WIDTH))
-        self.n = 0
-        self.bin = 1  # recorded rows per stored row
-        self.p_count = 0
-        self.p_step = 0.0
-        self.p_row = np.full(WIDTH, np.nan)
-
-    def append(self, step: float, row: np.ndarray) -> None:
-        if self.bin == 1 and self.n < self.capacity:
-            self.steps[self.n], self.rows[self.n] = step, row
-            self.n += 1
-            return
-        if self.bin == 1:
-            self._compress()
-        self.p_row = row.copy() if self.p_count == 0 else merge_rows(self.p_row, row)
-        if self.p_count == 0:
-            self.p_step = step
-        self.p_count += 1
-        if self.p_count == self.bin:
-            if self.n == self.capacity:
-                self._compress()
-            self.steps[self.n], self.rows[self.n] = self.p_step, self.p_row
-            self.n += 1
-            self.p_count = 0
-
-    def _compress(self) -> None:
-        half = self.n // 2
-        merged = merge_rows(self.rows[0:2 * half:2], self.rows[1:2 * half:2])
-        steps = self.steps[0:2 * half:2].copy()
-        rest = self.n - 2 * half
-        self.rows[:half], self.steps[:half] = merged, steps
-        if rest:
-            self.rows[half], self.steps[half] = self.rows[self.n - 1], self.steps[self.n - 1]
-        self.n = half + rest
-        self.bin *= 2
-
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies (steps (N,), rows (N, WIDTH)), the open bin included."""
-        if self.p_count:
-            return np.append(self.steps[:self.n], self.p_step), np.vstack([self.rows[:self.n], self.p_row[None]])
-        return self.steps[:self.n].copy(), self.rows[:self.n].copy()
-
-    def truncate(self, step: float) -> None:
-        steps, rows = self.data()
-        keep = steps <= step
-        self.n = min(int(keep.sum()), self.capacity)
-        self.steps[:self.n] = steps[keep][-self.n:] if self.n else steps[:0]
-        self.rows[:self.n] = rows[keep][-self.n:] if self.n else rows[:0]
-        self.p_count = 0
+        super().__init__(capacity, WIDTH)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}/steps": self.steps[:self.n].copy(), f"{prefix}/rows": self.rows[:self.n].copy(),

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from rnnviz.core.train.binned import BinnedRows
+
 SERIES = ("loss", "loss_smooth", "val_loss", "grad_norm", "clipped_norm", "clip_fraction",
           "update_ratio", "param_norm", "horizon")
 
@@ -184,19 +186,15 @@ class Series:
         self.p_min, self.p_max, self.p_last = (meta[2], meta[3]), (meta[4], meta[5]), (meta[6], meta[7])
 
 
-class ProfileBuffer:
-    """Gradient profiles (S, T) at recorded steps, at most ``capacity`` rows plus one open bin."""
+class ProfileBuffer(BinnedRows):
+    """Gradient profiles (S, T) at recorded steps, at most ``capacity`` rows plus one open bin;
+    pairs of rows merge by their element-wise maximum."""
+
+    merge = staticmethod(np.fmax)
 
     def __init__(self, capacity: int) -> None:
-        self.capacity = max(4, capacity // 2 * 2)  # rows merge in pairs
+        super().__init__(capacity, 0)
         self.width = 0
-        self.steps = np.empty(self.capacity, dtype=np.float64)
-        self.rows = np.empty((self.capacity, 0), dtype=np.float64)
-        self.n = 0
-        self.bin = 1  # recorded profiles per stored row
-        self.p_count = 0
-        self.p_step = 0.0
-        self.p_row = np.empty(0, dtype=np.float64)
 
     def _resize(self, width: int) -> None:
         """The window length changed: keep old rows, padded with NaN or cut to the new width."""
@@ -211,54 +209,7 @@ class ProfileBuffer:
         profile = np.asarray(profile, dtype=np.float64).reshape(-1)  # (T,)
         if profile.size != self.width:
             self._resize(profile.size)
-        if self.bin == 1 and self.n < self.capacity:
-            self.rows[self.n] = profile
-            self.steps[self.n] = step
-            self.n += 1
-            return
-        if self.bin == 1:
-            self._compress()
-        if self.p_count == 0:
-            self.p_row = profile.copy()
-            self.p_step = step
-        else:
-            np.fmax(self.p_row, profile, out=self.p_row)
-        self.p_count += 1
-        if self.p_count == self.bin:
-            if self.n == self.capacity:
-                self._compress()
-            self.rows[self.n] = self.p_row
-            self.steps[self.n] = self.p_step
-            self.n += 1
-            self.p_count = 0
-
-    def _compress(self) -> None:
-        half = self.n // 2
-        merged = np.fmax(self.rows[0:2 * half:2], self.rows[1:2 * half:2])
-        steps = self.steps[0:2 * half:2].copy()
-        rest = self.n - 2 * half
-        self.rows[:half] = merged
-        self.steps[:half] = steps
-        if rest:
-            self.rows[half] = self.rows[self.n - 1]
-            self.steps[half] = self.steps[self.n - 1]
-        self.n = half + rest
-        self.bin *= 2
-
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies (steps (S,), profiles (S, T)), the open bin included."""
-        if self.p_count:
-            return (np.append(self.steps[:self.n], self.p_step),
-                    np.vstack([self.rows[:self.n], self.p_row[None]]))
-        return self.steps[:self.n].copy(), self.rows[:self.n].copy()
-
-    def truncate(self, step: float) -> None:
-        steps, rows = self.data()
-        keep = steps <= step
-        self.n = min(int(keep.sum()), self.capacity)
-        self.steps[:self.n] = steps[keep][-self.n:] if self.n else steps[:0]
-        self.rows[:self.n] = rows[keep][-self.n:] if self.n else rows[:0]
-        self.p_count = 0
+        super().append(step, profile)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"flow/steps": self.steps[:self.n].copy(), "flow/rows": self.rows[:self.n].copy(),

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.core.config import ModelConfig, TrainConfig
+from rnnviz.core.data.textfile import special_kind
 from rnnviz.core.errors import SessionError
 from rnnviz.core.train.session_fields import MAX_STEPS_PER_WINDOW
 from rnnviz.core.train.session_layout import Expect, expected_members, plain_stack  # noqa: F401 (re-exported)
@@ -63,7 +64,7 @@ def open_members(path: Path) -> Iterator[zipfile.ZipFile]:
     if stat.S_ISDIR(info.st_mode):
         raise SessionError(f"{path} is a folder, not a session file (.npz)")
     if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
-        raise SessionError(f"{path} is {_special_kind(info.st_mode)}, not a session file (.npz)")
+        raise SessionError(f"{path} is {special_kind(info.st_mode)}, not a session file (.npz)")
     try:
         stream = open(path, "rb")
     except PermissionError:
@@ -80,16 +81,6 @@ def open_members(path: Path) -> Iterator[zipfile.ZipFile]:
         with archive:
             _check_member_sizes(path, members, info.st_size)
             yield archive
-
-
-def _special_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _check_member_sizes(path: Path, members: list, file_size: int) -> None:

@@ -9,6 +9,7 @@ so each is checked here first, and the first bad one is named in a ``SessionErro
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from rnnviz.core.config import OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.core.errors import SessionError

@@ -121,7 +121,7 @@ def _state_members(prefix: str, model: ModelConfig, parts: int, batch: int | Non
     if not plain_stack(model):  # two directions or two stacks: (L or 2L, B, H or the decoder's H)
         widths = {H, getattr(model, "decoder_hidden_size", None) or H}
         rule = lambda s: len(s) == 3 and 1 <= s[0] <= 2 * L and 1 <= s[1] <= MAX_BATCH and s[2] in widths  # noqa: E731
-        return {f"{prefix}/{i}": Expect((model.dtype,), None, rule, f"(L, B, H)") for i in range(parts)}
+        return {f"{prefix}/{i}": Expect((model.dtype,), None, rule, "(L, B, H)") for i in range(parts)}
     if batch is not None:
         return {f"{prefix}/{i}": Expect((model.dtype,), (L, batch, H)) for i in range(parts)}
     rule = lambda s: len(s) == 3 and s[0] == L and 1 <= s[1] <= MAX_BATCH and s[2] == H  # noqa: E731

@@ -103,11 +103,11 @@ class ChainPanel(Panel):
             bound.setZValue(1)  # over the chain: a tight bound would hide under it
             self.bound_curves.append(bound)
         for k, (chain, bound) in enumerate(zip(self.chain_curves, self.bound_curves)):
-            name = names[k] if names is not None and k < len(names) else f"layer {k}"
-            show_item(self.plot, chain, name, k < layers)
+            name = names[k] if names is not None and k < len(names) else f"layer {k}" if layers > 1 else ""
+            show_item(self.plot, chain, name or "chain", k < layers)  # one stack of one layer: no "layer 0"
             known = k < layers and k < len(bounds_known) and bool(bounds_known[k])
             note = ", off-scale" if off_scale else ""
-            show_item(self.plot, bound, f"{name} bound (\u03b3\u03c3_max)^k{note}", known)
+            show_item(self.plot, bound, f"{name} bound (\u03b3\u03c3_max)^k{note}".lstrip(), known)
 
     def _names(self, diag) -> list | None:
         """Curve names for a network of several stacks (each part's chain, per layer), else None."""

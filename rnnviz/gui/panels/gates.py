@@ -129,7 +129,8 @@ class GatesPanel(Panel):
             self.divider.setPos(directions[0][1].shape[0] - 0.5)
             self.divider.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
         elif two:
-            style.set_title(self.map.plot, f"{gate_title} {symbol}{layer_note}: forward | backward")
+            # the map shares the dock with the paths: the gate's name would push the title past its edges
+            style.set_title(self.map.plot, f"{symbol}{layer_note}: fwd | bwd")
             self.divider.setAngle(0)
             self.divider.setPos(units // 2 - 0.5)
             self.divider.setToolTip(f"forward direction's units 0\u2013{units // 2 - 1} below, "

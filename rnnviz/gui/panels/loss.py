@@ -37,6 +37,7 @@ ROBUST_PERCENTILE = 98  # ... and one outlier in it does not (a spike may run of
 FOOTROOM = 0.04  # of the range, below zero: the "0" tick label is not cut off at the frame
 HEADROOM = 1.15  # space above the highest value in range, so it does not touch the frame
 MIN_LOG_SPAN = 1.0  # decades a log y range spans at least
+LABEL_ROOM = 0.12  # of a log y range: above the baseline, the height of its "baseline 0.167" label
 
 
 def loss_axis_label(snapshot) -> str:
@@ -84,6 +85,8 @@ def recent_log_range(values: np.ndarray, steps: np.ndarray, baseline) -> tuple[f
     if high - low < MIN_LOG_SPAN:  # a flat loss would fill the plot with its noise and jump at every view
         middle = (low + high) / 2
         low, high = middle - MIN_LOG_SPAN / 2, middle + MIN_LOG_SPAN / 2
+    if baseline is not None and np.isfinite(baseline) and baseline > 0:  # its label sits above the line
+        high = max(high, float(np.log10(baseline)) + LABEL_ROOM * (high - low))
     return low, high
 
 

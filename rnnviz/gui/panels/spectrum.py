@@ -29,6 +29,8 @@ SINGULAR_HEADROOM = 1.15  # the sigma axis ends 15 % above max(1, sigma_max): th
 SIGMA_LABEL_POSITION = 0.96  # along the line: the right end, where the sorted curve is lowest. The label
 #                              sits above the line and ends there, clear of the curve unless the smallest
 #                              sigma lies just above 1 (at the left end it covered any sigma_max > 1)
+LABEL_SPAN = 0.35  # of the sorted curve's points, at its right end: those under the label's width
+LABEL_HEIGHT = 0.1  # of the sigma axis: the label's height
 
 
 class SpectrumPanel(Panel):
@@ -56,7 +58,8 @@ class SpectrumPanel(Panel):
         self.singular.addItem(self.sigma_line)
         for plot in (self.plane, self.singular):  # "-3e10 -2e10 -1e10" needs room: fewer texts
             plot.getAxis("bottom").setStyle(textFillLimits=[(0, 0.6), (2, 0.3), (4, 0.15)])
-        self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=4)  # layers > 1 only
+        self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=2,
+                                       colspan=2)  # layers > 1 only
         self.eig_points: list[pg.ScatterPlotItem] = []
         self.sv_curves: list[pg.PlotDataItem] = []
 
@@ -139,10 +142,20 @@ class SpectrumPanel(Panel):
         self._place_sigma_label(finite)
 
     def _place_sigma_label(self, finite: list) -> None:
-        """The "σ = 1" label on the side of the line away from the curve's right end, where it
-        sits: an LSTM's smallest σ (~1.3) ran through it when it was always above."""
-        lows = [float(values.min()) for values in finite if values.size]
-        below = bool(lows) and min(lows) > 1.0  # the curve ends above the line: the label goes under it
+        """The "σ = 1" label on the side of the line the curves leave free where it sits (the
+        right end): an LSTM's smallest σ (~1.3) ran through it when it was always above, a GRU's
+        tail crossing 1 when it was above the line there."""
+        top = max([1.0] + [float(values.max()) for values in finite if values.size]) * SINGULAR_HEADROOM
+        reach = LABEL_HEIGHT * top  # the label's height in σ units
+        tails = [values[int(values.size * (1 - LABEL_SPAN)):] for values in finite if values.size]
+        tail = np.concatenate(tails) if tails else np.zeros(0)
+        crowd_above = int(((tail > 1.0) & (tail <= 1.0 + reach)).sum())
+        crowd_below = int(((tail < 1.0) & (tail >= 1.0 - reach)).sum())
+        if crowd_above != crowd_below:
+            below = crowd_above > crowd_below
+        else:  # nothing near the line at the label: away from where the curve ends
+            lows = [float(values.min()) for values in finite if values.size]
+            below = bool(lows) and min(lows) > 1.0
         anchor = (1, 0) if below else (1, 1)
         label = self.sigma_line.label
         if list(label.anchors) != [anchor, anchor]:

@@ -15,6 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
+from rnnviz.core.tables.prediction import labelled_answer
 from rnnviz.gui.panels.base import TimedCanvas, TokenAxis, as_float, for_log_axis, log_floor, set_title
 from rnnviz.gui.plot import style
 
@@ -130,13 +131,6 @@ class WordsView(QtWidgets.QWidget):
         shown, _ = for_log_axis(norms, log_floor(norms))
         self.curve.setData(np.arange(len(norms), dtype=float), shown)
         self.axis.set_labels(words, len(norms))
-        target, outputs = np.asarray(snapshot.targets), as_float(snapshot.outputs).reshape(-1)
-        title = WORD_TITLE
-        if self.classes and outputs.size == len(self.classes) and np.isfinite(outputs).all():
-            p = np.exp(outputs - outputs.max())
-            p /= p.sum()
-            best = int(p.argmax())
-            # short: the dock is narrow, and the axes say what is plotted
-            title = f"says {self.classes[best]} {p[best]:.0%}, is {self.classes[int(target.reshape(-1)[0])]}"
+        title = labelled_answer(snapshot, self.classes) or WORD_TITLE  # short: the dock is narrow
         set_title(self.plot, title)
         self.plot.enableAutoRange()

@@ -254,12 +254,14 @@ def minor_step(major: int) -> int:
 
 
 def add_legend(plot: pg.PlotItem, layout: pg.GraphicsLayout | None = None, row: int = 0, col: int = 0,
-               columns: int = 2) -> pg.LegendItem:
+               columns: int = 2, colspan: int = 1) -> pg.LegendItem:
     """A legend in its own cell of ``layout`` (below the plot, say), never over the curves;
     without a layout, one in the plot's top-right corner (``corner_legend``).
 
     It becomes ``plot.legend``, so curves made with ``plot.plot(name=...)`` join it. Entries
-    flow into ``columns`` columns: two keep it to a row or two in a ~400 px dock.
+    flow into ``columns`` columns: two keep it to a row or two in a ~400 px dock. A legend
+    under two plots side by side spans both (``colspan=2``): in one column its width would set
+    that column's and push the other plot out of the dock.
     """
     if layout is None:
         return corner_legend(plot)
@@ -267,7 +269,7 @@ def add_legend(plot: pg.PlotItem, layout: pg.GraphicsLayout | None = None, row: 
     legend.setBrush(pg.mkBrush(None))
     legend.setPen(pg.mkPen(None))
     legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)  # the plot
-    layout.addItem(legend, row=row, col=col)  # gets any spare height, the key only what it needs
+    layout.addItem(legend, row=row, col=col, colspan=colspan)  # gets any spare height, the key only what it needs
     plot.legend = legend
     return legend
 

@@ -14,7 +14,7 @@ from safetensors.numpy import save_file
 
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.core.errors import WeightsError
-from rnnviz.core.nn import weight_files
+from rnnviz.core import atomic
 from rnnviz.core.nn.exchange import read_weights, write_weights
 from rnnviz.core.train.imported import export_weights, trainer_from_weights, vocabulary_path
 from rnnviz.core.train.trainer import Trainer
@@ -185,7 +185,7 @@ def test_writing_is_whole_or_absent(tmp_path, monkeypatch):
     def broken(*_):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(weight_files.os, "replace", broken)
+    monkeypatch.setattr(atomic.os, "replace", broken)  # the one atomic writer every file goes through
     other = ModelConfig(cell="gru", input_size=X, hidden_size=H, output_size=Y, seed=5)
     with pytest.raises(WeightsError, match="No space left on device"):
         write_weights(path, other, RNN(other).params)

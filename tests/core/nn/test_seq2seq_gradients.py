@@ -7,7 +7,7 @@ import pytest
 
 from rnnviz.core import ModelConfig
 from rnnviz.core.nn.shapes import Seq2Seq, make_model
-from tests.core.gradcheck import numerical_grad, relative_error
+from tests.core.gradcheck import check_model_gradients
 
 S, U, B, V = 4, 3, 2, 5
 TOLERANCE = 1e-6
@@ -37,14 +37,7 @@ def _case(context, cell="tanh", decoder_cell=None, layers=1, reverse=False, deco
 ])
 def test_encoder_decoder_gradients(context, cell, decoder_cell, layers, reverse, decoder_hidden):
     model, inputs, targets = _case(context, cell, decoder_cell, layers, reverse, decoder_hidden)
-    loss, grads, trace = model.loss_and_grads(inputs, targets)
-    assert loss == pytest.approx(model.loss(inputs, targets), rel=1e-12)
-
-    def f():
-        return float(model.loss_and_grads(inputs, targets)[0])
-
-    for name, value in model.params.items():
-        assert relative_error(grads[name], numerical_grad(f, value)) < TOLERANCE, name
+    trace = check_model_gradients(model, inputs, targets, TOLERANCE)
     assert set(trace.parts) == {"encoder", "decoder"}
     assert trace.hidden.shape[0] == S + U
 

@@ -9,7 +9,7 @@ from rnnviz.core import ModelConfig
 from rnnviz.core.nn.model import RNN
 from rnnviz.core.nn.shapes import BiRNN, make_model
 from rnnviz.core.nn.shapes.bidirectional import gather, reverse_order
-from tests.core.gradcheck import numerical_grad, relative_error
+from tests.core.gradcheck import check_model_gradients, numerical_grad, relative_error
 
 CELLS = ["tanh", "relu", "linear", "lstm", "gru"]
 T, B, X, H, Y = 5, 3, 4, 3, 3
@@ -37,24 +37,12 @@ def _case(cell, layers, kind, *, tokens=True, padded=False, bidirectional=True, 
     return model, inputs, targets
 
 
-def _check_all(model, inputs, targets):
-    loss, grads, trace = model.loss_and_grads(inputs, targets)
-    assert loss == pytest.approx(model.loss(inputs, targets), rel=1e-12)
-
-    def f():
-        return float(model.loss_and_grads(inputs, targets)[0])
-
-    for name, value in model.params.items():
-        assert relative_error(grads[name], numerical_grad(f, value)) < TOLERANCE, name
-    return trace
-
-
 @pytest.mark.parametrize("layers", [2])  # layer 0 (tokens) and a layer reading [forward, backward]
 @pytest.mark.parametrize("kind", ["ce_steps", "se_last"])
 @pytest.mark.parametrize("cell", CELLS)
 def test_bidirectional_gradients(cell, kind, layers):
     model, inputs, targets = _case(cell, layers, kind, tokens=(kind == "ce_steps"))
-    trace = _check_all(model, inputs, targets)
+    trace = check_model_gradients(model, inputs, targets, TOLERANCE)
     # dL/dh_t of each direction, probed in that direction's own processing order
     for name in ("forward", "backward"):
         offsets = {n: np.zeros_like(trace.parts[n].hidden) for n in ("forward", "backward")}
@@ -71,7 +59,7 @@ def test_bidirectional_gradients(cell, kind, layers):
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["one-way", "two-way"])
 def test_padded_last_step_gradients(cell, layers, bidirectional):
     model, inputs, targets = _case(cell, layers, "ce_last", padded=True, bidirectional=bidirectional, seed=1)
-    trace = _check_all(model, inputs, targets)
+    trace = check_model_gradients(model, inputs, targets, TOLERANCE)
     np.testing.assert_array_equal(trace.lengths, LENGTHS)
     # the gradient stops at each sequence's own end: nothing reaches the pads
     pads = np.arange(T)[:, None] >= LENGTHS[None, :]  # (T, B)

@@ -7,7 +7,7 @@ import pytest
 
 from rnnviz.core import ModelConfig
 from rnnviz.core.nn.shapes.vec2seq import Vec2Seq
-from tests.core.gradcheck import numerical_grad, relative_error
+from tests.core.gradcheck import check_model_gradients, numerical_grad
 
 U, B, D, H, Y = 5, 2, 3, 4, 2
 TOLERANCE = 1e-6
@@ -29,14 +29,7 @@ def _case(context, cell="tanh", layers=1, seed=0):
                                                    ("both", "lstm", 2), ("both", "relu", 1)])
 def test_vector_to_sequence_gradients(context, cell, layers):
     model, inputs, targets = _case(context, cell, layers)
-    loss, grads, trace = model.loss_and_grads(inputs, targets)
-    assert loss == pytest.approx(model.loss(inputs, targets), rel=1e-12)
-
-    def f():
-        return float(model.loss_and_grads(inputs, targets)[0])
-
-    for name, value in model.params.items():
-        assert relative_error(grads[name], numerical_grad(f, value)) < TOLERANCE, name
+    check_model_gradients(model, inputs, targets, TOLERANCE)
     # ‖∂L_t/∂v‖: step t's loss alone, v moved at every step where it is read
     norms = model.vector_gradients(inputs, targets)  # (U, B)
     vector = inputs[0].copy()
