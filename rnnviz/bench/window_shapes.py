@@ -132,7 +132,8 @@ def redraw_per_shape(quick: bool = False):
     return rows
 
 
-def _window(app, settings_dir: str):
+def _window(settings_dir: str):
+    """A shown MainWindow whose settings live in ``settings_dir`` (never the user's saved layout)."""
     from PyQt6 import QtCore
 
     from rnnviz.gui.window.main import MainWindow
@@ -155,7 +156,7 @@ def training_per_shape(quick: bool = False):
     windowed = {shape: [] for shape in SHAPES}  # per round: (steps/s, views/s, steps per CPU s)
     headless = {shape: [] for shape in SHAPES}  # per round: (steps/s, steps per CPU s)
     folder = tempfile.TemporaryDirectory()  # never touch the user's saved layout
-    window = _window(app, folder.name)
+    window = _window(folder.name)
     try:
         for _ in range(rounds):
             for shape in SHAPES:
@@ -201,7 +202,7 @@ def redraw_all_docks(quick: bool = False):
     hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
     repeats = 1 if quick else 9
     folder = tempfile.TemporaryDirectory()
-    window = _window(app, folder.name)
+    window = _window(folder.name)
     rows, base = [], None
     try:
         plots = open_every_dock(window)
