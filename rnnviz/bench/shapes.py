@@ -51,25 +51,30 @@ FULL_REPEATS, QUICK_REPEATS = 7, 1
 
 
 def bidirectional_vs_unidirectional(quick: bool = False):
-    """Rows per cell (tanh, then the LSTM, whose gates and cell state are more arrays per step)."""
+    """Rows per case: tanh, the LSTM (whose gates and cell state are more arrays per step), and two
+    tanh layers (shown, not held to the target)."""
     hidden, batch, steps, vocab = QUICK if quick else FULL
     repeats = QUICK_REPEATS if quick else FULL_REPEATS
     rng = np.random.default_rng(0)
     inputs = rng.integers(0, vocab, size=(steps, batch))
     targets = rng.integers(0, vocab, size=(steps, batch))
     rows = []
-    for cell in ("tanh", "lstm"):
+    for cell, layers in (("tanh", 1), ("lstm", 1), ("tanh", 2)):
         models = {name: make_model(ModelConfig(input_size=vocab, hidden_size=hidden, output_size=vocab, cell=cell,
-                                               bidirectional=name == "bidirectional"))
+                                               num_layers=layers, bidirectional=name == "bidirectional"))
                   for name in ("unidirectional", "bidirectional")}
         for model in models.values():  # warm-up: first-call allocations stay out of the timing
             model.loss_and_grads(inputs, targets)
         times = _timed({name: (lambda m=model: m.loss_and_grads(inputs, targets))
                         for name, model in models.items()}, repeats)
+        what = f"{cell}" if layers == 1 else f"{cell}, {layers} layers"
+        # a layer above the first reads [forward, backward]: each direction has twice the inputs of a
+        # unidirectional layer, so its input products are four times the unidirectional layer's
+        target = "<= 2.2x" if layers == 1 else "none: above 2x by design (layer 2 reads 2H inputs per direction)"
         rows += _ratio_rows(times, "bidirectional", "unidirectional",
-                            (f"unidirectional step, {cell}", f"bidirectional step, {cell}",
-                             f"ratio bidirectional / unidirectional, {cell}"),
-                            f"H={hidden} B={batch} T={steps} V={vocab}", "<= 2.2x", repeats)
+                            (f"unidirectional step, {what}", f"bidirectional step, {what}",
+                             f"ratio bidirectional / unidirectional, {what}"),
+                            f"H={hidden} B={batch} T={steps} V={vocab}", target, repeats)
     return rows
 
 
