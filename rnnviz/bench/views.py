@@ -41,6 +41,16 @@ def vs_step(quick: bool = False):
     rows.append((f"unit ranking, all {hidden} units at once on 2 sequences vs one BPTT step (tanh, T={steps}, "
                  f"B={batch})", f"{times['ranking'] * 1e3:.1f} vs {times['step'] * 1e3:.1f} ms "
                  f"({times['ranking'] / times['step']:.2f}x)", "(no target)"))
+    # a bidirectional net of the same width: H/2 units per direction, both directions ranked
+    from rnnviz.core.nn.shapes import make_model
+    from rnnviz.core import ModelConfig
+
+    both = make_model(ModelConfig(input_size=VOCAB, hidden_size=hidden // 2, output_size=VOCAB, bidirectional=True))
+    times = race({"step": lambda: both.loss_and_grads(inputs, targets),
+                  "ranking": lambda: rank_units(both, inputs, targets, max_rows=2 * (hidden + 1))}, repeats=repeats)
+    rows.append((f"unit ranking, bidirectional: all {hidden} units (fwd and bwd) on 2 sequences vs one BPTT step "
+                 f"(tanh, T={steps}, B={batch})", f"{times['ranking'] * 1e3:.1f} vs {times['step'] * 1e3:.1f} ms "
+                 f"({times['ranking'] / times['step']:.2f}x)", "(no target)"))
     threads = blas_thread_count()
     return [(what, value, f"{target}; {threads} BLAS thread{'s' if threads != 1 else ''}")
             for what, value, target in rows]

@@ -1,5 +1,9 @@
 """``rnnviz run --units-off 0:3,0:17 [--hold mean]``: train with hidden units switched off.
 
+Units are given as the panels and ``units.csv`` name them: ``layer:unit`` numbers, or names
+such as ``fwd 3`` / ``bwd 3`` (a bidirectional net), ``enc 3`` / ``dec 3`` (an encoder-decoder,
+or a vector-to-sequence net's decoder), ``1:bwd 0`` for a layer above the first.
+
 The same hold as the window's (``Trainer.switch_units_off``): each listed unit is held at 0, or
 at its mean over a batch of the data (the held-out one when there is one, else the first), at
 every step from the first; a resumed run keeps the units its session holds, and these flags
@@ -9,27 +13,27 @@ replace them.
 from __future__ import annotations
 
 from rnnviz.core.errors import UserError
+from rnnviz.core.nn.units import parse_unit
 
 
 def add_arguments(group) -> None:
     group.add_argument("--units-off", metavar="L:U,...",
-                       help="hold these hidden units (layer:unit, e.g. 0:3,0:17) at a constant while training")
+                       help="hold these hidden units (layer:unit, e.g. 0:3,0:17, or names such as "
+                            "'fwd 3,bwd 0' or 'enc 1,dec 2') at a constant while training")
     group.add_argument("--hold", metavar="zero|mean", default=None,
                        help="what --units-off holds them at: 0 (default) or their mean over a batch of the data")
 
 
-def parse(text: str) -> list[tuple[int, int]]:
-    """'0:3,1:7' -> [(0, 3), (1, 7)]; UserError naming the flag otherwise."""
+def parse(text: str, config) -> list[tuple[int, int]]:
+    """'0:3,1:7' -> [(0, 3), (1, 7)]; 'fwd 1,1:bwd 0' -> the numbers of those units in a network
+    of ``config``'s shape; UserError naming the flag otherwise."""
     units = []
     for item in text.split(","):
-        parts = item.strip().split(":")
         try:
-            layer, unit = (int(p) for p in parts) if len(parts) == 2 else (None, None)
-        except ValueError:
-            layer = None
-        if layer is None:
-            raise UserError(f"--units-off takes layer:unit pairs separated by commas (e.g. 0:3,0:17), got {item!r}")
-        units.append((layer, unit))
+            units.append(parse_unit(config, item))
+        except ValueError as exc:
+            raise UserError(f"--units-off takes layer:unit pairs or unit names separated by commas (e.g. 0:3,0:17 "
+                            f"or 'fwd 3,bwd 0'): {exc}") from None
     return units
 
 
@@ -43,6 +47,6 @@ def apply(trainer, args) -> None:
     if hold not in (None, "zero", "mean"):
         raise UserError(f"--hold must be zero or mean, got {hold!r}")
     try:
-        trainer.switch_units_off(parse(text), hold or "zero")
+        trainer.switch_units_off(parse(text, trainer.model_config), hold or "zero")
     except ValueError as exc:
         raise UserError(f"--units-off: {exc}") from None

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from rnnviz.gui.panels import HiddenPanel, UnitsPanel
-from rnnviz.gui.panels.units import RANKED_SHOWN
+from rnnviz.gui.panels.units import FEWEST_SHOWN, RANKED_SHOWN
 from tests.gui.factories import build, make_view
 
 
@@ -21,7 +21,8 @@ def test_held_and_free_curves_and_the_ranking(qtbot):
     np.testing.assert_allclose(np.log10(panel.chain_free.yData), comparison.chain_without[0], atol=1e-12)
     assert f"{comparison.loss_with:.4g} held" in panel.loss_label.text
     heights = np.concatenate([panel.bars_up.opts["height"], panel.bars_down.opts["height"]])
-    expected = np.sort(ranking.delta)[::-1][:RANKED_SHOWN]
+    assert FEWEST_SHOWN <= panel._shown_bars <= RANKED_SHOWN  # as many as their names fit
+    expected = np.sort(ranking.delta)[::-1][:panel._shown_bars]
     np.testing.assert_allclose(np.sort(heights)[::-1], expected)
     free = build(qtbot, UnitsPanel, dataclasses.replace(
         view, units=dataclasses.replace(view.units, comparison=None, ranking=None, ranking_note="skipped here")))

@@ -1,13 +1,12 @@
 """Switching units off, measured: which units the current loss depends on, and what holding
-some of them does to the loss, the gradient profile and the Jacobian chain.
+some of them does to the loss, the gradient profile and the Jacobian chain, for every network
+shape (units numbered and named as ``rnnviz.core.nn.units`` does).
 
 The ranking switches every unit off at once, each in its own copy of the batch: the batch
 dimension holds (1 + N) blocks of the same samples, block 0 with the units already held
-and block i with unit i held as well, and one forward pass scores them all. A per-row hold
-cannot live in the parameters (they are shared by the batch), so this forward runs the
-model's own cell one step at a time and writes the held values into each row's state between
-steps; ``rnnviz.core.nn.clamp`` holds units for a whole batch by changing the parameters
-instead. The tests check each against the other.
+and block i with unit i held as well, and one forward pass with per-row holds
+(``rnnviz.core.diagnostics.held``) scores them all. ``rnnviz.core.nn.clamp`` holds units for
+a whole batch by changing the parameters instead. The tests check each against the other.
 
 Loss units are the model's: summed over scored steps, averaged over the samples.
 """
@@ -15,61 +14,21 @@ Loss units are the model's: summed over scored steps, averaged over the samples.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rnnviz.core.diagnostics.chain import chain_log_norms
 from rnnviz.core.diagnostics.summary import gradient_profile
+from rnnviz.core.diagnostics.held import held_forward, held_pass, held_states, padded_lengths
 from rnnviz.core.nn.clamp import UnitClamp, effective_model
-from rnnviz.core.nn.padding import sequence_lengths
-from rnnviz.core.nn.shapes.parts import trim
+from rnnviz.core.nn.shapes.parts import part_model, trim
+from rnnviz.core.nn.units import locate, unit_name, units_per_layer
+
+__all__ = ["ClampComparison", "UnitRanking", "compare_clamp", "held_forward", "held_states", "held_values",
+           "hidden_means", "model_without", "padded_lengths", "per_sample_loss", "rank_units"]
 
 MAX_RANKING_ROWS = 2048  # rows of the ranking's forward pass: 2048 x T x H^2 multiply-adds per layer
-
-
-# ----------------------------------------------------------------------------- a forward pass with per-row holds
-def held_states(model, inputs, keep, values, h0=None) -> list[np.ndarray]:
-    """Each layer's h_t, (T, R, H), of the model's real parameters with h_t <- where(keep, h_t,
-    values) in each row at every step (h_0 included). inputs (T, R) token ids or (T, R, X)
-    floats; keep (R, L, H) bool; values (R, L, H); h0 indexable as [part][layer] -> (R, H), or
-    None. ``model.clamp`` is not applied: put it in ``keep``."""
-    inputs = np.asarray(inputs)
-    tokens = np.issubdtype(inputs.dtype, np.integer)
-    if not tokens:
-        inputs = inputs.astype(model.dtype, copy=False)
-    steps, rows = inputs.shape[:2]
-    hid = model.config.hidden_size
-    values = np.asarray(values, dtype=model.dtype)
-    layers, x = [], inputs
-    for layer in range(model.config.num_layers):
-        xproj, w_hh, b_hh = model.cell_inputs(x, tokens and layer == 0, layer)  # (T, R, G*H)
-        keep_l, values_l = keep[:, layer], values[:, layer]  # (R, H)
-        state = tuple(_initial(h0, layer, i, rows, hid, model.dtype) for i in range(len(model.cell.state_names)))
-        state = (np.where(keep_l, state[0], values_l), *state[1:])
-        out = np.empty((steps, rows, hid), dtype=model.dtype)  # (T, R, H) held h_t
-        for t in range(steps):  # one step at a time: the holds go in between
-            run = model.cell.forward(xproj[t:t + 1], w_hh, b_hh, state, overwrite_xproj=True)
-            np.copyto(out[t], np.where(keep_l, run.state_last[0], values_l))
-            state = (out[t], *run.state_last[1:])
-        layers.append(out)
-        x = out
-    return layers
-
-
-def held_forward(model, inputs, keep, values, h0=None) -> np.ndarray:
-    """Outputs (T, R, Y) of ``held_states``' top layer through the readout."""
-    top = held_states(model, inputs, keep, values, h0)[-1]  # (T, R, H)
-    steps, rows, hid = top.shape
-    flat = top.reshape(-1, hid) @ model.params["out.weight"].T + model.params["out.bias"]  # (T*R, Y)
-    return flat.reshape(steps, rows, -1)
-
-
-def _initial(h0, layer: int, part: int, rows: int, hid: int, dtype) -> np.ndarray:
-    if h0 is None:
-        return np.zeros((rows, hid), dtype=dtype)
-    parts = h0 if isinstance(h0, tuple) else (h0,)
-    return np.asarray(parts[part][layer], dtype=dtype)  # (R, H)
 
 
 def per_sample_loss(outputs: np.ndarray, targets: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
@@ -124,12 +83,13 @@ class UnitRanking:
     """The loss change when each unit is switched off as well (model units; > 0: the loss needs it)."""
 
     layers: np.ndarray  # (N,) layer of each candidate unit
-    units: np.ndarray  # (N,) unit index
+    units: np.ndarray  # (N,) unit number (rnnviz.core.nn.units: every stack's units of the layer)
     delta: np.ndarray  # (N,) loss with the unit held minus ``base_loss``, mean over the samples used
     base_loss: float  # the loss with the units already held (none: the network as it is)
     samples: int  # how many sequences of the batch were used
     mode: str  # "zero" or "mean"
     step: int = 0  # the training step of the network ranked (set by whoever knows it)
+    names: tuple = ()  # (N,) each unit's name: "0:3", "fwd 3", "1:dec 0" ...
 
     def order(self) -> np.ndarray:
         """Candidate indices, the largest loss increase first (NaN last)."""
@@ -137,73 +97,62 @@ class UnitRanking:
         return np.argsort(key, kind="stable")
 
 
-def held_values(model, inputs, keep, values, h0, mode: str) -> np.ndarray:
-    """(L, H): the value each unit would be held at: 0, or its mean over steps and samples of a
+def held_values(model, inputs, keep, values, h0, mode: str, last_step: bool = False) -> np.ndarray:
+    """(L, W): the value each unit would be held at: 0, or its mean over steps and samples of a
     forward pass with the units in ``keep`` already held."""
-    num_layers, hid = model.config.num_layers, model.config.hidden_size
     if mode == "zero":
-        return np.zeros((num_layers, hid))
-    return hidden_means(model, inputs, keep, values, h0)
-
-
-def padded_lengths(model, inputs) -> np.ndarray | None:
-    """(R,) each sequence's real length when the model pads its token inputs, else None."""
-    inputs = np.asarray(inputs)
-    pad = getattr(model.config, "pad_id", None)
-    if pad is None or not np.issubdtype(inputs.dtype, np.integer):
-        return None
-    return sequence_lengths(inputs, pad)
+        return np.zeros((model.config.num_layers, units_per_layer(model.config)))
+    return held_pass(model, inputs, keep, values, h0, last_step).means
 
 
 def hidden_means(model, inputs, keep, values, h0) -> np.ndarray:
-    """(L, H) mean of every unit's h_t over the real steps and samples, with the rows' holds applied."""
-    states = held_states(model, inputs, keep, values, h0)  # per layer (T, R, H)
-    lengths = padded_lengths(model, inputs)
-    if lengths is None:
-        return np.stack([layer.mean(axis=(0, 1)) for layer in states])
-    real = (np.arange(states[0].shape[0])[:, None] < lengths[None, :])[..., None]  # (T, R, 1) before the pads
-    return np.stack([(layer * real).sum(axis=(0, 1)) / real.sum() for layer in states])
+    """(L, W) mean of every unit's h_t over its stack's real steps and the samples, with the rows'
+    holds applied."""
+    return held_pass(model, inputs, keep, values, h0).means
 
 
 def rank_units(model, inputs, targets, h0=None, mode: str = "zero",
                max_rows: int = MAX_RANKING_ROWS) -> UnitRanking:
     """Switch each unit not yet held off, all at once in the batch dimension, and measure the loss.
 
-    inputs (T, B) or (T, B, X), targets and h0 as for ``model.loss_and_grads``; the first
-    S = min(B, max_rows // (N + 1)) samples are used (at least one). ``model.clamp`` stays held
-    in every row; "mean" holds a unit at its mean over those samples' steps.
+    inputs, targets and h0 as for ``model.loss_and_grads``; the first S = min(B, max_rows // (N + 1))
+    samples are used (at least one). ``model.clamp`` stays held in every row; "mean" holds a
+    unit at its mean over those samples' steps.
     """
     if mode not in ("zero", "mean"):
         raise ValueError(f"mode must be 'zero' or 'mean', got {mode!r}")
     inputs, targets = np.asarray(inputs), np.asarray(targets)
-    num_layers, hid = model.config.num_layers, model.config.hidden_size
+    config = model.config
+    num_layers, width = config.num_layers, units_per_layer(config)
     base = model.clamp if model.clamp is not None else UnitClamp((), ())
-    base_keep, base_values = base.masks(num_layers, hid, model.dtype)  # (L, H)
+    base_keep, base_values = base.masks(num_layers, width, model.dtype)  # (L, W)
     held = set(base.units)
-    candidates = [(layer, unit) for layer in range(num_layers) for unit in range(hid) if (layer, unit) not in held]
+    candidates = [(layer, unit) for layer in range(num_layers) for unit in range(width) if (layer, unit) not in held]
     count = len(candidates)
     samples = max(1, min(inputs.shape[1], max_rows // (count + 1)))
     x = inputs[:, :samples]
-    y = targets[:, :samples] if targets.ndim >= 2 and _steps_scored(targets) else targets[:samples]
+    scored_steps = _steps_scored(targets)
+    y = targets[:, :samples] if scored_steps else targets[:samples]
     state = _take_samples(h0, samples)
-    keep1 = np.broadcast_to(base_keep, (samples, num_layers, hid))
-    vals1 = np.broadcast_to(base_values, (samples, num_layers, hid))
-    hold = held_values(model, x, keep1, vals1, _per_layer_state(state), mode)  # (L, H)
+    keep1 = np.broadcast_to(base_keep, (samples, num_layers, width))
+    vals1 = np.broadcast_to(base_values, (samples, num_layers, width))
+    hold = held_values(model, x, keep1, vals1, _per_layer_state(state), mode, not scored_steps)  # (L, W)
     blocks = count + 1
-    keep = np.tile(base_keep, (blocks, 1, 1))  # (blocks, L, H)
+    keep = np.tile(base_keep, (blocks, 1, 1))  # (blocks, L, W)
     values = np.tile(base_values, (blocks, 1, 1))
     cand = np.array(candidates, dtype=np.int64).reshape(-1, 2)  # (N, 2)
     keep[1 + np.arange(count), cand[:, 0], cand[:, 1]] = False
     values[1 + np.arange(count), cand[:, 0], cand[:, 1]] = hold[cand[:, 0], cand[:, 1]]
-    keep = np.repeat(keep, samples, axis=0)  # (blocks*S, L, H): block-major, samples inside
+    keep = np.repeat(keep, samples, axis=0)  # (blocks*S, L, W): block-major, samples inside
     values = np.repeat(values, samples, axis=0)
     x_all = np.concatenate([x] * blocks, axis=1)
-    y_all = np.concatenate([y] * blocks, axis=1 if _steps_scored(y) else 0)
+    y_all = np.concatenate([y] * blocks, axis=1 if scored_steps else 0)
     with np.errstate(all="ignore"):
-        outputs = held_forward(model, x_all, keep, values, _per_layer_state(_tile_state(state, blocks)))
-        losses = per_sample_loss(outputs, y_all, padded_lengths(model, x_all)).reshape(blocks, samples).mean(axis=1)
+        run = held_pass(model, x_all, keep, values, _per_layer_state(_tile_state(state, blocks)), not scored_steps)
+        losses = per_sample_loss(run.outputs, y_all).reshape(blocks, samples).mean(axis=1)
     return UnitRanking(layers=cand[:, 0].copy(), units=cand[:, 1].copy(), delta=losses[1:] - losses[0],
-                       base_loss=float(losses[0]), samples=samples, mode=mode)
+                       base_loss=float(losses[0]), samples=samples, mode=mode,
+                       names=tuple(unit_name(config, int(layer), int(unit)) for layer, unit in candidates))
 
 
 def _steps_scored(targets: np.ndarray) -> bool:
@@ -222,10 +171,14 @@ class ClampComparison:
     mode: str
     loss_with: float  # with the units held (what training now optimises)
     loss_without: float  # the same weights, every unit free
-    profile_with: np.ndarray  # (T, L) batch mean ||dL/dh_t||
+    profile_with: np.ndarray  # (T, L) batch mean ||dL/dh_t|| (a network of stacks: its joined trace's)
     profile_without: np.ndarray  # (T, L)
-    chain_with: np.ndarray  # (L, T+1) log10 ||dh_T/dh_{T-k}||_2 for the sample
+    chain_with: np.ndarray  # (L, T+1) log10 ||dh_T/dh_{T-k}||_2 for the sample (its first stack's)
     chain_without: np.ndarray  # (L, T+1)
+    names: tuple = ()  # each held unit's name
+    stacks: tuple = ()  # each held unit's stack ("forward", "encoder", ...; "" for a single stack)
+    # a network of several stacks: each stack's chain, name -> (with (L, T_p+1), without (L, T_p+1))
+    part_chains: dict = field(default_factory=dict)
 
 
 def compare_clamp(model, inputs, targets, h0=None, sample: int = 0) -> ClampComparison | None:
@@ -248,13 +201,25 @@ def compare_clamp(model, inputs, targets, h0=None, sample: int = 0) -> ClampComp
     def chain(network, trace):
         if lengths is not None:  # a padded sample's chain ends at its last real step
             trace = trim(trace, int(lengths[sample]))
-        return np.stack([chain_log_norms(network, trace, layer, sample)[0] for layer in range(num_layers)]) * to_log10
+        if not trace.parts:
+            return {"": _chain(network, trace, num_layers, sample) * to_log10}
+        return {name: _chain(part_model(network, part), part, num_layers, sample) * to_log10
+                for name, part in trace.parts.items()}
 
+    chains_with, chains_without = chain(held, trace_with), chain(free, trace_without)
+    first = next(iter(chains_with))
     return ClampComparison(
         units=clamp.units, values=clamp.values, mode=clamp.mode,
         loss_with=float(loss_with), loss_without=float(loss_without),
         profile_with=profile(trace_with), profile_without=profile(trace_without),
-        chain_with=chain(held, trace_with), chain_without=chain(free, trace_without))
+        chain_with=chains_with[first], chain_without=chains_without[first],
+        names=tuple(unit_name(model.config, layer, unit) for layer, unit in clamp.units),
+        stacks=tuple(locate(model.config, unit)[0] for _, unit in clamp.units),
+        part_chains={} if first == "" else {name: (chains_with[name], chains_without[name]) for name in chains_with})
+
+
+def _chain(network, trace, num_layers: int, sample: int) -> np.ndarray:
+    return np.stack([chain_log_norms(network, trace, layer, sample)[0] for layer in range(num_layers)])
 
 
 def model_without(model):

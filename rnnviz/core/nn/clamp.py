@@ -1,13 +1,16 @@
 """Switching hidden units off: units held at a constant (0, or their mean) at every step.
 
 A unit u of layer l held at c is, to everything downstream of it, the constant c: its column
-of W_hh, and of whatever reads the layer (the next layer's W_ih, or the readout), multiplies
-c at every step. So the clamped network is exactly an ordinary network with *effective*
-parameters: those columns set to 0 and c times them added to the bias beside them (for the
-GRU, b_hn sits inside r ⊙ (W_hn h + b_hn), so this holds there too). The unit's own update
-still runs (its recurrent rows zeroed as well, so that it reads nothing) but reaches nothing:
-every gradient into it is exactly 0. The initial state's
-unit u enters only through the same zeroed columns, so h_0[u] is held at c as well.
+of W_hh, and of whatever reads the layer (the next layer's W_ih, or the readout; both
+directions above a bidirectional layer; the bridge and the decoder's input above an encoder:
+``rnnviz.core.nn.units.readers``), multiplies c at every step. So the clamped network is
+exactly an ordinary network with *effective* parameters: those columns set to 0 and c times
+them added to the bias beside them (for the GRU, b_hn sits inside r ⊙ (W_hn h + b_hn), so
+this holds there too; the bridge's bias sits inside its tanh, as its product does). The
+unit's own update still runs (its recurrent rows zeroed as well, so that it reads nothing)
+but reaches nothing: every gradient into it is exactly 0. The initial state's unit u enters
+only through the same zeroed columns, so h_0[u] is held at c as well (also a decoder's h_0
+from the bridge).
 
 Gradients with respect to the real parameters follow by the chain rule: the zeroed columns
 get c times the gradient of the bias that absorbed them; every other gradient is the
@@ -15,8 +18,9 @@ effective network's. The trace shows the clamped values (c) for the held units.
 
 ``effective_model`` gives the effective network (its cell zeroes the held units' rows and
 columns of the step Jacobians, so the Jacobian chain is the clamped network's too);
-``RNN.loss_and_grads`` and ``RNN.forward`` call ``clamped_loss_and_grads`` /
-``clamped_forward`` when the model has a clamp.
+every shape's ``loss_and_grads`` and ``forward`` call ``clamped_loss_and_grads`` /
+``clamped_forward`` when the model has a clamp. Units are numbered over all the stacks of a
+layer (``rnnviz.core.nn.units``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+
+from rnnviz.core.nn.units import locate, own_weights, readers
 
 CLAMP_MODES = ("zero", "mean")
 
@@ -79,39 +85,54 @@ class UnitClamp:
         return keep, values
 
 
-def _consumer(model, layer: int) -> tuple[str, str]:
-    """(weight, bias) names of what reads the layer's hidden state: the readout or the next layer."""
-    if layer == model.config.num_layers - 1:
-        return "out.weight", "out.bias"
-    return f"weight_ih_l{layer + 1}", f"bias_ih_l{layer + 1}"
+def _uses(model, clamp: UnitClamp) -> dict[tuple[str, str], tuple[list, list]]:
+    """{(weight, bias): (columns, values)}: every column that reads a held unit, with its value;
+    a unit's own recurrence first among them."""
+    uses: dict[tuple[str, str], tuple[list, list]] = {}
+    for (layer, unit), value in zip(clamp.units, clamp.values):
+        w_hh, b_hh, index = own_weights(model.config, layer, unit)
+        for weight, bias, column in [(w_hh, b_hh, index), *readers(model.config, layer, unit)]:
+            columns, values = uses.setdefault((weight, bias), ([], []))
+            columns.append(column)
+            values.append(value)
+    return uses
+
+
+def _own_units(model, clamp: UnitClamp) -> dict[str, list]:
+    """{W_hh name: [index of each held unit in that recurrence]}."""
+    own: dict[str, list] = {}
+    for layer, unit in clamp.units:
+        w_hh, _, index = own_weights(model.config, layer, unit)
+        own.setdefault(w_hh, []).append(index)
+    return own
 
 
 def effective_params(model, clamp: UnitClamp) -> dict[str, np.ndarray]:
     """The parameters of the ordinary network that computes the clamped one (new arrays where changed)."""
     params = dict(model.params)
-    for layer, (units, values) in clamp.by_layer().items():
-        for weight, bias in ((f"weight_hh_l{layer}", f"bias_hh_l{layer}"), _consumer(model, layer)):
-            w = params[weight].copy()  # (G*H, H) or (Y, H)
-            b = params[bias] + w[:, units] @ values.astype(w.dtype)  # (G*H,) or (Y,)
-            w[:, units] = 0
-            params[weight], params[bias] = w, b
+    for (weight, bias), (columns, values) in _uses(model, clamp).items():
+        w = params[weight].copy()  # (G*H, H), (G*H, X), (Y, H) ...
+        params[bias] = params[bias] + w[:, columns] @ np.array(values, dtype=w.dtype)
+        w[:, columns] = 0
+        params[weight] = w
+    for w_hh, units in _own_units(model, clamp).items():
         # the held units' own recurrent rows too: their update then reads nothing either, so the
         # Jacobian rows of a held unit are 0 (the chain of the vanilla cells is built from W_hh)
-        w_hh = params[f"weight_hh_l{layer}"]
-        hid = w_hh.shape[1]
-        w_hh[(np.arange(w_hh.shape[0] // hid)[:, None] * hid + units[None, :]).ravel()] = 0
+        w = params[w_hh]
+        hid = w.shape[1]
+        w[(np.arange(w.shape[0] // hid)[:, None] * hid + np.array(units)[None, :]).ravel()] = 0
     return params
 
 
 class _HeldCell:
-    """The model's cell, with the held units' rows and columns of every step Jacobian zeroed (a
-    held h_t[u] depends on nothing and h_{t-1}[u] reaches nothing). The chain diagnostics pass
-    one layer's ``w_hh``; the layer is recognised by that array's identity in the effective
+    """A cell, with the held units' rows and columns of every step Jacobian zeroed (a held
+    h_t[u] depends on nothing and h_{t-1}[u] reaches nothing). The chain diagnostics pass one
+    layer's ``w_hh``; the layer is recognised by that array's identity in the effective
     parameters."""
 
-    def __init__(self, cell, layers: dict, params: dict) -> None:
+    def __init__(self, cell, units_by_id: dict) -> None:
         self._cell = cell
-        self._units = {id(params[f"weight_hh_l{layer}"]): units for layer, (units, _) in layers.items()}
+        self._units = units_by_id
 
     def __getattr__(self, name):
         return getattr(self._cell, name)
@@ -128,14 +149,22 @@ class _HeldCell:
 def effective_model(model):
     """A shallow copy of ``model`` that computes the clamped network with ordinary code (no
     clamp of its own); ``model`` itself when nothing is held. Parameters it did not change are
-    shared with ``model``."""
+    shared with ``model``; a network of several stacks gets copies of its stacks, which then
+    see the effective parameters."""
     clamp = getattr(model, "clamp", None)
     if clamp is None or not clamp.units:
         return model
     twin = copy.copy(model)
     twin.clamp = None
-    twin.params = effective_params(model, clamp)
-    twin.cell = _HeldCell(model.cell, clamp.by_layer(), twin.params)
+    stacks = getattr(model, "stacks", None)
+    if stacks:
+        twin.stacks = {name: copy.copy(stack) for name, stack in stacks.items()}
+        for name, stack in twin.stacks.items():
+            setattr(twin, name, stack)
+    twin.params = effective_params(model, clamp)  # a network of stacks hands each stack its own
+    units_by_id = {id(twin.params[w_hh]): np.array(units) for w_hh, units in _own_units(model, clamp).items()}
+    for holder in [twin, *(twin.stacks.values() if stacks else ())]:
+        holder.cell = _HeldCell(holder.cell, units_by_id)
     return twin
 
 
@@ -146,25 +175,42 @@ def _hold_state(state, layer_values: dict) -> None:
         h[layer][:, units] = values
 
 
+def _hold_trace(model, trace, clamp: UnitClamp) -> None:
+    """Write the held values into the trace, in place: the states as the network used them."""
+    steps = [part.hidden.shape[0] for part in trace.parts.values()]
+    in_time = any(part.param_prefix for part in trace.parts.values()) and len(steps) > 1  # encoder, decoder
+    for (layer, unit), value in zip(clamp.units, clamp.values):
+        name, index, _ = locate(model.config, unit)
+        part = trace.parts.get(name)
+        if part is not None:
+            part.hidden[:, layer, :, index] = value  # (T_p, B)
+            part.h_last[layer][:, index] = value
+        if in_time:  # the parts follow each other on the trace's one time axis, units side by side
+            span = slice(0, steps[0]) if name == "encoder" else slice(steps[0], None)
+            trace.hidden[span, layer, :, index] = value
+            if name == "decoder":
+                trace.h_last[layer][:, index] = value
+        else:  # one stack, or parts side by side in the units
+            trace.hidden[:, layer, :, unit] = value  # (T, B)
+            trace.h_last[layer][:, unit] = value
+    if trace.state_last is not None:
+        _hold_state(trace.state_last, clamp.by_layer())
+
+
 def clamped_loss_and_grads(model, inputs, targets, h0=None):
     """``model.loss_and_grads`` of the clamped network: loss, gradients of the real parameters, trace."""
     clamp = model.clamp
-    twin = effective_model(model)
-    loss, grads, trace = twin.loss_and_grads(inputs, targets, h0)
-    layers = clamp.by_layer()
-    for layer, (units, values) in layers.items():
-        for weight, bias in ((f"weight_hh_l{layer}", f"bias_hh_l{layer}"), _consumer(model, layer)):
-            # the zeroed columns fed c_u into the bias: dL/dW[:, u] = c_u dL/db
-            grads[weight][:, units] = np.outer(grads[bias], values).astype(grads[weight].dtype)
-        trace.hidden[:, layer][:, :, units] = values  # (T, B, K) the held values, as the network used them
-        trace.h_last[layer][:, units] = values
-    _hold_state(trace.state_last, layers)
+    loss, grads, trace = effective_model(model).loss_and_grads(inputs, targets, h0)
+    for (weight, bias), (columns, values) in _uses(model, clamp).items():
+        # the zeroed columns fed c_u into the bias: dL/dW[:, u] = c_u dL/db
+        grads[weight][:, columns] = np.outer(grads[bias], values).astype(grads[weight].dtype)
+    _hold_trace(model, trace, clamp)
     return loss, grads, trace
 
 
 def clamped_forward(model, inputs, h0=None):
-    """``model.forward`` of the clamped network: (outputs (T, B, Y), state to carry)."""
-    twin = effective_model(model)
-    outputs, state = twin.forward(inputs, h0)
-    _hold_state(state, model.clamp.by_layer())
+    """``model.forward`` of the clamped network: (outputs (T, B, Y), state to carry or None)."""
+    outputs, state = effective_model(model).forward(inputs, h0)
+    if state is not None:
+        _hold_state(state, model.clamp.by_layer())
     return outputs, state

@@ -155,27 +155,34 @@ def connectivity(view):
 
 
 def units(view):
-    """The units held and their values, the run with and without them held, and the ranking."""
-    header = ["kind", "layer", "unit", "t_or_k", "held", "free", "value"]
+    """The units held and their values, the run with and without them held, and the ranking. ``name``
+    is the unit's as the panels show it ("0:3", "fwd 3", "1:dec 0"); on a chain row of a network of
+    several stacks, the stack's."""
+    header = ["kind", "layer", "unit", "t_or_k", "held", "free", "value", "name"]
     held = None if view is None else getattr(view, "units", None)
     if held is None:
         return header, []
     rows = []
     comparison = held.comparison
     if held.clamp is not None:
-        for (layer, unit), value in zip(held.clamp.units, held.clamp.values):
-            rows.append(["held_unit", layer, unit, "", "", "", float(value)])
+        names = comparison.names if comparison is not None and comparison.names else ("",) * len(held.clamp.units)
+        for (layer, unit), value, name in zip(held.clamp.units, held.clamp.values, names):
+            rows.append(["held_unit", layer, unit, "", "", "", float(value), name])
     if comparison is not None:
-        rows.append(["loss", "", "", "", float(comparison.loss_with), float(comparison.loss_without), ""])
+        rows.append(["loss", "", "", "", float(comparison.loss_with), float(comparison.loss_without), "", ""])
+        chains = comparison.part_chains or {"": (comparison.chain_with, comparison.chain_without)}
         for layer in range(comparison.profile_with.shape[1]):
             for t in range(comparison.profile_with.shape[0]):
                 rows.append(["grad_norm", layer, "", t, float(comparison.profile_with[t, layer]),
-                             float(comparison.profile_without[t, layer]), ""])
-            for k in range(comparison.chain_with.shape[1]):
-                rows.append(["log10_chain", layer, "", k, float(comparison.chain_with[layer, k]),
-                             float(comparison.chain_without[layer, k]), ""])
-    if held.ranking is not None:
-        for j in held.ranking.order():
-            rows.append(["loss_change_off", int(held.ranking.layers[j]), int(held.ranking.units[j]), "",
-                         "", "", float(held.ranking.delta[j])])
+                             float(comparison.profile_without[t, layer]), "", ""])
+            for part, (chain_with, chain_without) in chains.items():
+                for k in range(chain_with.shape[1]):
+                    rows.append(["log10_chain", layer, "", k, float(chain_with[layer, k]),
+                                 float(chain_without[layer, k]), "", part])
+    ranking = held.ranking
+    if ranking is not None:
+        names = ranking.names or ("",) * ranking.delta.size
+        for j in ranking.order():
+            rows.append(["loss_change_off", int(ranking.layers[j]), int(ranking.units[j]), "",
+                         "", "", float(ranking.delta[j]), names[j]])
     return header, rows

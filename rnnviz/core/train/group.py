@@ -320,6 +320,7 @@ def _batch_state(trainer):
 def _overlay(member: Member) -> Overlay:
     from rnnviz.core.diagnostics.chain import chain_log_norms
     from rnnviz.core.diagnostics.summary import gradient_horizon
+    from rnnviz.core.nn.clamp import effective_model
     from rnnviz.core.train.records import LastBatch
 
     runs = [member.trainer, *member.seeds]
@@ -337,7 +338,8 @@ def _overlay(member: Member) -> Overlay:
             _, grads, trace = trainer.model.loss_and_grads(*batch)
             top = trainer.model_config.num_layers - 1
             profile = LastBatch(*batch[:2], None, trace, grads).grad_mean[:, top].astype(float)  # (T,)
-            log_chain, _ = chain_log_norms(trainer.model, trace, top, 0)
+            # with units held, the chain of the network that runs (rnnviz.core.nn.clamp)
+            log_chain, _ = chain_log_norms(effective_model(trainer.model), trace, top, 0)
         profiles.append(profile)
         chains.append(log_chain / math.log(10.0))
         horizons.append(gradient_horizon(profile))

@@ -29,6 +29,7 @@ from rnnviz.core import atomic
 from rnnviz.core.data.build import build_source
 from rnnviz.core.errors import SessionError, UserError
 from rnnviz.core.nn.clamp import CLAMP_MODES, UnitClamp
+from rnnviz.core.nn.units import units_per_layer
 from rnnviz.core.train import session_check as check
 from rnnviz.core.train import session_extras as extras
 from rnnviz.core.train.session_fields import check_metadata
@@ -212,13 +213,13 @@ def _units_off(data, model_config: ModelConfig) -> UnitClamp | None:
         raise SessionError("the units switched off are damaged (expected units, values and mode)")
     units, values = data["units"], data["values"]
     if (not isinstance(units, list) or not isinstance(values, list) or len(units) != len(values)
-            or len(units) > model_config.num_layers * model_config.hidden_size
+            or len(units) > model_config.num_layers * units_per_layer(model_config)
             or not all(isinstance(u, list) and len(u) == 2 and all(type(i) is int for i in u) for u in units)
             or not all(type(v) in (int, float) for v in values)):
         raise SessionError("the units switched off are damaged (one [layer, unit] and one number each)")
     try:
         clamp = UnitClamp(tuple(tuple(u) for u in units), tuple(values), data["mode"])
-        clamp.check(model_config.num_layers, model_config.hidden_size)
+        clamp.check(model_config.num_layers, units_per_layer(model_config))
     except ValueError as exc:
         raise SessionError(f"the units switched off are damaged: {exc}") from None
     return clamp if clamp.units else None

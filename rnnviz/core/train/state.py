@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from rnnviz.core.nn.clamp import CLAMP_MODES, UnitClamp
+from rnnviz.core.nn.units import units_per_layer
 from rnnviz.core.train.distributions import Distributions
 from rnnviz.core.train.history import History
 from rnnviz.core.train.records import LastBatch
@@ -75,7 +76,7 @@ class RunState:
         if clamp is not None:
             if not isinstance(clamp, UnitClamp):
                 raise TypeError("units_off must be a UnitClamp or None")
-            clamp.check(mc.num_layers, mc.hidden_size)
+            clamp.check(mc.num_layers, units_per_layer(mc))
         if state["units_mode"] not in CLAMP_MODES:
             raise ValueError(f"units are held at 'zero' or 'mean', not {state['units_mode']!r}")
         last = state["last_batch"]

@@ -17,7 +17,7 @@ from rnnviz.core.diagnostics.ablation import (MAX_RANKING_ROWS, ClampComparison,
 from rnnviz.core.diagnostics.connectivity import Connectivity
 from rnnviz.core.diagnostics.connectivity_shapes import shaped_connectivity
 from rnnviz.core.nn.clamp import UnitClamp
-from rnnviz.core.nn.model import RNN
+from rnnviz.core.nn.units import unit_name, unit_parts, units_per_layer
 
 # "auto" ranks the units in every view on a few samples (at most this many rows: 4 samples of
 # 64 units) and only below this many multiply-adds (rows x steps x H^2 per layer): at H=64, T=25
@@ -31,33 +31,19 @@ class UnitsView:
     """What the units panel shows: the held units, the ranking, and the with/without comparison."""
 
     num_layers: int
-    hidden_size: int
+    hidden_size: int  # units per layer, every stack's (rnnviz.core.nn.units)
     clamp: UnitClamp | None  # the held units, or None
     ranking: UnitRanking | None  # None when skipped (see ``ranking_note``)
     comparison: ClampComparison | None  # None when no unit is held
     ranking_note: str = ""  # why there is no ranking, for people
-    available: bool = True  # False: this network's shape has no units off (``ranking_note`` says why)
+    names: tuple = ()  # (hidden_size,) the names of a layer's units without the layer: "3", "fwd 3", "dec 0"
+    parts: tuple = ()  # ((stack name, units per layer), ...) in the order of the unit numbers
 
 
 @dataclass(frozen=True)
 class Details:
     connectivity: Connectivity | None
     units: UnitsView
-
-
-def supported(model) -> bool:
-    """The ranking and units off are built for one stack (padded labelled text included); the other
-    shapes (bidirectional, encoder-decoder, vector-to-sequence) have the connectivity map only."""
-    return type(model) is RNN
-
-
-def unsupported_note(model) -> str:
-    from rnnviz.core.nn.shapes import shape_name
-
-    shape = shape_name(model.config)
-    article = "an" if shape[0] in "aeiou" else "a"
-    return (f"Units off and the unit ranking are not available for {article} {shape} network: they are "
-            "built for single-stack networks. Its connectivity map is in the Connectivity view.")
 
 
 def connectivity_rows(conn: Connectivity, labels) -> list:
@@ -87,9 +73,10 @@ def sample_state(h0, sample: int):
 def ranking_work(model, steps: int, batch: int, max_rows: int = MAX_RANKING_ROWS) -> float:
     """Multiply-adds of ``rank_units`` on a batch of this size (its forward pass)."""
     c = model.config
-    units = c.num_layers * c.hidden_size
+    units = c.num_layers * units_per_layer(c)
     rows = (units + 1) * max(1, min(batch, max_rows // (units + 1)))
-    return float(rows) * steps * c.hidden_size * c.hidden_size * model.cell.gates * c.num_layers
+    return float(rows) * steps * units_per_layer(c) * max(c.hidden_size, c.decoder_hidden_size or 0) \
+        * model.cell.gates * c.num_layers
 
 
 def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode: str,
@@ -98,14 +85,6 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
     "auto" shows ``previous`` (a recent ranking of the same held units) instead when given."""
     if ranking not in ("auto", "always", "never"):
         raise ValueError(f"ranking must be 'auto', 'always' or 'never', got {ranking!r}")
-    if not supported(model):
-        c = model.config
-        inputs, targets = np.asarray(inputs), np.asarray(targets)
-        s = min(max(int(sample), 0), inputs.shape[1] - 1)
-        conn = shaped_connectivity(model, inputs[:, s], sample_state(h0, s), np.issubdtype(targets.dtype, np.integer))
-        return Details(connectivity=conn, units=UnitsView(num_layers=c.num_layers, hidden_size=c.hidden_size,
-                                                          clamp=None, ranking=None, comparison=None,
-                                                          ranking_note=unsupported_note(model), available=False))
     inputs, targets = np.asarray(inputs), np.asarray(targets)
     s = min(max(int(sample), 0), inputs.shape[1] - 1)
     classify = np.issubdtype(targets.dtype, np.integer)
@@ -127,10 +106,16 @@ def build(model, inputs, targets, h0, step: int, sample: int, ranking: str, mode
         note = "ranking not computed"
     if ranked is not None and ranked is not previous:
         ranked = replace(ranked, step=int(step))
-    units = UnitsView(num_layers=model.config.num_layers, hidden_size=model.config.hidden_size,
+    units = UnitsView(num_layers=model.config.num_layers, hidden_size=units_per_layer(model.config),
                       clamp=model.clamp, ranking=ranked,
-                      comparison=compare_clamp(model, inputs, targets, h0, s), ranking_note=note)
+                      comparison=compare_clamp(model, inputs, targets, h0, s), ranking_note=note,
+                      names=layer_unit_names(model.config), parts=unit_parts(model.config))
     return Details(connectivity=conn, units=units)
+
+
+def layer_unit_names(config) -> tuple:
+    """The names of one layer's units, without the layer: "3", "fwd 3", "dec 0"."""
+    return tuple(unit_name(config, 0, unit).split(":")[-1] for unit in range(units_per_layer(config)))
 
 
 def clamp_for(model, last, units, mode: str) -> UnitClamp | None:
@@ -139,26 +124,25 @@ def clamp_for(model, last, units, mode: str) -> UnitClamp | None:
     held ones held. None for an empty list."""
     if mode not in ("zero", "mean"):
         raise ValueError(f"units are held at 'zero' or 'mean', got {mode!r}")
-    if not supported(model):
-        raise ValueError(unsupported_note(model))
     units = sorted({(int(layer), int(unit)) for layer, unit in units})
     if not units:
         return None
     c = model.config
     current = dict(zip(model.clamp.units, model.clamp.values)) if model.clamp is not None else {}
-    UnitClamp(tuple(units), (0.0,) * len(units), mode).check(c.num_layers, c.hidden_size)
+    width = units_per_layer(c)
+    UnitClamp(tuple(units), (0.0,) * len(units), mode).check(c.num_layers, width)
     values = dict.fromkeys(units, 0.0)
     if mode == "mean":
         inputs, h0 = np.asarray(last[0]), last[2]
-        keep = np.ones((inputs.shape[1], c.num_layers, c.hidden_size), dtype=bool)
+        keep = np.ones((inputs.shape[1], c.num_layers, width), dtype=bool)
         held = np.zeros(keep.shape)
         for (layer, unit), value in current.items():
             keep[:, layer, unit], held[:, layer, unit] = False, value
         parts = None if h0 is None else (tuple(h0) if isinstance(h0, tuple) else (h0,))
         with np.errstate(all="ignore"):
-            means = hidden_means(model, inputs, keep, held, parts)  # (L, H)
+            means = hidden_means(model, inputs, keep, held, parts)  # (L, W)
         values = {(layer, unit): float(means[layer, unit]) for layer, unit in units}
-        bad = [f"{layer}:{unit}" for (layer, unit), value in values.items()
+        bad = [unit_name(c, layer, unit) for (layer, unit), value in values.items()
                if (layer, unit) not in current and not np.isfinite(value)]
         if bad:
             raise ValueError(f"the mean of unit {bad[0]} over the last batch is not a number (the batch "

@@ -6,7 +6,11 @@ derivative, and so whose gradient, has gone to zero.
 
 Units can be selected here (click a row; Ctrl+click adds or removes one) and switched off:
 the window then holds them at 0 or at their mean (the units panel shows what that does).
-Selected units are marked by a triangle at the map's left edge, held ones by a cross.
+Selected units are marked by a triangle at the left edge of their stack's part of the map,
+held ones by a cross at its right edge. A bidirectional net's rows are its forward units,
+then (above a white line) its backward ones; an encoder-decoder's map shows the encoder's
+steps, a white line at the context, then the decoder's, and a row is the encoder's unit left
+of the line and the decoder's right of it (unit numbers as ``rnnviz.core.nn.units``).
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ class HiddenPanel(Panel):
                                              pen=pg.mkPen("#000000"))
         self.map.plot.addItem(self.selected_marks)
         self.map.plot.addItem(self.held_marks)
+        self.divider = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#FFFFFF", width=2))
+        self.divider.setVisible(False)
+        self.map.plot.addItem(self.divider, ignoreBounds=True)
 
     def _hidden(self) -> np.ndarray:
         return as_float(self.view.snapshot.hidden)  # (T, L, H)
@@ -70,7 +77,8 @@ class HiddenPanel(Panel):
             self.map.clear()
             return
         steps, layers, units = hidden.shape
-        self.selected = {(lay, unit) for lay, unit in self.selected if lay < layers and unit < units}  # a new network
+        count = self._unit_count()
+        self.selected = {(lay, unit) for lay, unit in self.selected if lay < layers and unit < count}  # a new network
         layer = sync_layer_selector(self.layer, layers)
         values = hidden[:, layer, :]  # (T, H)
         # rows = units (y), cols = t (x); cell (t, unit) centred on the integers
@@ -89,7 +97,57 @@ class HiddenPanel(Panel):
                         + (" · green: marked" if marked.size else ""))
         self.tokens.set_labels(self.view.snapshot.labels, steps)
         self.map.set_ticks("top", steps, 10)
+        self._draw_divider(steps)
         self._draw_marks(layer)
+
+    # ----------------------------------------------------------------- which unit a row is
+    def _parts(self) -> tuple:
+        """((stack, units per layer), ...) in unit-number order, from the core; () before a view."""
+        units = getattr(self.view, "units", None) if self.view is not None else None
+        return tuple(getattr(units, "parts", ()) or ())
+
+    def _unit_count(self) -> int:
+        parts = self._parts()
+        return sum(width for _, width in parts) if parts else self._hidden().shape[-1]
+
+    def _context(self) -> int | None:
+        """The encoder's steps when the map shows an encoder then a decoder in time, else None."""
+        steps = tuple(getattr(self.view.snapshot, "part_steps", ()) or ())
+        return int(steps[0]) if len(steps) == 2 and len(self._parts()) == 2 else None
+
+    def unit_at(self, t: int, row: int) -> int | None:
+        """The unit number of the map's cell (t, row), or None where no unit is (a narrower stack)."""
+        parts, context = self._parts(), self._context()
+        if context is None:
+            return row if 0 <= row < self._unit_count() else None
+        (_, first), (_, second) = parts
+        if t < context:
+            return row if 0 <= row < first else None
+        return first + row if 0 <= row < second else None
+
+    def _row_and_span(self, unit: int, steps: int) -> tuple[int, float, float]:
+        """(row, left edge, right edge) of a unit's part of the map."""
+        context = self._context()
+        if context is None:
+            return unit, -0.5, steps - 0.5
+        first = self._parts()[0][1]
+        return (unit, -0.5, context - 0.5) if unit < first else (unit - first, context - 0.5, steps - 0.5)
+
+    def unit_label(self, unit: int) -> str:
+        names = tuple(getattr(getattr(self.view, "units", None), "names", ()) or ())
+        return names[unit] if unit < len(names) else str(unit)
+
+    def _draw_divider(self, steps: int) -> None:
+        parts, context = self._parts(), self._context()
+        if context is not None:
+            self.divider.setAngle(90)
+            self.divider.setPos(context - 0.5)
+            self.divider.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
+        elif len(parts) == 2:
+            self.divider.setAngle(0)
+            self.divider.setPos(parts[0][1] - 0.5)
+            self.divider.setToolTip(f"forward units 0\u2013{parts[0][1] - 1} below, backward units above")
+        self.divider.setVisible(len(parts) == 2)
 
     # ----------------------------------------------------------------- selecting units
     def held_units(self) -> list[tuple[int, int]]:
@@ -98,16 +156,16 @@ class HiddenPanel(Panel):
         return [] if clamp is None else [tuple(u) for u in clamp.units]
 
     def _draw_marks(self, layer: int) -> None:
-        chosen = sorted(unit for lay, unit in self.selected if lay == layer)
-        held = sorted(unit for lay, unit in self.held_units() if lay == layer)
-        self.selected_marks.setData([-0.5] * len(chosen), chosen)
         steps = self._hidden().shape[0] if self.view is not None else 0
-        self.held_marks.setData([steps - 0.5] * len(held), held)
+        chosen = [self._row_and_span(unit, steps) for lay, unit in sorted(self.selected) if lay == layer]
+        held = [self._row_and_span(unit, steps) for lay, unit in self.held_units() if lay == layer]
+        self.selected_marks.setData([left for _, left, _ in chosen], [row for row, _, _ in chosen])
+        self.held_marks.setData([right for _, _, right in held], [row for row, _, _ in held])
         self.off_button.setEnabled(bool(self.selected))
         self.off_button.setText(f"Switch off ({len(self.selected)})" if self.selected else "Switch off")
 
     def select_unit(self, unit: int, add: bool = False) -> None:
-        """Select a unit of the shown layer: alone, or (``add``) toggled in the selection."""
+        """Select a unit (its number) of the shown layer: alone, or (``add``) toggled in the selection."""
         key = (max(self.layer.currentIndex(), 0), int(unit))
         if add:
             self.selected.symmetric_difference_update({key})
@@ -128,8 +186,8 @@ class HiddenPanel(Panel):
         hidden = self._hidden() if self.view is not None else np.zeros((0, 0, 0))
         if point is None or hidden.ndim != 3:
             return
-        unit = int(np.floor(point[1] + 0.5))
-        if 0 <= unit < hidden.shape[2]:
+        unit = self.unit_at(int(np.floor(point[0] + 0.5)), int(np.floor(point[1] + 0.5)))
+        if unit is not None:
             add = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
             self.select_unit(unit, add)
 
@@ -140,14 +198,16 @@ class HiddenPanel(Panel):
         hidden = self._hidden()
         if hidden.ndim != 3:
             return ""
-        t, unit = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))  # cells are centred on integers
+        t, row = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))  # cells are centred on integers
         steps, _, units = hidden.shape
-        if not (0 <= t < steps and 0 <= unit < units):
+        unit = self.unit_at(t, row)
+        if not (0 <= t < steps and 0 <= row < units) or unit is None:
             return ""
         layer = max(self.layer.currentIndex(), 0)
         labels = list(self.view.snapshot.labels or [])
         token = printable_label(labels[t]) if t < len(labels) else "?"
-        return f"h = {hidden[t, layer, unit]:.4g}   unit {unit}   t = {t}   token '{token}'   layer {layer}"
+        return (f"h = {hidden[t, layer, row]:.4g}   unit {self.unit_label(unit)}   t = {t}   token '{token}'   "
+                f"layer {layer}")
 
     def _hover(self, scene_pos) -> None:
         point = self.map.cell_at(scene_pos)

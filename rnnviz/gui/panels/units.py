@@ -3,8 +3,10 @@
 Select units in the hidden-state map and switch them off there; this panel then shows the
 same batch with them held and without (the loss in the title, the gradient profile
 ||∂L/∂h_t|| and the Jacobian chain ||∂h_T/∂h_{T−k}||, held solid and free dashed), and
-below, the units ranked by how much the loss rises when each is switched off too. All the
-numbers come from ``rnnviz.core.diagnostics.ablation`` via the view.
+below, the units ranked by how much the loss rises when each is switched off too. Every
+shape has units off: a bidirectional net's units are named "fwd 3" / "bwd 3", an encoder-decoder's
+"enc 3" / "dec 3"; such a network has a chain per stack, and "chain of" picks the one drawn. All
+the numbers and names come from ``rnnviz.core.diagnostics.ablation`` via the view.
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ import textwrap
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
 
 NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
-NOT_AVAILABLE = "no units off for this network's shape (the note below says why)"
 
-RANKED_SHOWN = 16  # bars in the ranking: the units that matter most; the CSV has every unit
+RANKED_SHOWN = 16  # bars in the ranking at most: the units that matter most; the CSV has every unit
+FEWEST_SHOWN = 4  # ... and at least, however narrow the dock (fewer bars than that when fewer units)
 HELD_COLOR = "#D55E00"
 FREE_COLOR = "#0072B2"
 HINT = "select units in the hidden-state map (click, Ctrl+click) and press Switch off"
@@ -50,6 +52,14 @@ class UnitsPanel(Panel):
                                     "the loss change, on up to 2048 copies of the batch's sequences")
         self.rank_button.clicked.connect(self._ask_for_ranking)
         self.controls.addWidget(self.rank_button)
+        self.part_label = QtWidgets.QLabel("chain of")
+        self.part = QtWidgets.QComboBox()
+        self.part.setToolTip("the stack whose Jacobian chain is drawn (a network of several stacks has one each)")
+        self.part.currentIndexChanged.connect(self._part_chosen)
+        self.controls.addWidget(self.part_label)
+        self.controls.addWidget(self.part)
+        self.part_label.setVisible(False)
+        self.part.setVisible(False)
 
         self.profile_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems=style.log_axis())
         style.style_plot(self.profile_plot, "Gradient profile", "\u2016\u2202L/\u2202h_t\u2016 (log)", "time step t")
@@ -61,6 +71,11 @@ class UnitsPanel(Panel):
         self.profile_free = self.profile_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
         self.chain_held = self.chain_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
         self.chain_free = self.chain_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
+        # an encoder-decoder's profile runs over the source steps, then the decoder's: a line at the context
+        self.context_line = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True))
+        self.context_line.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
+        self.profile_plot.addItem(self.context_line, ignoreBounds=True)
+        self.context_line.setVisible(False)
         # the losses change with every view: a label in the plot's corner, outside the layout, so
         # that new numbers do not lay the plot out again (a title would)
         self.loss_label = pg.LabelItem("", size=style.LABEL_SIZE, justify="left")
@@ -72,13 +87,15 @@ class UnitsPanel(Panel):
 
         self.rank_plot: pg.PlotItem = self.canvas.addPlot(row=2, col=0, colspan=2)
         style.style_plot(self.rank_plot, "Loss change when each unit is switched off",
-                         "\u0394 loss", "unit (layer:unit), most needed first")
+                         "\u0394 loss", "unit, most needed first")
         self.bars_up = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(HELD_COLOR))
         self.bars_down = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(FREE_COLOR))
         self.rank_plot.addItem(self.bars_up)
         self.rank_plot.addItem(self.bars_down)
         self.rank_note = pg.TextItem("", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5))
         self.rank_plot.addItem(self.rank_note)
+        self._shown_bars = 0  # bars the ranking's width held at the last draw
+        self.rank_plot.vb.sigResized.connect(self._rank_resized)
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(2, 2)
         self.readout.setVisible(True)
@@ -88,6 +105,26 @@ class UnitsPanel(Panel):
         self.readout.setText("ranking the units: each switched off in its own copy of the batch…")
         self.rank_requested.emit()
 
+    def _part_chosen(self) -> None:
+        if self.view is not None and not self.part.isHidden():
+            self._redraw()
+
+    def _sync_parts(self, comparison) -> str:
+        """Offer the comparison's stacks in "chain of" (hidden for one stack); the chosen one, or ""."""
+        parts = list(comparison.part_chains) if comparison is not None else []
+        shown = [self.part.itemData(i) for i in range(self.part.count())]
+        if parts != shown:
+            with QtCore.QSignalBlocker(self.part):
+                self.part.clear()
+                for name in parts:
+                    self.part.addItem(name, name)
+                # start with the stack of the first unit held: the one whose chain the hold changes
+                first = comparison.stacks[0] if comparison.stacks else None
+                self.part.setCurrentIndex(parts.index(first) if first in parts else 0)
+        self.part_label.setVisible(bool(parts))
+        self.part.setVisible(bool(parts))
+        return self.part.currentData() or ""
+
     def units_view(self):
         return None if self.view is None else getattr(self.view, "units", None)
 
@@ -95,24 +132,31 @@ class UnitsPanel(Panel):
         units = self.units_view()
         comparison = None if units is None else units.comparison
         layer = 0 if units is None else units.num_layers - 1  # the top layer: what the loss reads
+        part = self._sync_parts(comparison)
         if comparison is None:
             for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
                 curve.setData([], [])
+            self.context_line.setVisible(False)
             set_title(self.profile_plot, "Gradient profile: no unit is off")
             self.loss_label.setText("")
             set_title(self.chain_plot, "Jacobian chain")
-            available = units is None or getattr(units, "available", True)
-            self.readout.setText(HINT if available else NOT_AVAILABLE)
+            self.readout.setText(HINT)
         else:
             held_p, free_p = as_float(comparison.profile_with)[:, layer], as_float(comparison.profile_without)[:, layer]
             floor = log_floor(held_p, free_p)
             shown_held, floored_a = for_log_axis(held_p, floor)
             shown_free, floored_b = for_log_axis(free_p, floor)
             t = np.arange(held_p.size)
+            steps = tuple(getattr(self.view.snapshot, "part_steps", ()) or ())
+            self.context_line.setVisible(len(steps) > 1)
+            if len(steps) > 1:
+                self.context_line.setValue(steps[0] - 0.5)
             self.profile_held.setData(t, shown_held)
             self.profile_free.setData(t, shown_free)
-            chain_held = 10.0 ** as_float(comparison.chain_with)[layer]
-            chain_free = 10.0 ** as_float(comparison.chain_without)[layer]
+            chain_with, chain_without = comparison.part_chains.get(part, (comparison.chain_with,
+                                                                          comparison.chain_without))
+            chain_held = 10.0 ** as_float(chain_with)[layer]
+            chain_free = 10.0 ** as_float(chain_without)[layer]
             chain_floor = log_floor(chain_held, chain_free)
             k = np.arange(chain_held.size)
             self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
@@ -120,12 +164,29 @@ class UnitsPanel(Panel):
             set_title(self.profile_plot, "Gradient profile, held vs free"
                       + floor_note(bool(floored_a.any() or floored_b.any()), floor))
             self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
-            set_title(self.chain_plot, f"Jacobian chain, layer {layer}")
-            off = ", ".join(f"{lay}:{unit}" for lay, unit in comparison.units)
+            set_title(self.chain_plot, f"Jacobian chain, layer {layer}" + (f", {part}" if part else ""))
+            off = ", ".join(comparison.names or [f"{lay}:{unit}" for lay, unit in comparison.units])
             self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
         self._draw_ranking(units)
         for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
             steady.hold_items(plot)
+
+    def _bars_that_fit(self, names) -> int:
+        """How many bars' names fit side by side under the ranking at its current width in pixels."""
+        width = self.rank_plot.vb.width()
+        if width <= 0 or not names:  # not laid out yet (an export lays out at its own size first)
+            return min(RANKED_SHOWN, len(names))
+        metrics = QtGui.QFontMetricsF(style.tick_font())
+        label = max(metrics.horizontalAdvance(name) for name in names) + metrics.horizontalAdvance("   ")
+        return int(min(RANKED_SHOWN, max(FEWEST_SHOWN, width // label), len(names)))
+
+    def _rank_resized(self) -> None:
+        """A wider or narrower dock: as many bars as their names fit (only when that number changes)."""
+        units = self.units_view()
+        ranking = None if units is None else units.ranking
+        if ranking is not None and self._bars_that_fit(ranking.names) != self._shown_bars:
+            self._draw_ranking(units)
+            steady.hold_items(self.rank_plot)  # the range follows the bars
 
     def _draw_ranking(self, units) -> None:
         ranking = None if units is None else units.ranking
@@ -140,15 +201,20 @@ class UnitsPanel(Panel):
             style.set_ticks(self.rank_plot.getAxis("bottom"), None)
             return
         self.rank_note.setVisible(False)
-        order = ranking.order()[:RANKED_SHOWN]
+        names = ranking.names or [f"{int(lay)}:{int(unit)}" for lay, unit in zip(ranking.layers, ranking.units)]
+        self._shown_bars = self._bars_that_fit(names)
+        order = ranking.order()[:self._shown_bars]
         delta = as_float(ranking.delta)[order]
         x = np.arange(order.size)
         finite = np.where(np.isfinite(delta), delta, 0.0)
         up = finite >= 0
         self.bars_up.setOpts(x=x[up], height=finite[up], width=0.8)
         self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
-        labels = [(float(i), f"{int(ranking.layers[j])}:{int(ranking.units[j])}") for i, j in enumerate(order)]
+        labels = [(float(i), names[j]) for i, j in enumerate(order)]
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
+        shown = f"unit, most needed first ({order.size} of {len(names)}; the CSV has all)"
+        if self.rank_plot.getAxis("bottom").labelText != shown:
+            self.rank_plot.setLabel("bottom", shown, **{"font-size": style.LABEL_SIZE})
         held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
         set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
                                   f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''}, "

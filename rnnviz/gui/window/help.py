@@ -60,7 +60,9 @@ the diagonal. Hover a row to colour its inputs by their share in that prediction
 states over training, on a symmetric-log axis; NaN and ±Inf are counted and marked at the top.</dd>
 <dt><b>Units off</b></dt><dd>Click units in the hidden-state map (Ctrl+click for more) and press
 <i>Switch off</i>: the loss, gradient profile and chain with them held and free, and which units
-the loss needs most (<i>Rank units</i>). Training goes on with them held.</dd>
+the loss needs most (<i>Rank units</i>). Training goes on with them held. Every shape has them:
+a bidirectional net's units are <i>fwd 3</i> / <i>bwd 3</i>, an encoder–decoder's <i>enc 3</i> /
+<i>dec 3</i> (click left or right of the context line).</dd>
 <dt><b>Text</b></dt><dd>Samples from the model and its next-token guesses (text data), or its
 prediction against the target (tasks).</dd>
 </dl>

@@ -177,15 +177,15 @@ def test_damaged_distributions_are_refused(tmp_path):
         session.load(path, source=FakeText())
 
 
-def test_other_shapes_have_connectivity_but_say_units_off_is_not_there():
-    from rnnviz.core.train import presets
+def test_runs_compared_with_units_held_draw_the_held_chain():
+    from rnnviz.core.diagnostics.ablation import compare_clamp
+    from rnnviz.core.train.group import RunGroup, shared_batch
 
-    run = presets.make_trainer({"hidden_size": 6, "bidirectional": True}, {"batch_size": 4},
-                               {"kind": "task", "name": "adding", "length": 8})
-    run.run(2)
-    view = run.view_data()
-    assert view.units.ranking is None and "not available for a bidirectional network" in view.units.ranking_note
-    assert view.connectivity.matrix.shape == (8, 8) and not view.connectivity.causal
-    assert "grad/weight_hh_l0" in view.distributions
-    with pytest.raises(ValueError, match="not available"):
-        run.switch_units_off([(0, 1)])
+    run = trainer()
+    run.run(3)
+    run.switch_units_off([(0, unit) for unit in range(6)])
+    group = RunGroup(run)
+    member = group.members[0].trainer
+    batch = member.source.validation_batch(TRAIN.batch_size, TRAIN.seq_len) or shared_batch(member)
+    held = compare_clamp(member.model, *batch)
+    np.testing.assert_allclose(group.overlays()[0].chain_log10, held.chain_with[0], atol=1e-9)

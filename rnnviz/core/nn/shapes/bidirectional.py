@@ -33,6 +33,7 @@ import numpy as np
 
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn import init as initialisers
+from rnnviz.core.nn.clamp import clamped_forward, clamped_loss_and_grads, effective_model
 from rnnviz.core.nn.losses import cross_entropy, squared_error
 from rnnviz.core.nn.model import RNN, Trace, _stack_extras, _stack_layers, _sum_rows_by_id, init_layer
 from rnnviz.core.nn.padding import sequence_lengths
@@ -137,6 +138,8 @@ class BiRNN(RNN):
 
     def forward(self, inputs, h0=None):
         """Inference: (outputs (T, B, Y) from [forward, backward] at every step, None)."""
+        if self.clamp is not None:  # units held (rnnviz.core.nn.clamp)
+            return clamped_forward(self, inputs, h0)
         self._no_carry(h0)
         inputs, tokens = self._check_inputs(inputs)
         lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None
@@ -145,6 +148,8 @@ class BiRNN(RNN):
         return self._readout_halves(forward.hidden, backward.hidden, order), None
 
     def loss(self, inputs, targets) -> float:
+        if self.clamp is not None:
+            return effective_model(self).loss(inputs, targets)
         inputs, tokens = self._check_inputs(inputs)
         steps, batch = inputs.shape[:2]
         targets, kind = self._check_targets(targets, steps, batch)
@@ -158,6 +163,8 @@ class BiRNN(RNN):
     def loss_and_grads(self, inputs, targets, h0=None, _hidden_offsets=None, _cell_offsets=None):
         """Loss, exact gradients and the trace. ``_hidden_offsets`` {"forward", "backward"} of
         (T, L, B, H), each in its direction's processing order, probe dL/dh_t in tests."""
+        if self.clamp is not None and _hidden_offsets is None:
+            return clamped_loss_and_grads(self, inputs, targets, h0)
         self._no_carry(h0)
         if _cell_offsets is not None:
             raise ValueError("cell-state probes are for the single stack")

@@ -28,6 +28,7 @@ import numpy as np
 
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn import init as initialisers
+from rnnviz.core.nn.clamp import clamped_forward, clamped_loss_and_grads, effective_model
 from rnnviz.core.nn.losses import cross_entropy
 from rnnviz.core.nn.model import RNN, Trace, _stack_extras, _stack_layers
 
@@ -61,6 +62,7 @@ class Seq2Seq:
         params["out.weight"] = self.decoder.params["out.weight"]
         params["out.bias"] = self.decoder.params["out.bias"]
         self.params = params
+        self.clamp = None  # rnnviz.core.nn.clamp.UnitClamp: units of either stack held, or None
 
     @property
     def decoder_size(self) -> int:
@@ -162,6 +164,8 @@ class Seq2Seq:
 
     def forward(self, inputs, h0=None):
         """Teacher-forced outputs (U, B, Y) and None."""
+        if self.clamp is not None:
+            return clamped_forward(self, inputs, h0)
         source, read, _ = self._split(inputs)
         *_, dec_runs = self._run(source, read)
         return self.decoder._readout(dec_runs[-1].hidden), None
@@ -174,6 +178,8 @@ class Seq2Seq:
     def greedy(self, inputs) -> np.ndarray:
         """Greedy decoding: (U, B) ids. The decoder starts from the batch's own first decoder
         input (the go token) and then reads, step by step, its own previous answer."""
+        if self.clamp is not None:
+            return effective_model(self).greedy(inputs)
         source, read, _ = self._split(inputs)
         steps, batch = read.shape
         _, context, state = self._encode(source)
@@ -186,6 +192,8 @@ class Seq2Seq:
 
     # ----------------------------------------------------------------- loss and backward
     def loss_and_grads(self, inputs, targets, h0=None):
+        if self.clamp is not None:
+            return clamped_loss_and_grads(self, inputs, targets, h0)
         if h0 is not None:
             raise ValueError("an encoder-decoder starts each sequence afresh: h0 must be None")
         source, read, targets = self._split(inputs, targets)

@@ -21,6 +21,7 @@ import numpy as np
 
 from rnnviz.core.config import ModelConfig
 from rnnviz.core.nn import init as initialisers
+from rnnviz.core.nn.clamp import clamped_forward, clamped_loss_and_grads, effective_model
 from rnnviz.core.nn.losses import squared_error
 from rnnviz.core.nn.model import RNN, Trace, _stack_extras, _stack_layers
 
@@ -48,6 +49,7 @@ class Vec2Seq:
         params["out.weight"] = self.decoder.params["out.weight"]
         params["out.bias"] = self.decoder.params["out.bias"]
         self.params = params
+        self.clamp = None  # rnnviz.core.nn.clamp.UnitClamp: decoder units held, or None
 
     @property
     def params(self) -> dict:
@@ -82,6 +84,8 @@ class Vec2Seq:
         return x, h0
 
     def forward(self, inputs, h0=None):
+        if self.clamp is not None:
+            return clamped_forward(self, inputs, h0)
         steps, vector = self._vector(inputs)
         x, start = self._start(vector, steps)
         return self.decoder.forward(x, start)[0], None
@@ -109,6 +113,8 @@ class Vec2Seq:
         return grad_hidden, dstate0, extras, dvector
 
     def loss_and_grads(self, inputs, targets, h0=None):
+        if self.clamp is not None:
+            return clamped_loss_and_grads(self, inputs, targets, h0)
         if h0 is not None:
             raise ValueError("a vector-to-sequence net starts from its vector: h0 must be None")
         steps, vector = self._vector(inputs)
@@ -140,6 +146,8 @@ class Vec2Seq:
 
     def vector_gradients(self, inputs, targets) -> np.ndarray:
         """(U, B) ‖∂L_t/∂v‖: each step's own loss, back to the code vector."""
+        if self.clamp is not None:
+            return effective_model(self).vector_gradients(inputs, targets)
         steps, vector = self._vector(inputs)
         targets = np.asarray(targets, dtype=self.dtype)
         batch = vector.shape[0]
