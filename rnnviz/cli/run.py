@@ -40,7 +40,8 @@ from rnnviz.interrupts import StopOnSignals
 FLAGS = {"hidden_size": "--hidden", "num_layers": "--layers", "cell": "--cell", "init": "--init",
          "init_scale": "--init-scale", "recurrent_scale": "--recurrent-scale", "dtype": "--dtype",
          "forget_bias": "--forget-bias", "decoder_hidden_size": "--decoder-hidden", "decoder_cell": "--decoder-cell",
-         "seed": "--seed", "optimizer": "--optimizer", "lr": "--lr", "batch_size": "--batch",
+         "seed": "--seed", "optimizer": "--optimizer", "lr": "--lr", "lr_growth": "--lr-growth", "readout_lr": "--readout-lr",
+         "batch_size": "--batch",
          "seq_len": "--seq-len", "steps": "--steps", "clip_threshold": "--clip-norm/--clip-value"}
 MODEL_FLAGS = ("cell", "hidden", "layers", "init", "init_scale", "recurrent_scale", "forget_bias", "dtype",
                "bidirectional", "arch", "context", "reverse_source", "decoder_hidden", "decoder_cell")
@@ -97,6 +98,11 @@ def add_arguments(parser, presets: bool = True) -> None:
     train = parser.add_argument_group("training")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help=f"update rule (default {t.optimizer})")
     train.add_argument("--lr", metavar="RATE", type=number, help=f"learning rate (default {t.lr})")
+    train.add_argument("--lr-growth", metavar="X", type=number,
+                       help=f"multiply the learning rate by X after every update (default {t.lr_growth}: "
+                            "constant; e.g. 1.2 for a learning-rate range test, which rises until the loss diverges)")
+    train.add_argument("--readout-lr", metavar="RATE", type=number,
+                       help="the read-out layer's own learning rate (out.weight, out.bias; default: --lr)")
     train.add_argument("--clip-norm", metavar="C", type=number,
                        help="clip the global gradient norm to C (default: no clipping)")
     train.add_argument("--clip-value", metavar="C", type=number, help="clip each gradient element to [-C, C]")
@@ -159,8 +165,9 @@ def main(args) -> int:
             wall_time = time.perf_counter() - started
             interrupted = stop.pressed and trainer.status not in ("diverged", "finished")  # not a late press
             if trainer.status == "diverged":
+                rates = "--readout-lr, --lr" if trainer.train_config.readout_lr is not None else "--lr"
                 print(f"rnnviz: training diverged at {trainer.divergence}; the weights of step "
-                      f"{trainer.step_count} are kept (try a lower --lr or --clip-norm, or resume with "
+                      f"{trainer.step_count} are kept (try a lower {rates} or --clip-norm, or resume with "
                       f"--rollback)", file=sys.stderr, flush=True)
             elif interrupted:
                 kept = [what for flag, what in ((args.save, "saving"), (args.export, "exporting")) if flag]
@@ -319,7 +326,8 @@ def _resumed(args):
 def _train_settings(args) -> dict:
     if args.clip_norm is not None and args.clip_value is not None:
         raise UserError("--clip-norm and --clip-value exclude each other: choose one")
-    settings = dict(optimizer=args.optimizer, lr=args.lr, batch_size=args.batch,
+    settings = dict(optimizer=args.optimizer, lr=args.lr, lr_growth=args.lr_growth, readout_lr=args.readout_lr,
+                    batch_size=args.batch,
                     seq_len=args.seq_len, steps=args.steps)
     if args.clip_norm is not None:
         settings.update(clip_mode="norm", clip_threshold=args.clip_norm)

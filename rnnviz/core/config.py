@@ -126,6 +126,11 @@ class TrainConfig(_Settings):
     KIND = "training"
     optimizer: str = "adam"  # per-parameter step sizes: one learning rate works for every cell and task
     lr: float = 0.01  # Adam's sweet spot for these small nets; lower it when the loss starts to spike
+    lr_growth: float = 1.0  # the rate is lr * lr_growth^(n - 1) at the run's n-th update: 1 keeps it
+    #   constant; above 1 it rises geometrically until the loss diverges (a learning-rate range
+    #   test, Smith 2017), below 1 it decays
+    readout_lr: float | None = None  # the read-out layer's own rate (out.weight, out.bias), grown by
+    #   lr_growth as lr is; None: lr. A rate per layer, as in discriminative fine-tuning
     clip_mode: str = "none"  # clipping hides the explosions this tool exists to show; turn it on to see the cure
     clip_threshold: float = 5.0  # the usual global-norm cap (char-rnn used +-5 element-wise too)
     batch_size: int = 16  # enough samples for a steady gradient, few enough for tens of steps a second
@@ -153,6 +158,11 @@ class TrainConfig(_Settings):
         _require(self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}",
                  self.optimizer)
         _require(_finite_number(self.lr) and 0 < self.lr <= 1e6, "lr", "must be a number in (0, 1e6]", self.lr)
+        _require(_finite_number(self.lr_growth) and 0.5 <= self.lr_growth <= 2, "lr_growth",
+                 "must be a number in [0.5, 2] (1 keeps the rate constant)", self.lr_growth)
+        if self.readout_lr is not None:
+            _require(_finite_number(self.readout_lr) and 0 < self.readout_lr <= 1e6, "readout_lr",
+                     "must be a number in (0, 1e6], or None to use lr", self.readout_lr)
         _require(self.clip_mode in CLIP_MODES, "clip_mode", f"must be one of {', '.join(CLIP_MODES)}",
                  self.clip_mode)
         _require(_finite_number(self.clip_threshold) and self.clip_threshold > 0,

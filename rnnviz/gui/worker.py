@@ -54,7 +54,7 @@ class TrainingWorker(QObject):
     """Owns one Trainer at a time; trains it in slices; reports with copies."""
 
     view_ready = pyqtSignal(object)  # rnnviz.core.train.records.ViewData
-    stats = pyqtSignal(dict)  # step, loss, grad_norm, clipped_norm, steps_per_sec, status
+    stats = pyqtSignal(dict)  # step, loss, grad_norm, clipped_norm, steps_per_sec, status, lr
     progress = pyqtSignal(int, int)  # steps done, steps asked for ("Train N steps")
     running_changed = pyqtSignal(bool)
     diverged = pyqtSignal(str, int)  # where the first NaN/Inf appeared, for people; the step Roll back returns to
@@ -379,7 +379,9 @@ class TrainingWorker(QObject):
         self.stats.emit({"step": int(t.step_count), "steps_per_sec": float(rate),
                          "loss": float(losses[-1]) if len(losses) else float("nan"),
                          "grad_norm": float(norms[-1]) if len(norms) else float("nan"),
-                         "status": "running" if self.running else _shown_status(t)})
+                         "status": "running" if self.running else _shown_status(t),
+                         # a rising rate (LR growth) is worth watching; a constant one is in the form
+                         "lr": float(t.rate()) if t.train_config.lr_growth != 1.0 else float("nan")})
         if self._target:
             self.progress.emit(self._done, self._target)
 

@@ -30,6 +30,7 @@ def test_the_exploding_preset_exits_3_and_its_plots_show_the_last_finite_state(t
     result = rnnviz("run", "--preset", "Exploding", "--export", out)
     assert result.returncode == 3
     assert "plots show the last finite state" in result.stdout
+    assert "try a lower --readout-lr, --lr or --clip-norm" in result.stderr  # its read-out drives it
     gradients = (out / "gradients.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert gradients and all("nan" not in line and "inf" not in line for line in gradients)
 

@@ -29,15 +29,22 @@ def forward_problem(loss: float, trace) -> str:
 def finite_pass(entry) -> bool:
     """Are a traced batch's hidden states, dL/dh_t and gradients all finite?"""
     trace, grads = entry.trace, entry.grads
-    return (_finite(trace, "hidden") and _finite(trace, "grad_hidden")
-            and all(math.isfinite(float(g.sum())) for g in grads.values()))
+    return _finite(trace, "hidden") and _finite(trace, "grad_hidden") and all(map(_all_finite, grads.values()))
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """One sum decides the usual case without a temporary; a sum that overflows (finite values
+    near the float's edge, as just before a blow-up) is checked element by element."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(values.sum())
+    return math.isfinite(total) or bool(np.isfinite(values).all())
 
 
 def _finite(trace, name: str) -> bool:
     """Is every value of ``trace.<name>`` finite? Read stack by stack where the trace has parts, so a
     bidirectional trace need not join its directions for the check."""
     stacks = trace.parts.values() if trace.parts else (trace,)
-    return all(math.isfinite(float(getattr(stack, name).sum())) for stack in stacks)
+    return all(_all_finite(getattr(stack, name)) for stack in stacks)
 
 
 def _first_bad_timestep(label: str, values: np.ndarray) -> str:

@@ -29,6 +29,7 @@ class StepResult:
     wall_time: float  # seconds this step took
     diverged: bool = False  # True when a NaN/Inf stopped this update
     divergence: str = ""  # where it first appeared, for people: "step 812: hidden state, layer 0, t=37"
+    lr: float = float("nan")  # the learning rate this update used (Trainer.rate; rises with lr_growth)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from rnnviz.core.train.records import LastBatch, StepResult
 from rnnviz.core.train.state import RunState
 from rnnviz.core.train.viewing import Viewing
 
+READOUT_PREFIX = "out."  # the read-out layer's parameters (out.weight, out.bias) in every shape
 LOG_FLOOR = 1e-300  # a loss of exactly 0 (squared error) is averaged as this, not as log 0
 SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss,
 #                   bias-corrected (as Adam's moments) so that it does not lag the first 50 steps
@@ -130,6 +131,28 @@ class Trainer(RunState, Viewing):
             return "diverged"
         return "finished" if self.step_count >= self.train_config.steps else "ready"
 
+    def rate(self, step: int | None = None) -> float:
+        """The learning rate of the run's ``step``-th update (default: the next one):
+        ``lr * lr_growth^(step - 1)``, so a growth of 1 keeps ``lr``. Inf once it overflows,
+        which the update's own check then reports as a divergence."""
+        tc = self.train_config
+        step = self.step_count + 1 if step is None else step
+        try:
+            return tc.lr * tc.lr_growth ** (step - 1)
+        except OverflowError:  # growth^(step - 1) is beyond a float
+            return math.inf
+
+    def _readout_rate(self, updates: dict) -> None:
+        """Rescale the read-out layer's updates (``out.*``) to its own rate, when it has one.
+        Every update rule's step is proportional to its rate, so one factor is exact."""
+        tc = self.train_config
+        if tc.readout_lr is None or tc.readout_lr == tc.lr:
+            return
+        factor = tc.readout_lr / tc.lr  # the same growth applies to both rates
+        for name in updates:
+            if name.startswith(READOUT_PREFIX):
+                updates[name] = updates[name] * factor
+
     @property
     def steps_left(self) -> int:
         """Steps to go until the planned length ``train_config.steps``: ``run(trainer.steps_left)``."""
@@ -173,7 +196,9 @@ class Trainer(RunState, Viewing):
             return self._diverged(attempt, loss, grad_sq, where, start, before)
         grad_norm = math.sqrt(sum(grad_sq.values()))
         clipped = clip(grads, tc.clip_mode, tc.clip_threshold, grad_norm)
-        updates, new_state = self.optimizer.propose(clipped.grads, tc.lr)
+        rate = self.rate(attempt)
+        updates, new_state = self.optimizer.propose(clipped.grads, rate)
+        self._readout_rate(updates)
         param_sq = {name: square_norm(params[name] - updates[name]) for name in params}  # after the update
         bad = [name for name, v in param_sq.items() if not math.isfinite(v)]
         if bad:
@@ -209,7 +234,7 @@ class Trainer(RunState, Viewing):
             step=attempt, loss=loss, grad_norms={n: math.sqrt(v) for n, v in grad_sq.items()},
             grad_norm=grad_norm, clipped_norm=clipped.norm_after, clip_fraction=clipped.fraction,
             param_norms={n: math.sqrt(v) for n, v in param_sq.items()}, update_ratio=update_ratio,
-            wall_time=seconds)
+            wall_time=seconds, lr=self.rate(attempt))
         return self.last_result
 
     def _diverged(self, attempt, loss, grad_sq, where, start, before) -> StepResult:
@@ -223,7 +248,8 @@ class Trainer(RunState, Viewing):
             step=attempt, loss=loss, grad_norms={n: math.sqrt(v) for n, v in grad_sq.items()},
             grad_norm=grad_norm, clipped_norm=math.nan, clip_fraction=0.0,
             param_norms={n: math.sqrt(square_norm(p)) for n, p in self.model.params.items()},
-            update_ratio=0.0, wall_time=time.perf_counter() - start, diverged=True, divergence=self.divergence)
+            update_ratio=0.0, wall_time=time.perf_counter() - start, diverged=True, divergence=self.divergence,
+            lr=self.rate(attempt))
         return self.last_result
 
     def run(self, steps: int, on_step=None) -> StepResult | None:

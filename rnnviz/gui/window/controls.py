@@ -39,7 +39,8 @@ LABELS = {"data": "data", "length": "task length", "cell": "cell", "hidden_size"
           "recurrent_scale": "recurrent scale", "forget_bias": "forget bias", "bidirectional": "bidirectional",
           "arch": "shape", "context": "context", "reverse_source": "reverse source",
           "decoder_hidden_size": "decoder size", "decoder_cell": "decoder cell", "optimizer": "optimizer", "batch_size": "batch",
-          "seq_len": "sequence length", "seed": "seed", "model_seed": "model seed"}
+          "seq_len": "sequence length", "seed": "seed", "model_seed": "model seed",
+          "lr_growth": "lr growth", "readout_lr": "read-out lr"}
 
 
 class LogSpinBox(QDoubleSpinBox):
@@ -48,7 +49,8 @@ class LogSpinBox(QDoubleSpinBox):
 
     def __init__(self, minimum: float, maximum: float, value: float, parent=None) -> None:
         super().__init__(parent)
-        self.setDecimals(12)  # so that QDoubleSpinBox does not round 1e-5 to zero
+        # enough decimals that QDoubleSpinBox does not round the smallest value (1e-16, say) to zero
+        self.setDecimals(max(12, 4 - math.floor(math.log10(minimum))) if minimum > 0 else 12)
         self.setRange(minimum, maximum)
         self.setValue(value)
         self.setKeyboardTracking(False)  # apply when the user finishes typing, not per keystroke
@@ -73,6 +75,41 @@ class LogSpinBox(QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:  # noqa: N802
         self.setValue(self.value() * 2.0 ** steps)
+
+
+class OptionalRateBox(LogSpinBox):
+    """A rate that may be left unset: 0 shows as ``unset_text`` and reads as None; the first
+    arrow up from there starts at ``start()`` (the learning rate, say)."""
+
+    def __init__(self, minimum: float, maximum: float, unset_text: str, start, parent=None) -> None:
+        super().__init__(minimum, maximum, minimum, parent)
+        self.setDecimals(max(12, 4 - math.floor(math.log10(minimum))))
+        self.setMinimum(0.0)
+        self.setSpecialValueText(unset_text)
+        self.setValue(0.0)
+        self._start = start
+
+    def rate(self) -> float | None:
+        return self.value() or None
+
+    def set_rate(self, value: float | None) -> None:
+        self.setValue(float(value) if value else 0.0)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        return 0.0 if text.strip() == self.specialValueText() else super().valueFromText(text)
+
+    def validate(self, text: str, pos: int):
+        from PyQt6.QtGui import QValidator
+        if text.strip() == self.specialValueText():
+            return QValidator.State.Acceptable, text, pos
+        return super().validate(text, pos)
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        if self.value() == 0.0:
+            if steps > 0:
+                self.setValue(self._start())
+            return
+        super().stepBy(steps)
 
 
 def _form(group: QWidget) -> QFormLayout:
@@ -203,8 +240,9 @@ class ControlsForm(QWidget):
         self.num_layers = _spin(1, 4, 1, "Stacked recurrent layers; each gets its own curves.")
         self.init = _combo(INIT_CHOICES, "normal: Gaussian / sqrt(fan-in); orthogonal: every singular "
                            "value equal; identity: W_hh = I (the IRNN start).")
-        self.init_scale = _double(0.01, 10.0, 1.0, 0.1, "Multiplies the initial weights; for normal "
+        self.init_scale = _double(0.001, 10.0, 1.0, 0.1, "Multiplies the initial weights; for normal "
                                   "init the spectral radius of W_hh is about this number.")
+        self.init_scale.setDecimals(3)  # 0.001: the Exploding preset's small input weights
         self.recurrent_scale = _double(0.0, 10.0, 0.0, 0.1, "Rescale W_hh so its largest singular "
                                        "value is this number: below 1 the gradient chain must vanish, "
                                        "well above 1 it can explode. 0 keeps the init's own scale.")
@@ -258,8 +296,11 @@ class ControlsForm(QWidget):
              tip="seq2seq: the decoder's units (0 = as the encoder) and its cell.")
         _row(form, "Weight seed", self.model_seed)
         _row(form, "Batch seed", self.train_seed)
-        self.more = Section(MORE_TITLE, body, tip="Seeds, and the encoder-decoder's shape, context and "
-                                                  "decoder (the title says \"decoder\" when the data needs one).")
+        _row(form, "LR growth", self.lr_growth)
+        _row(form, "Read-out lr", self.readout_lr)
+        self.more = Section(MORE_TITLE, body, tip="Seeds, the learning rate's growth per step, and the "
+                                                  "encoder-decoder's shape, context and decoder (opened by "
+                                                  "itself when the data needs an encoder-decoder).")
         return self.more
 
     def _build_training(self) -> QGroupBox:
@@ -267,7 +308,7 @@ class ControlsForm(QWidget):
         form = _form(group)
         self.optimizer = _combo(OPTIMIZER_CHOICES, "How gradients become updates. SGD shows exploding "
                                 "gradients most plainly; Adam rescales them per parameter.")
-        self.lr = LogSpinBox(1e-6, 10.0, 1e-3)
+        self.lr = LogSpinBox(1e-20, 10.0, 1e-3)
         self.lr.setToolTip("Learning rate; arrows halve or double it. Applies at once, even while training.")
         self.batch_size = _spin(1, 512, 32, "Sequences per update; the loss is averaged over them.")
         self.seq_len = _spin(2, 1000, 50, SEQ_LEN_TIP)
@@ -277,6 +318,14 @@ class ControlsForm(QWidget):
         self.clip_threshold = LogSpinBox(1e-4, 1e6, 1.0)
         self.clip_threshold.setToolTip("Clipping threshold (element value, or global norm). Applies at once.")
         self.train_seed = _spin(0, 2**31 - 1, 0, "Seed of the batches drawn for training.")
+        self.lr_growth = _double(0.5, 2.0, 1.0, 0.01, "The learning rate is multiplied by this after every "
+                                 "update: 1 keeps it constant; above 1 it rises until the loss diverges "
+                                 "(a learning-rate range test). Applies at reset.")
+        self.lr_growth.setDecimals(3)
+        self.lr_growth.setSuffix(" × per step")
+        self.readout_lr = OptionalRateBox(1e-20, 10.0, "as lr", lambda: self.lr.value())
+        self.readout_lr.setToolTip("The read-out layer's own learning rate (out.weight, out.bias), grown "
+                                   "like the learning rate; \"as lr\" uses the learning rate. Applies at reset.")
         _row(form, "Optimizer", self.optimizer)
         _row(form, "Learning rate", self.lr)
         _row(form, "Batch", self.batch_size)
@@ -321,7 +370,7 @@ class ControlsForm(QWidget):
                 self.init, self.init_scale, self.recurrent_scale, self.forget_bias, self.bidirectional,
                 self.context, self.reverse_source, self.decoder_hidden, self.decoder_cell,
                 self.model_seed, self.optimizer,
-                self.batch_size, self.seq_len, self.train_seed)
+                self.batch_size, self.seq_len, self.train_seed, self.lr_growth, self.readout_lr)
 
     # ----------------------------------------------------------------- data choices
     def set_data_choices(self, samples, tasks) -> None:
@@ -386,9 +435,12 @@ class ControlsForm(QWidget):
         for widget in (self.reverse_source, self.decoder_hidden, self.decoder_cell):
             widget.setEnabled(shape == "seq2seq")
         self.context.setEnabled(shape != "stack")
-        # the decoder's fields matter now: say so on the folded section (opening it by itself
-        # would push the form past its dock)
+        # the decoder's fields matter now: say so on the section's title, and open it when the data
+        # has just come to need them (the settings dock scrolls; a field out of sight is worse)
         self.more.button.setText(MORE_TITLE + (" (decoder)" if shape != "stack" else ""))
+        if shape != "stack" and shape != getattr(self, "_shown_shape", "stack"):
+            self.more.set_open(True)
+        self._shown_shape = shape
 
     def _sync_forget_bias_enabled(self) -> None:
         self.forget_bias.setEnabled(self.cell.currentText() == "lstm")  # no other cell has a forget gate
@@ -418,6 +470,8 @@ class ControlsForm(QWidget):
             _set_value(self.model_seed, model.get("seed"))
             _set_combo(self.optimizer, train.get("optimizer"))
             _set_value(self.lr, train.get("lr"))
+            self.lr_growth.setValue(float(train.get("lr_growth", 1.0)))
+            self.readout_lr.set_rate(train.get("readout_lr"))
             _set_value(self.batch_size, train.get("batch_size"))
             _set_value(self.seq_len, train.get("seq_len"))
             _set_combo(self.clip_mode, train.get("clip_mode"))
@@ -445,7 +499,8 @@ class ControlsForm(QWidget):
                 "seed": self.model_seed.value()}
 
     def train_settings(self) -> dict:
-        return {"optimizer": self.optimizer.currentText(), "lr": self.lr.value(),
+        return {"optimizer": self.optimizer.currentText(), "lr": self.lr.value(), "lr_growth": self.lr_growth.value(),
+                "readout_lr": self.readout_lr.rate(),
                 "batch_size": self.batch_size.value(), "seq_len": self.seq_len.value(),
                 "clip_mode": self.clip_mode.currentText(),
                 "clip_threshold": self.clip_threshold.value(), "seed": self.train_seed.value()}

@@ -14,6 +14,7 @@ from rnnviz.gui.plot import style
 FIELDS = (("state", "what the trainer is doing"), ("step", "updates applied"),
           ("rate", "training speed"), ("loss", "training loss of the last batch"),
           ("grad", "global gradient norm before clipping"),
+          ("lr", "learning rate of the next update: shown while LR growth raises it"),
           ("regime", "vanishing / stable / exploding, from the Jacobian chain"))
 FIELD_WIDTH = 90  # pixels: "step 123456" and "1234 steps/s" fit without the bar jumping
 
@@ -42,6 +43,8 @@ class StatusFields:
         labels["rate"].setText(f"{stats['steps_per_sec']:.0f} steps/s" if stats["steps_per_sec"] else "")
         labels["loss"].setText(f"loss {_number(stats['loss'], '.4g')}")
         labels["grad"].setText(f"‖g‖ {_number(stats['grad_norm'], '.3g')}")
+        lr = stats.get("lr", float("nan"))
+        labels["lr"].setText("" if lr != lr else f"lr {lr:.3g}")  # NaN: a constant rate, in the form
 
     def show_regime(self, view) -> None:
         diagnostics = getattr(view.snapshot, "diagnostics", None)

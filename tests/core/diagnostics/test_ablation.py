@@ -134,11 +134,11 @@ def test_clamp_validation():
 
 
 def test_holding_half_the_exploding_units_pulls_the_chain_down():
-    """The Exploding preset (ReLU, sigma_max 2, T = 50) at its start: with half its units held at
-    0 the chain over the window falls by more than five decades and the loss by about ten."""
+    """The exploding ReLU network (sigma_max 2, T = 50, Exploding, clipped's) at its start: with half
+    its units held at 0 the chain over the window falls by more than five decades and the loss by about ten."""
     from rnnviz.core.train import presets
 
-    preset = presets.get_preset("Exploding")
+    preset = presets.get_preset("Exploding, clipped")
     trainer = presets.make_trainer(preset.model, preset.train, preset.data)
     hidden = trainer.model_config.hidden_size
     trainer.switch_units_off([(0, unit) for unit in range(hidden // 2)], "zero")

@@ -65,23 +65,13 @@ def test_vanishing_stays_vanishing_as_long_as_a_person_watches():
     assert late.regime == "vanishing" and late.horizon < trainer.train_config.seq_len // 5
 
 
-def test_exploding_diverges_within_a_few_steps_and_says_where():
+def test_after_a_divergence_the_view_is_the_last_finite_state_and_says_so():
     trainer = preset_trainer("Exploding")
-    snapshot = trainer.snapshot()
-    assert snapshot.diagnostics.regime == "exploding"
-    profile = snapshot.grad_hidden_mean[:, 0]  # (T,) batch-mean ||dL/dh_t||
-    assert profile[0] > 1e3 * profile[-1]  # rising towards the early timesteps
     results = run(trainer, PRESETS["Exploding"].steps)
-    assert results[-1].diverged, "the Exploding preset must diverge within 30 steps"
-    assert trainer.status == "diverged"
+    assert results[-1].diverged and trainer.status == "diverged"
     assert trainer.divergence.startswith(f"step {results[-1].step}")
     for name, value in trainer.model.params.items():  # nothing non-finite was applied
         assert np.all(np.isfinite(value)), name
-
-
-def test_after_a_divergence_the_view_is_the_last_finite_state_and_says_so():
-    trainer = preset_trainer("Exploding")
-    run(trainer, 30)
     snapshot = trainer.snapshot()
     assert np.isfinite(snapshot.grad_hidden).all() and np.isfinite(snapshot.hidden).all()
     assert snapshot.note.startswith("last finite state")

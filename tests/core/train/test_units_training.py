@@ -125,8 +125,9 @@ def test_damaged_units_are_refused(tmp_path, units_off, message):
 def test_a_mean_that_overflowed_is_refused_with_the_reason():
     from rnnviz.core.train import presets
 
-    preset = presets.get_preset("Exploding")
-    run = presets.make_trainer(preset.model, preset.train, preset.data)
+    # the sigma_max 2 ReLU network of Exploding, clipped, trained by plain SGD unclipped: diverges at step 2
+    run = presets.make_trainer(presets.EXPLODING_MODEL, {**presets.EXPLODING_TRAINING, "clip_mode": "none"},
+                               presets.get_preset("Exploding, clipped").data)
     assert run.run(40).diverged
     view = run.view_data()  # a diverged run still gives every view
     assert view.connectivity is not None and view.units.ranking is not None
