@@ -237,6 +237,8 @@ BENCHMARKS = [  # (name, function(quick, repeats) -> rows); run in this order
     ("window-training-views", _perf("window", "training_rate_new_docks")),
     ("shapes-bidirectional", _perf("shapes", "bidirectional_vs_unidirectional")),
     ("shapes-seq2seq", _perf("shapes", "seq2seq_vs_two_stacks")),
-    ("shapes-window", _perf("shapes", "window_bidirectional")),
+    ("window-redraw-shapes", _perf("window_shapes", "redraw_per_shape")),
+    ("window-redraw-all-docks", _perf("window_shapes", "redraw_all_docks")),
+    ("window-training-shapes", _perf("window_shapes", "training_per_shape")),
     ("sweep", _perf("sweep", "vs_workers")),
 ]

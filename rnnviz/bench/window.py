@@ -73,11 +73,13 @@ def panel_update(quick: bool = False):
     return [(label, f"update_view {up * 1e3:.1f} ms; update and paint {pa * 1e3:.1f} ms", "< 33 ms")]
 
 
-def _count_steps(app, window, trainer, seconds: float) -> tuple[float, float]:
-    """(steps, views) per second of the window training ``trainer`` for ``seconds``."""
+def _count_steps(app, window, trainer, seconds: float, data: dict | None = None) -> tuple[float, float, float]:
+    """(steps per second, views per second, steps per CPU second of the whole process: training,
+    views and drawing) of the window training ``trainer`` (made from the data choice ``data``, the
+    sample text if None) for ``seconds``."""
     from PyQt6 import QtCore
 
-    window.start_with_trainer(trainer, {"kind": "sample", "name": None})
+    window.start_with_trainer(trainer, data or {"kind": "sample", "name": None})
     window.start_training()
     views = [0]  # views that reached the window; the window draws the latest at its own pace
 
@@ -88,18 +90,30 @@ def _count_steps(app, window, trainer, seconds: float) -> tuple[float, float]:
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(int(seconds * 1000 * 0.25), loop.quit)  # let the run get going
     loop.exec()
-    start_steps, began = trainer.step_count, time.perf_counter()
+    start_steps, began, cpu = trainer.step_count, time.perf_counter(), time.process_time()
     views[0] = 0
     QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
-    elapsed = time.perf_counter() - began
-    rate, view_rate = (trainer.step_count - start_steps) / elapsed, views[0] / elapsed
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    done = trainer.step_count - start_steps
+    rate, view_rate = done / elapsed, views[0] / elapsed
     window.worker.view_ready.disconnect(count_view)
     window.request_pause.emit()
     deadline = time.perf_counter() + 5
     while window.worker.running and time.perf_counter() < deadline:
         app.processEvents()
-    return rate, view_rate
+    return rate, view_rate, done / cpu if cpu > 0 else float("nan")
+
+
+def headless_rate(trainer, seconds: float) -> tuple[float, float]:
+    """(steps per second, steps per CPU second) of ``trainer`` stepping alone for ``seconds``."""
+    trainer.run(10)
+    began, cpu, done = time.perf_counter(), time.process_time(), 0
+    while time.perf_counter() - began < seconds:
+        trainer.step()
+        done += 1
+    cpu = time.process_time() - cpu
+    return done / (time.perf_counter() - began), done / cpu if cpu > 0 else float("nan")
 
 
 NEW_DOCKS = ("connectivity", "distributions", "units")  # tabbed by default; raised for the second line
@@ -130,16 +144,10 @@ def training_rate(quick: bool = False, front: tuple = ()):
     windowed, headless, views = [], [], []
     try:
         for _ in range(rounds):
-            steps_per_second, views_per_second = _count_steps(app, window, _trainer(64, 25, BATCH), seconds)
+            steps_per_second, views_per_second, _ = _count_steps(app, window, _trainer(64, 25, BATCH), seconds)
             windowed.append(steps_per_second)
             views.append(views_per_second)
-            trainer = _trainer(64, 25, BATCH)
-            trainer.run(10)
-            began, done = time.perf_counter(), 0
-            while time.perf_counter() - began < seconds:
-                trainer.step()
-                done += 1
-            headless.append(done / (time.perf_counter() - began))
+            headless.append(headless_rate(_trainer(64, 25, BATCH), seconds)[0])
     finally:
         dispose(window)  # stops the worker thread; gone before the application can be
         settings_dir.cleanup()

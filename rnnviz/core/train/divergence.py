@@ -16,7 +16,7 @@ from rnnviz.core.nn.losses import cross_entropy, squared_error
 
 def forward_problem(loss: float, trace) -> str:
     """Where the forward pass first went non-finite ("" if it did not)."""
-    if math.isfinite(loss) and math.isfinite(float(trace.hidden.sum())):
+    if math.isfinite(loss) and _finite(trace, "hidden"):
         return ""  # one pass, no temporary: the usual case
     where = _first_bad_timestep("hidden state", trace.hidden)
     for name, values in trace.extras.items():
@@ -29,7 +29,7 @@ def forward_problem(loss: float, trace) -> str:
 def finite_pass(entry) -> bool:
     """Are a traced batch's hidden states, dL/dh_t and gradients all finite?"""
     trace, grads = entry.trace, entry.grads
-    return _all_finite(trace.hidden) and _all_finite(trace.grad_hidden) and all(map(_all_finite, grads.values()))
+    return _finite(trace, "hidden") and _finite(trace, "grad_hidden") and all(map(_all_finite, grads.values()))
 
 
 def _all_finite(values: np.ndarray) -> bool:
@@ -38,6 +38,13 @@ def _all_finite(values: np.ndarray) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(values.sum())
     return math.isfinite(total) or bool(np.isfinite(values).all())
+
+
+def _finite(trace, name: str) -> bool:
+    """Is every value of ``trace.<name>`` finite? Read stack by stack where the trace has parts, so a
+    bidirectional trace need not join its directions for the check."""
+    stacks = trace.parts.values() if trace.parts else (trace,)
+    return all(_all_finite(getattr(stack, name)) for stack in stacks)
 
 
 def _first_bad_timestep(label: str, values: np.ndarray) -> str:

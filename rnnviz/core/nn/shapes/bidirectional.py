@@ -17,6 +17,13 @@ A last-step target reads both directions' final states, as PyTorch's ``h_n``: th
 direction at the last real step n-1, the backward direction after its last processed step,
 which is input step 0.
 
+Nothing of (T, B, 2H) is joined in a step that does not need it: the readout multiplies each
+direction by its own half of ``out.weight`` (only the narrow (T, B, Y) product of the backward
+direction is reordered), dL/dh of each direction comes from its own product, and the trace keeps
+each direction in its processing order (``parts``); its joined ``hidden``, ``grad_hidden`` and
+``extras`` are built when first read (``JoinedTrace``). A layer above the first does read the
+joined (T, B, 2H) input: that one is an operand of its products.
+
 Shapes: T steps, B batch, L layers, H hidden per direction, X inputs, Y outputs, G gates.
 """
 
@@ -30,6 +37,7 @@ from rnnviz.core.nn.clamp import clamped_forward, clamped_loss_and_grads, effect
 from rnnviz.core.nn.losses import cross_entropy, squared_error
 from rnnviz.core.nn.model import RNN, Trace, _stack_extras, _stack_layers, _sum_rows_by_id, init_layer
 from rnnviz.core.nn.padding import sequence_lengths
+from rnnviz.core.nn.shapes.joined import JoinedTrace
 
 DIRECTIONS = (("forward", ""), ("backward", "_reverse"))  # (part name, parameter-name suffix)
 
@@ -47,14 +55,6 @@ def gather(x: np.ndarray, order: np.ndarray | None) -> np.ndarray:
     if order is None:
         return x[::-1]
     return x[order, np.arange(x.shape[1])]
-
-
-def gather_layers(x: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-    """``gather`` for (T, L, B, ...) arrays: x[order[t, b], l, b] (x[::-1] when ``order`` is None)."""
-    if order is None:
-        return x[::-1]
-    layers, batch = x.shape[1], x.shape[2]
-    return x[order[:, None, :], np.arange(layers)[None, :, None], np.arange(batch)[None, None, :]]
 
 
 class BiRNN(RNN):
@@ -88,13 +88,17 @@ class BiRNN(RNN):
 
     def _run(self, inputs, tokens: bool, lengths, offsets=None):
         """Both directions of every layer: (order (T, B), or None for a plain reversal, per-layer
-        (x, x_reversed, runs), top (T, B, 2H))."""
+        (x, x_reversed, runs)). Each run's hidden is in its own processing order; a layer above the
+        first reads the joined [forward, backward] (T, B, 2H) in input order, the top layer's is
+        never joined here (the readout reads each half on its own)."""
         steps, batch = inputs.shape[:2]
         order = None if lengths is None else reverse_order(steps, batch, lengths)  # (T, B), None: plain reversal
         layers = []
         x = inputs  # (T, B) ids or (T, B, X), then (T, B, 2H)
         for layer in range(self.config.num_layers):
-            source_of_layer = x
+            if layer:
+                forward, backward = layers[-1][2]
+                x = np.concatenate([forward.hidden, gather(backward.hidden, order)], axis=-1)  # (T, B, 2H)
             x_rev = np.ascontiguousarray(gather(x, order))  # a plain operand for the gather or the product
             runs = []
             for (name, suffix), source in zip(DIRECTIONS, (x, x_rev)):
@@ -102,9 +106,8 @@ class BiRNN(RNN):
                 offset = None if offsets is None else offsets[name][:, layer]
                 runs.append(self.cell.forward(xproj, w_hh, b_hh, self._zero_state(batch), offset,
                                               overwrite_xproj=True))
-            x = np.concatenate([runs[0].hidden, gather(runs[1].hidden, order)], axis=-1)  # (T, B, 2H)
-            layers.append((source_of_layer, x_rev, runs, x))
-        return order, layers, x
+            layers.append((x, x_rev, runs))
+        return order, layers
 
     def _final_states(self, layers, lengths, batch: int) -> np.ndarray:
         """(B, 2H) PyTorch's h_n of the top layer: forward at n-1, backward after its last real step."""
@@ -113,6 +116,26 @@ class BiRNN(RNN):
         cols = np.arange(batch)
         return np.concatenate([forward.hidden[last - 1, cols], backward.hidden[last - 1, cols]], axis=-1)
 
+    def _readout_halves(self, forward: np.ndarray, backward: np.ndarray, order) -> np.ndarray:
+        """(T, B, Y) outputs from [forward, backward] without joining them: forward (T, B, H) in input
+        order, backward (T, B, H) in its processing order; only the narrow (T, B, Y) is reordered."""
+        steps, batch, hid = forward.shape
+        w_out = self.params["out.weight"]  # (Y, 2H)
+        outputs = (forward.reshape(-1, hid) @ w_out[:, :hid].T).reshape(steps, batch, -1)  # (T, B, Y)
+        outputs += gather((backward.reshape(-1, hid) @ w_out[:, hid:].T).reshape(steps, batch, -1), order)
+        outputs += self.params["out.bias"]
+        return outputs
+
+    def _outputs(self, kind, lengths, layers, order, batch: int):
+        """(scored (B, 2H), or None when every step is scored, outputs (T, B, Y) or (B, Y))."""
+        if kind.endswith("steps"):
+            if lengths is not None:
+                raise ValueError("padded sequences are scored at their last real step only, not at every step")
+            forward, backward = layers[-1][2]
+            return None, self._readout_halves(forward.hidden, backward.hidden, order)
+        scored = self._final_states(layers, lengths, batch)  # (B, 2H)
+        return scored, self._readout(scored)
+
     def forward(self, inputs, h0=None):
         """Inference: (outputs (T, B, Y) from [forward, backward] at every step, None)."""
         if self.clamp is not None:  # units held (rnnviz.core.nn.clamp)
@@ -120,15 +143,9 @@ class BiRNN(RNN):
         self._no_carry(h0)
         inputs, tokens = self._check_inputs(inputs)
         lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None
-        _, _, top = self._run(inputs, tokens, lengths)
-        return self._readout(top), None
-
-    def _scored(self, inputs, tokens, kind, lengths, layers, top):
-        if kind.endswith("steps"):
-            if lengths is not None:
-                raise ValueError("padded sequences are scored at their last real step only, not at every step")
-            return top
-        return self._final_states(layers, lengths, inputs.shape[1])
+        order, layers = self._run(inputs, tokens, lengths)
+        forward, backward = layers[-1][2]
+        return self._readout_halves(forward.hidden, backward.hidden, order), None
 
     def loss(self, inputs, targets) -> float:
         if self.clamp is not None:
@@ -137,10 +154,10 @@ class BiRNN(RNN):
         steps, batch = inputs.shape[:2]
         targets, kind = self._check_targets(targets, steps, batch)
         lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None
-        _, layers, top = self._run(inputs, tokens, lengths)
-        scored = self._scored(inputs, tokens, kind, lengths, layers, top)
+        order, layers = self._run(inputs, tokens, lengths)
+        _, outputs = self._outputs(kind, lengths, layers, order, batch)
         loss_fn = cross_entropy if kind.startswith("ce") else squared_error
-        return float(loss_fn(self._readout(scored), targets, batch)[0])
+        return float(loss_fn(outputs, targets, batch)[0])
 
     # ----------------------------------------------------------------- loss and backward
     def loss_and_grads(self, inputs, targets, h0=None, _hidden_offsets=None, _cell_offsets=None):
@@ -155,46 +172,41 @@ class BiRNN(RNN):
         steps, batch = inputs.shape[:2]
         targets, kind = self._check_targets(targets, steps, batch)
         lengths = sequence_lengths(inputs, self.config.pad_id) if tokens else None
-        order, layers, top = self._run(inputs, tokens, lengths, _hidden_offsets)
+        order, layers = self._run(inputs, tokens, lengths, _hidden_offsets)
         p, hid, num_layers = self.params, self.config.hidden_size, self.config.num_layers
 
-        # readout and loss; dtop is dL/d[forward, backward]_t in input order, (T, B, 2H)
-        scored = self._scored(inputs, tokens, kind, lengths, layers, top)  # (T, B, 2H) or (B, 2H)
-        outputs = self._readout(scored)
+        # readout and loss; arriving: dL/dh_t of the top layer from the readout, one (T, B, H) per
+        # direction in its own processing order, each new memory the cell may overwrite
+        scored, outputs = self._outputs(kind, lengths, layers, order, batch)
         loss_fn = cross_entropy if kind.startswith("ce") else squared_error
         loss, doutputs = loss_fn(outputs, targets, batch)
         dflat = doutputs.reshape(-1, doutputs.shape[-1])  # (T*B or B, Y)
-        grads: dict[str, np.ndarray] = {"out.weight": dflat.T @ scored.reshape(-1, 2 * hid),
-                                        "out.bias": dflat.sum(axis=0)}
-        if kind.endswith("steps"):  # each half of dL/dtop from its own product, in its direction's order:
-            # contiguous as the cells want it, with no (T, B, H) copies (only the narrow (T, B, Y) is reversed)
-            w_out, wide = p["out.weight"], doutputs.shape[-1]  # (Y, 2H)
-            dflat_rev = np.ascontiguousarray(gather(doutputs, order)).reshape(-1, wide)  # (T*B, Y)
-            dtop = None
-            arriving_top = ((dflat @ w_out[:, :hid]).reshape(steps, batch, hid),
-                            (dflat_rev @ w_out[:, hid:]).reshape(steps, batch, hid))
-        else:  # forward's h_n sits at input step n-1, backward's at input step 0
-            dscored = (dflat @ p["out.weight"]).reshape(scored.shape)  # (B, 2H)
-            dtop = np.zeros_like(top)
-            cols = np.arange(batch)
-            last = np.full(batch, steps) if lengths is None else lengths
-            dtop[last - 1, cols, :hid] = dscored[:, :hid]
-            dtop[0, cols, hid:] += dscored[:, hid:]
+        w_out = p["out.weight"]  # (Y, 2H)
+        grads: dict[str, np.ndarray] = {"out.bias": dflat.sum(axis=0)}
+        if scored is None:  # every step: each half from its own product, in its direction's order
+            forward, backward = layers[-1][2]
+            dflat_rev = np.ascontiguousarray(gather(doutputs, order)).reshape(-1, dflat.shape[1])  # (T*B, Y)
+            grads["out.weight"] = np.concatenate([dflat.T @ forward.hidden.reshape(-1, hid),
+                                                  dflat_rev.T @ backward.hidden.reshape(-1, hid)], axis=1)
+            arriving = ((dflat @ w_out[:, :hid]).reshape(steps, batch, hid),
+                        (dflat_rev @ w_out[:, hid:]).reshape(steps, batch, hid))
+        else:  # h_n: both directions' states after their last real step, n-1 in each one's own order
+            grads["out.weight"] = dflat.T @ scored  # (Y, 2H)
+            dscored = dflat @ w_out  # (B, 2H)
+            last = (np.full(batch, steps) if lengths is None else lengths) - 1  # (B,)
+            arriving = (np.zeros((steps, batch, hid), dtype=self.dtype),
+                        np.zeros((steps, batch, hid), dtype=self.dtype))
+            arriving[0][last, np.arange(batch)] = dscored[:, :hid]
+            arriving[1][last, np.arange(batch)] = dscored[:, hid:]
 
         # each direction's dL/dh_t in its own processing order, contiguous: the cells' per-step writes
         # into a half of one (T, L, B, 2H) array were measured slower than joining the halves once
         grad_parts = {name: np.empty((steps, num_layers, batch, hid), dtype=self.dtype) for name, _ in DIRECTIONS}
         grad_extras = {name: [None] * num_layers for name, _ in DIRECTIONS}
         dstate0 = {name: [None] * num_layers for name, _ in DIRECTIONS}
-        dabove = dtop
         for layer in range(num_layers - 1, -1, -1):
-            x, x_rev, runs, _ = layers[layer]
-            if dabove is None:  # the top layer, scored at every step
-                arriving = arriving_top
-            else:
-                arriving = (np.ascontiguousarray(dabove[..., :hid]),
-                            np.ascontiguousarray(gather(dabove[..., hid:], order)))
-            dbelow = None
+            x, x_rev, runs = layers[layer]
+            below = []  # per direction: dL/d[forward, backward] of the layer below, in this direction's order
             for (name, suffix), run, darr, source in zip(DIRECTIONS, runs, arriving, (x, x_rev)):
                 w_ih, w_hh, _, _ = self.layer_params(layer, suffix)
                 g = self.cell.backward(run, darr, w_hh, grad_parts[name][:, layer], overwrite_dhidden=True)
@@ -207,11 +219,12 @@ class BiRNN(RNN):
                     grads[f"weight_ih_l0{suffix}"] = _sum_rows_by_id(dxproj, source.reshape(-1), w_ih.shape[1]).T
                 else:
                     grads[f"weight_ih_l{layer}{suffix}"] = dxproj.T @ source.reshape(steps * batch, -1)
-                if layer > 0:
-                    dx = g.dxproj @ w_ih  # (T, B, 2H) in this direction's order
-                    dx = dx if suffix == "" else gather(dx, order)
-                    dbelow = dx if dbelow is None else dbelow + dx
-            dabove = dbelow
+                if layer > 0:  # the two halves of dL/dx, (T, B, H) each, from products with W_ih's halves
+                    below.append(tuple((dxproj @ w_ih[:, half]).reshape(steps, batch, hid)
+                                       for half in (slice(0, hid), slice(hid, 2 * hid))))
+            if layer > 0:  # into the layer below, each direction in its own order
+                (f_to_f, f_to_b), (b_to_f, b_to_b) = below
+                arriving = (f_to_f + gather(b_to_f, order), gather(f_to_b, order) + b_to_b)
         grads = {name: np.ascontiguousarray(grads[name], dtype=self.dtype) for name in p}
 
         parts = {}
@@ -227,16 +240,8 @@ class BiRNN(RNN):
                 state0=state0 if len(state0) > 1 else state0[0],
                 dstate0=self._per_state(dstate0[name]), lengths=lengths,
                 time_index=None if suffix == "" else reverse_order(steps, batch, lengths), param_suffix=suffix)
-        forward, backward = parts["forward"], parts["backward"]
-
-        joined_grad = np.concatenate([grad_parts["forward"], gather_layers(grad_parts["backward"], order)], axis=-1)
-
-        trace = Trace(
-            hidden=_stack_layers([layer_runs[3] for layer_runs in layers]),  # the layers' outputs themselves
-            grad_hidden=joined_grad,
-            h_last=np.concatenate([forward.h_last, backward.h_last], axis=-1), state_last=None,
-            outputs=outputs, target_kind=kind,
-            extras={n: np.concatenate([forward.extras[n], gather_layers(backward.extras[n], order)], axis=-1)
-                    for n in forward.extras},
-            lengths=lengths, parts=parts)
+        trace = JoinedTrace(  # hidden, dL/dh_t and extras joined as [forward, backward] when first read
+            hidden=None, grad_hidden=None, extras=None,
+            h_last=np.concatenate([parts["forward"].h_last, parts["backward"].h_last], axis=-1), state_last=None,
+            outputs=outputs, target_kind=kind, lengths=lengths, parts=parts)
         return loss, grads, trace

@@ -1,0 +1,232 @@
+"""The window's two targets for every network shape, and its redraw with all twelve plot docks open.
+
+For each shape the window draws (one-way stack on text, bidirectional stack on the marker task,
+encoder-decoder on the bottleneck copy, vector-to-sequence on the waveform, many-to-one on the
+labelled reviews):
+- a full redraw: every panel's ``update_view`` from one snapshot, then each panel painted into
+  a pixmap (``grab``), as in ``rnnviz.bench.window.panel_update``; 256 hidden units (128 per
+  direction for the bidirectional net) over 200 steps (100 source + 100 target steps for the
+  encoder-decoder; the reviews' own lengths for the text);
+- training with the real window open and redrawing against the same trainer headless, all shapes
+  round-robin in one run (window A, headless A, window B, headless B, ...), so that a neighbour's
+  load lands on every ratio alike.
+
+And the real MainWindow with all twelve plot docks side by side (none tabbed away), redrawing
+through its own ``redraw`` (what its 30 Hz timer calls) and painting every dock: the figure its
+redraw budget is about. Qt is imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+
+from rnnviz.bench.window import _app, _count_steps, headless_rate
+
+REDRAW_SIZE = (256, 200)  # hidden units, steps: the unidirectional redraw line's size
+TRAIN_SIZE = (64, 25)  # the training-with-window line's size
+QUICK_SIZE = (16, 12)
+BATCH = 16
+
+
+def shape_settings(shape: str, hidden: int, steps: int) -> tuple[dict, dict, dict]:
+    """(model, train, data) settings of ``shape`` with ``hidden`` units in all and about ``steps`` steps."""
+    train = {"seq_len": steps, "batch_size": BATCH, "steps": 10**9}
+    if shape == "unidirectional":
+        return {"hidden_size": hidden}, train, {"kind": "sample", "name": None}
+    if shape == "bidirectional":
+        return ({"hidden_size": hidden // 2, "bidirectional": True}, train,
+                {"kind": "task", "name": "marker", "length": steps})
+    if shape == "seq2seq":
+        return ({"hidden_size": hidden, "arch": "seq2seq", "context": "init"}, train,
+                {"kind": "task", "name": "bottleneck", "length": steps // 2})
+    if shape == "vec2seq":
+        return ({"hidden_size": hidden, "arch": "vec2seq", "context": "init"}, train,
+                {"kind": "task", "name": "waveform", "length": steps})
+    if shape == "many-to-one text":
+        return {"hidden_size": hidden}, train, {"kind": "sample", "name": "reviews.tsv"}
+    raise ValueError(f"unknown shape {shape!r}")
+
+
+SHAPES = ("unidirectional", "bidirectional", "seq2seq", "vec2seq", "many-to-one text")
+
+
+def _trainer(shape: str, hidden: int, steps: int):
+    from rnnviz.core.train.presets import make_trainer
+
+    return make_trainer(*shape_settings(shape, hidden, steps))
+
+
+def _two_views(trainer) -> tuple:
+    """Two snapshots from different steps, so that no panel can skip work because nothing changed."""
+    trainer.run(5)
+    first = trainer.view_data()
+    trainer.run(5)
+    return first, trainer.view_data()
+
+
+def _time_redraw(app, draw, paint, view) -> tuple[float, float, float, float]:
+    """Seconds of ``draw(view)`` and of ``draw(view)`` then ``paint()``: (wall, wall, CPU, CPU)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    draw(view)
+    wall_drawn, cpu_drawn = time.perf_counter(), time.process_time()
+    paint()
+    app.processEvents()
+    return wall_drawn - wall, time.perf_counter() - wall, cpu_drawn - cpu, time.process_time() - cpu
+
+
+def _redraw_row(label: str, times: list, repeats: int, against=None) -> tuple[str, str, str]:
+    """One row from per-repeat ``_time_redraw`` results (the first is dropped: it warms caches)."""
+    update, whole, update_cpu, whole_cpu = (statistics.median(column) for column in zip(*times[1:]))
+    value = (f"update {update * 1e3:.1f} ms, with paint {whole * 1e3:.1f} ms; CPU time {update_cpu * 1e3:.1f} / "
+             f"{whole_cpu * 1e3:.1f} ms")
+    if against is not None:
+        value += f" ({whole_cpu / against:.2f}x the unidirectional's)"
+    return label, value, f"< 33 ms update and paint; median of {repeats}"
+
+
+def _panel_set(view):
+    from rnnviz.gui.panels import PANEL_CLASSES
+
+    panels = [cls() for cls in PANEL_CLASSES]
+    for panel in panels:
+        panel.resize(640, 420)  # about a dock's size in the default window
+        panel.update_view(view)  # the first view of a run builds what the shape needs
+    return panels
+
+
+def redraw_per_shape(quick: bool = False):
+    """Rows: a full redraw of every panel, per shape, against the 33 ms budget; the shapes take
+    turns, repeat by repeat, each with its own set of panels."""
+    app = _app()
+    from rnnviz.gui.qt_app import dispose
+
+    hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
+    repeats = 1 if quick else 9
+    views = {shape: _two_views(_trainer(shape, hidden, steps)) for shape in SHAPES}
+    panels = {shape: _panel_set(views[shape][1]) for shape in SHAPES}
+    times = {shape: [] for shape in SHAPES}
+    try:
+        for i in range(repeats + 1):
+            for shape in SHAPES:
+                def draw(view, shown=panels[shape]):
+                    for panel in shown:
+                        panel.update_view(view)
+
+                def paint(shown=panels[shape]):
+                    for panel in shown:
+                        panel.grab()
+
+                times[shape].append(_time_redraw(app, draw, paint, views[shape][i % 2]))
+    finally:
+        for shown in panels.values():
+            dispose(*shown)
+    rows = []
+    for shape in SHAPES:
+        drawn = views[shape][0].snapshot.hidden.shape  # (T, L, H) of the sample drawn
+        base = statistics.median(t[3] for t in times["unidirectional"][1:]) if shape != "unidirectional" else None
+        rows.append(_redraw_row(f"redraw of all {len(panels[shape])} panels, {shape} (T={drawn[0]}, {drawn[-1]} "
+                                f"units, 640x420 each, offscreen)", times[shape], repeats, base))
+    return rows
+
+
+def _window(settings_dir: str):
+    """A shown MainWindow whose settings live in ``settings_dir`` (never the user's saved layout)."""
+    from PyQt6 import QtCore
+
+    from rnnviz.gui.window.main import MainWindow
+
+    settings = QtCore.QSettings(os.path.join(settings_dir, "bench.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.show()
+    return window
+
+
+def training_per_shape(quick: bool = False):
+    """Rows: steps/s with the window open and redrawing against headless, per shape, interleaved;
+    also per CPU second of the process, which a neighbour's load moves far less than wall time."""
+    app = _app()
+    from rnnviz.gui.qt_app import dispose
+    from rnnviz.runtime import blas_thread_count
+
+    hidden, steps = QUICK_SIZE if quick else TRAIN_SIZE
+    seconds, rounds = (0.15, 1) if quick else (3.0, 3)
+    windowed = {shape: [] for shape in SHAPES}  # per round: (steps/s, views/s, steps per CPU s)
+    headless = {shape: [] for shape in SHAPES}  # per round: (steps/s, steps per CPU s)
+    folder = tempfile.TemporaryDirectory()  # never touch the user's saved layout
+    window = _window(folder.name)
+    try:
+        for _ in range(rounds):
+            for shape in SHAPES:
+                data = shape_settings(shape, hidden, steps)[2]
+                windowed[shape].append(_count_steps(app, window, _trainer(shape, hidden, steps), seconds, data))
+                headless[shape].append(headless_rate(_trainer(shape, hidden, steps), seconds))
+    finally:
+        dispose(window)  # stops the worker thread; gone before the application can be
+        folder.cleanup()
+    threads = blas_thread_count()
+    rows = []
+    for shape in SHAPES:
+        w, views, w_cpu = (statistics.median(column) for column in zip(*windowed[shape]))
+        h, h_cpu = (statistics.median(column) for column in zip(*headless[shape]))
+        rows.append((f"training with the window open vs headless, {shape} ({hidden} units, ~{steps} steps, "
+                     f"B={BATCH}; {threads} BLAS thread{'s' if threads != 1 else ''})",
+                     f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%}); per CPU second {w_cpu:.0f} vs {h_cpu:.0f} "
+                     f"({w_cpu / h_cpu:.0%}); {views:.1f} views/s",
+                     f">= 80%; medians of {rounds}, shapes interleaved"))
+    return rows
+
+
+def open_every_dock(window) -> list:
+    """Bring every tabbed plot dock out beside its partner, so all of them are on screen at once."""
+    from PyQt6.QtCore import Qt
+
+    from rnnviz.gui.window.layout import TABBED_WITH
+
+    by_name = {panel.view_name: window.docks[panel] for panel in window.panels}
+    for name, host in TABBED_WITH.items():
+        if name in by_name and host in by_name:
+            window.splitDockWidget(by_name[host], by_name[name], Qt.Orientation.Horizontal)
+    return [panel for panel in window.panels if panel.view_name != "text"]
+
+
+def redraw_all_docks(quick: bool = False):
+    """Rows: the real window's redraw with all twelve plot docks open, per shape, against 33 ms.
+    One window; the shapes one after the other (a window shows one run at a time)."""
+    app = _app()
+    from rnnviz.gui.qt_app import dispose
+    from rnnviz.gui.window.main import in_sight
+
+    hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
+    repeats = 1 if quick else 9
+    folder = tempfile.TemporaryDirectory()
+    window = _window(folder.name)
+    rows, base = [], None
+    try:
+        plots = open_every_dock(window)
+        app.processEvents()
+        shown = [panel for panel in plots if in_sight(panel)]
+        size = f"{window.width()}x{window.height()}"
+        for shape in ("bidirectional",) if quick else SHAPES:
+            views = _two_views(_trainer(shape, hidden, steps))
+
+            def draw(view):
+                window.latest_view = view
+                window.redraw()  # what the window's redraw timer calls
+
+            def paint():
+                for panel in shown:
+                    panel.grab()
+
+            times = [_time_redraw(app, draw, paint, views[i % 2]) for i in range(repeats + 1)]
+            rows.append(_redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
+                                    f"sight, {shape} ({hidden} units, T={views[0].snapshot.hidden.shape[0]}, "
+                                    f"window {size}, offscreen)", times, repeats, base))
+            if shape == "unidirectional":
+                base = statistics.median(t[3] for t in times[1:])
+    finally:
+        dispose(window)
+        folder.cleanup()
+    return rows
