@@ -256,3 +256,13 @@ def test_every_panel_fits_a_dock_and_keeps_legends_off_the_curves(qtbot, panel_c
     for legend in (item for item in items if isinstance(item, pg.LegendItem) and item.isVisible() and item.items):
         rect = legend.sceneBoundingRect()
         assert not any(rect.intersects(box) for box in boxes), "a legend sits over a plot"
+
+
+@pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
+def test_no_axis_re_renders_its_label_at_every_range_change(qtbot, panel_class):
+    """pyqtgraph's automatic SI prefix re-renders an axis's label and re-sizes the axis whenever
+    its range moves; every axis of every panel has it off."""
+    panel = build(qtbot, panel_class, realistic_view(GATED_VIEWS.get(panel_class, "tanh")))
+    axes = [item for view in panel.findChildren(pg.GraphicsView) for item in view.scene().items()
+            if isinstance(item, pg.AxisItem)]
+    assert axes and not any(axis.autoSIPrefix for axis in axes)

@@ -71,6 +71,7 @@ class Panel(QtWidgets.QWidget):
         layout.addWidget(self.readout)
         self.setWindowTitle(self.title)
         self._build()
+        style.quiet_axes(self)
         self.controls.addStretch(1)
 
     # ----------------------------------------------------------------- public API

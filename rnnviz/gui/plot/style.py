@@ -144,6 +144,17 @@ def set_ticks(axis: pg.AxisItem, ticks) -> None:
     axis.setTicks(ticks)
 
 
+def quiet_axes(widget: QtWidgets.QWidget) -> None:
+    """No automatic SI prefix on any axis drawn inside ``widget``: pyqtgraph otherwise re-renders
+    each axis's label HTML and re-sizes the axis at every range change, hidden label or not
+    (~900 times in a few seconds of training across the colour bars and top axes), and a
+    "(x0.001)" beside a label only confuses."""
+    for view in widget.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem) and item.autoSIPrefix:
+                item.enableAutoSIPrefix(False)
+
+
 def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
     """Title and axis labels at reading size; ticks in a readable font."""
     set_title(plot, title)
