@@ -266,3 +266,35 @@ def test_no_axis_re_renders_its_label_at_every_range_change(qtbot, panel_class):
     axes = [item for view in panel.findChildren(pg.GraphicsView) for item in view.scene().items()
             if isinstance(item, pg.AxisItem)]
     assert axes and not any(axis.autoSIPrefix for axis in axes)
+
+
+
+@pytest.mark.parametrize("panel_class", PANEL_CLASSES, ids=lambda c: c.view_name)
+@pytest.mark.parametrize("shape", ["bidirectional", "seq2seq"])
+def test_every_panel_of_a_two_stack_network_fits_a_dock(qtbot, panel_class, shape):
+    """Two stacks double the legends (encoder, decoder, each bound) and the badges: the panel
+    still fits a dock of the 1600 x 1000 window."""
+    view = two_stack_view(shape, GATED_VIEWS.get(panel_class, "tanh"))
+    panel = laid_out(qtbot, panel_class, view)
+    minimum = panel.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
+    assert minimum.width() <= FIT_DOCK[0], f"needs {minimum.width():.0f} px"
+    assert panel.canvas.ci.geometry().width() <= panel.canvas.width() + 0.5
+
+
+_TWO_STACK_VIEWS = {}
+
+
+def two_stack_view(shape: str, cell: str):
+    """A trained-for-two-steps view of a bidirectional or encoder-decoder net, the presets' sizes."""
+    from rnnviz.core.train import presets
+
+    key = (shape, cell)
+    if key not in _TWO_STACK_VIEWS:
+        model = {"hidden_size": 16, "cell": cell, **({"bidirectional": True} if shape == "bidirectional"
+                                                     else {"arch": "seq2seq", "recurrent_scale": 0.6})}
+        data = ({"kind": "task", "name": "marker", "length": 20} if shape == "bidirectional"
+                else {"kind": "task", "name": "bottleneck", "length": 12})
+        run = presets.make_trainer(model, {"batch_size": 4}, data)
+        run.run(2)
+        _TWO_STACK_VIEWS[key] = run.view_data()
+    return _TWO_STACK_VIEWS[key]

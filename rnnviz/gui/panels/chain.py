@@ -107,7 +107,10 @@ class ChainPanel(Panel):
             show_item(self.plot, chain, name or "chain", k < layers)  # one stack of one layer: no "layer 0"
             known = k < layers and k < len(bounds_known) and bool(bounds_known[k])
             note = ", off-scale" if off_scale else ""
-            show_item(self.plot, bound, f"{name} bound (\u03b3\u03c3_max)^k{note}".lstrip(), known)
+            # several stacks: four entries, two a row; the formula (in the tooltip and F1) would push
+            # the legend, and the plot with it, past a ~400 px dock
+            formula = "" if names is not None else " (\u03b3\u03c3_max)^k"
+            show_item(self.plot, bound, f"{name} bound{formula}{note}".lstrip(), known)
 
     def _names(self, diag) -> list | None:
         """Curve names for a network of several stacks (each part's chain, per layer), else None."""

@@ -276,7 +276,7 @@ def add_legend(plot: pg.PlotItem, layout: pg.GraphicsLayout | None = None, row: 
     """
     if layout is None:
         return corner_legend(plot)
-    legend = pg.LegendItem(labelTextSize=LEGEND_SIZE, colCount=columns, horSpacing=12, verSpacing=-6)
+    legend = pg.LegendItem(labelTextSize=LEGEND_SIZE, colCount=columns, horSpacing=8, verSpacing=-6)
     legend.setBrush(pg.mkBrush(None))
     legend.setPen(pg.mkPen(None))
     legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)  # the plot
