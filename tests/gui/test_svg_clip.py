@@ -73,3 +73,31 @@ def test_a_clip_left_over_from_another_item_is_dropped():
     sample, curve = text.split("<polyline")[1:]
     assert text.count('clip-path="url(#c1)"') == 1  # the curve crossing its clip keeps it
     assert "0,5 100,5" in curve
+
+
+def test_a_label_box_left_on_a_curve_is_dropped():
+    """The "σ = 1" label's box, left by Qt on the singular values drawn after it: none of the
+    curve's points lies in it, and it is a small part of the curve's extent."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><defs>'
+           '<clipPath id="c1"><path d="M80,50 L95,50 L95,56 L80,56 Z"/></clipPath></defs>'
+           '<g clip-path="url(#c1)"><polyline points="10,10 40,40 70,70 90,90"/></g>'
+           '<g clip-path="url(#c1)"><polyline points="82,20 84,53 90,80"/></g></svg>')
+    text = page_coordinates(svg)
+    assert text.count('clip-path="url(#c1)"') == 1  # kept where a point lies inside the box
+
+
+def test_the_singular_values_are_drawn_in_the_spectrum_svg(tmp_path, qapp):
+    from rnnviz.gui.panels import SpectrumPanel
+
+    panel = SpectrumPanel()
+    panel.update_view(make_view(steps=12, hidden=8, layers=1))
+    export_panel(panel, tmp_path / "spectrum.png")
+    export_panel(panel, tmp_path / "spectrum.svg")
+    panel.close()
+    png = QtGui.QImage(str(tmp_path / "spectrum.png"))
+    rendered = QtGui.QImage.fromData(resvg_py.svg_to_bytes(svg_path=str(tmp_path / "spectrum.svg"),
+                                                           width=png.width(), background="#ffffff"))
+    right = rendered.copy(rendered.width() // 2, 0, rendered.width() // 2, rendered.height() * 9 // 10)
+    png_right = png.copy(png.width() // 2, 0, png.width() // 2, png.height() * 9 // 10)
+    # the blue curve, beside the red σ = 1 line and its label: as many coloured pixels as in the PNG
+    assert coloured(right, right.height()) > 0.5 * coloured(png_right, png_right.height())

@@ -137,8 +137,10 @@ def _drop_stale_clips(root) -> None:
 
     Qt's SVG 1.1 engine writes clip paths in page coordinates, but leaves the previous item's
     clip on an item painted without one: a legend's line sample came out clipped to the plot
-    title's box, and so invisible. A group whose shapes lie wholly outside its clip was drawn
-    on screen, so its clip is such a leftover and goes."""
+    title's box, the singular values clipped to the "σ = 1" label's, and so invisible. A clip
+    is such a leftover when the group's shapes lie wholly outside it, or when none of their
+    points lies in it and it is a small part of their extent (a label's box under a curve);
+    a plot's own clip holds its curves' points, or is as large as a line across it."""
     boxes = {}
     for clip in root.iter(f"{{{SVG_NS}}}clipPath"):
         for shape in clip.iter():  # an outline, never stroked: no stroke effect to keep
@@ -150,14 +152,27 @@ def _drop_stale_clips(root) -> None:
         found = re.fullmatch(r"\s*url\(#([^)]+)\)\s*", element.get("clip-path", ""))
         if not found or found.group(1) not in boxes:
             continue
-        box = _bounding_box(element)
-        clip = boxes[found.group(1)]
-        if box is not None and (box[2] < clip[0] or box[0] > clip[2] or box[3] < clip[1] or box[1] > clip[3]):
+        xs, ys = _points(element)
+        if xs and _stale(boxes[found.group(1)], xs, ys):
             del element.attrib["clip-path"]
 
 
-def _bounding_box(element):
-    """(x0, y0, x1, y1) of the shapes under ``element`` in page coordinates, or None."""
+def _stale(clip, xs: list, ys: list) -> bool:
+    """Is ``clip`` (x0, y0, x1, y1) left over from another item, for shapes with these points?"""
+    box = min(xs), min(ys), max(xs), max(ys)
+    if box[2] < clip[0] or box[0] > clip[2] or box[3] < clip[1] or box[1] > clip[3]:
+        return True  # wholly outside: drawn on screen, so not clipped there
+    inside = any(clip[0] - 1 <= x <= clip[2] + 1 and clip[1] - 1 <= y <= clip[3] + 1 for x, y in zip(xs, ys))
+    clip_area = (clip[2] - clip[0]) * (clip[3] - clip[1])
+    extent = (box[2] - box[0]) * (box[3] - box[1])
+    return not inside and clip_area < STALE_CLIP_SHARE * extent
+
+
+STALE_CLIP_SHARE = 0.25  # a clip holding none of a group's points and under a quarter of its extent
+
+
+def _points(element) -> tuple[list, list]:
+    """The x and y coordinates of the shapes' points under ``element``, in page coordinates."""
     xs, ys = [], []
     for shape in element.iter():
         tag = _tag(shape)
@@ -169,9 +184,16 @@ def _bounding_box(element):
             flat = [float(shape.get(k, 0)) for k in ("x1", "y1", "x2", "y2")]
         else:
             continue
-        xs += flat[0::2]
-        ys += flat[1::2][: len(flat[0::2])]
-    if not xs or not ys:
+        pairs = min(len(flat[0::2]), len(flat[1::2]))
+        xs += flat[0::2][:pairs]
+        ys += flat[1::2][:pairs]
+    return xs, ys
+
+
+def _bounding_box(element):
+    """(x0, y0, x1, y1) of the shapes under ``element`` in page coordinates, or None."""
+    xs, ys = _points(element)
+    if not xs:
         return None
     return min(xs), min(ys), max(xs), max(ys)
 
