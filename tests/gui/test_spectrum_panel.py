@@ -150,3 +150,20 @@ def test_an_encoder_decoder_keeps_both_plots_inside_the_dock(qtbot):
     singular = panel.singular.sceneBoundingRect()
     assert singular.right() <= width + 1 and singular.width() > 0.3 * width, (singular, width)
     assert panel.plane.sceneBoundingRect().width() > 0.3 * width
+
+
+def test_the_eigenvalue_plane_keeps_its_axis_width_whatever_its_ticks(qtbot):
+    """With the aspect locked, an axis that widened for a longer tick text narrowed the plane,
+    changed its range and ticks, and so its width again: in the window the plane repainted ~40
+    times a second while a bidirectional net trained. Its left axis has a fixed width."""
+    from rnnviz.gui.panels.spectrum import PLANE_AXIS_WIDTH
+
+    view = make_view(steps=T, hidden=H, layers=1, diagnostics=False)
+    panel = build(qtbot, SpectrumPanel, view, DOCK)
+    widths = [panel.plane.getAxis("left").width()]
+    w_hh = np.diag([-3.4e10, 4e9] + [0.5] * (H - 2))  # ticks "-3e10" .. against "-1" .. "1"
+    panel.update_view(dataclasses.replace(view, snapshot=dataclasses.replace(
+        view.snapshot, params=dict(view.snapshot.params, weight_hh_l0=w_hh))))
+    qtbot.wait(50)
+    widths.append(panel.plane.getAxis("left").width())
+    assert widths == [PLANE_AXIS_WIDTH, PLANE_AXIS_WIDTH]

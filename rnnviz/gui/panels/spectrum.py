@@ -25,6 +25,7 @@ PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
 GATED_SINGULAR_TITLE = "\u03c3 of W_hh"  # all gates stacked (the axis says so): short enough for the dock
 CANDIDATE_BLOCK = {"lstm": "g", "gru": "n"}  # the candidate's block name in PyTorch's gate order
+PLANE_AXIS_WIDTH = 46  # px: "Im λ" and a tick text of up to five characters ("-3e10", "-0.5")
 SINGULAR_HEADROOM = 1.15  # the sigma axis ends 15 % above max(1, sigma_max): the label above the line stays in view
 SIGMA_LABEL_POSITION = 0.96  # along the line: the right end, where the sorted curve is lowest. The label
 #                              sits above the line and ends there, clear of the curve unless the smallest
@@ -42,6 +43,9 @@ class SpectrumPanel(Panel):
             "left": style.CompactAxis("left"), "bottom": style.CompactAxis("bottom")})
         style.style_plot(self.plane, PLANE_TITLE, "Im \u03bb", "Re \u03bb")
         self.plane.setAspectLocked(True)
+        # a fixed axis width: with the aspect locked, a tick text one character wider narrows the
+        # plane, which changes its range, its ticks and the width again, tens of times a second
+        self.plane.getAxis("left").setWidth(PLANE_AXIS_WIDTH)
         angle = np.linspace(0, 2 * np.pi, 361)
         self.plane.plot(np.cos(angle), np.sin(angle), pen=style.pen("#888888", 1.5, dashed=True))
         self.singular: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems={"left": style.CompactAxis("left")})
