@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rnnviz.core.train.presets import PRESET_NAMES
 from tests.cli.test_export import rnnviz
 
@@ -53,3 +55,21 @@ def test_a_short_csv_gets_fewer_streams_and_says_so_in_one_line(tmp_path):
     tiny.write_text("x\n" + "".join(f"{i}\n" for i in range(30)), encoding="utf-8")
     refused = rnnviz("run", "--data", tiny, "--steps", "2")
     assert refused.returncode == 2 and refused.stderr.startswith("rnnviz: error:")
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+def test_every_preset_runs_and_exports_every_view(tmp_path, qapp, name):
+    """``rnnviz run --preset NAME --export DIR`` for each preset, in this process (one step: the
+    lessons themselves are asserted in tests/core/train/test_preset_lessons.py)."""
+    from rnnviz.cli.main import main
+    from rnnviz.core.train.presets import PRESETS
+
+    out = tmp_path / "plots"
+    assert main(["run", "--preset", name, "--steps", "1", "--export", str(out)]) == 0
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    preset = PRESETS[name]
+    assert meta["steps_done"] == 1
+    assert {key: meta["model_config"][key] for key in preset.model if key in meta["model_config"]} == \
+        {key: value for key, value in preset.model.items() if key in meta["model_config"]}
+    for view in ("loss", "gradients", "chain", "spectrum", "units", "connectivity"):
+        assert (out / f"{view}.svg").stat().st_size > 0 and (out / f"{view}.csv").stat().st_size > 0
