@@ -26,7 +26,7 @@ from PyQt6 import QtGui
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
-from rnnviz.core.tables.gradients import diagnostics_field as _field
+from rnnviz.core.tables.gradients import chain_arrays, chain_names
 from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.train import lessons
 from rnnviz.gui.panels.group import RunOverlay
@@ -112,29 +112,9 @@ class ChainPanel(Panel):
             formula = "" if names is not None else " (\u03b3\u03c3_max)^k"
             show_item(self.plot, bound, f"{name} bound{formula}{note}".lstrip(), known)
 
-    def _names(self, diag) -> list | None:
-        """Curve names for a network of several stacks (each part's chain, per layer), else None."""
-        parts = getattr(diag, "parts", None) or {}
-        if not parts:
-            return None
-        layers = as_float(diag.chain).shape[0]
-        return [name if layers == 1 else f"{name}, layer {k}" for name in parts for k in range(layers)]
-
-    def _arrays(self):
-        diag = self.view.snapshot.diagnostics if self.view is not None else None
-        if diag is None:
-            return None
-        chain = _field(diag, "chain_log10")  # (L, T+1) log10, -inf where exactly 0; parts stacked
-        bound = _field(diag, "bound_log10")  # (L, T+1) log10, NaN without a bound
-        if chain.ndim != 2:
-            return None
-        if bound.shape != chain.shape:
-            bound = np.full(chain.shape, np.nan)
-        return diag, chain, bound
-
     def _redraw(self) -> None:
         self.runs.show(self.view)
-        arrays = self._arrays()
+        arrays = chain_arrays(self.view)  # the core's, as the CSV reads them
         if arrays is None:
             self._ensure_curves(0)
             self.horizon.setVisible(False)
@@ -147,7 +127,7 @@ class ChainPanel(Panel):
         layers = chain.shape[0]
         floor = log10_floor(chain, bound)
         y_range, off_scale = chain_range(chain, bound, floor)
-        self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale, names=self._names(diag))
+        self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale, names=chain_names(diag))
         lags = np.arange(chain.shape[1])
         any_floored = False
         for k in range(layers):
