@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from rnnviz.core.errors import DataError
-from rnnviz.core.data.task_base import MAX_LENGTH, VALIDATION_SEED_OFFSET, Task, check_batch, check_length  # noqa: F401 (the tasks build on these)
+from rnnviz.core.data.task_base import Task
 from rnnviz.core.data.reber import (REBER_SYMBOLS, embedded_reber_conditional_entropy, embedded_reber_stream,
                                embedded_reber_unigram)
 

@@ -33,6 +33,7 @@ from rnnviz.core.nn.units import units_per_layer
 from rnnviz.core.train import session_check as check
 from rnnviz.core.train import session_extras as extras
 from rnnviz.core.train.session_fields import check_metadata
+from rnnviz.core.train.session_layout import expected_members, plain_stack
 from rnnviz.core.train.records import LastBatch
 from rnnviz.core.train.trainer import Trainer
 
@@ -103,8 +104,8 @@ def read(path) -> tuple[dict, dict]:
         check_metadata(path, metadata, FORMAT, FORMAT_VERSION, __version__)
         names = [m.filename[:-len(".npy")] for m in archive.infolist()]
         model = ModelConfig.from_dict(metadata["model_config"])
-        expected = check.expected_members(metadata, names, path.stat().st_size)
-        layouts = check.check_headers(path, archive, expected, same_batch=check.plain_stack(model))
+        expected = expected_members(metadata, names, path.stat().st_size)
+        layouts = check.check_headers(path, archive, expected, same_batch=plain_stack(model))
         budget, limit = check.load_budget(metadata, layouts), check.memory_limit()
         if limit is not None and budget > limit:
             raise SessionError(f"{path.name} needs about {budget / 2**30:.1f} GiB of memory to open, more than "

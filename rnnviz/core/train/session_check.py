@@ -40,7 +40,7 @@ from rnnviz.core.config import ModelConfig, TrainConfig
 from rnnviz.core.data.textfile import special_kind
 from rnnviz.core.errors import SessionError
 from rnnviz.core.train.session_fields import MAX_STEPS_PER_WINDOW
-from rnnviz.core.train.session_layout import Expect, expected_members, plain_stack  # noqa: F401 (re-exported)
+from rnnviz.core.train.session_layout import Expect
 
 MAX_MEMBERS = 2048  # a deep LSTM with three roll-back points has about 500
 MAX_METADATA_BYTES = 4 << 20  # the JSON is a few kB; 4 MiB of UTF-32 is a million characters

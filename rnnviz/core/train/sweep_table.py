@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnviz.core.errors import UserError
-from rnnviz.core.train.sweep import RESULT_COLUMNS
 
 METRIC_LABELS = {
     "success": "success rate",

@@ -19,8 +19,7 @@ from rnnviz.gui.plot import curves
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
 # what a table and a plot share is in the core: the panels draw those very numbers
-from rnnviz.core.tables.cells import (FLOOR_NOTE, LOG_FLOOR_WHEN_NOTHING_POSITIVE, as_float,  # noqa: F401
-                                      log_floor, step_cell)
+from rnnviz.core.tables.cells import FLOOR_NOTE, as_float, log_floor  # noqa: F401
 
 MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
 TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
