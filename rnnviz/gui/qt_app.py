@@ -23,8 +23,9 @@ def application(argv: list[str], offscreen: bool = False):
     global _APP
     app = QtWidgets.QApplication.instance()
     if app is None:
-        if offscreen:
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is created
+        if offscreen and not os.environ.get("QT_QPA_PLATFORM", "").strip():  # read when the app is created
+            # an empty value chooses no platform: Qt then tries the display and aborts without one
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
         app = _APP = QtWidgets.QApplication(argv)
     return app
 

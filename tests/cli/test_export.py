@@ -168,3 +168,15 @@ def test_the_last_sample_of_the_batch_is_exported(task_run, tmp_path):
     result = rnnviz("export", session, "--out", tmp_path / "plots", "--sample", 3)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "plots" / "hidden.csv").read_text() != (run_out / "hidden.csv").read_text()
+
+
+def test_an_empty_platform_setting_still_exports_without_a_display(tmp_path):
+    """``export QT_QPA_PLATFORM=`` (empty, not unset) on a machine without a display: Qt chose no
+    platform, tried the display and aborted the process; exports pick the offscreen one."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = ""
+    result = subprocess.run([sys.executable, "-m", "rnnviz", "run", "--task", "adding", "--length", "6",
+                             "--hidden", "4", "--steps", "2", "--export", str(tmp_path / "plots")],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert (tmp_path / "plots" / "chain.svg").exists()
