@@ -83,3 +83,14 @@ def _log10_chain(model, trace, top: int) -> np.ndarray:
 def _horizon(part, top: int) -> int:
     """The stack's horizon from its batch-mean profile in its own processing order."""
     return gradient_horizon(batch_mean(grad_norms(part.grad_hidden), part.lengths)[:, top])
+
+
+def headline(curves: RunCurves) -> tuple[float, int]:
+    """(log10 ||dh_T/dh_0|| across the whole window, gradient horizon): the one chain and horizon a
+    sweep keeps per run. A one-way stack's (top layer); a bidirectional net's longer-reaching
+    direction (an input reaches the loss through either); an encoder-decoder's encoder, which every
+    gradient to the source crosses; a vector-to-sequence net's decoder."""
+    if curves.shape == "bidirectional":
+        return (float(max(chain[-1] for chain in curves.chains.values())), int(max(curves.horizons.values())))
+    name = "encoder" if curves.shape == "encoder-decoder" else next(iter(curves.chains))
+    return float(curves.chains[name][-1]), int(curves.horizons[name])

@@ -21,7 +21,26 @@ from rnnviz.core.train.sweep import MODEL_FIELDS, TRAIN_FIELDS, coerce
 from rnnviz.gui.panels.group import GroupPanel
 
 FORKABLE = ("lr", "clip_norm", "clip_value", "optimizer", "recurrent_scale", "cell", "hidden", "layers",
-            "init", "init_scale", "forget_bias", "batch")
+            "init", "init_scale", "forget_bias", "batch", "bidirectional", "reverse_source", "context",
+            "decoder_hidden", "decoder_cell")
+FOR_SHAPES = {  # settings that mean something only for some shapes (arch values), with what they do
+    "bidirectional": (("stack",), "true: add a backward stack (fresh weights); false: one-way. Refused on "
+                                  "next-token text, where the backward stack would read the answer"),
+    "reverse_source": (("seq2seq",), "true: the encoder reads the source backwards (Sutskever et al. 2014); "
+                                     "fresh weights"),
+    "context": (("seq2seq", "vec2seq"), "init, every-step or both: how the context (code) reaches the decoder; "
+                                        "fresh weights"),
+    "decoder_hidden": (("seq2seq",), "the decoder's hidden units; fresh weights"),
+    "decoder_cell": (("seq2seq",), "the decoder's cell; fresh weights"),
+}
+TIPS = {
+    "recurrent_scale": "rescale every W_hh to this largest singular value, keeping the weights: each layer's, "
+                       "both directions' of a bidirectional net, the encoder's and the decoder's",
+    "cell": "a new cell (irnn: ReLU with W_hh = I): fresh weights from the same seeds and data position",
+    "lr": "the learning rate: the same weights and optimizer memory",
+    "clip_norm": "clip the global gradient norm to this (none: no clipping)",
+    "clip_value": "clip each gradient element to [-C, C] (none: no clipping)",
+}
 NO_GROUP = "One run. Fork it to compare: the forks train beside it on the same batches."
 
 
@@ -39,6 +58,22 @@ def fork_changes(name: str, text: str) -> dict:
     return {MODEL_FIELDS.get(name) or TRAIN_FIELDS[name]: value}
 
 
+def tanh_changes(model: dict) -> dict:
+    """The fork "with tanh" of a run whose settings are ``model``: its cell, and an encoder-decoder's
+    own decoder cell when it has one."""
+    changes = {"cell": "tanh"}
+    if model.get("decoder_cell") not in (None, "tanh"):
+        changes["decoder_cell"] = "tanh"
+    return changes
+
+
+def fits_shape(name: str, model_config) -> bool:
+    """Whether a fork on ``name`` means something for a run of this shape (``reverse_source`` only
+    for an encoder-decoder, ``bidirectional`` only for the single stack, ...)."""
+    arch = getattr(model_config, "arch", "stack")
+    return name not in FOR_SHAPES or arch in FOR_SHAPES[name][0]
+
+
 class RunsDock(QtWidgets.QWidget):
     """Fork, remove, seeds and the run selector of the window's group, above the overlaid panel."""
 
@@ -52,6 +87,11 @@ class RunsDock(QtWidgets.QWidget):
         row = QtWidgets.QHBoxLayout()
         self.setting = QtWidgets.QComboBox()
         self.setting.addItems(FORKABLE)
+        for i, name in enumerate(FORKABLE):
+            tip = FOR_SHAPES[name][1] if name in FOR_SHAPES else TIPS.get(name, "a fork with this setting changed")
+            self.setting.setItemData(i, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.setting.setToolTip("the setting the fork changes (hover an entry for what it does); settings of "
+                                "other network shapes are greyed out")
         self.value = QtWidgets.QLineEdit()
         self.value.setPlaceholderText("new value (clip: a threshold, or none)")
         self.value.returnPressed.connect(self.fork)
@@ -60,8 +100,9 @@ class RunsDock(QtWidgets.QWidget):
                                     "optimizer state and data position (fresh weights when the shape changes)")
         self.fork_button.clicked.connect(self.fork)
         self.tanh_button = QtWidgets.QPushButton("Fork with tanh")
-        self.tanh_button.setToolTip("the selected run with a tanh cell (fresh weights unless it is tanh already)")
-        self.tanh_button.clicked.connect(lambda: self.fork_with({"cell": "tanh"}))
+        self.tanh_button.setToolTip("the selected run with a tanh cell (fresh weights unless it is tanh already); "
+                                    "every shape: both directions, or the encoder and the decoder, become tanh")
+        self.tanh_button.clicked.connect(self.fork_with_tanh)
         for widget in (QtWidgets.QLabel("fork on"), self.setting, self.value, self.fork_button, self.tanh_button):
             row.addWidget(widget)
         layout.addLayout(row)
@@ -99,11 +140,22 @@ class RunsDock(QtWidgets.QWidget):
         count = len(grouped.group.members) if grouped is not None else 1
         self.fork_button.setEnabled(count < MAX_RUNS)
         self.tanh_button.setEnabled(count < MAX_RUNS)
+        self._offer_for(grouped.current.model_config if grouped is not None else None)
         for widget in (self.selector, self.remove_button, self.seeds, self.seeds_button):
             widget.setEnabled(grouped is not None)
 
+    def _offer_for(self, model_config) -> None:
+        """Grey out the settings that mean nothing for the shown run's shape (all offered without a run)."""
+        items = self.setting.model()
+        for i, name in enumerate(FORKABLE):
+            items.item(i).setEnabled(model_config is None or fits_shape(name, model_config))
+
     def on_view(self, view) -> None:
         """A new view of the window's run: the selector and the overlays follow its group."""
+        from rnnviz.core.config import ModelConfig
+
+        if getattr(view, "model_config", None):
+            self._offer_for(ModelConfig.from_dict(view.model_config))
         group = getattr(view, "group", None)
         if group is None and self._awaiting:
             return  # a view of the run the group was copied from, sent before the group arrived
@@ -136,12 +188,25 @@ class RunsDock(QtWidgets.QWidget):
             self.panel.show_overlays(group.overlays)
 
     def fork(self) -> None:
+        if not self.setting.model().item(self.setting.currentIndex()).isEnabled():
+            self.window.show_error("Fork", f"{self.setting.currentText()} does not apply to this run's shape: "
+                                           + FOR_SHAPES[self.setting.currentText()][1])
+            return
         try:
             changes = fork_changes(self.setting.currentText(), self.value.text())
         except UserError as exc:
             self.window.show_error("Fork", str(exc))
             return
         self.fork_with(changes)
+
+    def fork_with_tanh(self) -> None:
+        """The shown run with tanh units in every stack (an encoder-decoder's decoder too)."""
+        grouped = self.grouped
+        if grouped is not None:
+            model = grouped.current.model_config.to_dict()
+        else:
+            model = dict(getattr(getattr(self.window, "latest_view", None), "model_config", None) or {})
+        self.fork_with(tanh_changes(model))
 
     def fork_with(self, changes: dict) -> None:
         """Fork the selected run; the first fork turns the window's run into a group."""
@@ -281,4 +346,4 @@ def group_saved_beside(window, path, trainer):
 
 def compare_with_tanh(window) -> None:
     """The tanh comparison as one case of fork and compare: a tanh fork of the selected run."""
-    show_runs(window).fork_with({"cell": "tanh"})
+    show_runs(window).fork_with_tanh()

@@ -1,0 +1,88 @@
+"""Train > Compare with tanh and the Runs dock on the other network shapes: a bidirectional GRU and
+an encoder-decoder with a GRU decoder get their tanh forks, every stack of each run is drawn in the
+dock and overlaid on the window's plots, and the dock offers only the settings of the run's shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.gui.window.group import FORKABLE, fits_shape, tanh_changes
+
+SHAPES = {
+    "bidirectional": ({"cell": "gru", "hidden_size": 6, "num_layers": 1, "bidirectional": True},
+                      {"kind": "task", "name": "marker", "length": 8}),
+    "seq2seq": ({"cell": "lstm", "hidden_size": 6, "num_layers": 1, "arch": "seq2seq", "decoder_cell": "gru"},
+                {"kind": "task", "name": "bottleneck", "length": 5}),
+}
+
+
+def test_tanh_fork_and_the_settings_each_shape_offers():
+    from rnnviz.core.config import ModelConfig
+
+    assert tanh_changes({"cell": "gru"}) == {"cell": "tanh"}
+    assert tanh_changes({"cell": "lstm", "decoder_cell": "gru"}) == {"cell": "tanh", "decoder_cell": "tanh"}
+    offered = {arch: [n for n in FORKABLE if fits_shape(n, ModelConfig(arch=arch, source_length=3))]
+               for arch in ("stack", "seq2seq", "vec2seq")}
+    assert "bidirectional" in offered["stack"] and "reverse_source" not in offered["stack"]
+    assert {"reverse_source", "context", "decoder_cell"} <= set(offered["seq2seq"])
+    assert "context" in offered["vec2seq"] and "reverse_source" not in offered["vec2seq"]
+
+
+def _group_of(window, count):
+    view = window.latest_view
+    return view is not None and view.group is not None and len(view.group.labels) == count
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_compare_with_tanh_on_a_shape(shape, make_window, qtbot, dialogs):
+    from tests.gui.conftest import FAST_TRAIN
+
+    model, data = SHAPES[shape]
+    window = make_window(model={**model, "init": "normal", "init_scale": 1.0}, train={**FAST_TRAIN}, data=data)
+    window.train_steps(2)
+    qtbot.waitUntil(lambda: not window.running and window.latest_view.snapshot.step == 2, timeout=10_000)
+    assert window.compare_action.isEnabled()
+    window.compare_action.trigger()
+    qtbot.waitUntil(lambda: _group_of(window, 2), timeout=10_000)
+    assert not dialogs
+    first, tanh = (m.trainer for m in window.grouped.group.members)
+    assert tanh.model_config.cell == "tanh" and first.model_config.cell == model["cell"]
+    if shape == "seq2seq":
+        assert tanh.model_config.decoder_cell == "tanh"  # both stacks
+    dock = window.runs_dock.widget()
+    assert dock.tanh_button.isEnabled() and dock.fork_button.isEnabled()
+    qtbot.waitUntil(lambda: len(dock.panel.overlays) == 2, timeout=10_000)
+    overlays = dock.panel.overlays
+    stacks = ["forward", "backward"] if shape == "bidirectional" else ["encoder", "decoder"]
+    assert [c.name for c in overlays[1].chains] == stacks
+    legend = [label.text for _, label in dock.panel.plots["loss"].legend.items]
+    assert legend[1].startswith("cell=tanh")
+    assert f"horizon {'fwd' if shape == 'bidirectional' else 'enc'} " in legend[1]
+    assert f"{stacks[1]} (line)" in legend  # the key to the line styles
+    assert dock.panel.divider.isVisible() == (shape == "seq2seq")
+    # the window's own plots overlay the tanh run's every stack
+    chain = next(p for p in window.panels if p.view_name == "chain")
+    qtbot.waitUntil(lambda: chain.view is not None and chain.view.group is not None
+                    and chain.runs.curves[1].isVisible(), timeout=10_000)
+    np.testing.assert_array_equal(chain.runs.curves[1].yData, overlays[1].chains[0].median)
+    second = chain.runs.more[(1, stacks[1])]
+    assert second.isVisible()
+    np.testing.assert_array_equal(second.yData, overlays[1].chains[1].median)
+    names = [label.text for _, label in chain.plot.legend.items]
+    assert any(n.startswith("run 1: cell=tanh") for n in names)
+    # the dock offers the settings of this shape only
+    items = dock.setting.model()
+    enabled = {name: items.item(i).isEnabled() for i, name in enumerate(FORKABLE)}
+    assert enabled["bidirectional"] == (shape == "bidirectional") and enabled["reverse_source"] == (shape == "seq2seq")
+    if shape == "seq2seq":  # reversing the source: fresh weights, beside the others
+        dock.setting.setCurrentText("reverse_source")
+        dock.value.setText("true")
+        dock.fork()
+        qtbot.waitUntil(lambda: _group_of(window, 3), timeout=10_000)
+        assert window.grouped.group.members[2].label == "source reversed (fresh weights)"
+    else:
+        dock.setting.setCurrentText("reverse_source")  # greyed out, and refused with the reason if forced
+        dock.value.setText("true")
+        dock.fork()
+        assert dialogs and "does not apply" in dialogs[-1][1]
