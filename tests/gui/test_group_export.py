@@ -73,5 +73,5 @@ def test_the_runs_of_other_shapes_are_exported_naming_shape_and_stack(qtbot, tmp
         panel.show_overlays(view.group.overlays)
         assert shape in caption(panel.view)
         legend = [label.text for _, label in panel.plots["loss"].legend.items]
-        assert any(text.startswith(f"{sorted(stacks)[-1] if k == 0 else 'decoder'} (line)") for text in legend)
+        assert any(text == f"line style: {sorted(stacks)[-1] if k == 0 else 'decoder'}" for text in legend)
         assert panel.divider.isVisible() == (k == 1)

@@ -59,7 +59,7 @@ def test_compare_with_tanh_on_a_shape(shape, make_window, qtbot, dialogs):
     legend = [label.text for _, label in dock.panel.plots["loss"].legend.items]
     assert legend[1].startswith("cell=tanh")
     assert f"horizon {'fwd' if shape == 'bidirectional' else 'enc'} " in legend[1]
-    assert f"{stacks[1]} (line)" in legend  # the key to the line styles
+    assert f"line style: {stacks[1]}" in legend  # the key to the line styles
     assert dock.panel.divider.isVisible() == (shape == "seq2seq")
     # the window's own plots overlay the tanh run's every stack
     chain = next(p for p in window.panels if p.view_name == "chain")

@@ -22,11 +22,18 @@ PLOTS = (  # key, title, left label, bottom label, log y
     ("chain", "Jacobian chain", "log\u2081\u2080 \u2016\u2202h_T/\u2202h_{T\u2212k}\u2016", "lag k", False),
 )
 BAND_ALPHA = 50  # of 255: the band reads as a range behind its median line
+# a run's colour, here and where the window's plots overlay it: none of the first four layer colours,
+# which the window's own plots give a run's layers and directions (forward blue, backward vermillion)
+RUN_COLORS = ("#000000", "#E69F00", "#56B4E9", "#8C564B")  # black, orange, sky blue, brown
 KEY_COLOR = "#555555"  # the line-style key's samples: grey, so they read as "which stack", not as a run
 # a run's colour says which run; the line says which of its stacks (solid for the first, or only, one)
 SECOND = {"backward", "decoder", CODE_VECTOR}  # drawn dashed: a direction or stack after the first
 SHORT = {"forward": "fwd", "backward": "bwd", "encoder": "enc", "decoder": "dec"}  # the legend's horizons
 PROFILE_AXIS_SEQ2SEQ = "step: source | decoder"  # an encoder-decoder's one time axis, divided at the context
+
+
+def run_color(k: int) -> str:
+    return RUN_COLORS[k % len(RUN_COLORS)]
 
 
 def curve_pen(color, name: str, width: float = style.LINE_WIDTH, dotted: bool = False) -> QtGui.QPen:
@@ -81,7 +88,7 @@ class GroupPanel(Panel):
         loss_floor = log_floor(*[o.loss_low for o in self.overlays])
         profile_floor = log_floor(*[c.low for o in self.overlays for c in o.profiles])
         for k, o in enumerate(self.overlays):
-            color = style.layer_color(k)
+            color = run_color(k)
             series = [("loss", "", as_float(o.loss_steps), o.loss, o.loss_low, o.loss_high, loss_floor)]
             series += [("profile", c.name, np.arange(as_float(c.median).size, dtype=float), c.median, c.low, c.high,
                         profile_floor) for c in o.profiles]
@@ -125,7 +132,7 @@ class GroupPanel(Panel):
         for name in names:
             sample = pg.PlotDataItem([], [], pen=curve_pen(KEY_COLOR, name))
             self.keys.append(sample)
-            legend.addItem(sample, f"{name} (line)")
+            legend.addItem(sample, f"line style: {name}")
 
     def table_data(self):
         return self.overlays
@@ -203,7 +210,7 @@ class RunOverlay:
         return np.where(keep, y, np.nan)
 
     def _curve(self, k: int, name: str) -> pg.PlotDataItem:
-        curve = self.plot.plot(pen=curve_pen(style.layer_color(k), name, 2, dotted=True), connect="finite")
+        curve = self.plot.plot(pen=curve_pen(run_color(k), name, 2, dotted=True), connect="finite")
         curve.setZValue(5)
         return curve
 
