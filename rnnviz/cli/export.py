@@ -84,7 +84,7 @@ def main(args) -> int:
         raise UserError(f"{exc}; add --allow-changed-data to go on anyway") from None
     check_sample(trainer, args.sample)
     if args.out is not None:
-        trainer = _with_group(session, trainer)
+        trainer = with_group(session, trainer)
     if args.weights is not None:
         from rnnviz.core.train.imported import export_weights
 
@@ -109,7 +109,7 @@ def main(args) -> int:
     return EXIT_OK
 
 
-def _with_group(session: Path, trainer):
+def with_group(session: Path, trainer):
     """The runs compared, when the session was saved with them (``NAME.group/`` beside it): their
     views are then exported too (runs.png, .svg, .csv). A group that cannot be read is said on
     stderr, and the session's own run is exported alone."""
