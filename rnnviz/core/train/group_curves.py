@@ -10,8 +10,9 @@ bidirectional       a profile per direction, both in input order ("forward", "ba
 encoder-decoder     one profile over the joined time axis (the source's steps in source order,
                     then the decoder's), ``divider`` the first decoder step, as the gradients
                     panel draws it; a chain per stack ("encoder", "decoder"), each its own lags
-vector-to-sequence  the decoder's profile ("decoder") and, beside it, ||dL_t/dv|| ("code vector": how
-                    strongly step t's own error reaches the code); the decoder's chain
+vector-to-sequence  the decoder's profile ("decoder") and, beside it, ||dL_t/dv|| of the first
+                    sequence ("code vector": how strongly step t's own error reaches the code,
+                    as the gradients panel shows it for its sample); the decoder's chain
 
 Profiles are batch means of ||dL/dh_t|| over the measured batch (over the sequences still
 running, when padded), the chain that of its first sequence (cut to its real steps): the same
@@ -67,9 +68,10 @@ def run_curves(model, inputs, targets) -> RunCurves:
         else:  # one stack, or stacks one after the other on the joined time axis
             only = next(iter(trace.parts)) if len(trace.parts) == 1 else ""  # a vector-to-sequence net's decoder
             profiles = {only: last.grad_mean[:, top].astype(float)}  # (T,)
-        if hasattr(model, "vector_gradients"):  # the mean of each sample's own, as the panel shows one
-            # sample's (its loss alone, not its 1/B share of the batch's): the sum of the batch's shares
-            profiles[CODE_VECTOR] = model.vector_gradients(inputs, targets).sum(axis=1).astype(float)  # (U,)
+        if hasattr(model, "vector_gradients"):  # the first sequence's, as its chain and the panel's sample
+            # (one backward sweep per step: over the whole batch it cost as much as the rest of the curves)
+            first_in, first_out = np.asarray(inputs)[:, :1], np.asarray(targets)[:, :1]
+            profiles[CODE_VECTOR] = model.vector_gradients(first_in, first_out)[:, 0].astype(float)  # (U,)
         steps = part_steps(trace)
     return RunCurves(shape_name(model.config), profiles, chains, horizons,
                      int(steps[0]) if len(steps) > 1 else None)

@@ -60,10 +60,7 @@ def test_the_group_draws_each_shape_with_the_single_run_summarys_numbers(shape):
         assert list(overlay.part_horizons) == ["encoder", "decoder"]
     if shape == "vec2seq":  # the decoder, and how strongly each step's error reaches the code vector
         assert names == ["decoder", CODE_VECTOR]
-        inputs, targets = trainer.source.validation_batch(4, trainer.train_config.seq_len)
-        alone = [trainer.model.vector_gradients(inputs[:, b:b + 1], targets[:, b:b + 1])[:, 0] for b in range(4)]
-        np.testing.assert_allclose(overlay.profiles[1].median, np.mean(alone, axis=0), rtol=1e-12)
-        np.testing.assert_array_equal(snap.vector_grads, alone[0])  # the panel's curve: one sample's own
+        np.testing.assert_array_equal(overlay.profiles[1].median, snap.vector_grads)  # the first sequence's
 
 
 def test_forks_of_two_stacks_rescale_both_and_keep_everything_else():
