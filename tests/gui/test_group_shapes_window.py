@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.gui.window.group import FORKABLE, fits_shape, tanh_changes
+from rnnviz.core.train.group_settings import FORKABLE, fits_shape, tanh_changes
 
 SHAPES = {
     "bidirectional": ({"cell": "gru", "hidden_size": 6, "num_layers": 1, "bidirectional": True},

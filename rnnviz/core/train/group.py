@@ -196,21 +196,23 @@ class RunGroup:
         """Every run as a session file in ``folder``, and group.json naming them in order."""
         from pathlib import Path
 
+        from rnnviz.core import atomic
+        from rnnviz.core.errors import SessionError
         from rnnviz.core.train.session import save
-        from rnnviz.core.train.sweep_store import write_atomically
 
         folder = Path(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        except OSError as exc:  # a session that cannot be written: its callers have a fallback for that
+            raise SessionError(f"cannot create {folder}: {exc.strerror or exc}") from None
         written, entries = [], []
         for i, member in enumerate(self.members):
             name = f"run{i}.npz"
             written.append(save(member.trainer, folder / name))
             entries.append({"file": name, "label": member.label, "fresh": member.fresh, "offset": member.offset})
-        write_atomically(folder / "group.json", json.dumps({"format": "rnnviz-group", "format_version": 1,
-                                                            "runs": entries, "seeds": self.seed_count}, indent=2))
+        atomic.write_text(folder / "group.json", json.dumps({"format": "rnnviz-group", "format_version": 1,
+                                                             "runs": entries, "seeds": self.seed_count}, indent=2),
+                          what="the group", error=SessionError)
         written.append(folder / "group.json")
         return written
 

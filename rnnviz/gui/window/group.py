@@ -16,62 +16,12 @@ from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.errors import UserError
 from rnnviz.core.train.group import MAX_RUNS, MAX_SEEDS, RunGroup
+from rnnviz.core.train.group_settings import (FOR_SHAPES, FORKABLE, TIPS, check_fits, fits_shape, fork_changes,
+                                              tanh_changes)
 from rnnviz.core.train.group_trainer import GroupedTrainer
-from rnnviz.core.train.sweep import MODEL_FIELDS, TRAIN_FIELDS, coerce
 from rnnviz.gui.panels.group import GroupPanel
 
-FORKABLE = ("lr", "clip_norm", "clip_value", "optimizer", "recurrent_scale", "cell", "hidden", "layers",
-            "init", "init_scale", "forget_bias", "batch", "bidirectional", "reverse_source", "context",
-            "decoder_hidden", "decoder_cell")
-FOR_SHAPES = {  # settings that mean something only for some shapes (arch values), with what they do
-    "bidirectional": (("stack",), "true: add a backward stack (fresh weights); false: one-way. Refused on "
-                                  "next-token text, where the backward stack would read the answer"),
-    "reverse_source": (("seq2seq",), "true: the encoder reads the source backwards (Sutskever et al. 2014); "
-                                     "fresh weights"),
-    "context": (("seq2seq", "vec2seq"), "init, every-step or both: how the context (code) reaches the decoder; "
-                                        "fresh weights"),
-    "decoder_hidden": (("seq2seq",), "the decoder's hidden units; fresh weights"),
-    "decoder_cell": (("seq2seq",), "the decoder's cell; fresh weights"),
-}
-TIPS = {
-    "recurrent_scale": "rescale every W_hh to this largest singular value, keeping the weights: each layer's, "
-                       "both directions' of a bidirectional net, the encoder's and the decoder's",
-    "cell": "a new cell (irnn: ReLU with W_hh = I): fresh weights from the same seeds and data position",
-    "lr": "the learning rate: the same weights and optimizer memory",
-    "clip_norm": "clip the global gradient norm to this (none: no clipping)",
-    "clip_value": "clip each gradient element to [-C, C] (none: no clipping)",
-}
 NO_GROUP = "One run. Fork it to compare: the forks train beside it on the same batches."
-
-
-def fork_changes(name: str, text: str) -> dict:
-    """A setting as typed in the form -> the config fields a fork changes. Raises UserError."""
-    if name not in FORKABLE:
-        raise UserError(f"cannot fork on {name!r}; choose one of {', '.join(FORKABLE)}")
-    if name in ("clip_norm", "clip_value") and text.strip().lower() in ("", "none", "off"):
-        return {"clip_mode": "none"}
-    value = coerce(name, text.strip())
-    if name in ("clip_norm", "clip_value"):
-        return {"clip_mode": name.split("_")[1], "clip_threshold": value}
-    if name == "cell" and value == "irnn":
-        return {"cell": "relu", "init": "identity"}
-    return {MODEL_FIELDS.get(name) or TRAIN_FIELDS[name]: value}
-
-
-def tanh_changes(model: dict) -> dict:
-    """The fork "with tanh" of a run whose settings are ``model``: its cell, and an encoder-decoder's
-    own decoder cell when it has one."""
-    changes = {"cell": "tanh"}
-    if model.get("decoder_cell") not in (None, "tanh"):
-        changes["decoder_cell"] = "tanh"
-    return changes
-
-
-def fits_shape(name: str, model_config) -> bool:
-    """Whether a fork on ``name`` means something for a run of this shape (``reverse_source`` only
-    for an encoder-decoder, ``bidirectional`` only for the single stack, ...)."""
-    arch = getattr(model_config, "arch", "stack")
-    return name not in FOR_SHAPES or arch in FOR_SHAPES[name][0]
 
 
 class RunsDock(QtWidgets.QWidget):
@@ -188,25 +138,29 @@ class RunsDock(QtWidgets.QWidget):
             self.panel.show_overlays(group.overlays)
 
     def fork(self) -> None:
-        if not self.setting.model().item(self.setting.currentIndex()).isEnabled():
-            self.window.show_error("Fork", f"{self.setting.currentText()} does not apply to this run's shape: "
-                                           + FOR_SHAPES[self.setting.currentText()][1])
-            return
         try:
+            if not self.setting.model().item(self.setting.currentIndex()).isEnabled():
+                check_fits(self.setting.currentText(), self._shown_config())
             changes = fork_changes(self.setting.currentText(), self.value.text())
         except UserError as exc:
             self.window.show_error("Fork", str(exc))
             return
         self.fork_with(changes)
 
-    def fork_with_tanh(self) -> None:
-        """The shown run with tanh units in every stack (an encoder-decoder's decoder too)."""
+    def _shown_config(self):
+        """The ModelConfig of the run the window shows (None before it has one)."""
+        from rnnviz.core.config import ModelConfig
+
         grouped = self.grouped
         if grouped is not None:
-            model = grouped.current.model_config.to_dict()
-        else:
-            model = dict(getattr(getattr(self.window, "latest_view", None), "model_config", None) or {})
-        self.fork_with(tanh_changes(model))
+            return grouped.current.model_config
+        model = getattr(getattr(self.window, "latest_view", None), "model_config", None)
+        return ModelConfig.from_dict(model) if model else None
+
+    def fork_with_tanh(self) -> None:
+        """The shown run with tanh units in every stack (an encoder-decoder's decoder too)."""
+        config = self._shown_config()
+        self.fork_with(tanh_changes(config.to_dict() if config is not None else {}))
 
     def fork_with(self, changes: dict) -> None:
         """Fork the selected run; the first fork turns the window's run into a group."""
