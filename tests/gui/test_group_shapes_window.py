@@ -86,3 +86,20 @@ def test_compare_with_tanh_on_a_shape(shape, make_window, qtbot, dialogs):
         dock.value.setText("true")
         dock.fork()
         assert dialogs and "does not apply" in dialogs[-1][1]
+
+
+def test_the_sweep_dialog_sweeps_around_the_shape_it_is_opened_on():
+    """Train > Sweep on a shape: the grid's settings carry the shape, and every point builds it."""
+    from rnnviz.core.train.sweep import build_trainer
+    from rnnviz.gui.window.sweep import sweep_settings
+
+    model = {"cell": "tanh", "hidden_size": 4, "num_layers": 1, "arch": "seq2seq", "context": "both",
+             "reverse_source": True, "decoder_hidden_size": 3, "decoder_cell": "gru"}
+    settings = sweep_settings(model, {"batch_size": 4}, {"kind": "task", "name": "bottleneck", "length": 4})
+    assert settings["arch"] == "seq2seq" and settings["reverse_source"] is True and settings["decoder_hidden"] == 3
+    config = build_trainer(settings, 0).model_config
+    assert (config.arch, config.context, config.reverse_source, config.decoder_hidden_size, config.decoder_cell) \
+        == ("seq2seq", "both", True, 3, "gru")
+    both = sweep_settings({"cell": "gru", "hidden_size": 4, "bidirectional": True}, {"batch_size": 4},
+                          {"kind": "task", "name": "marker", "length": 5})
+    assert build_trainer(both, 0).model_config.bidirectional

@@ -151,3 +151,24 @@ def test_groups_of_every_shape_save_and_reopen_bitwise(tmp_path):
         for ours, theirs in zip(group.trainers, again.trainers):  # and they go on as if never stopped
             assert_same_run(ours, theirs)
         assert len(expected) == 3
+
+
+@pytest.mark.parametrize("shape, units", [("bidirectional", [(0, 1), (1, 7)]), ("seq2seq", [(0, 2), (0, 6)])])
+def test_with_units_held_the_group_draws_the_network_that_runs(shape, units):
+    """Units switched off (held at 0): each stack's chain in the group is the held network's, as the
+    single-run snapshot's; a fork and seed companions keep the same curves per stack."""
+    trainer = tiny(shape)
+    trainer.switch_units_off(units)
+    snap = trainer.snapshot(0)
+    overlay = RunGroup(trainer).overlays()[0]
+    top = trainer.model_config.num_layers - 1
+    for curve in overlay.chains:
+        np.testing.assert_array_equal(curve.median, snap.diagnostics.parts[curve.name].chain_log10[top])
+    group = RunGroup(trainer)
+    group.fork(lr=0.001)
+    group.with_seeds(2)
+    group.step_all(1)
+    for o in group.overlays():
+        assert [c.name for c in o.chains] == list(snap.diagnostics.parts)
+        assert all(len(v) == 2 for v in o.part_horizons.values())  # a horizon per seed and stack
+        assert all((c.low <= c.median).all() and (c.median <= c.high).all() for c in o.chains)
