@@ -4,6 +4,12 @@ overlaid, each named by what differs from the first.
 It draws the ``Overlay`` records of ``rnnviz.core.train.group`` (computed there, once): with
 seeds, each curve is the median over seeds and a translucent band spans min to max. Like the
 other non-ViewData panels it is not in PANEL_CLASSES; "Export this panel" writes it as usual.
+
+Each run has its colour; a run of several stacks (a bidirectional net's directions, an
+encoder-decoder's encoder and decoder chains, a vector-to-sequence net's code-vector curve) draws
+each, the first solid and the second dashed, with a grey line-style key in the legend; an
+encoder-decoder's joined source | decoder axis gets a dotted line at the context. ``RunOverlay``
+puts the other runs on the window's own plots the same way, dotted and dash-dotted.
 """
 
 from __future__ import annotations
