@@ -103,3 +103,28 @@ def test_the_sweep_dialog_sweeps_around_the_shape_it_is_opened_on():
     both = sweep_settings({"cell": "gru", "hidden_size": 4, "bidirectional": True}, {"batch_size": 4},
                           {"kind": "task", "name": "marker", "length": 5})
     assert build_trainer(both, 0).model_config.bidirectional
+
+
+def test_the_runs_panel_fits_a_narrow_dock(qtbot):
+    """In a dock too narrow for three plots the gradient and the chain stay side by side over the
+    legend (the loss is in the Loss panel); wide again, the row of three comes back. A panel made
+    to export keeps the row of three."""
+    from PyQt6 import QtWidgets
+
+    from rnnviz.gui.panels.group import GroupPanel
+
+    holder = QtWidgets.QWidget()
+    qtbot.addWidget(holder)
+    panel = GroupPanel(holder)
+    holder.resize(420, 400)
+    panel.resize(420, 400)
+    holder.show()
+    qtbot.waitUntil(lambda: not panel.wide, timeout=5_000)
+    assert not panel.plots["loss"].isVisible() and panel.plots["chain"].isVisible()
+    panel.resize(1000, 400)
+    qtbot.waitUntil(lambda: panel.wide, timeout=5_000)
+    assert panel.plots["loss"].isVisible()
+    alone = GroupPanel()
+    qtbot.addWidget(alone)
+    alone.resize(420, 400)
+    assert alone.wide

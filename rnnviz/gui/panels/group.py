@@ -35,6 +35,7 @@ KEY_COLOR = "#555555"  # the line-style key's samples: grey, so they read as "wh
 # a run's colour says which run; the line says which of its stacks (solid for the first, or only, one)
 SECOND = {"backward", "decoder", CODE_VECTOR}  # drawn dashed: a direction or stack after the first
 SHORT = {"forward": "fwd", "backward": "bwd", "encoder": "enc", "decoder": "dec"}  # the legend's horizons
+WIDE_PX = 760  # a panel narrower than this puts its plots two by two: a row of three cut the third off
 PROFILE_AXIS_SEQ2SEQ = "step: source | decoder"  # an encoder-decoder's one time axis, divided at the context
 
 
@@ -66,9 +67,10 @@ class GroupPanel(Panel):
             if log:
                 plot.setLogMode(x=False, y=True)
             self.plots[key] = plot
-        legend = style.add_legend(self.plots["loss"], self.canvas.ci, row=1, col=0, columns=2)
-        self.canvas.ci.removeItem(legend)  # under all three plots, so it never widens the first
-        self.canvas.ci.addItem(legend, row=1, col=0, colspan=len(PLOTS))
+        self.legend = style.add_legend(self.plots["loss"], self.canvas.ci, row=1, col=0, columns=2)
+        self.canvas.ci.removeItem(self.legend)  # under all three plots, so it never widens the first
+        self.canvas.ci.addItem(self.legend, row=1, col=0, colspan=len(PLOTS))
+        self.wide = True  # three plots in a row (exports, a wide dock); two by two in a narrow dock
         for col in range(len(PLOTS)):
             self.canvas.ci.layout.setColumnStretchFactor(col, 1)
         self.items: list = []
@@ -79,6 +81,30 @@ class GroupPanel(Panel):
         self.plots["profile"].addItem(self.divider, ignoreBounds=True)
         self.divider.setVisible(False)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.parentWidget() is not None:  # in the window's dock; a panel made to export keeps the row
+            self.arrange(self.width() >= WIDE_PX)
+
+    def arrange(self, wide: bool) -> None:
+        """Three plots in a row with the legend under them; or, in a dock too narrow for three (the
+        default Runs tab, ~400 px), the gradient and the chain side by side over the legend, the
+        loss left to the window's Loss panel, which overlays every run too."""
+        if wide == self.wide:
+            return
+        layout = self.canvas.ci
+        for item in (*self.plots.values(), self.legend):
+            if item.scene() is not None and item in layout.items:
+                layout.removeItem(item)
+        shown = list(self.plots) if wide else ["profile", "chain"]
+        for col, key in enumerate(shown):
+            layout.addItem(self.plots[key], row=0, col=col)
+        self.plots["loss"].setVisible(wide)
+        layout.addItem(self.legend, row=1, col=0, colspan=len(shown))
+        layout.layout.setColumnStretchFactor(2, 1 if wide else 0)
+        self.legend.setColumnCount(2 if wide else 1)
+        self.wide = wide
+
     def show_overlays(self, overlays) -> None:
         self.overlays = list(overlays)
         self.view = RunsShown(self.overlays)
@@ -88,9 +114,8 @@ class GroupPanel(Panel):
         for plot_key, item in self.items:
             self.plots[plot_key].removeItem(item)
         self.items = []
-        legend = self.plots["loss"].legend
-        if legend is not None:
-            legend.clear()
+        legend = self.legend
+        legend.clear()
         loss_floor = log_floor(*[o.loss_low for o in self.overlays])
         profile_floor = log_floor(*[c.low for o in self.overlays for c in o.profiles])
         for k, o in enumerate(self.overlays):
@@ -110,7 +135,7 @@ class GroupPanel(Panel):
                     curve = pg.PlotDataItem(x, values[0], pen=curve_pen(color, name), connect="finite")
                 plot.addItem(curve)
                 self.items.append((plot_key, curve))
-                if plot_key == "loss":
+                if plot_key == "profile" and name == o.profiles[0].name:  # a plot shown in every layout
                     legend.addItem(curve, o.label + _shape_note(o, self.overlays) + _spread(o))
                 if not np.allclose(values[1], values[2], equal_nan=True):
                     low_item = pg.PlotCurveItem(x, np.nan_to_num(values[1]), pen=None)
