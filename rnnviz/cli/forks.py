@@ -59,10 +59,11 @@ def summary(trainer) -> None:
     if group_view is None or not hasattr(trainer, "group"):
         return
     view = group_view(force=True)
-    for k, (overlay, steps) in enumerate(zip(view.overlays, view.steps)):
+    for k, (overlay, steps, same) in enumerate(zip(view.overlays, view.steps, view.same_batches)):
         final = overlay.final_losses[0] if overlay.final_losses else float("nan")
         horizons = "horizon " + " \u00b7 ".join(f"{SHORT.get(name, name)} {values[0]}".strip()
                                                for name, values in (overlay.part_horizons or {}).items())
         status = trainer.group.members[k].trainer.status
         print(f"  run {k}: {overlay.label} ({overlay.shape}) \u2014 step {steps}, loss {final:.4g}, {horizons}"
-              + (" \u2014 diverged" if status == "diverged" else ""), flush=True)
+              + (" \u2014 diverged" if status == "diverged" else "")
+              + ("" if same else " \u2014 other batches (its batch size or window differs)"), flush=True)
