@@ -18,7 +18,6 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
-from rnnviz.core.train.group_curves import CODE_VECTOR
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, for_log_axis, log_floor, show_item
 
@@ -33,7 +32,6 @@ BAND_ALPHA = 50  # of 255: the band reads as a range behind its median line
 RUN_COLORS = ("#000000", "#E69F00", "#56B4E9", "#8C564B")  # black, orange, sky blue, brown
 KEY_COLOR = "#555555"  # the line-style key's samples: grey, so they read as "which stack", not as a run
 # a run's colour says which run; the line says which of its stacks (solid for the first, or only, one)
-SECOND = {"backward", "decoder", CODE_VECTOR}  # drawn dashed: a direction or stack after the first
 SHORT = {"forward": "fwd", "backward": "bwd", "encoder": "enc", "decoder": "dec"}  # the legend's horizons
 WIDE_PX = 760  # a panel narrower than this puts its plots two by two: a row of three cut the third off
 PROFILE_AXIS_SEQ2SEQ = "step: source | decoder"  # an encoder-decoder's one time axis, divided at the context
@@ -43,13 +41,14 @@ def run_color(k: int) -> str:
     return RUN_COLORS[k % len(RUN_COLORS)]
 
 
-def curve_pen(color, name: str, width: float = style.LINE_WIDTH, dotted: bool = False) -> QtGui.QPen:
-    """The pen of a run's curve: its run's colour; solid for the first stack, dashed for the second
-    (dotted and dash-dotted for the other runs overlaid on the window's own plots)."""
+def curve_pen(color, second: bool, width: float = style.LINE_WIDTH, dotted: bool = False) -> QtGui.QPen:
+    """The pen of a run's curve: its run's colour; solid for its first stack's curve, dashed for the
+    second's (the backward direction, the decoder's chain, the code vector); dotted and dash-dotted
+    for the other runs overlaid on the window's own plots."""
     if not dotted:
-        return style.pen(color, width, dashed=name in SECOND)
+        return style.pen(color, width, dashed=second)
     result = style.pen(color, width, dotted=True)
-    if name in SECOND:
+    if second:
         result.setStyle(QtCore.Qt.PenStyle.DashDotLine)
     return result
 
@@ -120,22 +119,22 @@ class GroupPanel(Panel):
         profile_floor = log_floor(*[c.low for o in self.overlays for c in o.profiles])
         for k, o in enumerate(self.overlays):
             color = run_color(k)
-            series = [("loss", "", as_float(o.loss_steps), o.loss, o.loss_low, o.loss_high, loss_floor)]
-            series += [("profile", c.name, np.arange(as_float(c.median).size, dtype=float), c.median, c.low, c.high,
-                        profile_floor) for c in o.profiles]
-            series += [("chain", c.name, np.arange(as_float(c.median).size, dtype=float), c.median, c.low, c.high,
-                        None) for c in o.chains]
-            for plot_key, name, x, mid, low, high, floor in series:
+            series = [("loss", 0, as_float(o.loss_steps), o.loss, o.loss_low, o.loss_high, loss_floor)]
+            series += [("profile", j, np.arange(as_float(c.median).size, dtype=float), c.median, c.low, c.high,
+                        profile_floor) for j, c in enumerate(o.profiles)]
+            series += [("chain", j, np.arange(as_float(c.median).size, dtype=float), c.median, c.low, c.high,
+                        None) for j, c in enumerate(o.chains)]
+            for plot_key, j, x, mid, low, high, floor in series:  # j: the curve's place among the run's own
                 plot = self.plots[plot_key]
                 values = [as_float(v) for v in (mid, low, high)]
                 if floor is not None:  # log axis: pyqtgraph wants log10 of the data for fills
                     values = [np.log10(for_log_axis(v, floor)[0]) for v in values]
-                    curve = pg.PlotDataItem(x, 10 ** values[0], pen=curve_pen(color, name), connect="finite")
+                    curve = pg.PlotDataItem(x, 10 ** values[0], pen=curve_pen(color, j > 0), connect="finite")
                 else:
-                    curve = pg.PlotDataItem(x, values[0], pen=curve_pen(color, name), connect="finite")
+                    curve = pg.PlotDataItem(x, values[0], pen=curve_pen(color, j > 0), connect="finite")
                 plot.addItem(curve)
                 self.items.append((plot_key, curve))
-                if plot_key == "profile" and name == o.profiles[0].name:  # a plot shown in every layout
+                if plot_key == "profile" and j == 0:  # a plot shown in every layout
                     legend.addItem(curve, o.label + _shape_note(o, self.overlays) + _spread(o))
                 if not np.allclose(values[1], values[2], equal_nan=True):
                     low_item = pg.PlotCurveItem(x, np.nan_to_num(values[1]), pen=None)
@@ -155,13 +154,14 @@ class GroupPanel(Panel):
     def _add_key(self, legend) -> None:
         """Grey samples naming the line styles, when a run has more than one stack."""
         self.keys = []
-        names = []
+        styles = {}  # stack name -> drawn second (dashed)
         for o in self.overlays:
-            for c in (*o.profiles, *o.chains):
-                if c.name and c.name not in names and len({x.name for x in (*o.profiles, *o.chains)}) > 1:
-                    names.append(c.name)
-        for name in names:
-            sample = pg.PlotDataItem([], [], pen=curve_pen(KEY_COLOR, name))
+            for curves in (o.profiles, o.chains):
+                for j, c in enumerate(curves):
+                    if c.name and len({x.name for x in (*o.profiles, *o.chains)}) > 1:
+                        styles.setdefault(c.name, j > 0)
+        for name, second in styles.items():
+            sample = pg.PlotDataItem([], [], pen=curve_pen(KEY_COLOR, second))
             self.keys.append(sample)
             legend.addItem(sample, f"line style: {name}")
 
@@ -240,8 +240,8 @@ class RunOverlay:
         keep = np.isfinite(y) & (y > 0) if self.log_y() else np.isfinite(y)
         return np.where(keep, y, np.nan)
 
-    def _curve(self, k: int, name: str) -> pg.PlotDataItem:
-        curve = self.plot.plot(pen=curve_pen(run_color(k), name, 2, dotted=True), connect="finite")
+    def _curve(self, k: int, second: bool) -> pg.PlotDataItem:
+        curve = self.plot.plot(pen=curve_pen(run_color(k), second, 2, dotted=True), connect="finite")
         curve.setZValue(5)
         return curve
 
@@ -249,7 +249,7 @@ class RunOverlay:
         group = getattr(view, "group", None)
         overlays = tuple(group.overlays) if group is not None else ()
         while len(self.curves) < len(overlays):
-            self.curves.append(self._curve(len(self.curves), ""))
+            self.curves.append(self._curve(len(self.curves), False))
         wanted = set()
         for k, curve in enumerate(self.curves):
             shown = k < len(overlays) and k != group.selected  # the shown run is the panel's own curves
@@ -259,7 +259,7 @@ class RunOverlay:
             show_item(self.plot, curve, f"run {k}: {group.labels[k]}" if shown else "", shown)
             for name, x, y in series[1:]:
                 if (k, name) not in self.more:
-                    self.more[(k, name)] = self._curve(k, name)
+                    self.more[(k, name)] = self._curve(k, True)
                 self.more[(k, name)].setData(x, self._clean(y))
                 show_item(self.plot, self.more[(k, name)], f"run {k}, {SHORT.get(name, name)}", True)
                 wanted.add((k, name))
