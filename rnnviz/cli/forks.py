@@ -64,6 +64,7 @@ def summary(trainer) -> None:
         horizons = "horizon " + " \u00b7 ".join(f"{SHORT.get(name, name)} {values[0]}".strip()
                                                for name, values in (overlay.part_horizons or {}).items())
         status = trainer.group.members[k].trainer.status
-        print(f"  run {k}: {overlay.label} ({overlay.shape}) \u2014 step {steps}, loss {final:.4g}, {horizons}"
+        shape = "" if overlay.shape in overlay.label else f" ({overlay.shape})"
+        print(f"  run {k}: {overlay.label}{shape} \u2014 step {steps}, loss {final:.4g}, {horizons}"
               + (" \u2014 diverged" if status == "diverged" else "")
               + ("" if same else " \u2014 other batches (its batch size or window differs)"), flush=True)

@@ -34,7 +34,8 @@ def test_run_with_forks_saves_and_resumes_the_group(case, tmp_path, capsys):
     group = RunGroup.load(group_folder(path))
     assert len(group.members) == 1 + len(forks) and group.same_batches() == [True] * len(group.members)
     if case == "one-way and bidirectional":
-        assert "(bidirectional)" in out and group.members[1].trainer.model_config.bidirectional
+        assert "  run 1: bidirectional (fresh weights) \u2014 step 3" in out
+        assert group.members[1].trainer.model_config.bidirectional
     assert main(["run", "--resume", str(path), "--steps", "2", "--save", str(path)]) == 0
     assert f"  run {len(forks)}: " in capsys.readouterr().out  # every run went on
     assert [m.trainer.step_count for m in RunGroup.load(group_folder(path)).members] == [5] * len(group.members)

@@ -181,7 +181,7 @@ class RunsShown(list):
 def _shape_note(o, overlays) -> str:
     """' (bidirectional)' beside a run whose shape differs from the first run's."""
     first = overlays[0].shape if overlays else o.shape
-    return f" ({o.shape})" if o.shape != first else ""
+    return f" ({o.shape})" if o.shape != first and o.shape not in o.label else ""
 
 
 def _spread(o) -> str:
