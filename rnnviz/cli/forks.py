@@ -33,11 +33,16 @@ def apply(trainer, args):
     saved beside the session) as one GroupedTrainer. Raises UserError before anything trains."""
     from rnnviz.core.train.group import RunGroup
     from rnnviz.core.train.group_settings import parse_fork
-    from rnnviz.core.train.group_trainer import GroupedTrainer, load_group_beside
+    from rnnviz.core.train.group_trainer import GroupedTrainer, group_folder, load_group_beside
 
     texts = list(getattr(args, "fork", None) or [])
     changes = [parse_fork(text, trainer.model_config) for text in texts]  # all checked before the group is made
-    grouped = load_group_beside(args.resume, trainer) if getattr(args, "resume", None) else None
+    grouped = None
+    if getattr(args, "resume", None):
+        try:
+            grouped = load_group_beside(args.resume, trainer)
+        except UserError as exc:  # the runs saved beside it would be left behind, stale: say how to go on
+            raise UserError(f"{exc}; move {group_folder(args.resume)} away to resume the run alone") from None
     if grouped is None and not changes:
         return trainer
     if grouped is None:

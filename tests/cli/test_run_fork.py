@@ -54,3 +54,15 @@ def test_a_fork_that_cannot_be_made_is_refused_before_training(fork, message, tm
     err = capsys.readouterr().err
     assert err.startswith("rnnviz: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "r.npz").exists()
+
+
+def test_a_resumed_session_whose_runs_cannot_be_read_says_how_to_go_on(tmp_path, capsys):
+    from rnnviz.cli.main import main
+
+    path = tmp_path / "runs.npz"
+    assert main(["run", "--task", "adding", "--length", "5", *SMALL, "--fork", "lr=0.001", "--save", str(path)]) == 0
+    (group_folder(path) / "group.json").write_text('{"format": "other"}')
+    capsys.readouterr()
+    assert main(["run", "--resume", str(path), "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "not an rnnviz group file" in err and "move" in err and "to resume the run alone" in err
