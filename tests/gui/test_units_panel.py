@@ -80,3 +80,32 @@ def test_window_switches_units_off_and_trains_on(make_window, qtbot):
     assert "held vs free" in units.profile_plot.titleLabel.text and "held," in units.loss_label.text
     units.free_button.click()
     qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
+
+
+def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window, qtbot, tmp_path):
+    from rnnviz.core.train import presets, session
+    from rnnviz.gui.window.main import in_sight
+    from tests.gui.conftest import FAST_DATA, FAST_MODEL, FAST_TRAIN
+
+    saved = presets.make_trainer({**FAST_MODEL, "cell": "lstm"}, FAST_TRAIN, FAST_DATA)  # gates would be in front
+    saved.run(2)
+    saved.switch_units_off([(0, 1), (0, 6)], "zero")
+    path = session.save(saved, tmp_path / "held.npz")
+    window = make_window()
+    hidden = next(p for p in window.panels if p.view_name == "hidden")
+    units = next(p for p in window.panels if p.view_name == "units")
+    gradients = next(p for p in window.panels if p.view_name == "gradients")
+    window.docks[gradients].raise_()  # units sits behind the gradient profile
+    qtbot.waitUntil(lambda: not in_sight(units), timeout=5_000)
+    assert window.open_session(str(path))
+    qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view.units.clamp is not None,
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: in_sight(units) and in_sight(hidden), timeout=5_000)
+    qtbot.waitUntil(lambda: hidden.view is window.latest_view and units.view is window.latest_view, timeout=10_000)
+    marks = hidden.held_marks.getData()[1]
+    assert len(marks) == 2 and "2 unit(s) off (zero): 0:1, 0:6" in units.readout.text()
+
+    window.start_with(FAST_MODEL, FAST_TRAIN, FAST_DATA)  # a run without units held changes nothing of that
+    window.docks[gradients].raise_()
+    qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
+    assert not in_sight(units)

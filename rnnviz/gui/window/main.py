@@ -317,6 +317,11 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             front = gates if cell in GATED_CELLS else hidden
             if front is not None:
                 self.docks[front].raise_()
+        if info.get("units_held"):  # a session with units off: their comparison, and the map's marks
+            for name in ("units", "hidden"):
+                panel = next((p for p in self.panels if p.view_name == name), None)
+                if panel is not None:
+                    self._show_dock_of(panel)
         if info.get("status") == "diverged":
             self.banner.show_message("this run had diverged when it was saved")
 
