@@ -45,10 +45,50 @@ def test_an_overflowed_map_neither_crashes_nor_warns(qtbot):
     matrix[3, :2] = np.inf
     matrix[4, 1] = np.nan
     matrix[5] = 0.0
-    bad = dataclasses.replace(view, connectivity=dataclasses.replace(conn, matrix=matrix))
+    share = conn.share.copy()
+    share[[3, 5]] = np.nan  # as the core divides them: Inf / Inf and 0 / 0
+    bad = dataclasses.replace(view, connectivity=dataclasses.replace(conn, matrix=matrix, share=share))
     panel = build(qtbot, ConnectivityPanel, bad)
     header, rows = panel.csv_table()
     assert len(rows) == 6 * 7 // 2 + 6
+    assert panel.readout_at(1, 3).startswith("C = inf (share none)") and "C overflowed in this row" in \
+        panel.readout_at(1, 3)
+    assert "every C is 0 in this row" in panel.readout_at(1, 5)
     panel.readout_at(1, 4)
     empty = build(qtbot, ConnectivityPanel, dataclasses.replace(view, connectivity=None))
     assert empty.empty.isVisible() and empty.csv_table()[1] == []
+
+
+def _with_labels(view, labels):
+    return dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, labels=labels))
+
+
+def test_hovered_characters_read_as_text_and_words_stay_apart(qtbot):
+    view = make_view(steps=6, hidden=4, layers=1)
+    panel = build(qtbot, ConnectivityPanel, _with_labels(view, list("ab cd\n")))
+    text = panel.shares_html(5)
+    assert ">a</span>\u200b<span" in text and ">\u2423</span>" in text and ">\u23ce</span>" in text
+    panel.update_view(_with_labels(view, ["the", "cat", "sat", "on", "a", "mat"]))
+    text = panel.shares_html(5)
+    assert ">the</span> <span" in text and ">on</span> <span" in text  # words apart, as in the review
+
+
+def test_a_long_hover_line_wraps_inside_the_dock(qtbot):
+    view = make_view(steps=80, hidden=4, layers=1)
+    panel = build(qtbot, ConnectivityPanel, _with_labels(view, [f"{v:.2f}" for v in np.linspace(0, 1, 80)]))
+    panel.resize(420, 300)
+    panel.readout.setText(panel.readout_at(3, 79))  # 80 values, ~3000 px in one line
+    assert panel.readout.text().count("<span") == 80
+    assert panel.readout.minimumSizeHint().width() < 100 and panel.minimumSizeHint().width() < 420
+    panel.update_view(_with_labels(view, ["x"] * 80))  # 80 characters: no space to break at
+    panel.readout.setText(panel.readout_at(3, 79))
+    assert panel.readout.minimumSizeHint().width() < 100 and panel.minimumSizeHint().width() < 420
+
+
+def test_the_readout_leaves_the_plots_their_height(qtbot):
+    panel = build(qtbot, ConnectivityPanel, make_view(steps=20, hidden=4, layers=1))
+    panel.resize(400, 230)  # a dock of the default layout
+    panel.show()
+    qtbot.waitUntil(lambda: panel.canvas.height() > 0)
+    assert panel.readout.height() <= 3 * panel.readout.fontMetrics().height()
+    assert panel.canvas.height() >= 230 // 2

@@ -27,6 +27,13 @@ def test_held_and_free_curves_and_the_ranking(qtbot):
     free = build(qtbot, UnitsPanel, dataclasses.replace(
         view, units=dataclasses.replace(view.units, comparison=None, ranking=None, ranking_note="skipped here")))
     assert free.rank_note.isVisible() and "skipped here" in free.rank_note.textItem.toPlainText()
+    overflowed = dataclasses.replace(ranking, delta=np.full_like(ranking.delta, np.nan), base_loss=float("inf"))
+    diverged = build(qtbot, UnitsPanel, dataclasses.replace(view, units=dataclasses.replace(view.units,
+                                                                                          ranking=overflowed)))
+    assert diverged.rank_note.isVisible() and "no ranking: the loss on this batch is inf" in \
+        diverged.rank_note.textItem.toPlainText().replace("\n", " ")
+    assert len(diverged.bars_up.opts["height"]) == len(diverged.bars_down.opts["height"]) == 0
+    assert diverged.rank_plot.getAxis("bottom").labelText == "unit, most needed first"  # no "9 of 20" left
 
 
 def test_buttons_ask_for_free_units_and_a_ranking(qtbot):
@@ -77,7 +84,7 @@ def test_window_switches_units_off_and_trains_on(make_window, qtbot):
     qtbot.waitUntil(lambda: window.latest_view.snapshot.step >= 3, timeout=10_000)
     qtbot.waitUntil(lambda: window.drawn.get(units) is window.latest_view, timeout=10_000)
     assert window.latest_view.units.comparison is not None
-    assert "held vs free" in units.profile_plot.titleLabel.text and "held," in units.loss_label.text
+    assert units.profile_plot.titleLabel.text.startswith("Gradient profile") and "held," in units.loss_label.text
     units.free_button.click()
     qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
 

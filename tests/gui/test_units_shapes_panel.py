@@ -115,7 +115,7 @@ def test_a_narrow_dock_shows_as_many_bars_as_their_names_fit(qtbot):
     assert wide._shown_bars == 8  # every unit of the 4 + 4
     assert FEWEST_SHOWN <= narrow._shown_bars < wide._shown_bars
     assert len(narrow.bars_up.opts["height"]) + len(narrow.bars_down.opts["height"]) == narrow._shown_bars
-    assert f"({narrow._shown_bars} of 8;" in narrow.rank_plot.getAxis("bottom").labelText
+    assert f": {narrow._shown_bars} of 8 (4 sequences)" in narrow.rank_plot.getAxis("bottom").labelText
     lay_out(narrow, (1400, 700))  # widened: the bars follow, and the range with them
     assert narrow._shown_bars == 8
     low, high = narrow.rank_plot.vb.viewRange()[0]
