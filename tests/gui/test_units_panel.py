@@ -116,3 +116,14 @@ def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window
     window.docks[gradients].raise_()
     qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
     assert not in_sight(units)
+
+
+def test_the_readout_wraps_inside_the_dock(qtbot):
+    view = make_view(steps=7, hidden=20, layers=1)
+    clamp = view.units.clamp
+    many = dataclasses.replace(view.units.comparison, names=tuple(f"unit number {i}" for i in range(40)),
+                               units=tuple((0, i) for i in range(40)))
+    panel = build(qtbot, UnitsPanel, dataclasses.replace(view, units=dataclasses.replace(view.units,
+                                                                                        comparison=many)))
+    assert clamp is not None and panel.readout.text().count("unit number") == 40
+    assert panel.readout.minimumSizeHint().width() < 200 and panel.minimumSizeHint().width() < 460

@@ -240,7 +240,7 @@ def shaped_connectivity(model, inputs, state0=None, classify: bool = True) -> Co
             distance = (source - 1 - processed)[None, :] + np.arange(outputs)[:, None] + 1  # (U, S)
             return _connectivity(matrix, distance, direction, True, causal=False, input_axis="source token s",
                                  output_axis="decoder step u",
-                                 distance_axis="recurrent steps s \u2192 u",
+                                 distance_axis="steps s \u2192 u",
                                  note="encoder-decoder: output step \u00d7 source token, through the context; the distance counts "
                                       "the recurrent steps from reading s to predicting u")
         if isinstance(model, Vec2Seq):

@@ -20,7 +20,8 @@ from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, TokenAxis, as_float, floor_note, for_log_axis, log_floor,
                                     printable_label, set_title)
 
-MAP_TITLE = "C = \u2016\u2202\u0177_t/\u2202x_s\u2016 of one sample"
+MAP_TITLE = "C = \u2016\u2202\u0177_t/\u2202x_s\u2016"
+CLASS_TITLE = "C = \u2016\u2202\u0177_t,k/\u2202x_s\u2016"  # k: the class predicted at t
 CURVE_TITLE = "By distance"
 HINT = "hover over the map: the inputs of prediction t coloured by their share"
 DECADES_SHOWN = 12  # colour range of the map: values further below the top are drawn at its bottom
@@ -85,10 +86,11 @@ class ConnectivityPanel(Panel):
         floor = log_floor(distance)
         shown, floored = for_log_axis(distance, floor)
         self.curve.setData(np.arange(distance.size), shown)
-        readout = "predicted class" if conn.readout == "predicted logit" else "all outputs"
-        set_title(self.map.plot, f"C = \u2016\u2202\u0177_t/\u2202x_s\u2016, {readout}")  # short: a column's least width
+        # short (a title's width is its column's least): k, the class predicted at t; else every output
+        classes = conn.readout == "predicted logit"
+        set_title(self.map.plot, CLASS_TITLE if classes else MAP_TITLE)
         set_title(self.curve_plot, CURVE_TITLE + floor_note(bool(floored.any()), floor))
-        if not self.readout.text() or self.readout.text().startswith(HINT):
+        if not self.readout.text() or HINT in self.readout.text():
             self.readout.setText(self._hint(conn))
         steady.hold_items(self.curve_plot)
 
@@ -103,7 +105,11 @@ class ConnectivityPanel(Panel):
 
     @staticmethod
     def _hint(conn) -> str:
-        return HINT + (f" &nbsp; ({html.escape(conn.note)})" if conn is not None and conn.note else "")
+        if conn is None:
+            return HINT
+        what = ("C: the logit of k, the class predicted at t" if conn.readout == "predicted logit"
+                else "C: every output (Frobenius norm)")
+        return f"{what}; {HINT}" + (f" &nbsp; ({html.escape(conn.note)})" if conn.note else "")
 
     # ----------------------------------------------------------------- hover
     def shares_html(self, t: int) -> str:

@@ -101,6 +101,7 @@ class UnitsPanel(Panel):
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(2, 2)
         self.readout.setVisible(True)
+        self.readout.setWordWrap(True)  # a long line (many units off) wraps: it never sets the dock's width
         self.readout.setText(HINT)
 
     def _ask_for_ranking(self) -> None:
@@ -167,9 +168,15 @@ class UnitsPanel(Panel):
             set_title(self.profile_plot, "Gradient profile"  # held vs free: the legend says which is which
                       + floor_note(bool(floored_a.any() or floored_b.any()), floor))
             self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
-            set_title(self.chain_plot, f"Chain, layer {layer}" + (f", {part}" if part else ""))
+            # short: the title's width is its column's least ("Backward chain, layer 1")
+            name = f"{part.capitalize()} chain" if part else "Jacobian chain"
+            set_title(self.chain_plot, name + (f", layer {layer}" if units.num_layers > 1 else ""))
             off = ", ".join(comparison.names or [f"{lay}:{unit}" for lay, unit in comparison.units])
             self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
+        ranking = None if units is None else units.ranking
+        if ranking is not None and np.isfinite(as_float(ranking.delta)).any():  # what the bars stand on
+            self.readout.setText(f"{self.readout.text()} \u00b7 ranked on {ranking.samples} "
+                                 f"sequence{'s' if ranking.samples != 1 else ''}")
         self._draw_ranking(units)
         for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
             steady.hold_items(plot)
@@ -224,8 +231,7 @@ class UnitsPanel(Panel):
         self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
         labels = [(float(i), names[j]) for i, j in enumerate(order)]
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
-        shown = (f"{RANK_AXIS}: {order.size} of {len(names)} "  # units.csv ranks them all
-                 f"({ranking.samples} sequence{'s' if ranking.samples != 1 else ''})")
+        shown = f"{RANK_AXIS}: {order.size} of {len(names)}"  # units.csv ranks them all
         if self.rank_plot.getAxis("bottom").labelText != shown:
             self.rank_plot.setLabel("bottom", shown, **{"font-size": style.LABEL_SIZE})
         held_at = "at 0" if ranking.mode == "zero" else "at its mean"
