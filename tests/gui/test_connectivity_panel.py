@@ -4,11 +4,14 @@ of the hovered prediction by their share."""
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import numpy as np
+import pytest
 
 from rnnviz.gui.panels import ConnectivityPanel
 from rnnviz.gui.panels.connectivity import DECADES_SHOWN, log_connectivity
+from rnnviz.gui.panels.base import printable_label
 from tests.gui.factories import build, make_view
 
 
@@ -93,3 +96,20 @@ def test_the_readout_leaves_the_plots_their_height(qtbot):
     qtbot.waitUntil(lambda: panel.canvas.height() > 0)
     assert panel.readout.height() <= 3 * panel.readout.fontMetrics().height()
     assert panel.canvas.height() >= 230 // 2
+
+
+@pytest.mark.parametrize("data, joined", [({"kind": "sample", "name": "reviews.tsv"}, " "),
+                                          ({"kind": "sample", "name": "fables.txt"}, "\u200b")])
+def test_a_real_text_colours_its_own_words_or_characters(qtbot, data, joined):
+    """The labelled reviews (words, padded to the batch's longest) and a character-level text."""
+    from rnnviz.core.train import presets
+
+    run = presets.make_trainer({"hidden_size": 6}, {"batch_size": 4, "seq_len": 12}, data)
+    run.run(1)
+    view = run.view_data(sample=1, ranking="never")
+    panel = build(qtbot, ConnectivityPanel, view)
+    t = view.connectivity.matrix.shape[0] - 1  # a review's map is its own real words, no pads
+    text = panel.shares_html(t)
+    labels = view.snapshot.labels[:t + 1]
+    assert text.count("<span") == t + 1 and "<pad>" not in text and "&lt;pad&gt;" not in text
+    assert f">{html.escape(printable_label(labels[0]))}</span>{joined}<span" in text
