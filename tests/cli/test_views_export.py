@@ -52,6 +52,8 @@ def test_run_trains_with_units_off_and_refuses_bad_units(tmp_path):
     assert result.returncode == 0, result.stderr
     trainer = load(path)
     assert trainer.units_off.units == ((0, 1), (0, 3)) and trainer.units_off.mode == "mean"
+    first, second = trainer.units_off.values
+    assert result.stdout.startswith(f"units held off (mean): 0:1 at {first:.3g}, 0:3 at {second:.3g}\n")
     damaged = tmp_path / "damaged.npz"
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
