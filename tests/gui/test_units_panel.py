@@ -97,6 +97,7 @@ def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window
     saved = presets.make_trainer({**FAST_MODEL, "cell": "lstm"}, FAST_TRAIN, FAST_DATA)  # gates would be in front
     saved.run(2)
     saved.switch_units_off([(0, 1), (0, 6)], "zero")
+    saved.units_mode = "mean"  # the next units would be held at their mean: the window's "hold at" follows
     path = session.save(saved, tmp_path / "held.npz")
     window = make_window()
     hidden = next(p for p in window.panels if p.view_name == "hidden")
@@ -111,11 +112,12 @@ def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window
     qtbot.waitUntil(lambda: hidden.view is window.latest_view and units.view is window.latest_view, timeout=10_000)
     marks = hidden.held_marks.getData()[1]
     assert len(marks) == 2 and "2 unit(s) off (zero): 0:1, 0:6" in units.readout.text()
+    assert units.mode.currentText() == "mean"
 
     window.start_with(FAST_MODEL, FAST_TRAIN, FAST_DATA)  # a run without units held changes nothing of that
     window.docks[gradients].raise_()
     qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
-    assert not in_sight(units)
+    assert not in_sight(units) and units.mode.currentText() == "mean"  # the person's choice stays
 
 
 def test_the_readout_wraps_inside_the_dock(qtbot):
