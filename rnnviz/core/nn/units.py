@@ -153,7 +153,8 @@ def read_held_record(config, data) -> tuple[list, list, str]:
                              f"{config.num_layers} layer(s) of {width} units)")
         name = unit_name(config, layer, unit)
         if (layer, unit) in seen:
-            raise ValueError(f"unit {name} is switched off twice ({seen[layer, unit]!r} and {str(item)[:NAME_LENGTH]!r})")
+            raise ValueError(f"unit {name} is switched off twice ({seen[layer, unit]!r} and "
+                             f"{str(item)[:NAME_LENGTH]!r})")
         seen[layer, unit] = item if isinstance(item, str) else name
         found.append((layer, unit))
     numbers = []

@@ -2,8 +2,9 @@
 
 On the left, the map log10 ||∂ŷ_t/∂x_s|| of one sample, output step t upwards and input step s
 across (s > t left blank: the future cannot matter). On the right, its mean against the distance
-t − s on a log axis (side by side: a dock is wider than it is high, and a T x T map is square). Vanishing reads as a narrow band along the diagonal and a line that falls
-by decades with the distance; a network that remembers keeps a wide band. Hovering a row
+t − s on a log axis (side by side: a dock is wider than it is high, and a T x T map is square).
+Vanishing reads as a narrow band along the diagonal and a line that falls by decades with the
+distance; a network that remembers keeps a wide band. Hovering a row
 colours the input tokens by their share in that prediction. The numbers come from
 ``rnnviz.core.diagnostics.connectivity``.
 """

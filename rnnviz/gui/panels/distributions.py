@@ -55,7 +55,8 @@ class DistributionsPanel(Panel):
         self.controls.addWidget(self.choice)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
         style.style_plot(self.plot, "Distribution over training", "value (symlog)", "training step")
-        self.legend = style.add_legend(self.plot, self.canvas.ci, row=1, columns=4)  # one row: the plot keeps the height
+        # the legend in one row: the plot keeps the height
+        self.legend = style.add_legend(self.plot, self.canvas.ci, row=1, columns=4)
         self.edges = []
         self.fills = []
         for (low, high), alpha in zip(BANDS, BAND_ALPHAS):
@@ -180,6 +181,7 @@ class DistributionsPanel(Panel):
         last = int(np.ceil(np.log10(max(biggest, threshold))))
         fit = self._labels_fit(low, high)
         self._axis = (low, high, threshold, fit)
+
         def inside(position: float) -> bool:
             return low - 0.5 <= position <= high + 0.5
 
