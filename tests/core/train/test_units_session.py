@@ -5,6 +5,7 @@ network, naming what is wrong, without changing anything."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -71,6 +72,13 @@ def test_a_session_holding_units_as_numbers_still_loads(tmp_path):
 GOOD_VALUES = [0.0, 0.0]
 
 
+@pytest.fixture(scope="module")
+def saved_once(tmp_path_factory):
+    """A run holding two units and its session, saved once for every damaged copy below."""
+    run = _held_run()
+    return run, session.save(run, tmp_path_factory.mktemp("held") / "held.npz")
+
+
 @pytest.mark.parametrize("units_off, message", [
     ({"units": ["enc 1", "fwd 0"], "values": GOOD_VALUES, "mode": "zero"}, "'enc 1' is not a unit"),
     ({"units": ["fwd 3", "fwd 0"], "values": GOOD_VALUES, "mode": "zero"}, "the forward stack has 3 units"),
@@ -99,9 +107,10 @@ GOOD_VALUES = [0.0, 0.0]
     ({"units": [[0, i % 6] for i in range(13)], "values": [0.0] * 13, "mode": "zero"}, "13 units held, but the "
                                                                                        "network has 12"),
 ])
-def test_a_damaged_or_foreign_held_units_field_is_refused(tmp_path, units_off, message):
-    run = _held_run()
-    path = session.save(run, tmp_path / "held.npz")
+def test_a_damaged_or_foreign_held_units_field_is_refused(saved_once, tmp_path, units_off, message):
+    run, saved = saved_once
+    path = tmp_path / "held.npz"
+    shutil.copyfile(saved, path)
     _rewrite_units(path, units_off)
     before = {name: value.copy() for name, value in run.model.params.items()}
     with pytest.raises(SessionError) as refused:
