@@ -4,6 +4,7 @@ hidden-state map selects units; the window switches them off and training goes o
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def test_window_switches_units_off_and_trains_on(make_window, qtbot):
     qtbot.waitUntil(lambda: window.latest_view.units.clamp is None, timeout=10_000)
 
 
-def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window, qtbot, tmp_path):
+def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window, qtbot, dialogs, tmp_path):
     from rnnviz.core.train import presets, session
     from rnnviz.gui.window.main import in_sight
     from tests.gui.conftest import FAST_DATA, FAST_MODEL, FAST_TRAIN
@@ -105,6 +106,16 @@ def test_opening_a_session_with_units_off_brings_their_docks_forward(make_window
     gradients = next(p for p in window.panels if p.view_name == "gradients")
     window.docks[gradients].raise_()  # units sits behind the gradient profile
     qtbot.waitUntil(lambda: not in_sight(units), timeout=5_000)
+    damaged = tmp_path / "damaged.npz"  # a unit of another shape: refused in a dialog, the run kept
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["units_off"]["units"] = ["0:1", "enc 2"]
+    np.savez(damaged, **{**arrays, "metadata": np.array(json.dumps(metadata))})
+    before = window.latest_view
+    assert not window.open_session(str(damaged))
+    assert len(dialogs) == 1 and "the units switched off: 'enc 2' is not a unit" in dialogs[0][1]
+    assert window.latest_view is before and not in_sight(units)
     assert window.open_session(str(path))
     qtbot.waitUntil(lambda: window.latest_view is not None and window.latest_view.units.clamp is not None,
                     timeout=10_000)
@@ -129,3 +140,14 @@ def test_the_readout_wraps_inside_the_dock(qtbot):
                                                                                         comparison=many)))
     assert clamp is not None and panel.readout.text().count("unit number") == 40
     assert panel.readout.minimumSizeHint().width() < 200 and panel.minimumSizeHint().width() < 460
+
+
+def test_where_zeros_are_drawn_is_said_beside_the_losses_not_in_the_title(qtbot):
+    view = make_view(steps=7, hidden=20, layers=1)
+    profile = view.units.comparison.profile_with.copy()
+    profile[0] = 0.0  # a gradient of exactly 0 at t = 0 (all of it through held units)
+    zeros = dataclasses.replace(view.units, comparison=dataclasses.replace(view.units.comparison,
+                                                                           profile_with=profile))
+    panel = build(qtbot, UnitsPanel, dataclasses.replace(view, units=zeros))
+    assert panel.profile_plot.titleLabel.text == "Gradient profile"
+    assert "<br>zeros drawn at" in panel.loss_label.text and "held," in panel.loss_label.text

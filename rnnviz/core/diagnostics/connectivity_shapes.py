@@ -249,7 +249,7 @@ def shaped_connectivity(model, inputs, state0=None, classify: bool = True) -> Co
             matrix = _map(grads, out_step, steps)  # (U, 1)
             return _connectivity(matrix, np.arange(steps)[:, None] + 1, direction, classify, causal=False,
                                  input_axis="code vector v", output_axis="generated step t",
-                                 distance_axis="steps since v (t + 1)",
+                                 distance_axis="steps since v",
                                  note="vector-to-sequence: \u2016\u2202\u0177_t/\u2202v\u2016 along the sequence")
         n = real_steps(model, inputs)
         padded = getattr(model.config, "pad_id", None) is not None

@@ -165,9 +165,12 @@ class UnitsPanel(Panel):
             k = np.arange(chain_held.size)
             self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
             self.chain_free.setData(k, for_log_axis(chain_free, chain_floor)[0])
-            set_title(self.profile_plot, "Gradient profile"  # held vs free: the legend says which is which
-                      + floor_note(bool(floored_a.any() or floored_b.any()), floor))
-            self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
+            # the title stays short (its width is its column's least; held vs free: the legend says
+            # which is which); where zeros were drawn goes under the losses in the plot's corner
+            set_title(self.profile_plot, "Gradient profile")
+            zeros = floor_note(bool(floored_a.any() or floored_b.any()), floor).strip(" ()")
+            self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free"
+                                    + (f"<br>{zeros}" if zeros else ""))
             # short: the title's width is its column's least ("Backward chain, layer 1")
             name = f"{part.capitalize()} chain" if part else "Jacobian chain"
             set_title(self.chain_plot, name + (f", layer {layer}" if units.num_layers > 1 else ""))
