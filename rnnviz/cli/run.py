@@ -151,7 +151,9 @@ def main(args) -> int:
             trainer = _fresh(args)
             trainer = weights.with_weights(args, trainer)  # --weights FILE: the user's network instead
             steps = trainer.train_config.steps
-        units_off.apply(trainer, args)
+        held = units_off.apply(trainer, args)
+        if held:  # also a resumed session's: the run is not the network's whole self
+            print(held, file=Forgiving(sys.stdout), flush=True)
         trainer = forks.apply(trainer, args)  # --fork, or a resumed session's runs: all of them train
         started = time.perf_counter()
         # progress lines never stop a run: a closed terminal (SIGHUP) or pipe must not cost it its save
