@@ -32,7 +32,7 @@ from rnnviz.cli.types import number, positive_whole, whole
 from rnnviz import runtime
 from rnnviz.cli import forks
 from rnnviz.cli import units as units_off
-from rnnviz.cli.safekeeping import Checkpoints, Forgiving, on_first_signal, save_with_fallback
+from rnnviz.cli.safekeeping import Checkpoints, on_first_signal, save_with_fallback
 from rnnviz.core.errors import UserError
 from rnnviz.interrupts import StopOnSignals
 
@@ -153,11 +153,11 @@ def main(args) -> int:
             steps = trainer.train_config.steps
         held = units_off.apply(trainer, args)
         if held:  # also a resumed session's: the run is not the network's whole self
-            print(held, file=Forgiving(sys.stdout), flush=True)
+            print(held, flush=True)
         trainer = forks.apply(trainer, args)  # --fork, or a resumed session's runs: all of them train
         started = time.perf_counter()
-        # progress lines never stop a run: a closed terminal (SIGHUP) or pipe must not cost it its save
-        progress = Progress(steps, trainer.step_count, Forgiving(sys.stdout), trainer.train_config.clip_mode)
+        # standard output is Forgiving (rnnviz.cli.main): a closed terminal or pipe never stops a run
+        progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
         phase = ["training"]  # what a first signal interrupts: the message differs
         batch = trainer.train_config.batch_size
         with StopOnSignals(on_first=lambda signum: on_first_signal(signum, args, phase[0])) as stop:

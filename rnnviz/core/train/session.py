@@ -38,7 +38,8 @@ from rnnviz.core.train.records import LastBatch
 from rnnviz.core.train.trainer import Trainer
 
 FORMAT = "rnnviz-session"
-FORMAT_VERSION = 1  # bump when the layout changes; older readers then refuse newer files
+FORMAT_VERSION = 2  # bump when the layout changes; older readers then refuse newer files
+# 2: held units are saved by name ("fwd 3"), no longer as [layer, unit]; format 1 is still read
 
 
 # ---------------------------------------------------------------------- saving

@@ -29,12 +29,14 @@ def _metadata(path) -> dict:
         return json.loads(str(npz["metadata"]))
 
 
-def _rewrite_units(path, units_off) -> None:
-    """The session at ``path`` with its held units replaced by ``units_off`` (as JSON holds them)."""
+def _rewrite_units(path, units_off, version=None) -> None:
+    """The session at ``path`` with its held units replaced by ``units_off`` (as JSON holds them),
+    and its format version by ``version`` when one is given."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     metadata = json.loads(str(arrays["metadata"]))
     metadata["units_off"] = units_off
+    metadata["version"] = metadata["version"] if version is None else version
     arrays["metadata"] = np.array(json.dumps(metadata))
     np.savez(path, **arrays)
 
@@ -59,11 +61,12 @@ def test_an_encoder_decoder_saves_enc_and_dec_names(tmp_path):
 
 
 def test_a_session_holding_units_as_numbers_still_loads(tmp_path):
-    """Sessions written before names were saved hold [layer, unit] pairs."""
+    """Sessions of format 1, written before names were saved, hold [layer, unit] pairs."""
     run = _held_run(mode="mean")
     path = session.save(run, tmp_path / "old.npz")
+    assert _metadata(path)["version"] == 2  # names: an older rnnviz says "newer", not "damaged"
     clamp = run.units_off
-    _rewrite_units(path, {"units": [[0, 1], [1, 3]], "values": list(clamp.values), "mode": "mean"})
+    _rewrite_units(path, {"units": [[0, 1], [1, 3]], "values": list(clamp.values), "mode": "mean"}, version=1)
     loaded = session.load(path)
     assert loaded.units_off == clamp
     assert [loaded.step().loss for _ in range(2)] == [run.step().loss for _ in range(2)]
