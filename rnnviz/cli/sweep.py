@@ -236,6 +236,7 @@ def _figures(folder, grid, rows, metric, axes) -> list:
         print("rnnviz: the figures need PyQt6 and pyqtgraph; results.csv is written", file=sys.stderr)
         return []
     from rnnviz.core.train.sweep_table import phase_table, success_curves
+    from rnnviz.gui import qt_app
 
     export.ensure_app()
     written = []
@@ -248,8 +249,7 @@ def _figures(folder, grid, rows, metric, axes) -> list:
             for suffix in export.FORMATS:
                 written.append(export.export_panel(panel, folder / f"{panel.view_name}{suffix}"))
         finally:
-            panel.close()
-            panel.deleteLater()
+            qt_app.dispose(panel)  # now, whole: never by a garbage collection in the middle of Qt's work
     return written
 
 

@@ -149,9 +149,20 @@ def launch(args) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(200)
+    # garbage is collected only here, on the GUI thread, between events (pyqtgraph's collector:
+    # automatic collection off, a timer instead). Left automatic, a collection may start on the
+    # training thread or inside Qt's painting and delete a widget dropped in a reference cycle
+    # while Qt is using it (a test worker died so: SIGSEGV, "pure virtual method called")
+    import gc
+
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
     try:
         return app.exec()
     finally:
+        collector.timer.stop()
+        gc.enable()
         wake.stop()
         signal.signal(signal.SIGINT, previous)
         qt_app.dispose(window)  # before the application goes, whatever ended the loop

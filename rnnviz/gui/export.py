@@ -88,8 +88,7 @@ def export_all(view, out_dir, metadata: dict, history_arrays: dict) -> list[Path
                 for suffix in FORMATS:
                     written.append(export_panel(panel, out_dir / f"{panel.view_name}{suffix}"))
             finally:
-                panel.close()
-                panel.deleteLater()
+                qt_app.dispose(panel)  # now, whole: never by a garbage collection in the middle of Qt's work
     with held_signals():  # the same for the runs compared
         written += export_runs(view, out_dir)
     written.append(write_metadata(out_dir / "metadata.json", metadata))
@@ -110,8 +109,7 @@ def export_runs(view, out_dir: Path) -> list[Path]:
         panel.show_overlays(group.overlays)
         return [export_panel(panel, out_dir / f"runs{suffix}") for suffix in FORMATS]
     finally:
-        panel.close()
-        panel.deleteLater()
+        qt_app.dispose(panel)
 
 
 def write_metadata(path: Path, metadata: dict) -> Path:

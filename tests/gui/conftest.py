@@ -32,6 +32,31 @@ def isolated_settings(tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def widgets_die_in_order(qapp):
+    """No garbage collection during a GUI test, and every widget the test made deleted at its end.
+
+    A widget dropped in a reference cycle is otherwise deleted by whichever garbage collection
+    comes next: perhaps inside Qt's event processing, and after the collector has already
+    emptied some of its pyqtgraph items, whose callbacks then run during the deletion on
+    half-cleared objects. That crashed a test worker (SIGSEGV, "pure virtual method called")
+    right after a test had returned. So collection waits, and the widgets Python made are
+    deleted here, whole, while Qt is idle; the collector then frees only Python objects."""
+    import gc
+
+    from PyQt6 import sip
+
+    from rnnviz.gui.qt_app import dispose
+
+    gc.disable()
+    try:
+        yield
+    finally:
+        dispose(*(widget for widget in qapp.topLevelWidgets() if sip.ispyowned(widget)))
+        gc.collect()
+        gc.enable()
+
+
 @pytest.fixture
 def settings(tmp_path):
     return QSettings(str(tmp_path / "rnnviz-test.ini"), QSettings.Format.IniFormat)

@@ -31,6 +31,7 @@ def test_command_line_choices_are_checked_before_any_window(tmp_path):
 
 def test_launch_opens_the_window_autostarts_and_returns_when_closed(qtbot, dialogs):
     import argparse
+    import gc
 
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
@@ -45,12 +46,15 @@ def test_launch_opens_the_window_autostarts_and_returns_when_closed(qtbot, dialo
         if windows and latest_step(windows[0]) >= 2:
             seen["step"] = latest_step(windows[0])
             seen["running"] = windows[0].running
+            seen["automatic_gc"] = gc.isenabled()
             windows[0].close()
             return
         QTimer.singleShot(20, close_when_trained)
 
     QTimer.singleShot(0, close_when_trained)
     args = argparse.Namespace(data=None, task="adding", session=None, preset="Vanishing", autostart=True)
+    gc.enable()  # as in any process (this suite's GUI tests run without it)
     assert launch(args) == 0
     assert seen["step"] >= 2 and seen["running"]  # --autostart trained without a click
+    assert not seen["automatic_gc"] and gc.isenabled()  # collected on the GUI thread while the window ran
     assert dialogs == []
