@@ -7,7 +7,11 @@ and two things keep it off the snapshot's critical path:
 
 - it runs on a thread of its own while the caller computes the chain (``SpectrumThread``); its
   LAPACK calls release Python's lock (rnnviz.core.diagnostics.lapack), so on two cores it costs
-  no wall time;
+  no wall time. Only while BLAS runs on one thread (as in the window): a multi-threaded OpenBLAS
+  called from two threads at once makes each call wait for the other's worker threads, spinning
+  (measured at T = 200, H = 256 on a loaded 2-core machine, two BLAS threads: 5.3 s of wall time
+  and 2.3 s of CPU for chain and spectrum side by side, 1.3 s and 0.6 s one after the other), so
+  with more BLAS threads the spectrum is computed after the chain, on the caller's thread;
 - a matrix whose spectrum was computed recently is recognised by a bitwise comparison (a 256 x
   256 float64 matrix compares in ~0.03 ms, against ~30 ms for its spectrum) and its spectrum is
   reused: a paused run redraws, changes its shown sample or exports without decomposing W_hh
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz import runtime
 from rnnviz.core.diagnostics import lapack
 
 CANDIDATE_BLOCK = 2  # the candidate's row block in PyTorch's gate order: LSTM i,f,g,o and GRU r,z,n
@@ -112,8 +117,16 @@ def forget_spectra() -> None:
     _remembered.forget()
 
 
+def beside_is_worth_it() -> bool:
+    """Whether the spectrum may run beside the chain: BLAS on one thread (or a BLAS whose threads
+    threadpoolctl cannot see, as before), see the module docstring."""
+    return (runtime.blas_thread_count() or 1) == 1
+
+
 class SpectrumThread:
-    """``spectrum_of`` each matrix on a thread of its own, while the caller computes the chain.
+    """``spectrum_of`` each matrix on a thread of its own, while the caller computes the chain
+    (with ``beside`` False, or by default when BLAS runs on several threads: in ``result()``, on
+    the caller's thread).
 
     The matrices must stay unchanged until ``result()``. Use it as a context manager, so that
     the thread is joined however the block ends::
@@ -123,16 +136,19 @@ class SpectrumThread:
             found = spectra.result()
     """
 
-    def __init__(self, matrices: list) -> None:
+    def __init__(self, matrices: list, beside: bool | None = None) -> None:
         self._matrices = matrices
         self._out: list = []
         self._error: BaseException | None = None
         self.seconds = 0.0
         self.cpu_seconds = 0.0
         self.reused = 0  # matrices whose spectrum was remembered
+        self._ran = False
+        self.beside = beside_is_worth_it() if beside is None else bool(beside)
         # not a daemon: the interpreter waits for it (~30 ms) instead of leaving it inside LAPACK at exit
-        self._thread = threading.Thread(target=self._run, name="rnnviz-spectrum")
-        self._thread.start()
+        self._thread = threading.Thread(target=self._run, name="rnnviz-spectrum") if self.beside and matrices else None
+        if self._thread is not None:
+            self._thread.start()
 
     def _run(self) -> None:
         start, start_cpu = time.perf_counter(), time.thread_time()
@@ -145,9 +161,13 @@ class SpectrumThread:
             self._error = exc
         self.seconds = time.perf_counter() - start
         self.cpu_seconds = time.thread_time() - start_cpu
+        self._ran = True
 
     def result(self) -> list:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
+        elif not self._ran:  # not beside the chain: now, on the caller's thread
+            self._run()
         if self._error is not None:
             raise self._error
         return self._out
@@ -156,4 +176,5 @@ class SpectrumThread:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+from rnnviz import runtime
 from rnnviz.core import RNN, ModelConfig
 from rnnviz.core.diagnostics import spectra
 from rnnviz.core.diagnostics import summary as dg
@@ -95,3 +96,23 @@ def test_the_spectrum_thread_is_joined_when_the_chain_fails(monkeypatch):
     with pytest.raises(MemoryError):
         dg.summarize(model, trace, 0)
     assert not [t for t in threading.enumerate() if t.name == "rnnviz-spectrum"]  # none left inside LAPACK
+
+
+@pytest.mark.skipif(not runtime.thread_control_available(), reason="no BLAS thread control here")
+def test_beside_the_chain_only_while_blas_runs_on_one_thread():
+    model, trace = _case(hidden=20)
+    matrices = [model.params["weight_hh_l0"]]
+    with runtime.blas_threads(1):
+        with spectra.SpectrumThread(matrices) as one:
+            assert one.beside
+            one.result()
+        full = dg.summarize(model, trace, 0)
+    spectra.forget_spectra()
+    with runtime.blas_threads(2):
+        with spectra.SpectrumThread(matrices) as two:
+            assert not two.beside and not [t for t in threading.enumerate() if t.name == "rnnviz-spectrum"]
+            found = two.result()  # computed now, on this thread
+        assert two.result() is found and two.reused == 0
+        again = dg.summarize(model, trace, 0)
+    np.testing.assert_array_equal(found[0].singular_values, full.singular_values[0])
+    np.testing.assert_array_equal(again.eigenvalues[1], full.eigenvalues[1])
