@@ -44,9 +44,13 @@ def test_views_leave_out_the_spectrum_while_no_dock_in_sight_reads_it(make_windo
     window.docks[connectivity].raise_()  # the chain tabbed away behind the connectivity
     qtbot.waitUntil(lambda: not in_sight(spectrum) and not in_sight(chain), timeout=5_000)
     window.redraw()  # tells the worker which views are in sight
+    asked = []
+    window.request_view.connect(lambda: asked.append(window.latest_view))
     window.train_steps(2)
     qtbot.waitUntil(lambda: not window.running and latest_step(window) == 2, timeout=10_000)
+    window.redraw()
     view = window.latest_view
+    assert asked == []  # the docks that lack their numbers are out of sight: nothing to ask for yet
     assert view.snapshot.diagnostics.skipped == SPECTRUM_VIEWS and view.snapshot.diagnostics.eigenvalues is None
     assert view.snapshot.diagnostics.regime in ("vanishing", "stable", "exploding")  # the status bar's, always there
     window.redraw_timer.stop()
@@ -54,3 +58,4 @@ def test_views_leave_out_the_spectrum_while_no_dock_in_sight_reads_it(make_windo
     qtbot.waitUntil(lambda: spectrum.view is not None and spectrum.view.snapshot.step == 2
                     and spectrum.view.snapshot.diagnostics.eigenvalues is not None, timeout=10_000)
     assert spectrum.view is not view and not spectrum.view.snapshot.diagnostics.skipped
+    assert len(asked) == 1  # one fresh view, asked for once

@@ -372,10 +372,11 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
 
     def _draw_or_ask(self, panel, view) -> None:
         """Draw the view, or, when it left out this panel's numbers (the panel was out of sight
-        when it was made), ask for a fresh one and draw that when it comes."""
+        when it was made), leave the panel as it is: in sight, it asks for a fresh view and draws
+        that one when it comes; out of sight, it waits until it is shown."""
         diagnostics = getattr(view.snapshot, "diagnostics", None)
         if panel.view_name in getattr(diagnostics, "skipped", ()):
-            if self._asked_for is not view:
+            if in_sight(panel) and self._asked_for is not view:
                 self._asked_for = view
                 self.request_view.emit()
             return
