@@ -276,7 +276,7 @@ def _summarize_stack(model, trace, sample: int = 0, wanted: frozenset | None = N
             lap("rest")
         specs = spectra.result()
     lap("waiting for the spectrum")
-    seconds["spectrum (beside the chain)"] = spectra.seconds
+    seconds["spectrum (beside the chain)" if spectra.beside else "spectrum (after the chain)"] = spectra.seconds
     seconds["chain, CPU"] = chain_cpu  # CPU time of the threads: steadier than wall time on a shared machine
     seconds["spectrum, CPU"] = spectra.cpu_seconds
     for layer, spec in enumerate(specs):
