@@ -82,6 +82,9 @@ class _Remembered:
         return None
 
     def keep(self, matrix: np.ndarray, found: Spectrum) -> None:
+        # shared by every snapshot that reuses it: read-only, so that no reader can change another's
+        found.singular_values.setflags(write=False)
+        found.eigenvalues.setflags(write=False)
         with self._lock:
             self._pairs[self._next] = (matrix.copy(), found)
             self._next += 1
