@@ -80,7 +80,8 @@ SPECTRUM_VIEWS = frozenset({"spectrum", "chain"})
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """One snapshot's gradient diagnostics for one sample (all numpy copies)."""
+    """One snapshot's gradient diagnostics for one sample (all numpy copies; the spectrum's arrays are
+    read-only, shared with other snapshots of the same W_hh)."""
 
     chain: np.ndarray  # (L, T+1) ||dh_T/dh_{T-k}||_2 per layer, entry 0 = 1 (0 / inf beyond float64)
     bound: np.ndarray  # (L, T+1) (gamma * sigma_max(W_hh))^k; NaN where the cell has no such bound
