@@ -21,7 +21,9 @@ Whether two threads pay depends on the product's size *and* on the load at the m
 ``StepThreads`` chooses per problem: one thread for products too small to split, and for
 larger ones it times the steps on each candidate count, keeps the faster, and times them
 again every so often because the load changes. The count is set through ``threadpoolctl``
-(any BLAS it knows: OpenBLAS, MKL, BLIS, on Linux, macOS and Windows) and restored afterwards.
+(any BLAS it knows: OpenBLAS, MKL, BLIS, on Linux, macOS and Windows) and restored afterwards,
+always under the lock the diagnostics' LAPACK calls hold (``_set_counts``): OpenBLAS changes its
+count without a lock of its own, so no count changes while such a call runs on another thread.
 The window trains on one BLAS thread, leaving the other core to paint.
 """
 
@@ -33,6 +35,7 @@ import ctypes.util
 import os
 import platform
 import statistics
+import threading
 
 # ----------------------------------------------------------------------------- the allocator
 # mallopt parameter numbers from glibc's <malloc.h>
@@ -82,6 +85,9 @@ def describe_allocator() -> str:
 
 # ----------------------------------------------------------------------------- BLAS threads
 USER_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# held by every change of the thread count here and by each LAPACK call the diagnostics make on a
+# thread of their own (rnnviz.core.diagnostics.lapack): no count changes while such a call runs
+BLAS_CALLS = threading.RLock()
 _controller = []  # the one threadpoolctl controller, made on first use (it scans loaded libraries)
 
 
@@ -105,6 +111,17 @@ def blas_thread_count() -> int | None:
     return max(lib.num_threads for lib in blas.lib_controllers) if blas else None
 
 
+def _set_counts(blas, counts) -> None:
+    """Set each library's thread count, never while a diagnostics thread is inside LAPACK.
+
+    OpenBLAS writes its count without a lock, and the window computes W_hh's spectrum on a thread
+    of its own (rnnviz.core.diagnostics.lapack, which holds the same lock around each call)."""
+    with BLAS_CALLS:
+        for lib, count in zip(blas.lib_controllers, counts):
+            if lib.num_threads != count:
+                lib.set_num_threads(int(count))
+
+
 @contextlib.contextmanager
 def blas_threads(count: int | None):
     """Run the block with ``count`` BLAS threads (None: leave as is), then restore the old count."""
@@ -112,8 +129,12 @@ def blas_threads(count: int | None):
     if count is None or blas is None:
         yield
         return
-    with blas.limit(limits=int(count)):
+    before = [lib.num_threads for lib in blas.lib_controllers]
+    _set_counts(blas, [int(count)] * len(before))
+    try:
         yield
+    finally:
+        _set_counts(blas, before)
 
 
 def user_chose_threads() -> bool:
@@ -127,8 +148,7 @@ def one_thread_for_the_window() -> bool:
     blas = _blas()
     if blas is None or user_chose_threads():
         return False
-    for lib in blas.lib_controllers:
-        lib.set_num_threads(1)
+    _set_counts(blas, [1] * len(blas.lib_controllers))
     return True
 
 
@@ -242,12 +262,11 @@ def training_threads(model_config, batch: int):
     if blas is None:
         yield lambda result: True
         return
-    with blas.limit(limits=choice.current):
+    with blas_threads(choice.current):
         def on_step(result) -> bool:
             before = choice.current
             choice.after_step(result.wall_time)
             if choice.current != before:
-                for lib in blas.lib_controllers:
-                    lib.set_num_threads(choice.current)
+                _set_counts(blas, [choice.current] * len(blas.lib_controllers))
             return True
         yield on_step

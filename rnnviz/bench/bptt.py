@@ -81,6 +81,8 @@ def step_products(hidden: int, batch: int, steps: int, vocab: int = VOCAB, dtype
         for t in range(steps):  # backward recurrence
             np.matmul(da[t], w_hh, out=carry)
         da[1:].reshape(-1, gates * hidden).T @ flat[:-batch]  # dW_hh: one product over all steps
+    products.arrays = {"h": h, "flat": flat, "da": da, "w_hh": w_hh, "w_hh_t": w_hh_t, "w_out": w_out,
+                       "d_out": d_out, "ahead": ahead, "carry": carry}  # for the same products elsewhere
     return products
 
 

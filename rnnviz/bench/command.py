@@ -31,6 +31,8 @@ from rnnviz.bench.timing import interleaved
 FULL_REPEATS = 5  # odd, so the median is one measured run; five keep the full run under a minute
 QUICK_REPEATS = 1  # --quick only checks that everything runs and prints
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# the default docks in sight minus the two that read W_hh's spectrum (spectrum; chain: bound and badge)
+NO_SPECTRUM_VIEWS = frozenset({"loss", "hidden", "gradients", "flow", "weights", "norms"})
 
 
 def add_arguments(parser) -> None:
@@ -138,6 +140,7 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
     """Jacobian chain (fast vs explicit products + one SVD per lag) and a whole summarize()."""
     from rnnviz.core import RNN, ModelConfig
     from rnnviz.core.diagnostics.chain import chain_log_norms, chain_log_norms_explicit
+    from rnnviz.core.diagnostics.spectra import forget_spectra
     from rnnviz.core.diagnostics.summary import summarize
 
     steps, hidden = (30, 32) if quick else (200, 256)  # the issue's size: T = 200, H = 256
@@ -156,9 +159,16 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
     def explicit():
         results["explicit"] = chain_log_norms_explicit(model, trace)
 
-    def whole():
+    def whole():  # a training run's snapshot: W_hh changed since the last one, its spectrum computed afresh
+        forget_spectra()
         results["summary"] = summarize(model, trace)
         return results["summary"]
+
+    def without_spectrum():  # the docks in sight read neither the spectrum nor the chain's bound and badge
+        return summarize(model, trace, views=NO_SPECTRUM_VIEWS)
+
+    def paused():  # W_hh as at the last snapshot (a paused run): the spectrum is reused
+        return summarize(model, trace)
 
     times = interleaved({"fast": fast, "full": full_product, "explicit": explicit, "summarize": whole}, repeats)
     fast_s, explicit_s = statistics.median(times["fast"]), statistics.median(times["explicit"])
@@ -168,7 +178,9 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
     error_full = float(np.nanmax(np.abs(np.expm1(results["full"][0] - results["explicit"]))))
     parts = ", ".join(f"{name} {seconds * 1e3:.0f}" for name, seconds in results["summary"].seconds.items())
     size = f"T={steps} H={hidden}"
-    quiet, busy, cpu = _summarize_quiet_and_busy(whole, repeats)
+    found = _summarize_quiet_and_busy({"all": whole, "no spectrum": without_spectrum, "paused": paused}, repeats)
+    (quiet, busy, cpu), (quiet_none, busy_none, _), (quiet_paused, busy_paused, _) = (
+        found["all"], found["no spectrum"], found["paused"])
     return [
         ("chain_norms (fast)", _ms(fast_s), f"{size}, median of {repeats}"),
         ("chain_norms, product not compressed", _ms(statistics.median(times["full"])),
@@ -180,37 +192,48 @@ def bench_diagnostics(quick: bool, repeats: int) -> list[tuple[str, str, str]]:
         ("summarize() whole snapshot", _ms(statistics.median(times["summarize"])),
          f"target <= 70 ms at T=200 H=256; last run: {parts} ms"),
         ("summarize(), 1 BLAS thread as the window: quiet / with a competing process",
-         f"{_ms(quiet)} / {_ms(busy)}", f"targets <= 70 ms / <= 100 ms; medians of {repeats}, alternating"),
+         f"{_ms(quiet)} / {_ms(busy)}", f"targets <= 70 ms / <= 100 ms; every view (as an export, or the default "
+                                        f"docks), W_hh changed since the last call; medians of {repeats}, alternating"),
         ("  CPU time of the same calls: chain / spectrum (on its own thread)",
          f"{_ms(cpu['chain, CPU'])} / {_ms(cpu['spectrum, CPU'])}",
          "a quiet machine runs them side by side: wall ~ the larger; one free core: ~ their sum"),
+        ("  the same, no dock in sight reads the spectrum (Spectrum hidden, Chain tabbed away)",
+         f"{_ms(quiet_none)} / {_ms(busy_none)}", "the chain alone: its regime is the status bar's"),
+        ("  the same, a paused run (W_hh unchanged: its spectrum reused)",
+         f"{_ms(quiet_paused)} / {_ms(busy_paused)}", "redraws, another sample, an export while paused"),
     ]
 
 
-def _summarize_quiet_and_busy(summarize_once, repeats: int) -> tuple[float, float, dict]:
-    """Median seconds of ``summarize_once`` (returning its Diagnostics) on one BLAS thread, without
-    and with a CPU-bound competitor on one core, alternating repeat by repeat; and the median CPU
-    time of the chain's and the spectrum's threads over all those calls ({name: seconds})."""
+def _summarize_quiet_and_busy(calls: dict, repeats: int) -> dict:
+    """For each of ``calls`` (name -> a function returning a Diagnostics): the median seconds on one
+    BLAS thread without and with a CPU-bound competitor on one core, alternating repeat by repeat,
+    and the median CPU time of the chain's and the spectrum's threads over those calls
+    ({name: (quiet, busy, {part: seconds})})."""
     from rnnviz.bench.busy import competing_process
     from rnnviz.runtime import blas_threads
 
-    quiet, busy = [], []
-    cpu: dict[str, list[float]] = {"chain, CPU": [], "spectrum, CPU": []}
+    quiet = {name: [] for name in calls}
+    busy = {name: [] for name in calls}
+    cpu = {name: {"chain, CPU": [], "spectrum, CPU": []} for name in calls}
 
-    def timed(into):
+    def timed(name, into):
         start = time.perf_counter()
-        found = summarize_once()
-        into.append(time.perf_counter() - start)
-        for name, values in cpu.items():
-            values.append(found.seconds[name])
+        found = calls[name]()
+        into[name].append(time.perf_counter() - start)
+        for part, values in cpu[name].items():
+            values.append(found.seconds[part])
 
     with blas_threads(1):
-        summarize_once()  # warm
+        for call in calls.values():
+            call()  # warm
         for _ in range(repeats):
-            timed(quiet)
+            for name in calls:
+                timed(name, quiet)
             with competing_process():
-                timed(busy)
-    return statistics.median(quiet), statistics.median(busy), {k: statistics.median(v) for k, v in cpu.items()}
+                for name in calls:
+                    timed(name, busy)
+    return {name: (statistics.median(quiet[name]), statistics.median(busy[name]),
+                   {part: statistics.median(values) for part, values in cpu[name].items()}) for name in calls}
 
 
 def _perf(module: str, function: str):

@@ -69,6 +69,25 @@ def vs_matmul_limit(quick: bool = False, threads: int | None = None):
     return rows
 
 
+def torch_products(torch, hidden: int, batch: int, steps: int, dtype: str, gates: int):
+    """``bptt.step_products`` done by torch's BLAS (MKL on its CPU wheels): the same products, same
+    shapes and order, so that beside numpy's they show how much of the gap is the BLAS itself."""
+    arrays = step_products(hidden, batch, steps, dtype=dtype, gates=gates).arrays
+    t = {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in arrays.items()}
+
+    def products():
+        for s in range(steps):  # forward recurrence
+            torch.matmul(t["h"][s], t["w_hh_t"], out=t["ahead"])
+        flat = t["flat"]
+        torch.matmul(flat, t["w_out"].T)  # readout
+        torch.matmul(t["d_out"].T, flat)  # dW_out
+        torch.matmul(t["d_out"], t["w_out"])  # readout back to the hidden states
+        for s in range(steps):  # backward recurrence
+            torch.matmul(t["da"][s], t["w_hh"], out=t["carry"])
+        torch.matmul(t["da"][1:].reshape(-1, gates * hidden).T, flat[:-batch])  # dW_hh over all steps
+    return products
+
+
 def vs_torch(quick: bool = False, threads: int | None = None):
     try:
         import torch
@@ -90,7 +109,8 @@ def vs_torch(quick: bool = False, threads: int | None = None):
                     cpu = {}
                     times = race({"rnnviz": _with_threads(threads, lambda: model.loss_and_grads(x, y)),
                                   "torch": torch_step(torch, torch.nn.LSTM if cell == "lstm" else torch.nn.GRU, hidden, batch, x, y, dtype),
-                                  "products": _with_threads(threads, products)},
+                                  "products": _with_threads(threads, products),
+                                  "torch products": torch_products(torch, hidden, batch, steps, dtype, GATES[cell])},
                                  repeats=(3 if quick else 15) if small else (3 if quick else 5), warmup=1, cpu=cpu)
                     share = times["rnnviz"] / times["torch"]
                     rows.append((f"{cell.upper()} step vs torch {torch.__version__} nn.{cell.upper()} (H={hidden}, "
@@ -99,7 +119,8 @@ def vs_torch(quick: bool = False, threads: int | None = None):
                                  f"{share:.2f}x torch's time ({times['rnnviz'] * 1e3:.2f} ms vs "
                                  f"{times['torch'] * 1e3:.2f} ms), CPU time {cpu['rnnviz'] / cpu['torch']:.2f}x; "
                                  f"the step's matrix products alone: {times['products'] / times['torch']:.2f}x "
-                                 f"(CPU {cpu['products'] / cpu['torch']:.2f}x)",
+                                 f"(CPU {cpu['products'] / cpu['torch']:.2f}x); the same products by torch's BLAS: "
+                                 f"CPU {cpu['torch products'] / cpu['torch']:.2f}x",
                                  f"<= {TARGET_VS_TORCH}x"))
     finally:
         torch.set_num_threads(torch_threads)

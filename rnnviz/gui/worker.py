@@ -85,6 +85,7 @@ class TrainingWorker(QObject):
         self.started_at = time.time()
         self._view_failed = False  # a failing view_data() is reported once, until it works again
         self._rank_next = False  # the next view ranks the units whatever it costs ("Rank units")
+        self._views = None  # the views in sight, whose numbers a view must hold (None: all)
 
     # ----------------------------------------------------------------- thread helpers
     @property
@@ -240,6 +241,12 @@ class TrainingWorker(QObject):
     def request_view(self) -> None:
         self._emit_view()
         self._emit_stats(force=True)
+
+    @pyqtSlot(object)
+    def set_views(self, views) -> None:
+        """The views in sight (a frozenset of names; None: all): the next views compute only
+        what these show (exports always get everything)."""
+        self._views = None if views is None else frozenset(views)
 
     @pyqtSlot(int, float, str)
     def generate(self, length: int, temperature: float, prime: str) -> None:
@@ -400,7 +407,7 @@ class TrainingWorker(QObject):
             return
         began = time.perf_counter()
         try:
-            view = self._trainer.view_data(ranking="always" if self._rank_next else "auto")
+            view = self._trainer.view_data(ranking="always" if self._rank_next else "auto", views=self._views)
             self._rank_next = False
         except Exception as exc:  # noqa: BLE001 - training goes on; the plots wait for a good view
             if not self._view_failed:  # one dialog, not one every 33 ms

@@ -109,3 +109,32 @@ def test_training_threads_sets_the_chosen_count_for_the_next_step_and_restores(n
     assert runtime.blas_thread_count() == before
     if before >= 2:
         assert seen[0] >= 2 and seen[-1] == 1
+
+
+@needs_control
+def test_the_count_never_changes_while_a_diagnostics_thread_is_inside_lapack():
+    import threading
+
+    before = runtime.blas_thread_count()
+    inside, leave, changed = threading.Event(), threading.Event(), threading.Event()
+
+    def lapack_call():  # what rnnviz.core.diagnostics.lapack does around dgeev / dgesdd
+        with runtime.BLAS_CALLS:
+            inside.set()
+            leave.wait(10)
+
+    def change():
+        with runtime.blas_threads(1 if before != 1 else 2):
+            changed.set()
+
+    holder = threading.Thread(target=lapack_call)
+    holder.start()
+    assert inside.wait(10)
+    changer = threading.Thread(target=change)
+    changer.start()
+    assert not changed.wait(0.2)  # waits for the LAPACK call to end
+    assert runtime.blas_thread_count() == before
+    leave.set()
+    holder.join(10)
+    changer.join(10)
+    assert changed.is_set() and runtime.blas_thread_count() == before  # then set, and restored

@@ -12,6 +12,11 @@ The routines are the ones numpy itself links: the OpenBLAS that numpy's wheels s
 through threadpoolctl, whose LAPACKE entry points carry the 64-bit integer suffix ``64_``.
 Only such a library is used (its integer width is then known); anything else, or any error
 code, falls back to numpy's own functions, which give the same values.
+
+Every call holds ``rnnviz.runtime.BLAS_CALLS``, the lock under which the application changes
+OpenBLAS's thread count, so no count changes while a LAPACK call runs on the spectrum's thread:
+OpenBLAS's ``openblas_set_num_threads`` writes the count without a lock of its own, and
+threadpoolctl's limits, entered and left from two threads, can restore the wrong count.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import ctypes
 import functools
 
 import numpy as np
+
+from rnnviz.runtime import BLAS_CALLS as CALLS  # see the module docstring
 
 COLUMN_MAJOR = 102  # LAPACK_COL_MAJOR
 PREFIXES = ("scipy_", "")  # numpy's wheels prefix OpenBLAS's symbols with scipy_
@@ -68,8 +75,9 @@ def eigenvalues(matrix: np.ndarray) -> np.ndarray:
     if routines is not None and size > 0:
         work = np.array(matrix, dtype=np.float64, order="F")  # overwritten by the routine
         real, imag = np.empty(size), np.empty(size)
-        info = routines[0](COLUMN_MAJOR, b"N", b"N", size, _data(work), size, _data(real), _data(imag),
-                           None, 1, None, 1)
+        with CALLS:
+            info = routines[0](COLUMN_MAJOR, b"N", b"N", size, _data(work), size, _data(real), _data(imag),
+                               None, 1, None, 1)
         if info == 0:
             return real + 1j * imag
     return np.linalg.eigvals(matrix).astype(complex)
@@ -83,7 +91,8 @@ def singular_values(matrix: np.ndarray) -> np.ndarray:
     if routines is not None and rows > 0 and cols > 0:
         work = np.array(matrix, dtype=np.float64, order="F")
         values = np.empty(min(rows, cols))
-        info = routines[1](COLUMN_MAJOR, b"N", rows, cols, _data(work), rows, _data(values), None, 1, None, 1)
+        with CALLS:
+            info = routines[1](COLUMN_MAJOR, b"N", rows, cols, _data(work), rows, _data(values), None, 1, None, 1)
         if info == 0:
             return values
     return np.linalg.svd(matrix, compute_uv=False)

@@ -38,7 +38,9 @@ eigenvalues      of W_hh; for the gated cells, whose W_hh is (G*H, H), of the sq
                  feeds the candidate state (PyTorch's g for the LSTM, n for the GRU).
 
 ``summarize`` computes only what a panel shows or an export writes (it runs every few
-training steps, within a budget); two more per-step measures are offered as functions, for
+training steps, within a budget): given the views in sight, it leaves W_hh's spectrum out when
+none of them reads it (SPECTRUM_VIEWS), and a spectrum already computed for the same matrix is
+reused (rnnviz.core.diagnostics.spectra). Two more per-step measures are offered as functions, for
 whoever wants them on a trace:
 
 saturation(...)  tanh, LSTM, GRU: per step, the fraction of units with |h_t| > 0.97 (tanh' < 0.06
@@ -52,31 +54,34 @@ weight_grad_per_step(...)
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from rnnviz.core.nn.shapes.parts import part_model
-from rnnviz.core.diagnostics import lapack
 from rnnviz.core.diagnostics.chain import chain_log_norms, chain_norms, exp_clipped, layer_sample
+from rnnviz.core.diagnostics.spectra import Spectrum, SpectrumThread, spectrum
 from rnnviz.core.errors import UserError
 
 __all__ = ["Diagnostics", "REGIME_THRESHOLDS", "SATURATION_LEVEL", "HORIZON_THRESHOLD", "Spectrum",
            "chain_bound", "chain_bound_log", "chain_cut", "chain_growth", "chain_log_norms", "chain_norms",
            "dead_units", "gradient_horizon", "gradient_profile", "regime",
-           "saturation", "spectrum", "summarize", "weight_grad_per_step"]
+           "saturation", "spectrum", "summarize", "weight_grad_per_step", "SPECTRUM_VIEWS"]
 
 REGIME_THRESHOLDS = {"vanishing_below": 0.9, "exploding_above": 1.1}  # per-step growth; see the docstring
 SATURATION_LEVEL = 0.97  # |h| above this: tanh'(a) = 1 - h^2 < 0.06, the unit blocks its gradient
 HORIZON_THRESHOLD = 1e-3  # a gradient 1000x below its peak no longer moves the weights visibly
-CANDIDATE_BLOCK = 2  # the candidate's row block in PyTorch's gate order: LSTM i,f,g,o and GRU r,z,n
+# the views that read W_hh's spectrum: the spectrum panel, and the chain's bound (sigma_max) and badge
+# (the spectral radius). Without them a snapshot skips the spectrum (~30 ms at H = 256). The chain
+# itself is always computed: the status bar shows its regime whatever the docks.
+SPECTRUM_VIEWS = frozenset({"spectrum", "chain"})
 
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """One snapshot's gradient diagnostics for one sample (all numpy copies)."""
+    """One snapshot's gradient diagnostics for one sample (all numpy copies; the spectrum's arrays are
+    read-only, shared with other snapshots of the same W_hh)."""
 
     chain: np.ndarray  # (L, T+1) ||dh_T/dh_{T-k}||_2 per layer, entry 0 = 1 (0 / inf beyond float64)
     bound: np.ndarray  # (L, T+1) (gamma * sigma_max(W_hh))^k; NaN where the cell has no such bound
@@ -100,14 +105,10 @@ class Diagnostics:
     # ``parts`` holds each part's own Diagnostics, its time axis in that part's processing order
     parts: dict = field(default_factory=dict)  # name -> Diagnostics
     time_index: np.ndarray = None  # (T,) input step of each processed step of this part; None: t itself
-
-
-@dataclass(frozen=True)
-class Spectrum:
-    singular_values: np.ndarray  # (H,) descending
-    eigenvalues: np.ndarray  # (H,) complex, by decreasing modulus
-    spectral_radius: float
-    sigma_max: float
+    # views whose numbers this snapshot left out (none of them was asked for): SPECTRUM_VIEWS when
+    # the spectrum was skipped (singular_values and eigenvalues None; spectral_radius, sigma_max and
+    # the bound NaN). Empty: everything is here, as in every export
+    skipped: frozenset = frozenset()
 
 
 # ----------------------------------------------------------------------------- the bound
@@ -224,42 +225,26 @@ def dead_units(model, trace, layer: int = 0) -> float:
     return float(1.0 - active.mean())
 
 
-def spectrum(w_hh: np.ndarray) -> Spectrum:
-    """Singular values, eigenvalues, spectral radius and largest singular value of W_hh.
-
-    W_hh (G*H, H) of a gated cell has no eigenvalues of its own: those of its candidate block
-    (rows 2H:3H in PyTorch's order) are returned instead.
-    """
-    w_hh = np.asarray(w_hh, dtype=float)
-    rows, cols = w_hh.shape
-    if not np.isfinite(w_hh).all():  # diverged weights: LAPACK would refuse them; nothing to show
-        return Spectrum(singular_values=np.full(cols, np.nan), eigenvalues=np.full(cols, np.nan, dtype=complex),
-                        spectral_radius=float("nan"), sigma_max=float("nan"))
-    # through rnnviz.core.diagnostics.lapack: the same LAPACK routines as numpy's, with Python's
-    # lock released, so that the chain goes on beside them (see _Spectra)
-    singular = lapack.singular_values(w_hh)  # (H,) descending
-    square = w_hh if rows == cols else w_hh[CANDIDATE_BLOCK * cols:(CANDIDATE_BLOCK + 1) * cols]
-    eigen = lapack.eigenvalues(square)  # (H,)
-    eigen = eigen[np.argsort(-np.abs(eigen), kind="stable")]
-    return Spectrum(singular_values=singular, eigenvalues=eigen,
-                    spectral_radius=float(np.abs(eigen[0])), sigma_max=float(singular[0]))
-
-
 # ----------------------------------------------------------------------------- the whole snapshot
-def summarize(model, trace, sample: int = 0) -> Diagnostics:
+def summarize(model, trace, sample: int = 0, views=None) -> Diagnostics:
     """Every diagnostic of one trace for one sample, as a frozen ``Diagnostics`` of copies;
-    for a trace with named parts, each part's, gathered under the first part's."""
+    for a trace with named parts, each part's, gathered under the first part's.
+
+    ``views``: the names of the views that will read it (the docks in sight), or None for every
+    one (an export). W_hh's spectrum is computed only when one of SPECTRUM_VIEWS is among them;
+    otherwise ``skipped`` says that those views' numbers are missing."""
+    wanted = None if views is None else frozenset(views)
     if not trace.parts:
-        return _summarize_stack(model, trace, sample)
+        return _summarize_stack(model, trace, sample, wanted)
     per_part = {}
     for name, part in trace.parts.items():
-        found = _summarize_stack(part_model(model, part), part, sample)
+        found = _summarize_stack(part_model(model, part), part, sample, wanted)
         order = None if part.time_index is None else part.time_index[:, sample].copy()
         per_part[name] = replace(found, time_index=order)
     return replace(next(iter(per_part.values())), parts=per_part)
 
 
-def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
+def _summarize_stack(model, trace, sample: int = 0, wanted: frozenset | None = None) -> Diagnostics:
     steps, num_layers, batch = trace.hidden.shape[:3]
     if not 0 <= sample < batch:
         raise UserError(f"sample must lie in [0, {batch}) for this batch, got {sample}")
@@ -272,33 +257,36 @@ def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
         seconds[name] = seconds.get(name, 0.0) + now - clock
         clock = now
 
-    spectra = _Spectra([model.params[f"weight_hh_l{layer}"] for layer in range(num_layers)])
+    with_spectrum = wanted is None or bool(wanted & SPECTRUM_VIEWS)
+    matrices = [model.params[f"weight_hh_l{layer}"] for layer in range(num_layers)] if with_spectrum else []
     log_chain = np.empty((num_layers, steps + 1))  # (L, T+1)
-    log_bound = np.empty((num_layers, steps + 1))  # (L, T+1)
+    log_bound = np.full((num_layers, steps + 1), np.nan)  # (L, T+1)
     profile = np.empty((steps, num_layers))  # (T, L)
     dead = np.empty(num_layers)  # (L,)
     residual = 0.0
     chain_cpu = 0.0
-    for layer in range(num_layers):
-        start_cpu = time.thread_time()
-        log_chain[layer], worst = chain_log_norms(model, trace, layer, sample)
-        chain_cpu += time.thread_time() - start_cpu
-        residual = max(residual, worst)
-        lap("chain")
-        profile[:, layer] = gradient_profile(trace, layer, sample)
-        dead[layer] = dead_units(model, trace, layer)
-        lap("rest")
-    specs = spectra.result()
+    with SpectrumThread(matrices) as spectra:  # joined however this block ends
+        for layer in range(num_layers):
+            start_cpu = time.thread_time()
+            log_chain[layer], worst = chain_log_norms(model, trace, layer, sample)
+            chain_cpu += time.thread_time() - start_cpu
+            residual = max(residual, worst)
+            lap("chain")
+            profile[:, layer] = gradient_profile(trace, layer, sample)
+            dead[layer] = dead_units(model, trace, layer)
+            lap("rest")
+        specs = spectra.result()
     lap("waiting for the spectrum")
-    seconds["spectrum (beside the chain)"] = spectra.seconds
+    seconds["spectrum (beside the chain)" if spectra.beside else "spectrum (after the chain)"] = spectra.seconds
     seconds["chain, CPU"] = chain_cpu  # CPU time of the threads: steadier than wall time on a shared machine
     seconds["spectrum, CPU"] = spectra.cpu_seconds
     for layer, spec in enumerate(specs):
         log_bound[layer] = chain_bound_log(model.cell.gamma, spec.sigma_max, steps)
-    radius = np.array([spec.spectral_radius for spec in specs])  # (L,)
-    sigma = np.array([spec.sigma_max for spec in specs])  # (L,)
-    singular = [spec.singular_values for spec in specs]
-    eigen = [spec.eigenvalues for spec in specs]
+    nothing = np.full(num_layers, np.nan)
+    radius = np.array([spec.spectral_radius for spec in specs]) if specs else nothing  # (L,)
+    sigma = np.array([spec.sigma_max for spec in specs]) if specs else nothing  # (L,)
+    singular = [spec.singular_values for spec in specs] if specs else None
+    eigen = [spec.eigenvalues for spec in specs] if specs else None
     growths = np.array([chain_growth(row) for row in log_chain])  # (L,)
     to_log10 = 1.0 / np.log(10.0)
     return Diagnostics(
@@ -308,38 +296,5 @@ def _summarize_stack(model, trace, sample: int = 0) -> Diagnostics:
         horizon=gradient_horizon(profile[:, -1]), regime=regime(growths[-1]), growth=float(growths[-1]),
         chain_log10=log_chain * to_log10, bound_log10=log_bound * to_log10, growth_per_layer=growths,
         chain_residual=residual, seconds=seconds,
+        skipped=frozenset() if with_spectrum else SPECTRUM_VIEWS,
     )
-
-
-class _Spectra:
-    """``spectrum`` of each matrix on a thread of its own, while the caller computes the chain.
-
-    The two are independent and the spectrum's LAPACK calls run without Python's lock
-    (rnnviz.core.diagnostics.lapack), so on two cores the spectrum (an eigenvalue and a
-    singular value decomposition, ~30 ms at H = 256) costs no wall time. The matrices must
-    stay unchanged until ``result()``.
-    """
-
-    def __init__(self, matrices: list) -> None:
-        self._matrices = matrices
-        self._out: list = []
-        self._error: BaseException | None = None
-        self.seconds = 0.0
-        self.cpu_seconds = 0.0
-        self._thread = threading.Thread(target=self._run, name="rnnviz-spectrum", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        try:
-            self._out = [spectrum(matrix) for matrix in self._matrices]
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
-            self._error = exc
-        self.seconds = time.perf_counter() - start
-        self.cpu_seconds = time.thread_time() - start_cpu
-
-    def result(self) -> list:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._out

@@ -36,9 +36,10 @@ class Viewing:
             return int(self.train_config.batch_size)
         return int(np.shape(self._last.inputs)[1])
 
-    def snapshot(self, sample: int = 0) -> Snapshot:
+    def snapshot(self, sample: int = 0, views=None) -> Snapshot:
         """Copies of the weights, and of the last batch run through them (its gradients and one
-        sample's trace), with diagnostics: everything in it describes the current network."""
+        sample's trace), with diagnostics: everything in it describes the current network.
+        ``views``: the views that will read it (None: all), see ``summary.summarize``."""
         if self._last is None:
             self._last = self._preview()
         elif not self._last_is_current:
@@ -53,19 +54,19 @@ class Viewing:
         self._last_is_current = True
         with np.errstate(all="ignore"):
             if not self.view_note or self._last_updates is None:
-                return self._snapshot(sample)
+                return self._snapshot(sample, views)
             # the last finite state is the weights before the update that threw them: show those
             params = self.model.params
             now = {name: value.copy() for name, value in params.items()}
             try:
                 for name, delta in self._last_updates.items():
                     params[name] += delta
-                return self._snapshot(sample)
+                return self._snapshot(sample, views)
             finally:
                 for name, value in now.items():
                     params[name][...] = value
 
-    def _snapshot(self, sample: int) -> Snapshot:
+    def _snapshot(self, sample: int, views=None) -> Snapshot:
         inputs, targets, trace, grads = self._last.inputs, self._last.targets, self._last.trace, self._last.grads
         inputs, targets = np.asarray(inputs), np.asarray(targets)
         s = min(max(int(sample), 0), inputs.shape[1] - 1)
@@ -87,7 +88,7 @@ class Viewing:
             outputs=np.array(trace.outputs[:, s] if scored_steps else trace.outputs[s]),  # (T, Y) or (Y,)
             labels=list(self.source.token_labels(sample_inputs)),
             # with units held, the network that runs: its chain and spectrum (rnnviz.core.nn.clamp)
-            diagnostics=diagnostics.summarize(effective_model(self.model), trace, s),
+            diagnostics=diagnostics.summarize(effective_model(self.model), trace, s, views),
             extras={n: a[:, :, s].copy() for n, a in trace.extras.items()},
             parts=tuple(trace.parts),
             part_grad_mean=None if part_mean is None else part_mean[:steps].copy(),  # (T, L, P)
@@ -110,13 +111,14 @@ class Viewing:
             return None
         return self.model.vector_gradients(inputs[:, sample:sample + 1], targets[:, sample:sample + 1])[:, 0]
 
-    def view_data(self, sample: int = 0, ranking: str = "auto") -> ViewData:
+    def view_data(self, sample: int = 0, ranking: str = "auto", views=None) -> ViewData:
         """Everything one redraw or one export needs, as copies. ``ranking`` ("auto", "always",
         "never"): whether to rank the units by the loss change when each is switched off ("auto":
-        when that costs about as much as a few training steps)."""
+        when that costs about as much as a few training steps). ``views``: the names of the views
+        in sight, whose numbers it must hold (None: every view, as an export needs)."""
         tc = self.train_config
         flow_steps, flow = self.history.flow()
-        snapshot = self.snapshot(sample)
+        snapshot = self.snapshot(sample, views)
         inputs, targets, h0 = self._last.inputs, self._last.targets, self._last.h0
         previous = self._recent_ranking() if ranking == "auto" else None
         with np.errstate(all="ignore"):

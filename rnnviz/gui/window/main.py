@@ -71,6 +71,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     request_export = pyqtSignal(str)
     request_export_weights = pyqtSignal(str)
     request_view = pyqtSignal()
+    request_views = pyqtSignal(object)  # the views in sight (frozenset): what the next views must hold
     request_units_off = pyqtSignal(list, str)  # every (layer, unit) to hold, "zero" or "mean"
     request_rank = pyqtSignal()
 
@@ -90,6 +91,8 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         self.current_panel = None  # the panel "Export this panel" writes
         self._front_cell = None  # the cell whose kin panel was last brought to the front
         self.closed = False
+        self._views_sent = None  # the views in sight as last told to the worker
+        self._asked_for = None  # the view that lacked a shown panel's numbers, for which a fresh one was asked
 
         self.controls = ControlsForm()
         self._build_docks()
@@ -143,7 +146,7 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
                              (self.request_continue_clipped, w.continue_with_clipping),
                              (self.request_save, w.save_session), (self.request_export, w.request_export),
                              (self.request_export_weights, w.export_weights),
-                             (self.request_view, w.request_view),
+                             (self.request_view, w.request_view), (self.request_views, w.set_views),
                              (self.request_units_off, w.switch_units_off), (self.request_rank, w.rank_units),
                              (self.text_panel.generate_requested, w.generate),
                              (self.text_panel.suggest_requested, w.suggest),
@@ -274,6 +277,9 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
     # ----------------------------------------------------------------- answers from the worker
     def on_view(self, view) -> None:
         self.latest_view = view  # drawn by the redraw timer, never here
+        if self._asked_for is not None:  # a panel waits for this one: draw it as soon as it is here
+            self._asked_for = None
+            self.catch_up_timer.start()
         note = getattr(view.snapshot, "note", "")
         if note and view.status != "diverged" and not self.banner.shown:
             self.banner.show_warning(note)
@@ -334,10 +340,11 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         if view is None:
             return
         began = time.perf_counter()
+        self._tell_views_in_sight()
         self.status.show_regime(view)  # with the panels, so the badge and the status bar agree
         for panel in self.panels:  # out of sight, a panel draws only a new run's first view (none of the old run)
             if self.drawn.get(panel) is not view and (in_sight(panel) or (panel not in self.drawn and panel.isVisible())):
-                self._draw(panel, view)
+                self._draw_or_ask(panel, view)
         # painting happens after this returns, so the last paints measured stand in for this one's
         painted = sum(panel.graphics().last_paint_seconds for panel in self.panels
                       if in_sight(panel) and hasattr(panel.graphics(), "last_paint_seconds"))
@@ -357,9 +364,30 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         view = self.latest_view
         if view is None or self.closed:
             return
+        self._tell_views_in_sight()
         for panel in self.panels:
             if self.drawn.get(panel) is not view and in_sight(panel):
-                self._draw(panel, view)
+                self._draw_or_ask(panel, view)
+
+    def _tell_views_in_sight(self) -> None:
+        """The worker computes only the numbers of the views in sight (a hidden Spectrum spares
+        W_hh's eigenvalues); tell it when they change."""
+        shown = frozenset(panel.view_name for panel in self.panels if in_sight(panel))
+        if shown != self._views_sent:
+            self._views_sent = shown
+            self.request_views.emit(shown)
+
+    def _draw_or_ask(self, panel, view) -> None:
+        """Draw the view, or, when it left out this panel's numbers (the panel was out of sight
+        when it was made), leave the panel as it is: in sight, it asks for a fresh view and draws
+        that one when it comes; out of sight, it waits until it is shown."""
+        diagnostics = getattr(view.snapshot, "diagnostics", None)
+        if panel.view_name in getattr(diagnostics, "skipped", ()):
+            if in_sight(panel) and self._asked_for is not view:
+                self._asked_for = view
+                self.request_view.emit()
+            return
+        self._draw(panel, view)
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)

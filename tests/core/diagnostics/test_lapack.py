@@ -45,3 +45,35 @@ def test_without_the_library_numpy_does_the_work(monkeypatch):
     matrix = np.random.default_rng(6).standard_normal((10, 10))
     np.testing.assert_allclose(lapack.singular_values(matrix), np.linalg.svd(matrix, compute_uv=False))
     np.testing.assert_allclose(np.sort_complex(lapack.eigenvalues(matrix)), np.sort_complex(np.linalg.eigvals(matrix)))
+
+
+def test_each_call_holds_the_lock_under_which_blas_thread_counts_change(monkeypatch):
+    import threading
+
+    from rnnviz.runtime import BLAS_CALLS
+
+    routines = lapack._routines()
+    if routines is None:
+        pytest.skip("no OpenBLAS LAPACKE here: numpy's own functions do the work")
+    held = []
+
+    def try_to_take():
+        taken = BLAS_CALLS.acquire(blocking=False)
+        held.append(not taken)
+        if taken:
+            BLAS_CALLS.release()
+
+    def watched(routine):
+        def call(*args):
+            probe = threading.Thread(target=try_to_take)
+            probe.start()
+            probe.join()
+            return routine(*args)
+        return call
+
+    monkeypatch.setattr(lapack, "_routines", lambda: tuple(watched(r) for r in routines))
+    matrix = np.random.default_rng(7).standard_normal((9, 9))
+    np.testing.assert_allclose(np.sort_complex(lapack.eigenvalues(matrix)), np.sort_complex(np.linalg.eigvals(matrix)),
+                               rtol=1e-10, atol=1e-12)
+    lapack.singular_values(matrix)
+    assert held == [True, True]  # another thread could not take the lock during either call
