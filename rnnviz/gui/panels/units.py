@@ -138,7 +138,7 @@ class UnitsPanel(Panel):
                 curve.setData([], [])
             self.context_line.setVisible(False)
             set_title(self.profile_plot, "Gradient profile: no unit is off")
-            self.loss_label.setText("")
+            style.set_label_text(self.loss_label, "")
             set_title(self.chain_plot, "Jacobian chain")
             self.readout.setText(HINT)
         else:
@@ -163,12 +163,13 @@ class UnitsPanel(Panel):
             self.chain_free.setData(k, for_log_axis(chain_free, chain_floor)[0])
             set_title(self.profile_plot, "Gradient profile, held vs free"
                       + floor_note(bool(floored_a.any() or floored_b.any()), floor))
-            self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
+            style.set_label_text(self.loss_label, f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
             set_title(self.chain_plot, f"Jacobian chain, layer {layer}" + (f", {part}" if part else ""))
             off = ", ".join(comparison.names or [f"{lay}:{unit}" for lay, unit in comparison.units])
             self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
         self._draw_ranking(units)
-        for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
+        ranked = units is not None and units.ranking is not None  # else the note's fixed frame stays
+        for plot in (self.profile_plot, self.chain_plot) + ((self.rank_plot,) if ranked else ()):
             steady.hold_items(plot)
 
     def _bars_that_fit(self, names) -> int:
@@ -193,8 +194,8 @@ class UnitsPanel(Panel):
         if ranking is None:
             self.bars_up.setOpts(x=[], height=[])
             self.bars_down.setOpts(x=[], height=[])
-            self.rank_note.setText(textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
-                                   else "no ranking yet")
+            style.set_plain_text(self.rank_note, textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
+                                 else "no ranking yet")
             self.rank_note.setVisible(True)
             self.rank_note.setPos(0.5, 0.5)
             self.rank_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
