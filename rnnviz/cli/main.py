@@ -167,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             return launch(args)
         if args.handler is None:
             raise UserError(f"'rnnviz {args.missing}' is not available in this version")
-        return args.handler(args)
+        from rnnviz.cli.safekeeping import forgiving_stdout
+
+        with forgiving_stdout():  # a reader that goes away (``| head``) must not cost a run its save
+            return args.handler(args)
     except UserError as exc:
         print(f"rnnviz: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -31,7 +31,7 @@ from rnnviz.cli.progress import LoadProgress, Progress
 from rnnviz.cli.types import number, positive_whole, whole
 from rnnviz import runtime
 from rnnviz.cli import units as units_off
-from rnnviz.cli.safekeeping import Checkpoints, Forgiving, on_first_signal, save_with_fallback
+from rnnviz.cli.safekeeping import Checkpoints, on_first_signal, save_with_fallback
 from rnnviz.core.errors import UserError
 from rnnviz.interrupts import StopOnSignals
 
@@ -149,10 +149,12 @@ def main(args) -> int:
             trainer = _fresh(args)
             trainer = weights.with_weights(args, trainer)  # --weights FILE: the user's network instead
             steps = trainer.train_config.steps
-        units_off.apply(trainer, args)
+        held = units_off.apply(trainer, args)
+        if held:  # also a resumed session's: the run is not the network's whole self
+            print(held, flush=True)
         started = time.perf_counter()
-        # progress lines never stop a run: a closed terminal (SIGHUP) or pipe must not cost it its save
-        progress = Progress(steps, trainer.step_count, Forgiving(sys.stdout), trainer.train_config.clip_mode)
+        # standard output is Forgiving (rnnviz.cli.main): a closed terminal or pipe never stops a run
+        progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
         phase = ["training"]  # what a first signal interrupts: the message differs
         batch = trainer.train_config.batch_size
         with StopOnSignals(on_first=lambda signum: on_first_signal(signum, args, phase[0])) as stop:

@@ -8,6 +8,7 @@ export folder, and says where.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,9 @@ def on_first_signal(signum, args, phase: str) -> None:
 
 class Forgiving:
     """A text stream whose write errors are ignored: after SIGHUP the terminal may be closed, and
-    a progress line that cannot be shown must not cost the run its save."""
+    ``rnnviz run ... | head -1`` closes the pipe after one line; a line that cannot be shown must
+    not cost the run its save. A broken pipe also points the stream's descriptor at the null
+    device, so the interpreter's last flush at exit has nowhere to fail either."""
 
     def __init__(self, stream) -> None:
         self.stream = stream
@@ -40,17 +43,42 @@ class Forgiving:
     def write(self, text: str) -> int:
         try:
             return self.stream.write(text)
-        except (OSError, ValueError):  # EIO from a hung-up terminal, or a stream already closed
+        except (OSError, ValueError) as exc:  # EIO from a hung-up terminal, EPIPE, a closed stream
+            self._forget(exc)
             return len(text)
 
     def flush(self) -> None:
         try:
             self.stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            self._forget(exc)
+
+    def _forget(self, exc: Exception) -> None:
+        if not isinstance(exc, BrokenPipeError):
+            return
+        import os
+
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):  # no descriptor (a test's stream): nothing to point
             pass
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def forgiving_stdout():
+    """Standard output made ``Forgiving`` for the block (a headless command's whole life)."""
+    before = sys.stdout
+    sys.stdout = Forgiving(before)
+    try:
+        yield
+    finally:
+        if isinstance(sys.stdout, Forgiving) and sys.stdout.stream is before:
+            sys.stdout = before
 
 
 class Checkpoints:

@@ -13,7 +13,7 @@ replace them.
 from __future__ import annotations
 
 from rnnviz.core.errors import UserError
-from rnnviz.core.nn.units import parse_unit
+from rnnviz.core.nn.units import parse_unit, unit_name
 
 
 def add_arguments(group) -> None:
@@ -37,16 +37,28 @@ def parse(text: str, config) -> list[tuple[int, int]]:
     return units
 
 
-def apply(trainer, args) -> None:
-    """Switch the units of ``--units-off`` off, as ``--hold`` says; UserError for bad values."""
+def apply(trainer, args) -> str:
+    """Switch the units of ``--units-off`` off, as ``--hold`` says; UserError for bad values.
+    Returns the line that says which units the run holds (also those of a resumed session), or ""."""
     text, hold = getattr(args, "units_off", None), getattr(args, "hold", None)
     if text is None:
         if hold is not None:
             raise UserError("--hold needs --units-off (the units to hold)")
-        return
+        return describe(trainer)
     if hold not in (None, "zero", "mean"):
         raise UserError(f"--hold must be zero or mean, got {hold!r}")
     try:
         trainer.switch_units_off(parse(text, trainer.model_config), hold or "zero")
     except ValueError as exc:
         raise UserError(f"--units-off: {exc}") from None
+    return describe(trainer)
+
+
+def describe(trainer) -> str:
+    """'units held off (mean): fwd 1 at 0.123, bwd 6 at -0.0456', or "" when every unit is free."""
+    clamp = trainer.units_off
+    if clamp is None or not clamp.units:
+        return ""
+    held = ", ".join(f"{unit_name(trainer.model_config, layer, unit)} at {value:.3g}"
+                     for (layer, unit), value in zip(clamp.units, clamp.values))
+    return f"units held off ({clamp.mode}): {held}"

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from rnnviz.core.nn.units import held_record
+
 
 # ---------------------------------------------------------------------- CSV
 def csv_bytes(header: list, rows: list) -> bytes:
@@ -61,6 +63,7 @@ def run_metadata(trainer, view, *, wall_time: float | None = None, status: str |
         "train_config": trainer.train_config.to_dict(),
         "shape": view.snapshot.shape,  # unidirectional or bidirectional
         "parts": list(view.snapshot.parts),  # the stacks side by side in the hidden units, if several
+        "units_off": _held_units(trainer),  # by name, with the values they are held at and how chosen
         "steps_done": int(trainer.step_count),
         "status": status,
         "divergence": (trainer.divergence or "the weights hold NaN or Inf") if status == "diverged" else "",
@@ -71,6 +74,15 @@ def run_metadata(trainer, view, *, wall_time: float | None = None, status: str |
         "diagnostics": _diagnostics_summary(view.snapshot.diagnostics),
         "files": list(files or []),
     }
+
+
+def _held_units(trainer) -> dict | None:
+    """{"units": ["fwd 3", ...], "values": [...], "mode": "zero" or "mean"} as a session saves
+    them, or None when every unit is free."""
+    clamp = getattr(trainer, "units_off", None)
+    if clamp is None or not clamp.units:
+        return None
+    return held_record(trainer.model_config, clamp.units, clamp.values, clamp.mode)
 
 
 def weights_finite(trainer) -> bool:

@@ -297,7 +297,8 @@ class TrainingWorker(QObject):
                 "description": getattr(t.source, "description", ""),
                 "is_text": self._is_text(), "classes": getattr(t.source, "classes", None),
                 "predicts_next": bool(getattr(t.source, "predicts_next", False)), "step": t.step_count,
-                "status": _shown_status(t)}
+                "status": _shown_status(t), "units_held": len(t.units_off.units) if t.units_off is not None else 0,
+                "units_mode": t.units_mode}
 
     def metadata(self, view) -> dict:
         """metadata.json of an export of ``view``: the command line's keys, with the window's status

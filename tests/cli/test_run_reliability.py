@@ -292,3 +292,17 @@ def test_a_file_size_limit_during_the_export_names_the_file_and_leaves_nothing_c
     assert session.load(tmp_path / "s.npz").step_count == 5  # the session was saved before the export
     for name in os.listdir(out) if out.exists() else []:
         assert not name.startswith(".") and (out / name).stat().st_size < 100 * 1024, name
+
+
+def test_a_reader_that_goes_away_costs_nothing(tmp_path):
+    """``rnnviz run ... --save F | head -1``: the pipe closes after the first line; the run still
+    trains and saves, exits 0, and prints no traceback."""
+    saved = tmp_path / "s.npz"
+    child = start("--task", "adding", "--steps", "30", "--hidden", "4", "--length", "6", "--save", str(saved))
+    child.stdout.readline()
+    child.stdout.close()  # what ``head -1`` does after its line
+    with child.stderr:
+        err = child.stderr.read()
+    assert child.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert session.load(saved).step_count == 30

@@ -29,3 +29,13 @@ def test_an_encoder_decoder_names_its_two_stacks():
     assert units.parse("enc 3,dec 0,dec 2", run.model_config) == [(0, 3), (0, 4), (0, 6)]
     with pytest.raises(UserError, match="the decoder stack has 3 units per layer"):
         units.parse("dec 3", run.model_config)
+
+
+def test_the_run_says_which_units_it_holds():
+    run = presets.make_trainer({"hidden_size": 4, "bidirectional": True}, {"batch_size": 2},
+                               {"kind": "task", "name": "marker", "length": 5})
+    assert units.apply(run, argparse.Namespace(units_off=None, hold=None)) == ""
+    assert units.apply(run, argparse.Namespace(units_off="bwd 3,fwd 0", hold=None)) == \
+        "units held off (zero): fwd 0 at 0, bwd 3 at 0"
+    assert units.apply(run, argparse.Namespace(units_off=None, hold=None)) == \
+        "units held off (zero): fwd 0 at 0, bwd 3 at 0"  # a resumed session's, without the flags

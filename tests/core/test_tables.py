@@ -88,3 +88,14 @@ def test_run_metadata_has_the_command_lines_keys(trainer, view):
     assert meta["wall_time_seconds"] == trainer.wall_time > 0
     assert meta["final_loss"] == float(view.series["loss"][1][-1]) and meta["final_loss_step"] == 3
     assert meta["parts"] == ["forward", "backward"] and meta["source_spec"]["name"] == "parity"
+
+
+def test_run_metadata_names_the_held_units_and_their_mode(trainer, view):
+    assert run_metadata(trainer, view)["units_off"] is None
+    held = presets.make_trainer({"hidden_size": 5, "cell": "gru", "bidirectional": True}, {"batch_size": 3},
+                                {"kind": "task", "name": "parity", "length": 10})
+    held.run(1)
+    clamp = held.switch_units_off([(0, 2), (0, 8)], "mean")
+    meta = run_metadata(held, held.view_data(ranking="never"))
+    assert meta["units_off"] == {"units": ["fwd 2", "bwd 3"], "values": list(clamp.values), "mode": "mean"}
+    assert all(value != 0 for value in meta["units_off"]["values"])

@@ -82,12 +82,12 @@ def test_a_unit_selected_in_the_map_is_switched_off_and_compared(qtbot, shape):
     np.testing.assert_allclose(units.profile_held.yData, comparison.profile_with[:, 0])
     np.testing.assert_allclose(units.profile_free.yData, comparison.profile_without[:, 0])
     assert f"{comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free" in units.loss_label.text
-    assert units.readout.text() == f"2 unit(s) off (mean): {', '.join(names)}"
+    assert units.readout.text() == f"2 unit(s) off (mean): {', '.join(names)} \u00b7 ranked on 4 sequences"
     other = 1 - units.part.currentIndex()
     units.part.setCurrentIndex(other)  # the other stack's chain
     chain_without = comparison.part_chains[units.part.itemData(other)][1]
     np.testing.assert_allclose(np.log10(units.chain_free.yData), chain_without[0], atol=1e-12)
-    assert units.part.itemData(other) in units.chain_plot.titleLabel.text
+    assert units.part.itemData(other) in units.chain_plot.titleLabel.text.lower()
 
     ranking = view.units.ranking
     ticks = [label for _, label in units.rank_plot.getAxis("bottom")._tickLevels[0]]
@@ -115,7 +115,8 @@ def test_a_narrow_dock_shows_as_many_bars_as_their_names_fit(qtbot):
     assert wide._shown_bars == 8  # every unit of the 4 + 4
     assert FEWEST_SHOWN <= narrow._shown_bars < wide._shown_bars
     assert len(narrow.bars_up.opts["height"]) + len(narrow.bars_down.opts["height"]) == narrow._shown_bars
-    assert f"({narrow._shown_bars} of 8;" in narrow.rank_plot.getAxis("bottom").labelText
+    assert narrow.readout.text().endswith("ranked on 4 sequences")
+    assert f": {narrow._shown_bars} of 8" in narrow.rank_plot.getAxis("bottom").labelText
     lay_out(narrow, (1400, 700))  # widened: the bars follow, and the range with them
     assert narrow._shown_bars == 8
     low, high = narrow.rank_plot.vb.viewRange()[0]
@@ -144,7 +145,7 @@ def test_window_switches_off_an_encoder_unit_and_trains_on(make_window, qtbot):
                     timeout=10_000)
     view = window.latest_view
     assert view.units.comparison.names == ("enc 2", "dec 3")
-    assert units.readout.text().endswith("enc 2, dec 3") and "held," in units.loss_label.text
+    assert "off (zero): enc 2, dec 3" in units.readout.text() and "held," in units.loss_label.text
     np.testing.assert_array_equal(view.snapshot.hidden[context:, 0, 3], view.units.clamp.values[1])
 
 
@@ -165,4 +166,4 @@ def test_the_chain_shown_first_is_that_of_the_first_unit_held(qtbot):
     run = _run("seq2seq")
     run.switch_units_off([(0, 5)])  # dec 1
     panel = build(qtbot, UnitsPanel, run.view_data(ranking="never"))
-    assert panel.part.currentData() == "decoder" and "decoder" in panel.chain_plot.titleLabel.text
+    assert panel.part.currentData() == "decoder" and "decoder" in panel.chain_plot.titleLabel.text.lower()

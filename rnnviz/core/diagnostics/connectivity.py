@@ -52,7 +52,7 @@ class Connectivity:
     causal: bool = True  # C[t, s] = 0 for s > t, drawn blank
     input_axis: str = "input token at s"
     output_axis: str = "output step t"
-    distance_axis: str = "distance t \u2212 s (steps)"
+    distance_axis: str = "distance t \u2212 s"  # in steps; short: the curve is a narrow column
     note: str = ""  # what the shape's map means, for people
     distance: np.ndarray | None = None  # (T_out, T_in) the distance of each cell; None: t - s
 

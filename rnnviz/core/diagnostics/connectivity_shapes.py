@@ -240,15 +240,16 @@ def shaped_connectivity(model, inputs, state0=None, classify: bool = True) -> Co
             distance = (source - 1 - processed)[None, :] + np.arange(outputs)[:, None] + 1  # (U, S)
             return _connectivity(matrix, distance, direction, True, causal=False, input_axis="source token s",
                                  output_axis="decoder step u",
-                                 distance_axis="recurrent steps from source token s to output u",
-                                 note="encoder-decoder: output step \u00d7 source token, through the context")
+                                 distance_axis="steps s \u2192 u",
+                                 note="encoder-decoder: output step \u00d7 source token, through the context; the distance counts "
+                                      "the recurrent steps from reading s to predicting u")
         if isinstance(model, Vec2Seq):
             grads, out_step, direction = vector_gradients(model, inputs, classify)
             steps = np.asarray(inputs).shape[0]
             matrix = _map(grads, out_step, steps)  # (U, 1)
             return _connectivity(matrix, np.arange(steps)[:, None] + 1, direction, classify, causal=False,
                                  input_axis="code vector v", output_axis="generated step t",
-                                 distance_axis="steps t + 1 since the vector",
+                                 distance_axis="steps since v",
                                  note="vector-to-sequence: \u2016\u2202\u0177_t/\u2202v\u2016 along the sequence")
         n = real_steps(model, inputs)
         padded = getattr(model.config, "pad_id", None) is not None
@@ -259,7 +260,7 @@ def shaped_connectivity(model, inputs, state0=None, classify: bool = True) -> Co
             matrix = _map(grads, out_step, n)
             distance = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
             return _connectivity(matrix, distance, direction, classify, causal=False,
-                                 distance_axis="distance |t \u2212 s| (steps)",
+                                 distance_axis="distance |t \u2212 s|",
                                  note="bidirectional: every input reaches every output, from both ends" + cut)
     conn = connectivity(model, inputs, state0, classify)
     return replace(conn, note=("padded text" + cut) if padded else "")

@@ -113,3 +113,56 @@ def readers(config, layer: int, unit: int) -> list[tuple[str, str, int]]:
     if config.context in ("every-step", "both"):  # the decoder reads [one-hot token, context]
         found.append(("decoder.weight_ih_l0", "decoder.bias_ih_l0", config.input_size + index))
     return found
+
+
+# ---------------------------------------------------------------------- held units in files
+NAME_LENGTH = 40  # characters a unit's name may have in a file ("12:fwd 4095" has 11)
+
+
+def held_record(config, units, values, mode: str) -> dict:
+    """How a session and an export's metadata.json write held units: by name, readable and
+    independent of how units are numbered: {"units": ["fwd 3", ...], "values": [...], "mode": ...}."""
+    return {"units": [unit_name(config, int(layer), int(unit)) for layer, unit in units],
+            "values": [float(value) for value in values], "mode": str(mode)}
+
+
+def read_held_record(config, data) -> tuple[list, list, str]:
+    """([(layer, unit), ...], [value, ...], mode) of a ``held_record`` read from a file, every
+    field checked against a network of ``config``'s shape; ValueError naming the first bad one.
+    A unit is its name ("fwd 3", "1:dec 0", "0:3"), or, as files written before names were
+    saved hold it, a [layer, unit] pair of numbers. Which modes exist is the clamp's to check."""
+    if not isinstance(data, dict) or set(data) != {"units", "values", "mode"}:
+        raise ValueError("expected units, values and mode")
+    units, values = data["units"], data["values"]
+    if not isinstance(units, list) or not isinstance(values, list) or len(units) != len(values):
+        raise ValueError("expected a list of units and a list of as many values")
+    width = units_per_layer(config)
+    if len(units) > config.num_layers * width:
+        raise ValueError(f"{len(units)} units held, but the network has {config.num_layers * width}")
+    found, seen = [], {}
+    for item in units:
+        if isinstance(item, str) and 0 < len(item) <= NAME_LENGTH:
+            layer, unit = parse_unit(config, item)  # ValueError for a name of another shape
+        elif (isinstance(item, list) and len(item) == 2
+              and all(type(number) is int for number in item)):  # bool is not a number here
+            layer, unit = item
+        else:
+            raise ValueError(f"{str(item)[:NAME_LENGTH]!r} is neither a unit's name nor a [layer, unit] pair")
+        if not (0 <= layer < config.num_layers and 0 <= unit < width):
+            raise ValueError(f"unit {unit} of layer {layer} does not exist (the network has "
+                             f"{config.num_layers} layer(s) of {width} units)")
+        name = unit_name(config, layer, unit)
+        if (layer, unit) in seen:
+            raise ValueError(f"unit {name} is switched off twice ({seen[layer, unit]!r} and "
+                             f"{str(item)[:NAME_LENGTH]!r})")
+        seen[layer, unit] = item if isinstance(item, str) else name
+        found.append((layer, unit))
+    numbers = []
+    for value in values:
+        if type(value) not in (int, float) or not abs(value) < 1e300:  # NaN, Inf and huge ints fail too
+            raise ValueError(f"a held unit's value must be a finite number, not {str(value)[:NAME_LENGTH]!r}")
+        numbers.append(float(value))
+    mode = data["mode"]
+    if not isinstance(mode, str) or len(mode) > NAME_LENGTH:
+        raise ValueError("the mode must be 'zero' or 'mean'")
+    return found, numbers, mode

@@ -133,7 +133,12 @@ class Distributions:
         buffer = self._buffers.get(name)
         if buffer is None:
             buffer = self._buffers[name] = BandBuffer(self.capacity)
-        buffer.append(float(step), summarize_values(values))
+        row = summarize_values(values)
+        last = buffer.n - 1
+        if (buffer.bin == 1 and buffer.p_count == 0 and last >= 0 and buffer.steps[last] == step
+                and np.array_equal(buffer.rows[last], row, equal_nan=True)):
+            return  # the same step tried again on the same weights (training on after a divergence): once
+        buffer.append(float(step), row)
 
     def record(self, step: int, params: dict, grads: dict, hidden: np.ndarray) -> None:
         """One row for each parameter, each gradient and each layer's hidden states (T, L, B, H),

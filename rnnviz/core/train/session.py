@@ -29,7 +29,7 @@ from rnnviz.core import atomic
 from rnnviz.core.data.build import build_source
 from rnnviz.core.errors import SessionError, UserError
 from rnnviz.core.nn.clamp import CLAMP_MODES, UnitClamp
-from rnnviz.core.nn.units import units_per_layer
+from rnnviz.core.nn.units import held_record, read_held_record
 from rnnviz.core.train import session_check as check
 from rnnviz.core.train import session_extras as extras
 from rnnviz.core.train.session_fields import check_metadata
@@ -38,7 +38,8 @@ from rnnviz.core.train.records import LastBatch
 from rnnviz.core.train.trainer import Trainer
 
 FORMAT = "rnnviz-session"
-FORMAT_VERSION = 1  # bump when the layout changes; older readers then refuse newer files
+FORMAT_VERSION = 2  # bump when the layout changes; older readers then refuse newer files
+# 2: held units are saved by name ("fwd 3"), no longer as [layer, unit]; format 1 is still read
 
 
 # ---------------------------------------------------------------------- saving
@@ -70,7 +71,7 @@ def save(trainer: Trainer, path) -> Path:
         "rng": state["rng"],
         "source": {"spec": trainer.source_spec, "name": trainer.source.name,
                    "state": state["source_state"], "initial_state": state["source_initial_state"]},
-        "units_off": _units_off_dict(state["units_off"]), "units_mode": state["units_mode"],
+        "units_off": _units_off_dict(state["units_off"], trainer.model_config), "units_mode": state["units_mode"],
         "carry_parts": len(state["carry"]), "last_h0_parts": len(_parts(last.h0)) if last is not None else 0,
     }
     point_arrays, metadata["rollback"] = extras.points_to_arrays(state["rollback"])
@@ -200,27 +201,19 @@ def _state(trainer: Trainer, metadata: dict, arrays: dict) -> dict:
     }
 
 
-def _units_off_dict(clamp) -> dict | None:
-    if clamp is None:
-        return None
-    return {"units": [list(unit) for unit in clamp.units], "values": list(clamp.values), "mode": clamp.mode}
+def _units_off_dict(clamp, config) -> dict | None:
+    """The held units by name ("fwd 3"), with their values and mode; None when none is held."""
+    return None if clamp is None else held_record(config, clamp.units, clamp.values, clamp.mode)
 
 
 def _units_off(data, model_config: ModelConfig) -> UnitClamp | None:
-    """The held units saved in a session, checked against the network; SessionError otherwise."""
+    """The held units saved in a session (by name, or as [layer, unit] numbers in older files),
+    checked against the network; ValueError naming what is wrong otherwise (``load`` names the file)."""
     if data is None:
         return None
-    if not isinstance(data, dict) or set(data) != {"units", "values", "mode"}:
-        raise SessionError("the units switched off are damaged (expected units, values and mode)")
-    units, values = data["units"], data["values"]
-    if (not isinstance(units, list) or not isinstance(values, list) or len(units) != len(values)
-            or len(units) > model_config.num_layers * units_per_layer(model_config)
-            or not all(isinstance(u, list) and len(u) == 2 and all(type(i) is int for i in u) for u in units)
-            or not all(type(v) in (int, float) for v in values)):
-        raise SessionError("the units switched off are damaged (one [layer, unit] and one number each)")
     try:
-        clamp = UnitClamp(tuple(tuple(u) for u in units), tuple(values), data["mode"])
-        clamp.check(model_config.num_layers, units_per_layer(model_config))
+        units, values, mode = read_held_record(model_config, data)
+        clamp = UnitClamp(tuple(units), tuple(values), mode)
     except ValueError as exc:
-        raise SessionError(f"the units switched off are damaged: {exc}") from None
+        raise ValueError(f"the units switched off: {exc}") from None
     return clamp if clamp.units else None

@@ -1,9 +1,10 @@
 """Connectivity panel: how far back each prediction looks.
 
-Above, the map log10 ||∂ŷ_t/∂x_s|| of one sample, output step t upwards and input step s
-across (s > t left blank: the future cannot matter). Below, its mean against the distance
-t − s on a log axis. Vanishing reads as a narrow band along the diagonal and a line that falls
-by decades with the distance; a network that remembers keeps a wide band. Hovering a row
+On the left, the map log10 ||∂ŷ_t/∂x_s|| of one sample, output step t upwards and input step s
+across (s > t left blank: the future cannot matter). On the right, its mean against the distance
+t − s on a log axis (side by side: a dock is wider than it is high, and a T x T map is square).
+Vanishing reads as a narrow band along the diagonal and a line that falls by decades with the
+distance; a network that remembers keeps a wide band. Hovering a row
 colours the input tokens by their share in that prediction. The numbers come from
 ``rnnviz.core.diagnostics.connectivity``.
 """
@@ -20,8 +21,9 @@ from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, TokenAxis, as_float, floor_note, for_log_axis, log_floor,
                                     printable_label, set_title)
 
-MAP_TITLE = "Connectivity \u2016\u2202\u0177_t/\u2202x_s\u2016 of one sample"
-CURVE_TITLE = "Mean connectivity vs distance t \u2212 s"
+MAP_TITLE = "C = \u2016\u2202\u0177_t/\u2202x_s\u2016"
+CLASS_TITLE = "C = \u2016\u2202\u0177_t,k/\u2202x_s\u2016"  # k: the class predicted at t
+CURVE_TITLE = "By distance"
 HINT = "hover over the map: the inputs of prediction t coloured by their share"
 DECADES_SHOWN = 12  # colour range of the map: values further below the top are drawn at its bottom
 SHARE_COLOR = (213, 94, 0)  # the palette's orange, as in the other panels' highlights
@@ -34,24 +36,26 @@ class ConnectivityPanel(Panel):
     def _build(self) -> None:
         self.tokens = TokenAxis("bottom")
         self.map = Heatmap(self.canvas.ci, MAP_TITLE, "output step t", "input token at s",
-                           style.sequential_colormap(), "log\u2081\u2080 \u2016\u2202\u0177_t/\u2202x_s\u2016",
-                           row=0, col=0, axis_items={"bottom": self.tokens})
+                           style.sequential_colormap(), "log\u2081\u2080 C", row=0, col=0,
+                           axis_items={"bottom": self.tokens})
         self.map.plot.setToolTip("for token inputs: the gradient with respect to the one-hot input vector; "
                                  "for classification the logit of the predicted class is differentiated, "
                                  "for regression the whole output (Frobenius norm)")
-        self.curve_plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems=style.log_axis())
-        style.style_plot(self.curve_plot, CURVE_TITLE, "mean \u2016\u2202\u0177_t/\u2202x_s\u2016 (log)",
-                         "distance t \u2212 s (steps)")
+        self.curve_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems=style.log_axis())
+        style.style_plot(self.curve_plot, CURVE_TITLE, "mean C over t (log)", "distance t \u2212 s")
         self.curve_plot.setLogMode(x=False, y=True)
         self.curve = self.curve_plot.plot(pen=style.pen(style.layer_color(0)), connect="finite")
-        self.canvas.ci.layout.setRowStretchFactor(0, 3)
-        self.canvas.ci.layout.setRowStretchFactor(1, 2)
+        self.canvas.ci.layout.setColumnStretchFactor(0, 3)
+        self.canvas.ci.layout.setColumnStretchFactor(1, 2)
         self.empty = pg.TextItem("no connectivity yet", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5))
         self.map.plot.addItem(self.empty)
         self.readout.setVisible(True)
         self.readout.setText(HINT)
         self.readout.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
-        self.readout.setWordWrap(True)  # a long hover line (or a shape's note) must not widen the window
+        # a long hover line (or a shape's note) must not widen the window: it wraps, between any two
+        # tokens (shares_html). (An Ignored width policy would not do: the label is then laid out as
+        # if one character wide, as tall as that needs, and the plots get no height.)
+        self.readout.setWordWrap(True)
         self.canvas.scene().sigMouseMoved.connect(self._hover)
 
     def data(self):
@@ -83,10 +87,11 @@ class ConnectivityPanel(Panel):
         floor = log_floor(distance)
         shown, floored = for_log_axis(distance, floor)
         self.curve.setData(np.arange(distance.size), shown)
-        readout = "predicted class's logit" if conn.readout == "predicted logit" else "all outputs (Frobenius)"
-        set_title(self.map.plot, f"Connectivity of one sample: {readout}")
+        # short (a title's width is its column's least): k, the class predicted at t; else every output
+        classes = conn.readout == "predicted logit"
+        set_title(self.map.plot, CLASS_TITLE if classes else MAP_TITLE)
         set_title(self.curve_plot, CURVE_TITLE + floor_note(bool(floored.any()), floor))
-        if not self.readout.text() or self.readout.text().startswith(HINT):
+        if not self.readout.text() or HINT in self.readout.text():
             self.readout.setText(self._hint(conn))
         steady.hold_items(self.curve_plot)
 
@@ -101,7 +106,11 @@ class ConnectivityPanel(Panel):
 
     @staticmethod
     def _hint(conn) -> str:
-        return HINT + (f" &nbsp; ({html.escape(conn.note)})" if conn is not None and conn.note else "")
+        if conn is None:
+            return HINT
+        what = ("C: the logit of k, the class predicted at t" if conn.readout == "predicted logit"
+                else "C: every output (Frobenius norm)")
+        return f"{what}; {HINT}" + (f" &nbsp; ({html.escape(conn.note)})" if conn.note else "")
 
     # ----------------------------------------------------------------- hover
     def shares_html(self, t: int) -> str:
@@ -114,15 +123,24 @@ class ConnectivityPanel(Panel):
         labels = list(self.view.snapshot.labels or []) if share.size > 1 else ["v"]
         seen = t + 1 if conn.causal else share.size  # inputs that can matter
         peak = np.nanmax(share[:seen]) if np.isfinite(share[:seen]).any() else 0.0
+        # characters read as the text they are; words and values apart. Either way the line may
+        # wrap between any two inputs (a zero-width space), so a long window never widens the dock
+        characters = all(len(str(label)) <= 1 for label in labels[:seen])
+        gap = "\u200b" if characters else " "
         parts = []
         for s in range(seen):
             alpha = float(share[s] / peak) if peak > 0 and np.isfinite(share[s]) else 0.0
             text = html.escape(printable_label(labels[s]) if s < len(labels) else str(s))
             r, g, b = SHARE_COLOR
             parts.append(f'<span style="background-color: rgba({r},{g},{b},{alpha:.2f})">{text}</span>')
-        top = int(np.nanargmax(share[:seen])) if peak > 0 else 0
+        if peak > 0:
+            top = int(np.nanargmax(share[:seen]))
+            tail = f"largest share {share[top]:.0%} at s = {top}"
+        else:  # no shares: the row overflowed (a C of Inf) or reaches nothing
+            tail = "no shares: " + ("C overflowed in this row" if not np.isfinite(
+                as_float(conn.matrix[t, :seen])).all() else "every C is 0 in this row")
         return (f"prediction t = {t} ({int(conn.predicted[t]) if conn.predicted[t] >= 0 else 'all outputs'}): "
-                + "".join(parts) + f" &nbsp; largest share {share[top]:.0%} at s = {top}")
+                + gap.join(parts) + f" &nbsp; {tail}")
 
     def readout_at(self, x: float, y: float) -> str:
         conn = self.data()
@@ -132,7 +150,9 @@ class ConnectivityPanel(Panel):
         rows, cols = conn.matrix.shape
         if not (0 <= t < rows and 0 <= s < cols) or (conn.causal and s > t):
             return ""
-        return f"C = {conn.matrix[t, s]:.3g} (share {conn.share[t, s]:.1%})<br>" + self.shares_html(t)
+        share = float(conn.share[t, s])
+        return (f"C = {conn.matrix[t, s]:.3g} (share {f'{share:.1%}' if np.isfinite(share) else 'none'})<br>"
+                + self.shares_html(t))
 
     def _hover(self, scene_pos) -> None:
         point = self.map.cell_at(scene_pos)

@@ -5,7 +5,8 @@ training step, on a symmetric-log axis (linear within the threshold of 0, log10 
 gradient of 1e-30 and one of 1e10 share the plot. NaN, +Inf and −Inf are counted by the core
 and drawn as their own marks along the top, never dropped and never mixed into the bands.
 Vanishing: a gradient's bands sink towards 0 decade by decade. Exploding: they climb, then the
-marks appear. The numbers come from ``rnnviz.core.train.distributions``.
+marks appear. Under the plot, the NaN/Inf counts of the steps that had any; hovering reads a
+step's percentiles and counts. The numbers come from ``rnnviz.core.train.distributions``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-9
 BAND_ALPHAS = (40, 70, 100, 140)
 BAND_COLOR = (0, 114, 178)  # the first layer colour
 MARKS = ((NAN, "NaN", "x", "#CC0000"), (POSINF, "+Inf", "t1", "#D55E00"), (NEGINF, "\u2212Inf", "t", "#7A1FA2"))
-DEFAULT_QUANTITY = "grad/weight_hh_l0"  # the gradient the whole app is about
-MAX_AXIS_LABELS = 7
+# the gradient the whole app is about, shown first: the recurrent weights' (an encoder's first,
+# whose gradient has the whole decoder to cross)
+DEFAULT_QUANTITIES = ("grad/weight_hh_l0", "grad/encoder.weight_hh_l0", "grad/decoder.weight_hh_l0")
+MAX_AXIS_LABELS = 7  # decades labelled at most, on each side of 0
+LABEL_PIXELS = 16  # vertical room one tick label needs: fewer decades labelled in a short dock
+HINT = "hover over the plot to read a step's percentiles and NaN/Inf counts"
 
 
 def quantity_label(name: str) -> str:
@@ -49,8 +54,9 @@ class DistributionsPanel(Panel):
         self.choice.currentIndexChanged.connect(self._redraw_if_view)
         self.controls.addWidget(self.choice)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
-        style.style_plot(self.plot, "Distribution over training", "value (symmetric log)", "training step")
-        self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)
+        style.style_plot(self.plot, "Distribution over training", "value (symlog)", "training step")
+        # the legend in one row: the plot keeps the height
+        self.legend = style.add_legend(self.plot, self.canvas.ci, row=1, columns=4)
         self.edges = []
         self.fills = []
         for (low, high), alpha in zip(BANDS, BAND_ALPHAS):
@@ -76,6 +82,13 @@ class DistributionsPanel(Panel):
                                  anchor=(0.5, 0.5))
         self.plot.addItem(self.empty)
         self._names: list[str] = []
+        self.readout.setVisible(True)
+        self.readout.setText(HINT)
+        self.readout.setWordWrap(True)  # a long line wraps; it never sets the dock's width
+        self._summary = HINT  # what the readout says when the mouse is not over a step
+        self.canvas.scene().sigMouseMoved.connect(self._hover)
+        self._axis = None  # (low, high, threshold, decades labelled) of the ticks last set
+        self.plot.vb.sigResized.connect(self._resized)
 
     def distributions(self) -> dict:
         return {} if self.view is None else dict(getattr(self.view, "distributions", None) or {})
@@ -86,7 +99,8 @@ class DistributionsPanel(Panel):
             self.choice.blockSignals(True)
             self.choice.clear()
             self.choice.addItems(names)
-            wanted = current if current in names else (DEFAULT_QUANTITY if DEFAULT_QUANTITY in names else None)
+            defaults = [name for name in DEFAULT_QUANTITIES if name in names]
+            wanted = current if current in names else (defaults[0] if defaults else None)
             if wanted is not None:
                 self.choice.setCurrentIndex(names.index(wanted))
             self.choice.blockSignals(False)
@@ -113,6 +127,8 @@ class DistributionsPanel(Panel):
             self.empty.setVisible(True)
             self.empty.setPos(0.5, 0.5)
             self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self._summary = HINT
+            self.readout.setText(HINT)
             return
         self.empty.setVisible(False)
         threshold = symlog_threshold(rows)
@@ -136,6 +152,8 @@ class DistributionsPanel(Panel):
             legend_entry(self.plot, scatter, label, bool(bad.any()))
         high = top + (0.1 * span if bad_any else 0.0)
         self._set_axis(bottom, high, threshold)
+        self._summary = non_finite_summary(steps, rows) or HINT
+        self.readout.setText(self._summary)
         note = " \u2014 NaN/Inf marked at the top" if bad_any else ""
         set_title(self.plot, f"{quantity_label(name)}{note}",
                   color=style.THRESHOLD_COLOR if bad_any else None)
@@ -143,18 +161,79 @@ class DistributionsPanel(Panel):
         steady.hold(self.plot, x=(float(min(steps.min(), band_x.min(initial=np.inf))),
                                   float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high))
 
+    def _resized(self) -> None:
+        """A taller or shorter dock: as many decades labelled as fit (only when that number changes)."""
+        if self._axis is not None and self._labels_fit(*self._axis[:2]) != self._axis[3]:
+            self._set_axis(*self._axis[:3])
+
+    def _labels_fit(self, low: float, high: float) -> int:
+        """Decades that can be labelled on each side of 0 at the plot's height in pixels."""
+        height = self.plot.vb.height()  # 0 before the first layout: then MAX_AXIS_LABELS
+        sides = 2 if low < 0 < high else 1
+        fit = int(height // LABEL_PIXELS - 1) // sides if height > 0 else MAX_AXIS_LABELS
+        return max(1, min(MAX_AXIS_LABELS, fit))
+
     def _set_axis(self, low: float, high: float, threshold: float) -> None:
         """Ticks at 0 and at ±10^k (every few decades when many), labelled with the real values."""
         reach = max(abs(low), abs(high))
         biggest = float(symlog_inverse(reach, threshold)) if reach > 0 else threshold
         first = int(np.floor(np.log10(threshold)))
         last = int(np.ceil(np.log10(max(biggest, threshold))))
-        every = max(1, int(np.ceil((last - first + 1) / MAX_AXIS_LABELS)))
+        fit = self._labels_fit(low, high)
+        self._axis = (low, high, threshold, fit)
+
+        def inside(position: float) -> bool:
+            return low - 0.5 <= position <= high + 0.5
+
+        # each side's decades in the plot, largest first: with room for few labels, the extremes are read
+        sides = {sign: [k for k in range(last, first - 1, -1) if inside(float(symlog(sign * 10.0 ** k, threshold)))]
+                 for sign in (1, -1)}
+        every = max(1, int(np.ceil(max(len(decades) for decades in sides.values()) / fit)))
         ticks = [(0.0, "0")]
-        for k in range(first, last + 1, every):
-            for sign in (1, -1):
-                value = sign * 10.0 ** k
-                position = float(symlog(value, threshold))
-                if low - 0.5 <= position <= high + 0.5:
-                    ticks.append((position, f"{'-' if sign < 0 else ''}1e{k}"))
+        for sign, decades in sides.items():
+            for k in decades[::every]:
+                ticks.append((float(symlog(sign * 10.0 ** k, threshold)), f"{'-' if sign < 0 else ''}1e{k}"))
         style.set_ticks(self.plot.getAxis("left"), [sorted(ticks)])
+
+    # ----------------------------------------------------------------- reading a step
+    def readout_at(self, x: float) -> str:
+        """The recorded step nearest to ``x``: its percentiles and NaN/Inf counts, or ""."""
+        name, steps, rows = self.selected()
+        if name is None or steps.size == 0:
+            return ""
+        i = int(np.argmin(np.abs(steps - x)))
+        return step_text(steps[i], rows[i])
+
+    def _hover(self, scene_pos) -> None:
+        inside = self.plot.sceneBoundingRect().contains(scene_pos)
+        text = self.readout_at(self.plot.vb.mapSceneToView(scene_pos).x()) if inside else ""
+        self.readout.setText(text or self._summary)
+
+
+def _counts(row) -> str:
+    """"2 NaN, 1 +Inf of 1,024 values": only the kinds present."""
+    found = [f"{int(row[column]):,} {label}" for column, label, _, _ in MARKS if row[column] > 0]
+    return f"{', '.join(found) or 'no NaN or Inf'} of {int(row[SIZE]):,} values"
+
+
+def step_text(step: float, row) -> str:
+    """One recorded step as the readout shows it."""
+    values = np.asarray(row[:len(PERCENTILES)], dtype=float)
+    head = f"step {int(step)}: "
+    if not np.isfinite(values).all():  # every value was NaN/Inf: no percentile to read
+        return head + _counts(row)
+    return (head + f"median {values[4]:.3g}, 16\u201384 % {values[2]:.3g} \u2026 {values[6]:.3g}, "
+            f"0\u2013100 % {values[0]:.3g} \u2026 {values[8]:.3g}; " + _counts(row))
+
+
+def non_finite_summary(steps, rows) -> str:
+    """Where NaN or Inf were counted: how many steps, and the first and the last of them; "" if none."""
+    bad = np.flatnonzero(rows[:, [NAN, POSINF, NEGINF]].sum(axis=1) > 0)
+    if bad.size == 0:
+        return ""
+    first, last = bad[0], bad[-1]
+    text = f"NaN/Inf at {bad.size} recorded step{'s' if bad.size != 1 else ''}: step {int(steps[first])}, " \
+           f"{_counts(rows[first])}"
+    if last != first:
+        text += f"; last, step {int(steps[last])}, {_counts(rows[last])}"
+    return text

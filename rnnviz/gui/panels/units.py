@@ -27,6 +27,7 @@ RANKED_SHOWN = 16  # bars in the ranking at most: the units that matter most; th
 FEWEST_SHOWN = 4  # ... and at least, however narrow the dock (fewer bars than that when fewer units)
 HELD_COLOR = "#D55E00"
 FREE_COLOR = "#0072B2"
+RANK_AXIS = "unit, most needed first"
 HINT = "select units in the hidden-state map (click, Ctrl+click) and press Switch off"
 
 
@@ -86,8 +87,9 @@ class UnitsPanel(Panel):
         self.legend.addItem(self.profile_free, "all units free")
 
         self.rank_plot: pg.PlotItem = self.canvas.addPlot(row=2, col=0, colspan=2)
-        style.style_plot(self.rank_plot, "Loss change when each unit is switched off",
-                         "\u0394 loss", "unit, most needed first")
+        self.rank_plot.setToolTip("the loss change when each unit is switched off on its own (the units already "
+                                  "off stay off); the bars show the units that fit, units.csv of an export has all")
+        style.style_plot(self.rank_plot, "Loss change when each unit is switched off", "\u0394 loss", RANK_AXIS)
         self.bars_up = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(HELD_COLOR))
         self.bars_down = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(FREE_COLOR))
         self.rank_plot.addItem(self.bars_up)
@@ -99,6 +101,7 @@ class UnitsPanel(Panel):
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(2, 2)
         self.readout.setVisible(True)
+        self.readout.setWordWrap(True)  # a long line (many units off) wraps: it never sets the dock's width
         self.readout.setText(HINT)
 
     def _ask_for_ranking(self) -> None:
@@ -137,8 +140,9 @@ class UnitsPanel(Panel):
             for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
                 curve.setData([], [])
             self.context_line.setVisible(False)
-            set_title(self.profile_plot, "Gradient profile: no unit is off")
-            style.set_label_text(self.loss_label, "")
+            # short titles: a title's width is its column's least, and the two plots share the dock
+            set_title(self.profile_plot, "Gradient profile")
+            style.set_label_text(self.loss_label, "no unit is off")
             set_title(self.chain_plot, "Jacobian chain")
             self.readout.setText(HINT)
         else:
@@ -161,14 +165,23 @@ class UnitsPanel(Panel):
             k = np.arange(chain_held.size)
             self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
             self.chain_free.setData(k, for_log_axis(chain_free, chain_floor)[0])
-            set_title(self.profile_plot, "Gradient profile, held vs free"
-                      + floor_note(bool(floored_a.any() or floored_b.any()), floor))
-            style.set_label_text(self.loss_label, f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free")
-            set_title(self.chain_plot, f"Jacobian chain, layer {layer}" + (f", {part}" if part else ""))
+            # the title stays short (its width is its column's least; held vs free: the legend says
+            # which is which); where zeros were drawn goes under the losses in the plot's corner
+            set_title(self.profile_plot, "Gradient profile")
+            zeros = floor_note(bool(floored_a.any() or floored_b.any()), floor).strip(" ()")
+            style.set_label_text(self.loss_label, f"loss {comparison.loss_with:.4g} held, "
+                                 f"{comparison.loss_without:.4g} free" + (f"<br>{zeros}" if zeros else ""))
+            # short: the title's width is its column's least ("Backward chain, layer 1")
+            name = f"{part.capitalize()} chain" if part else "Jacobian chain"
+            set_title(self.chain_plot, name + (f", layer {layer}" if units.num_layers > 1 else ""))
             off = ", ".join(comparison.names or [f"{lay}:{unit}" for lay, unit in comparison.units])
             self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
+        ranking = None if units is None else units.ranking
+        if ranking is not None and np.isfinite(as_float(ranking.delta)).any():  # what the bars stand on
+            self.readout.setText(f"{self.readout.text()} \u00b7 ranked on {ranking.samples} "
+                                 f"sequence{'s' if ranking.samples != 1 else ''}")
         self._draw_ranking(units)
-        ranked = units is not None and units.ranking is not None  # else the note's fixed frame stays
+        ranked = ranking is not None and np.isfinite(as_float(ranking.delta)).any()  # else the note's fixed frame
         for plot in (self.profile_plot, self.chain_plot) + ((self.rank_plot,) if ranked else ()):
             steady.hold_items(plot)
 
@@ -191,15 +204,24 @@ class UnitsPanel(Panel):
 
     def _draw_ranking(self, units) -> None:
         ranking = None if units is None else units.ranking
+        if ranking is not None and not np.isfinite(as_float(ranking.delta)).any():
+            # an overflowed batch (a diverged run): every change is NaN; bars of 0 would say "not needed"
+            note = (f"no ranking: the loss on this batch is {ranking.base_loss:.3g} with every unit on, and "
+                    f"no finite number with one off (the network overflows)")
+            style.set_plain_text(self.rank_note, textwrap.fill(note, NOTE_WIDTH))
+            ranking = None
+        elif ranking is None:
+            style.set_plain_text(self.rank_note, textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
+                                 else "no ranking yet")
         if ranking is None:
             self.bars_up.setOpts(x=[], height=[])
             self.bars_down.setOpts(x=[], height=[])
-            style.set_plain_text(self.rank_note, textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
-                                 else "no ranking yet")
             self.rank_note.setVisible(True)
             self.rank_note.setPos(0.5, 0.5)
             self.rank_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             style.set_ticks(self.rank_plot.getAxis("bottom"), None)
+            if self.rank_plot.getAxis("bottom").labelText != RANK_AXIS:  # no count of bars to give
+                self.rank_plot.setLabel("bottom", RANK_AXIS, **{"font-size": style.LABEL_SIZE})
             return
         self.rank_note.setVisible(False)
         names = ranking.names or [f"{int(lay)}:{int(unit)}" for lay, unit in zip(ranking.layers, ranking.units)]
@@ -213,10 +235,8 @@ class UnitsPanel(Panel):
         self.bars_down.setOpts(x=x[~up], height=finite[~up], width=0.8)
         labels = [(float(i), names[j]) for i, j in enumerate(order)]
         style.set_ticks(self.rank_plot.getAxis("bottom"), [labels])
-        shown = f"unit, most needed first ({order.size} of {len(names)}; the CSV has all)"
+        shown = f"{RANK_AXIS}: {order.size} of {len(names)}"  # units.csv ranks them all
         if self.rank_plot.getAxis("bottom").labelText != shown:
             self.rank_plot.setLabel("bottom", shown, **{"font-size": style.LABEL_SIZE})
-        held_at = "held at 0" if ranking.mode == "zero" else "held at its mean"
-        set_title(self.rank_plot, f"Loss change when each unit is switched off ({held_at}, "
-                                  f"{ranking.samples} sequence{'s' if ranking.samples != 1 else ''}, "
-                                  f"step {ranking.step})")
+        held_at = "at 0" if ranking.mode == "zero" else "at its mean"
+        set_title(self.rank_plot, f"Loss change with each unit off ({held_at}, step {ranking.step})")

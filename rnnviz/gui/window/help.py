@@ -57,12 +57,13 @@ gradient and chain panels overlay them with each horizon: the difference is what
 up, input step across) and its mean against the distance t − s. Vanishing: a narrow band along
 the diagonal. Hover a row to colour its inputs by their share in that prediction.</dd>
 <dt><b>Distributions</b></dt><dd>Percentile bands of a parameter, its gradient or the hidden
-states over training, on a symmetric-log axis; NaN and ±Inf are counted and marked at the top.</dd>
+states over training, on a symmetric-log axis; NaN and ±Inf are counted and marked at the top,
+their counts written under the plot. Hover a step to read its percentiles and counts.</dd>
 <dt><b>Units off</b></dt><dd>Click units in the hidden-state map (Ctrl+click for more) and press
 <i>Switch off</i>: the loss, gradient profile and chain with them held and free, and which units
 the loss needs most (<i>Rank units</i>). Training goes on with them held. Every shape has them:
 a bidirectional net's units are <i>fwd 3</i> / <i>bwd 3</i>, an encoder–decoder's <i>enc 3</i> /
-<i>dec 3</i> (click left or right of the context line).</dd>
+<i>dec 3</i> (click left or right of the context line). A saved session keeps them by name.</dd>
 <dt><b>Text</b></dt><dd>Samples from the model and its next-token guesses (text data), or its
 prediction against the target (tasks).</dd>
 </dl>

@@ -317,6 +317,13 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
             front = gates if cell in GATED_CELLS else hidden
             if front is not None:
                 self.docks[front].raise_()
+        units = next((p for p in self.panels if p.view_name == "units"), None)
+        if info.get("units_held"):  # a session with units off: their comparison, the map's marks, its "hold at"
+            if units is not None and info.get("units_mode") in ("zero", "mean"):
+                units.mode.setCurrentText(info["units_mode"])
+            for panel in (units, next((p for p in self.panels if p.view_name == "hidden"), None)):
+                if panel is not None:
+                    self._show_dock_of(panel)
         if info.get("status") == "diverged":
             self.banner.show_message("this run had diverged when it was saved")
 

@@ -46,6 +46,32 @@ def test_a_blow_up_never_spoils_earlier_steps():
     assert rows[5, POSINF] == 24 and np.isfinite(rows[:5, :9]).all()
 
 
+def test_a_step_tried_again_alike_is_recorded_once_and_a_different_outcome_kept():
+    dist = Distributions(capacity=8)
+    blown = {"w": np.full((3, 3), np.nan)}
+    dist.record(5, {}, {"w": np.ones((3, 3))}, np.zeros((4, 1, 2, 3)))
+    for _ in range(3):  # training on after a divergence: the same weights, the same batch, the same NaN
+        dist.record(6, {}, blown, np.zeros((4, 1, 2, 3)))
+    steps, rows = dist.data()["grad/w"]
+    assert list(steps) == [5, 6] and rows[1, NAN] == 9
+    dist.record(6, {}, {"w": np.ones((3, 3))}, np.zeros((4, 1, 2, 3)))  # retried with clipping: it went through
+    steps, rows = dist.data()["grad/w"]
+    assert list(steps) == [5, 6, 6] and rows[1, NAN] == 9 and rows[2, NAN] == 0  # the blow-up's mark stays
+
+
+def test_a_diverged_run_trained_on_records_its_blow_up_once():
+    from rnnviz.core.config import ModelConfig, TrainConfig
+    from rnnviz.core.train.trainer import Trainer
+    from tests.core.fake_sources import ExplodingSource
+
+    run = Trainer(ExplodingSource(), ModelConfig(hidden_size=8, cell="relu", recurrent_scale=3.0),
+                  TrainConfig(batch_size=2, seq_len=40, lr=1.0, optimizer="sgd", diag_every=1))
+    first = run.run(50)
+    assert first.diverged and run.run(5).diverged
+    steps, rows = run.distributions.data()["hidden/l0"]
+    assert steps[-1] == first.step and list(steps).count(first.step) == 1
+
+
 def test_memory_is_bounded_and_merging_keeps_the_envelope():
     buffer = BandBuffer(8)
     rows = []

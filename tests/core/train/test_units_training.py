@@ -190,3 +190,22 @@ def test_runs_compared_with_units_held_draw_the_held_chain():
     batch = member.source.validation_batch(TRAIN.batch_size, TRAIN.seq_len) or shared_batch(member)
     held = compare_clamp(member.model, *batch)
     np.testing.assert_allclose(group.overlays()[0].chain_log10, held.chain_with[0], atol=1e-9)
+
+
+def test_the_exploding_preset_blows_up_in_the_distributions_without_spoiling_earlier_steps():
+    """The story of the distributions view on the Exploding preset: the recurrent gradient's bands
+    climb by decades (measured 0.29 at step 1, 7.5e7 at step 30), then the step that overflows is a
+    mark of its own (every value of dL/dW_hh NaN at step 38) and the earlier bands stay finite."""
+    from rnnviz.core.train import presets
+    from rnnviz.core.train.distributions import NEGINF, SIZE
+
+    preset = presets.get_preset("Exploding")
+    run = presets.make_trainer(preset.model, preset.train, preset.data)
+    result = run.run(60)
+    assert result.diverged
+    recorded = run.view_data(ranking="never").distributions
+    steps, rows = recorded["grad/weight_hh_l0"]
+    assert steps[-1] == result.step and rows[-1, NAN] == rows[-1, SIZE]  # all of it NaN: the mark
+    assert np.isfinite(rows[:-1, :9]).all() and rows[-2, 8] > 1e6 * rows[0, 8]  # decades, then the blow-up
+    out_steps, out_rows = recorded["grad/out.weight"]
+    assert out_steps[-1] == result.step and out_rows[-1, POSINF] > 0 and out_rows[-1, NEGINF] > 0
