@@ -85,6 +85,16 @@ def test_a_growing_step_axis_is_laid_out_again_a_few_times_per_decade(plot):
     assert refits <= 25  # every ~25 % more steps (it was every step or two: 3 % of room)
 
 
+def test_a_first_fit_and_a_fit_after_a_zoom_leave_no_room_to_grow(plot):
+    curve = plot.plot(np.arange(50), np.linspace(0, 1, 50))  # a time axis: always steps 0 .. 49
+    assert steady.hold_items(plot)
+    assert plot.vb.viewRange()[0] == list(steady.fitted(0, 49))
+    plot.vb.setRange(xRange=(10, 20), padding=0)  # the mouse zoomed in
+    curve.setData(np.arange(50), np.linspace(0, 2, 50))
+    assert steady.hold_items(plot)  # the data left the zoomed range: fitted again, tightly
+    assert plot.vb.viewRange()[0] == list(steady.fitted(0, 49))
+
+
 def test_a_log_axis_spans_a_decade_at_least(plot):
     plot.setLogMode(x=False, y=True)
     assert steady.hold(plot, y=(-1.2, -1.0))  # a profile within a factor of 1.6

@@ -49,7 +49,7 @@ def fitted(low: float, high: float) -> tuple[float, float]:
 
 def refitted(current: tuple[float, float], low: float, high: float) -> tuple[float, float]:
     """The ``fitted`` range of [low, high], with GROW of room on each side where the data left
-    ``current`` (a range the data merely shrank inside gets the tight fit)."""
+    ``current``, a range ``hold`` had set (a range the data merely shrank inside gets the tight fit)."""
     start, end = fitted(low, high)
     span = end - start
     step = round_step(span)
@@ -105,10 +105,13 @@ def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None) -> boo
         stale = [axis for axis, (lo, hi) in wanted.items() if not holds(current[axis], lo, hi)]
     if not stale:
         return False
-    ranges = {axis: refitted(tuple(current[axis]), *wanted[axis]) for axis in stale}
+    held = getattr(view, "_rnnviz_held", None)  # the range this function set last, if it still shows
+    ranges = {axis: refitted(tuple(current[axis]), *wanted[axis]) if held is not None and held[axis] == current[axis]
+              else fitted(*wanted[axis]) for axis in stale}  # a first fit, or after a zoom: no room to grow
     if 1 in ranges and y_floor is not None:
         ranges[1] = (max(ranges[1][0], y_floor), ranges[1][1])
     view.setRange(xRange=ranges.get(0), yRange=ranges.get(1), padding=0)
+    view._rnnviz_held = view.viewRange()
     return True
 
 
