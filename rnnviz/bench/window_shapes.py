@@ -13,8 +13,9 @@ labelled reviews):
   load lands on every ratio alike.
 
 And the real MainWindow with all twelve plot docks side by side (none tabbed away), redrawing
-through its own ``redraw`` (what its 30 Hz timer calls) and painting every dock: the figure its
-redraw budget is about. Qt is imported inside the functions only.
+through its own ``redraw`` (what its 30 Hz timer calls) and then painting what changed, as it
+does on screen (its pending paint events processed; grabbing each dock as well painted every
+dock twice): the figure its redraw budget is about. Qt is imported inside the functions only.
 """
 
 from __future__ import annotations
@@ -215,8 +216,7 @@ def redraw_all_docks(quick: bool = False):
                 window.redraw()  # what the window's redraw timer calls
 
             def paint():
-                for panel in shown:
-                    panel.grab()
+                pass  # the window paints what changed itself, when _time_redraw processes its events
 
             times = [_time_redraw(app, draw, paint, view) for view in views]  # the first warms up, dropped
             rows.append(_redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
