@@ -1,5 +1,8 @@
 """``rnnviz export SESSION --out DIR``: every plot of a saved session, without a display.
 
+A session saved while runs were compared (``NAME.group/`` beside it) also gets runs.png,
+runs.svg and runs.csv, every run's loss, gradients and chains overlaid, each named with its shape.
+
 Also home of ``export_trainer``, which ``rnnviz run --export DIR`` calls after training, so
 both commands write the same folder: DIR/<view>.png/.svg/.csv for each view of the window,
 DIR/metadata.json (version, configuration, steps, status, final loss, wall time) and
@@ -80,6 +83,8 @@ def main(args) -> int:
     except DataChangedError as exc:
         raise UserError(f"{exc}; add --allow-changed-data to go on anyway") from None
     check_sample(trainer, args.sample)
+    if args.out is not None:
+        trainer = with_group(session, trainer)
     if args.weights is not None:
         from rnnviz.core.train.imported import export_weights
 
@@ -102,6 +107,23 @@ def main(args) -> int:
         print(f"rnnviz: this session had diverged ({where}); the plots show it up to then")
         return EXIT_DIVERGED
     return EXIT_OK
+
+
+def with_group(session: Path, trainer):
+    """The runs compared, when the session was saved with them (``NAME.group/`` beside it): their
+    views are then exported too (runs.png, .svg, .csv). A group that cannot be read is said on
+    stderr, and the session's own run is exported alone."""
+    import sys
+
+    from rnnviz.core.train.group_trainer import load_group_beside
+
+    try:
+        grouped = load_group_beside(session, trainer)
+    except (UserError, OSError) as exc:
+        print(f"rnnviz: the runs saved beside {session} could not be read ({exc}); exporting its own run alone",
+              file=sys.stderr)
+        return trainer
+    return trainer if grouped is None else grouped
 
 
 def check_sample(trainer, sample: int) -> None:
@@ -153,5 +175,10 @@ def export_trainer(trainer, out_dir, wall_time: float | None = None, sample: int
 
     check_sample(trainer, sample)
     view = trainer.view_data(sample, ranking="always")  # a one-off: the units ranked whatever the size
-    metadata = run_metadata(trainer, view, wall_time=wall_time, status=status, files=exported_files())
+    group = getattr(view, "group", None)
+    files = exported_files() + ([f"runs{suffix}" for suffix in (".png", ".svg", ".csv")] if group else [])
+    metadata = run_metadata(trainer, view, wall_time=wall_time, status=status, files=files)
+    if group is not None:  # the runs compared: what each is, as runs.csv names them
+        metadata["runs_compared"] = [{"label": o.label, "shape": o.shape, "steps": int(steps)}
+                                     for o, steps in zip(group.overlays, group.steps)]
     return export_all(view, Path(out_dir), metadata, trainer.history.to_arrays())

@@ -30,6 +30,7 @@ from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS
 from rnnviz.cli.progress import LoadProgress, Progress
 from rnnviz.cli.types import number, positive_whole, whole
 from rnnviz import runtime
+from rnnviz.cli import forks
 from rnnviz.cli import units as units_off
 from rnnviz.cli.safekeeping import Checkpoints, on_first_signal, save_with_fallback
 from rnnviz.core.errors import UserError
@@ -112,6 +113,7 @@ def add_arguments(parser, presets: bool = True) -> None:
     train.add_argument("--steps", metavar="N", type=whole, help=f"updates to make (default {t.steps}; with --resume: "
                                                     "this many more, default up to the saved run's target)")
     units_off.add_arguments(train)
+    forks.add_arguments(parser.add_argument_group("compare (the window's Runs dock, headless)"))
     files = parser.add_argument_group("files")
     weights.add_arguments(parser.add_argument_group("PyTorch weights"))  # shown after "files"
     files.add_argument("--save", metavar="FILE", help="save the session (.npz) at the end, also when diverged")
@@ -152,6 +154,7 @@ def main(args) -> int:
         held = units_off.apply(trainer, args)
         if held:  # also a resumed session's: the run is not the network's whole self
             print(held, flush=True)
+        trainer = forks.apply(trainer, args)  # --fork, or a resumed session's runs: all of them train
         started = time.perf_counter()
         # standard output is Forgiving (rnnviz.cli.main): a closed terminal or pipe never stops a run
         progress = Progress(steps, trainer.step_count, sys.stdout, trainer.train_config.clip_mode)
@@ -176,6 +179,7 @@ def main(args) -> int:
                 print(f"rnnviz: interrupted after step {trainer.step_count}"
                       + (f"; {' and '.join(kept)} what was done" if kept else ""), file=sys.stderr, flush=True)
             _summary(trainer, wall_time, interrupted)
+            forks.summary(trainer)
             if args.save:
                 save_failed = not save_with_fallback(trainer, args.save, args.export)
             if exporter is not None:

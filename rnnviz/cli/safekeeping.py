@@ -92,10 +92,8 @@ class Checkpoints:
 
     def after(self, result) -> bool:
         if self.every and result.step % self.every == 0:
-            from rnnviz.core.train.session import save
-
             try:
-                save(self.trainer, self.path)
+                save_run(self.trainer, self.path)
             except SessionError as exc:
                 if not self.warned:
                     print(f"rnnviz: warning: checkpoint at step {result.step} not written: {exc}; "
@@ -104,11 +102,18 @@ class Checkpoints:
         return True
 
 
+def save_run(trainer, path):
+    """The session at ``path``; runs compared (``rnnviz run --fork``) also save every run beside it."""
+    from rnnviz.core.train.session import save
+
+    whole = getattr(trainer, "save_session", None)  # a GroupedTrainer: the group in NAME.group/ too
+    return whole(path) if whole is not None else save(trainer, path)
+
+
 def save_with_fallback(trainer, target, export_dir=None) -> bool:
     """Save the session to ``target``; if that fails, to the first fallback folder that takes
     it, saying where. Returns True when ``target`` itself was written."""
-    from rnnviz.core.train.session import save
-
+    save = save_run
     try:
         print(f"saved session to {save(trainer, target)}", flush=True)
         return True

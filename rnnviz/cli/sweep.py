@@ -92,8 +92,8 @@ def grid_from_args(args):
     unswept = [f"--{name.replace('_', '-')}" for name, default in run_flags_a_sweep_cannot_set().items()
                if getattr(args, name, default) != default]
     if unswept:
-        raise UserError(f"{', '.join(unswept)} cannot be set in a sweep yet (its points are one-way, "
-                        "single-stack networks); use rnnviz run")
+        raise UserError(f"{', '.join(unswept)} cannot be set in a sweep (its points train fresh networks "
+                        "from plain settings); use rnnviz run")
     vary, fixed, seeds, metric = list(args.vary), fixed_settings(args), 1, "success"
     if fixed.get("data") is not None:  # workers, local or remote, open the file by its full path
         from pathlib import Path

@@ -33,9 +33,45 @@ def test_export_writes_the_runs_compared(qtbot, tmp_path):
     with open(tmp_path / "with" / "runs.csv", newline="") as handle:
         rows = list(csv.reader(line for line in handle if not line.startswith("#")))
     header, rows = rows[0], rows[1:]
-    assert header == ["run", "plot", "x", "median", "low", "high"]
+    assert header == ["run", "shape", "part", "plot", "x", "median", "low", "high"]
     assert {row[0] for row in rows} == {"this run", "cell=tanh (fresh weights)"}
+    assert {(row[1], row[2]) for row in rows} == {("unidirectional", "")}
     tanh = grouped.group.overlays()[1]
-    profile = [float(row[3]) for row in rows if row[0].startswith("cell=tanh") and row[1] == "grad_norm"]
+    profile = [float(row[5]) for row in rows if row[0].startswith("cell=tanh") and row[3] == "grad_norm"]
     np.testing.assert_allclose(profile, tanh.profile)  # the numbers the core computed, unchanged
     assert export_runs(trainer.view_data(), tmp_path / "alone") == []  # one run: no runs.*
+
+
+def test_the_runs_of_other_shapes_are_exported_naming_shape_and_stack(qtbot, tmp_path):
+    """A bidirectional group names each direction's rows; an encoder-decoder's joined time axis names
+    each step's stack; the figure's caption names the shape."""
+    from rnnviz.core.train.presets import make_trainer
+    from rnnviz.gui.export import caption
+    from rnnviz.gui.panels.group import GroupPanel
+
+    cases = (({"cell": "gru", "hidden_size": 5, "bidirectional": True}, {"kind": "task", "name": "marker", "length": 6},
+              {"forward", "backward"}),
+             ({"cell": "tanh", "hidden_size": 5, "arch": "seq2seq"}, {"kind": "task", "name": "bottleneck", "length": 4},
+              {"encoder", "decoder"}))
+    for k, (model, data, stacks) in enumerate(cases):
+        trainer = make_trainer(model, {"batch_size": 4}, data)
+        trainer.run(2)
+        grouped = GroupedTrainer(RunGroup(trainer))
+        grouped.fork({"cell": "tanh" if model["cell"] != "tanh" else "lstm"})
+        grouped.run(1)
+        view = dataclasses.replace(grouped.view_data(), group=grouped.group_view(force=True))
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        export_runs(view, folder)
+        with open(folder / "runs.csv", newline="") as handle:
+            rows = list(csv.reader(line for line in handle if not line.startswith("#")))[1:]
+        shape = trainer.view_data().snapshot.shape
+        assert {row[1] for row in rows} == {shape}
+        assert {row[2] for row in rows if row[3] in ("grad_norm", "chain_log10")} == stacks
+        panel = GroupPanel()
+        qtbot.addWidget(panel)
+        panel.show_overlays(view.group.overlays)
+        assert shape in caption(panel.view)
+        legend = [label.text for _, label in panel.plots["loss"].legend.items]
+        assert any(text == f"line style: {sorted(stacks)[-1] if k == 0 else 'decoder'}" for text in legend)
+        assert panel.divider.isVisible() == (k == 1)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from rnnviz.core.errors import UserError
-from rnnviz.gui.window.group import fork_changes, show_runs
+from rnnviz.core.train.group_settings import fork_changes
+from rnnviz.gui.window.group import show_runs
 
 
 def test_fork_changes_from_the_form():

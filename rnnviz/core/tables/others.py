@@ -10,16 +10,21 @@ from rnnviz.core.tables.cells import as_float
 
 def runs(overlays):
     """The runs of a group (rnnviz.core.train.group overlays): loss, ||dL/dh_t|| and log10 chain,
-    each the median over seeds with its low and high."""
-    header = ["run", "plot", "x", "median", "low", "high"]
+    each the median over seeds with its low and high; ``shape`` names the run's network and
+    ``part`` the stack a curve belongs to (a direction, the encoder or the decoder; an
+    encoder-decoder's joined time axis names each step's stack), empty for a one-way stack."""
+    header = ["run", "shape", "part", "plot", "x", "median", "low", "high"]
     rows = []
     for o in overlays or []:
-        for name, x, mid, low, high in (
-                ("loss", o.loss_steps, o.loss, o.loss_low, o.loss_high),
-                ("grad_norm", np.arange(len(o.profile)), o.profile, o.profile_low, o.profile_high),
-                ("chain_log10", np.arange(len(o.chain_log10)), o.chain_log10, o.chain_low, o.chain_high)):
-            rows.extend([o.label, name, float(xx), float(a), float(b), float(c)]
-                        for xx, a, b, c in zip(as_float(x), as_float(mid), as_float(low), as_float(high)))
+        series = [("", "loss", o.loss_steps, o.loss, o.loss_low, o.loss_high)]
+        series += [(c.name, "grad_norm", np.arange(len(c.median)), c.median, c.low, c.high) for c in o.profiles]
+        series += [(c.name, "chain_log10", np.arange(len(c.median)), c.median, c.low, c.high) for c in o.chains]
+        for part, name, x, mid, low, high in series:
+            for xx, a, b, c in zip(as_float(x), as_float(mid), as_float(low), as_float(high)):
+                stack = part
+                if name == "grad_norm" and not part and o.divider is not None:  # source | decoder on one axis
+                    stack = "encoder" if xx < o.divider else "decoder"
+                rows.append([o.label, o.shape, stack, name, float(xx), float(a), float(b), float(c)])
     return header, rows
 
 

@@ -9,6 +9,14 @@ cell, the sizes, the initialisation) cannot keep weights of another shape: that 
 from fresh weights drawn with the same seeds at the same data position, and its label says so
 ("fresh weights"). Comparing with a tanh network is the fork ``cell=tanh``.
 
+Every shape forks. A bidirectional net's recurrent scale rescales both directions' W_hh, an
+encoder-decoder's both stacks' (the scale is applied so when such a network is built); turning
+the shape itself (``bidirectional``, ``reverse_source``, ``context``, the decoder's size or cell)
+starts fresh weights. The settings taken from the data (sizes of the input and output, the
+source's length, the padding id) are not forked. Runs of different shapes side by side (a
+one-way net and its bidirectional fork) are compared on what they share: the loss, and each
+stack's gradient and chain on the same input time axis (``rnnviz.core.train.group_curves``).
+
 Because every sibling starts with the same generator state and data cursor and draws one batch
 per step, siblings with the same batch size and window see the very same batches
 (``step_all`` checks it); their curves differ only by what was changed.
@@ -33,8 +41,11 @@ from rnnviz.core.errors import UserError
 
 MAX_RUNS = 4  # four overlaid curves are still readable; a fifth is a sweep's job
 MAX_SEEDS = 16
+WORDS = {"reverse_source": {True: "source reversed", False: "source forward"},  # a legend's words for
+         "bidirectional": {True: "bidirectional", False: "one-way"}}  # the shape switches
 TRAIN_FIELDS = {f.name for f in fields(TrainConfig)}
-MODEL_FIELDS = {f.name for f in fields(ModelConfig)} - {"input_size", "output_size"}
+DATA_FIELDS = {"input_size", "output_size", "source_length", "pad_id"}  # set from the data, never forked
+MODEL_FIELDS = {f.name for f in fields(ModelConfig)} - DATA_FIELDS
 
 
 @dataclass
@@ -47,22 +58,40 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """One curve of a run over its seeds: the median and the min-max band."""
+
+    name: str  # which stack it belongs to ("" for a one-stack run's; "forward", "encoder", "code vector", ...)
+    median: np.ndarray  # (N,)
+    low: np.ndarray  # (N,)
+    high: np.ndarray  # (N,)
+
+
+@dataclass(frozen=True)
 class Overlay:
-    """One run's numbers for the overlaid panels (copies)."""
+    """One run's numbers for the overlaid panels (copies). Which curves a run has depends on its
+    shape (rnnviz.core.train.group_curves)."""
 
     label: str
     loss_steps: np.ndarray  # (N,) steps of the smoothed training loss
     loss: np.ndarray  # (N,) median over seeds of the smoothed loss
     loss_low: np.ndarray  # (N,) band: min over seeds (= loss without seeds)
     loss_high: np.ndarray  # (N,) max over seeds
-    profile: np.ndarray  # (T,) median batch-mean ||dL/dh_t|| on the shared held-out batch
-    profile_low: np.ndarray  # (T,)
-    profile_high: np.ndarray  # (T,)
-    chain_log10: np.ndarray  # (T+1,) median log10 ||dh_T/dh_{T-k}||, top layer, first held-out sequence
-    chain_low: np.ndarray
-    chain_high: np.ndarray
-    horizons: tuple  # one gradient horizon per seed
+    profiles: tuple  # Curve per stack: batch-mean ||dL/dh_t||, top layer, on the shared held-out batch
+    chains: tuple  # Curve per stack: log10 ||dh_T/dh_{T-k}||, top layer, first held-out sequence
+    horizons: tuple  # one gradient horizon per seed (the first stack's)
     final_losses: tuple  # one smoothed final loss per seed
+    shape: str = "unidirectional"  # the network's shape in words
+    part_horizons: dict = None  # stack name -> one horizon per seed (every stack's, in its reading order)
+    divider: int | None = None  # encoder-decoder: the first decoder step on the profile's time axis
+
+    # the first stack's curves (a one-stack run's only ones)
+    profile = property(lambda self: self.profiles[0].median)  # (T,)
+    profile_low = property(lambda self: self.profiles[0].low)
+    profile_high = property(lambda self: self.profiles[0].high)
+    chain_log10 = property(lambda self: self.chains[0].median)  # (T+1,)
+    chain_low = property(lambda self: self.chains[0].low)
+    chain_high = property(lambda self: self.chains[0].high)
 
 
 def band(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,6 +112,8 @@ def describe_changes(changes: dict) -> str:
             parts.append("no clipping" if value == "none" else f"clip {value} {changes.get('clip_threshold', '')}".strip())
         elif name == "clip_threshold" and mode is not None:
             continue
+        elif name in WORDS and value in WORDS[name]:
+            parts.append(WORDS[name][value])
         else:
             parts.append(f"{name}={value}")
     return ", ".join(parts)
@@ -106,6 +137,9 @@ class RunGroup:
             raise UserError(f"at most {MAX_RUNS} runs side by side; remove one first")
         if not changes:
             raise UserError("a fork needs at least one changed setting")
+        from_data = sorted(set(changes) & DATA_FIELDS)
+        if from_data:
+            raise UserError(f"cannot fork with {', '.join(from_data)}: it is set from the data, not chosen")
         unknown = sorted(set(changes) - TRAIN_FIELDS - MODEL_FIELDS)
         if unknown:
             raise UserError(f"cannot fork with {', '.join(unknown)}: not a model or training setting")
@@ -162,21 +196,23 @@ class RunGroup:
         """Every run as a session file in ``folder``, and group.json naming them in order."""
         from pathlib import Path
 
+        from rnnviz.core import atomic
+        from rnnviz.core.errors import SessionError
         from rnnviz.core.train.session import save
-        from rnnviz.core.train.sweep_store import write_atomically
 
         folder = Path(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        except OSError as exc:  # a session that cannot be written: its callers have a fallback for that
+            raise SessionError(f"cannot create {folder}: {exc.strerror or exc}") from None
         written, entries = [], []
         for i, member in enumerate(self.members):
             name = f"run{i}.npz"
             written.append(save(member.trainer, folder / name))
             entries.append({"file": name, "label": member.label, "fresh": member.fresh, "offset": member.offset})
-        write_atomically(folder / "group.json", json.dumps({"format": "rnnviz-group", "format_version": 1,
-                                                            "runs": entries, "seeds": self.seed_count}, indent=2))
+        atomic.write_text(folder / "group.json", json.dumps({"format": "rnnviz-group", "format_version": 1,
+                                                             "runs": entries, "seeds": self.seed_count}, indent=2),
+                          what="the group", error=SessionError)
         written.append(folder / "group.json")
         return written
 
@@ -218,11 +254,9 @@ class RunGroup:
 
 # ---------------------------------------------------------------------- helpers
 def check_forkable(trainer) -> None:
-    """Forks are compared on one stack's chain and gradients: other shapes are refused (UserError)."""
-    config = trainer.model_config
-    if getattr(config, "arch", "stack") != "stack" or getattr(config, "bidirectional", False):
-        raise UserError("fork and compare handles one-way, single-stack networks for now; this run is "
-                        + ("bidirectional" if getattr(config, "bidirectional", False) else f"a {config.arch} network"))
+    """Every shape forks; a run that has not been built has nothing to fork (UserError)."""
+    if getattr(trainer, "model", None) is None or getattr(trainer, "model_config", None) is None:
+        raise UserError("there is no run to fork yet")
 
 
 def fork_trainer(parent, changes: dict):
@@ -255,11 +289,14 @@ def fork_trainer(parent, changes: dict):
 
 
 def _rescale_recurrent(trainer, sigma: float) -> None:
-    """Every W_hh of the (copied) model scaled so its largest singular value is ``sigma``."""
+    """Every W_hh of the (copied) model scaled so its largest singular value is ``sigma``: each
+    layer's, of both directions of a bidirectional net and of both stacks of an encoder-decoder
+    (``weight_hh_l0_reverse``, ``encoder.weight_hh_l0``, ``decoder.weight_hh_l0``), as the
+    recurrent scale is applied when such a network is built."""
     if sigma is None:
         return
     for name, value in trainer.model.params.items():
-        if name.startswith("weight_hh_l"):
+        if name.rpartition(".")[2].startswith("weight_hh_l"):
             top = float(np.linalg.norm(value, ord=2))
             if top > 0:
                 value *= float(sigma) / top
@@ -270,7 +307,10 @@ def _fresh_at_same_position(parent, model_config):
     from rnnviz.core.train.trainer import Trainer
 
     source = copy.deepcopy(parent.source)
-    trainer = Trainer(source, model_config, parent.train_config, source_spec=parent.source_spec)
+    try:  # a shape the data cannot take (bidirectional next-token text, ...) says why
+        trainer = Trainer(source, model_config, parent.train_config, source_spec=parent.source_spec)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     trainer.rng.bit_generator.state = copy.deepcopy(parent.rng.bit_generator.state)
     trainer.source.set_state(copy.deepcopy(parent.source.get_state()))
     return trainer
@@ -318,13 +358,10 @@ def _batch_state(trainer):
 
 
 def _overlay(member: Member) -> Overlay:
-    from rnnviz.core.diagnostics.chain import chain_log_norms
-    from rnnviz.core.diagnostics.summary import gradient_horizon
-    from rnnviz.core.nn.clamp import effective_model
-    from rnnviz.core.train.records import LastBatch
+    from rnnviz.core.train.group_curves import run_curves
 
     runs = [member.trainer, *member.seeds]
-    losses, profiles, chains, horizons, finals = [], [], [], [], []
+    losses, measured, finals = [], [], []
     steps = None
     for trainer in runs:
         s, values = trainer.history.series("loss_smooth")
@@ -334,20 +371,15 @@ def _overlay(member: Member) -> Overlay:
         batch = member.trainer.source.validation_batch(tc.batch_size, tc.seq_len)
         if batch is None:
             batch = shared_batch(member.trainer)
-        with np.errstate(all="ignore"):
-            _, grads, trace = trainer.model.loss_and_grads(*batch)
-            top = trainer.model_config.num_layers - 1
-            profile = LastBatch(*batch[:2], None, trace, grads).grad_mean[:, top].astype(float)  # (T,)
-            # with units held, the chain of the network that runs (rnnviz.core.nn.clamp)
-            log_chain, _ = chain_log_norms(effective_model(trainer.model), trace, top, 0)
-        profiles.append(profile)
-        chains.append(log_chain / math.log(10.0))
-        horizons.append(gradient_horizon(profile))
+        measured.append(run_curves(trainer.model, *batch[:2]))
         finals.append(float(values[-1]) if len(values) else math.nan)
     n = len(steps)
     loss, loss_low, loss_high = band([np.asarray(v, dtype=float)[-n:] if n else np.zeros(0) for v in losses]) \
         if n else (np.zeros(0),) * 3
-    profile, p_low, p_high = band(profiles)
-    chain, c_low, c_high = band(chains)
-    return Overlay(member.label, np.asarray(steps, dtype=float) + member.offset, loss, loss_low, loss_high, profile, p_low, p_high,
-                   chain, c_low, c_high, tuple(horizons), tuple(finals))
+    first = measured[0]
+    profiles = tuple(Curve(name, *band([m.profiles[name] for m in measured])) for name in first.profiles)
+    chains = tuple(Curve(name, *band([m.chains[name] for m in measured])) for name in first.chains)
+    part_horizons = {name: tuple(m.horizons[name] for m in measured) for name in first.horizons}
+    return Overlay(member.label, np.asarray(steps, dtype=float) + member.offset, loss, loss_low, loss_high,
+                   profiles, chains, next(iter(part_horizons.values())), tuple(finals), first.shape,
+                   part_horizons, first.divider)

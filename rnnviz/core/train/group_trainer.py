@@ -124,11 +124,13 @@ class GroupedTrainer:
             return chosen
 
     def run(self, n: int | None = None, on_step=None):
+        """Up to ``n`` steps of every run, as ``Trainer.run``: stops when the selected run diverges
+        or ``on_step(result)`` returns False."""
         result = None
-        for _ in range(int(n or 0)):
+        for _ in range(max(0, int(n or 0))):
             result = self.step()
-            if on_step is not None:
-                on_step(result)
+            if result.diverged or (on_step is not None and on_step(result) is False):
+                break
         return result
 
     # ------------------------------------------------------------------ views

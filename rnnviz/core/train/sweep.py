@@ -22,7 +22,9 @@ success           1 when the task's own criterion holds at the end (``success``)
 chain_start_log10 log10 ||dh_T/dh_0||, top layer, first held-out sequence, before training: the
 chain_end_log10   Jacobian chain across the whole window; and the same after training
 horizon_start     gradient horizon (batch mean over the held-out batch, top layer) before and after
-horizon_end       training: how many steps back the loss still reaches
+horizon_end       training: how many steps back the loss still reaches. A network of several
+                  stacks keeps one stack's (rnnviz.core.train.group_curves.headline): a
+                  bidirectional net's longer-reaching direction, an encoder-decoder's encoder
 diverged          1 when a NaN/Inf stopped training; diverged_step: the step it happened at
 steps_done        updates applied
 
@@ -40,7 +42,7 @@ import time
 
 import numpy as np
 
-from rnnviz.core.config import CELLS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnnviz.core.config import ARCHS, CELLS, CONTEXTS, DTYPES, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnnviz.core.errors import UserError
 
 ADDING_SUCCESS_MSE = 0.01  # the adding problem is solved below this MSE (Le et al. 2015's plots)
@@ -54,7 +56,7 @@ SUCCESS_RULES = {
 DEFAULT_TASK = "adding"  # a sweep trains on a task unless told otherwise: tasks have a baseline
 # and a success criterion, and their sequences are fresh for every seed
 
-# name -> (kind, choices or None, help). Kinds: "int", "float", "str". Names are rnnviz run's
+# name -> (kind, choices or None, help). Kinds: "int", "float", "str", "bool". Names are rnnviz run's
 # flags with '-' as '_'; "steps" and "seed" are a sweep's own (--steps, --seeds).
 SETTINGS = {
     "task": ("str", None, "a built-in task"),
@@ -69,6 +71,12 @@ SETTINGS = {
     "init_scale": ("float", None, "initial weight scale"),
     "recurrent_scale": ("float", None, "largest singular value of W_hh at start"),
     "forget_bias": ("float", None, "LSTM forget-gate bias at start"),
+    "bidirectional": ("bool", None, "add a backward stack (true/false)"),
+    "arch": ("str", ARCHS, "stack, seq2seq (encoder-decoder) or vec2seq"),
+    "context": ("str", CONTEXTS, "how the context reaches the decoder"),
+    "reverse_source": ("bool", None, "an encoder-decoder reads its source backwards (true/false)"),
+    "decoder_hidden": ("int", None, "an encoder-decoder's decoder units"),
+    "decoder_cell": ("str", CELLS, "an encoder-decoder's decoder cell"),
     "dtype": ("str", DTYPES, "float precision"),
     "optimizer": ("str", OPTIMIZERS, "update rule"),
     "lr": ("float", None, "learning rate"),
@@ -80,9 +88,12 @@ SETTINGS = {
 }
 MODEL_FIELDS = {"cell": "cell", "hidden": "hidden_size", "layers": "num_layers", "init": "init",
                 "init_scale": "init_scale", "recurrent_scale": "recurrent_scale",
-                "forget_bias": "forget_bias", "dtype": "dtype"}
+                "forget_bias": "forget_bias", "dtype": "dtype", "bidirectional": "bidirectional", "arch": "arch",
+                "context": "context", "reverse_source": "reverse_source", "decoder_hidden": "decoder_hidden_size",
+                "decoder_cell": "decoder_cell"}
 TRAIN_FIELDS = {"optimizer": "optimizer", "lr": "lr", "batch": "batch_size", "seq_len": "seq_len",
                 "steps": "steps"}
+TRUTH = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 RESULT_COLUMNS = ("loss_start", "loss_final", "loss_best", "baseline", "loss_ratio", "accuracy", "success",
                   "chain_start_log10", "chain_end_log10", "horizon_start", "horizon_end", "diverged",
                   "diverged_step", "steps_done")
@@ -101,6 +112,11 @@ def canonical_name(name: str) -> str:
 def coerce(name: str, value):
     """``value`` (text or a number) as the setting's type, checked against its choices."""
     kind, choices, _ = SETTINGS[name]
+    if kind == "bool":
+        word = str(value).strip().lower()
+        if isinstance(value, bool) or word in TRUTH:
+            return value if isinstance(value, bool) else TRUTH[word]
+        raise UserError(f"{name} must be true or false, got {value!r}")
     if kind == "str":
         text = str(value)
         if choices is not None and text not in choices:
@@ -192,10 +208,9 @@ def run_point(settings: dict, seed: int) -> dict:
 
 def held_out_gradients(trainer) -> tuple[float, int]:
     """(log10 ||dh_T/dh_0|| of the top layer for the first held-out sequence, gradient horizon
-    of the batch-mean ||dL/dh_t||) at the trainer's current weights. NaN / 0 when diverged."""
-    from rnnviz.core.diagnostics.chain import chain_log_norms
-    from rnnviz.core.diagnostics.summary import gradient_horizon
-    from rnnviz.core.train.records import LastBatch
+    of the batch-mean ||dL/dh_t||) at the trainer's current weights, for a network of several
+    stacks those of the stack ``group_curves.headline`` names. NaN / 0 when diverged."""
+    from rnnviz.core.train.group_curves import headline, run_curves
 
     tc = trainer.train_config
     batch = trainer.source.validation_batch(tc.batch_size, tc.seq_len)
@@ -205,11 +220,7 @@ def held_out_gradients(trainer) -> tuple[float, int]:
         state = copy.deepcopy(trainer.source.get_state())
         batch = trainer.source.train_batch(tc.batch_size, tc.seq_len, np.random.default_rng(tc.seed))
         trainer.source.set_state(state)
-    _, grads, trace = trainer.model.loss_and_grads(*batch)
-    top = trainer.model_config.num_layers - 1
-    log_chain, _ = chain_log_norms(trainer.model, trace, top, 0)  # (T+1,) natural logs
-    horizon = gradient_horizon(LastBatch(*batch[:2], None, trace, grads).grad_mean[:, top])
-    return float(log_chain[-1] / math.log(10.0)), int(horizon)
+    return headline(run_curves(trainer.model, *batch[:2]))
 
 
 def _outcome(trainer, first, chain_start, chain_end, horizon_start, horizon_end) -> dict:

@@ -63,7 +63,7 @@ def parse_vary(text: str) -> tuple[str, tuple]:
     spec = spec.strip()
     if not spec:
         raise UserError(f"--vary {name}: no values given")
-    if ":" in spec and kind != "str":
+    if ":" in spec and kind in ("int", "float"):
         values = _range(name, kind, spec)
     else:
         values = tuple(coerce(name, part.strip()) for part in spec.split(",") if part.strip())
@@ -158,18 +158,20 @@ def sort_key(row: dict, names) -> tuple:
 
 
 def check_points(grid) -> None:
-    """Every point's settings make valid configurations, and each distinct data source can be
-    built: a typo fails now, not on a worker an hour in."""
+    """Every point's settings make valid configurations, each distinct data source can be built,
+    and every network's shape suits its data (an encoder-decoder needs a source and a target):
+    a typo fails now, not on a worker an hour in."""
     from rnnviz.core.data.build import build_source
+    from rnnviz.core.train.parts import check_shape_fits
     from rnnviz.core.train.sweep import configs, source_spec
 
-    seen = set()
+    sources = {}
     for settings in grid.points():
-        configs(settings, grid.seeds[0])
+        model, _ = configs(settings, grid.seeds[0])
         spec = source_spec(settings, grid.seeds[0])
         if spec["kind"] == "task" and settings.get("seq_len") is not None:
             raise UserError("seq_len does not apply to a task: it sets its own window (use length)")
         key = tuple(sorted((k, str(v)) for k, v in spec.items()))
-        if key not in seen:
-            seen.add(key)
-            build_source(spec)
+        if key not in sources:
+            sources[key] = build_source(spec)
+        check_shape_fits(sources[key], model)

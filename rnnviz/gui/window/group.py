@@ -16,27 +16,12 @@ from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.errors import UserError
 from rnnviz.core.train.group import MAX_RUNS, MAX_SEEDS, RunGroup
+from rnnviz.core.train.group_settings import (FOR_SHAPES, FORKABLE, TIPS, check_fits, fits_shape, fork_changes,
+                                              tanh_changes)
 from rnnviz.core.train.group_trainer import GroupedTrainer
-from rnnviz.core.train.sweep import MODEL_FIELDS, TRAIN_FIELDS, coerce
 from rnnviz.gui.panels.group import GroupPanel
 
-FORKABLE = ("lr", "clip_norm", "clip_value", "optimizer", "recurrent_scale", "cell", "hidden", "layers",
-            "init", "init_scale", "forget_bias", "batch")
 NO_GROUP = "One run. Fork it to compare: the forks train beside it on the same batches."
-
-
-def fork_changes(name: str, text: str) -> dict:
-    """A setting as typed in the form -> the config fields a fork changes. Raises UserError."""
-    if name not in FORKABLE:
-        raise UserError(f"cannot fork on {name!r}; choose one of {', '.join(FORKABLE)}")
-    if name in ("clip_norm", "clip_value") and text.strip().lower() in ("", "none", "off"):
-        return {"clip_mode": "none"}
-    value = coerce(name, text.strip())
-    if name in ("clip_norm", "clip_value"):
-        return {"clip_mode": name.split("_")[1], "clip_threshold": value}
-    if name == "cell" and value == "irnn":
-        return {"cell": "relu", "init": "identity"}
-    return {MODEL_FIELDS.get(name) or TRAIN_FIELDS[name]: value}
 
 
 class RunsDock(QtWidgets.QWidget):
@@ -52,6 +37,11 @@ class RunsDock(QtWidgets.QWidget):
         row = QtWidgets.QHBoxLayout()
         self.setting = QtWidgets.QComboBox()
         self.setting.addItems(FORKABLE)
+        for i, name in enumerate(FORKABLE):
+            tip = FOR_SHAPES[name][1] if name in FOR_SHAPES else TIPS.get(name, "a fork with this setting changed")
+            self.setting.setItemData(i, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.setting.setToolTip("the setting the fork changes (hover an entry for what it does); settings of "
+                                "other network shapes are greyed out")
         self.value = QtWidgets.QLineEdit()
         self.value.setPlaceholderText("new value (clip: a threshold, or none)")
         self.value.returnPressed.connect(self.fork)
@@ -60,8 +50,9 @@ class RunsDock(QtWidgets.QWidget):
                                     "optimizer state and data position (fresh weights when the shape changes)")
         self.fork_button.clicked.connect(self.fork)
         self.tanh_button = QtWidgets.QPushButton("Fork with tanh")
-        self.tanh_button.setToolTip("the selected run with a tanh cell (fresh weights unless it is tanh already)")
-        self.tanh_button.clicked.connect(lambda: self.fork_with({"cell": "tanh"}))
+        self.tanh_button.setToolTip("the selected run with a tanh cell (fresh weights unless it is tanh already); "
+                                    "every shape: both directions, or the encoder and the decoder, become tanh")
+        self.tanh_button.clicked.connect(self.fork_with_tanh)
         for widget in (QtWidgets.QLabel("fork on"), self.setting, self.value, self.fork_button, self.tanh_button):
             row.addWidget(widget)
         layout.addLayout(row)
@@ -99,11 +90,22 @@ class RunsDock(QtWidgets.QWidget):
         count = len(grouped.group.members) if grouped is not None else 1
         self.fork_button.setEnabled(count < MAX_RUNS)
         self.tanh_button.setEnabled(count < MAX_RUNS)
+        self._offer_for(grouped.current.model_config if grouped is not None else None)
         for widget in (self.selector, self.remove_button, self.seeds, self.seeds_button):
             widget.setEnabled(grouped is not None)
 
+    def _offer_for(self, model_config) -> None:
+        """Grey out the settings that mean nothing for the shown run's shape (all offered without a run)."""
+        items = self.setting.model()
+        for i, name in enumerate(FORKABLE):
+            items.item(i).setEnabled(model_config is None or fits_shape(name, model_config))
+
     def on_view(self, view) -> None:
         """A new view of the window's run: the selector and the overlays follow its group."""
+        from rnnviz.core.config import ModelConfig
+
+        if getattr(view, "model_config", None):
+            self._offer_for(ModelConfig.from_dict(view.model_config))
         group = getattr(view, "group", None)
         if group is None and self._awaiting:
             return  # a view of the run the group was copied from, sent before the group arrived
@@ -137,11 +139,28 @@ class RunsDock(QtWidgets.QWidget):
 
     def fork(self) -> None:
         try:
+            if not self.setting.model().item(self.setting.currentIndex()).isEnabled():
+                check_fits(self.setting.currentText(), self._shown_config())
             changes = fork_changes(self.setting.currentText(), self.value.text())
         except UserError as exc:
             self.window.show_error("Fork", str(exc))
             return
         self.fork_with(changes)
+
+    def _shown_config(self):
+        """The ModelConfig of the run the window shows (None before it has one)."""
+        from rnnviz.core.config import ModelConfig
+
+        grouped = self.grouped
+        if grouped is not None:
+            return grouped.current.model_config
+        model = getattr(getattr(self.window, "latest_view", None), "model_config", None)
+        return ModelConfig.from_dict(model) if model else None
+
+    def fork_with_tanh(self) -> None:
+        """The shown run with tanh units in every stack (an encoder-decoder's decoder too)."""
+        config = self._shown_config()
+        self.fork_with(tanh_changes(config.to_dict() if config is not None else {}))
 
     def fork_with(self, changes: dict) -> None:
         """Fork the selected run; the first fork turns the window's run into a group."""
@@ -281,4 +300,4 @@ def group_saved_beside(window, path, trainer):
 
 def compare_with_tanh(window) -> None:
     """The tanh comparison as one case of fork and compare: a tanh fork of the selected run."""
-    show_runs(window).fork_with({"cell": "tanh"})
+    show_runs(window).fork_with_tanh()

@@ -52,7 +52,9 @@ direct cell path ∏ f<sub>t</sub>: gates near 1 keep that path open, which is h
 carries its gradient across the window when the vanilla chain vanishes.</dd>
 <dt><b>Runs side by side</b></dt><dd>Train ▸ Compare with tanh forks the run with a tanh cell
 (Train ▸ Fork and compare… for any other setting): both train on the same batches, and the loss,
-gradient and chain panels overlay them with each horizon: the difference is what the cell buys.</dd>
+gradient and chain panels overlay them with each horizon: the difference is what the cell buys.
+Every shape compares: a run of two stacks draws each (a bidirectional net's directions, an
+encoder–decoder's source | decoder steps and both chains), the second dashed.</dd>
 <dt><b>Connectivity</b></dt><dd>‖∂ŷ<sub>t</sub>/∂x<sub>s</sub>‖ for one sample (output step
 up, input step across) and its mean against the distance t − s. Vanishing: a narrow band along
 the diagonal. Hover a row to colour its inputs by their share in that prediction.</dd>

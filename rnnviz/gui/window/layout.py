@@ -116,8 +116,8 @@ class WindowLayout:
         self._action(menu, "&Reset", self.reset, "Ctrl+R")
         menu.addSeparator()
         self.compare_action = self._action(menu, "&Compare with tanh…", self.compare_with_tanh)
-        self.compare_action.setStatusTip("fork the shown run with a tanh cell in the Runs dock: both train on "
-                                         "the same batches, their loss, gradients and chains overlaid")
+        self.compare_action.setStatusTip("fork the shown run with tanh units in every stack, in the Runs dock: both "
+                                         "train on the same batches, their loss, gradients and chains overlaid")
         from rnnviz.gui.window.group import add_fork_action
         from rnnviz.gui.window.sweep import add_sweep_action
         self.fork_action = add_fork_action(self, menu)

@@ -33,6 +33,11 @@ def sweep_settings(model: dict, train: dict, data: dict) -> dict:
                 "init": model.get("init"), "init_scale": model.get("init_scale"),
                 "recurrent_scale": model.get("recurrent_scale"), "forget_bias": model.get("forget_bias"),
                 "optimizer": train.get("optimizer"), "lr": train.get("lr"), "batch": train.get("batch_size")}
+    if model.get("bidirectional"):
+        settings["bidirectional"] = True
+    if model.get("arch", "stack") != "stack":  # the shape's own settings (defaults left out of the grid)
+        settings.update(arch=model["arch"], context=model.get("context"), decoder_hidden=model.get("decoder_hidden_size"),
+                        decoder_cell=model.get("decoder_cell"), reverse_source=model.get("reverse_source") or None)
     if train.get("clip_mode") in ("norm", "value"):
         settings[f"clip_{train['clip_mode']}"] = train.get("clip_threshold")
     if data.get("kind") == "task":
@@ -294,10 +299,6 @@ def add_sweep_action(window, menu):
 
 def open_sweep_dialog(window) -> SweepDialog | None:
     model = window.controls.model_settings()
-    if model.get("bidirectional") or model.get("arch", "stack") != "stack":
-        window.show_error("Sweep", "sweeps train one-way, single-stack networks for now; set the Shape to a "
-                                   "plain stack to sweep around these settings")
-        return None
     base = sweep_settings(model, window.controls.train_settings(), window.controls.data_choice())
     dialog = getattr(window, "sweep_dialog", None)
     if dialog is None:

@@ -73,15 +73,6 @@ def test_the_group_saves_and_loads(tmp_path):
         RunGroup.load(tmp_path / "g")
 
 
-def test_shapes_it_cannot_compare_are_refused_with_the_reason():
-    from rnnviz.core.train.presets import preset_trainer
-
-    with pytest.raises(UserError, match="bidirectional"):
-        RunGroup(preset_trainer("Future marker, both ways"))
-    with pytest.raises(UserError, match="single-stack"):
-        RunGroup(preset_trainer("Seq2seq, source forward"))
-
-
 def test_a_tanh_fork_of_a_tanh_run_is_the_same_network():
     """Compare with tanh is the fork cell=tanh: on a tanh run nothing changes, so the fork keeps the
     weights and retraces the run exactly (its curves are the run's own)."""
