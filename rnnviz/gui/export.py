@@ -268,6 +268,7 @@ def _svg_bytes(panel) -> bytes:
     transform, so that librsvg, Inkscape and browsers draw the same picture."""
     from PyQt6 import QtCore, QtGui, QtSvg
 
+    from rnnviz.gui.plot import style
     from rnnviz.gui.plot.svg import page_coordinates
 
     scene, source, size = prepared_scene(panel)
@@ -287,7 +288,8 @@ def _svg_bytes(panel) -> bytes:
     if not painter.begin(generator):
         return b""
     try:
-        _paint_figure(painter, panel, scene, source, size)
+        with style.uncached(scene):  # real text in the file, not the window's cached pixmaps of it
+            _paint_figure(painter, panel, scene, source, size)
     finally:
         painter.end()
     return page_coordinates(bytes(buffer.data()).decode("utf-8")).encode("utf-8")

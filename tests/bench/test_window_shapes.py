@@ -26,8 +26,8 @@ def test_each_shape_trains_its_own_network_on_its_own_data(shape):
     words, data, units = EXPECTED[shape]
     assert shape_name(trainer.model_config) == words
     assert type(trainer.source).__name__ == data
-    first, second = window_shapes._two_views(trainer)
-    assert second.snapshot.step > first.snapshot.step  # two different snapshots to alternate
+    first, second = window_shapes._training_views(trainer, 2)
+    assert second.snapshot.step == first.snapshot.step + 1  # successive training steps, as the window sees them
     assert first.snapshot.hidden.shape[-1] == units
 
 

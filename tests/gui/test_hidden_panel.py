@@ -32,11 +32,17 @@ def test_hidden_shows_the_chosen_layer_at_fixed_levels(qtbot, view):
     np.testing.assert_allclose(panel.map.image.image, view.snapshot.hidden[:, 1, :].T)
 
 
-def test_hidden_levels_are_symmetric_max_abs_for_relu(qtbot):
+def test_hidden_levels_are_symmetric_steady_and_just_past_max_abs_for_relu(qtbot):
     view = make_view(steps=T, hidden=H, layers=1, cell="relu")
     panel = build(qtbot, HiddenPanel, view)
     m = np.abs(view.snapshot.hidden[:, 0, :]).max()
-    np.testing.assert_allclose(panel.map.image.getLevels(), (-m, m))
+    low, high = panel.map.image.getLevels()
+    assert low == -high and m <= high <= 1.25 * m  # a round end, at most 25 % past the largest |h|
+    smaller = dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, hidden=view.snapshot.hidden * 0.9))
+    panel.update_view(smaller)
+    assert tuple(panel.map.image.getLevels()) == (low, high)  # data a little smaller: the scale holds
+    panel.update_view(dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, hidden=view.snapshot.hidden * 3)))
+    assert panel.map.image.getLevels()[1] >= 3 * m  # data past the end: a new scale
 
 
 def test_hidden_hover_names_value_unit_step_and_token(qtbot, view):

@@ -217,3 +217,47 @@ def test_a_log_axis_keeps_1_2_5_labels_but_never_shows_one_lone_label(qtbot):
     assert [s for s in strings if s] == ["0.05", "0.1", "0.2", "0.5"]
     half_a_decade = np.log10([0.07, 0.08, 0.09, 0.1])  # the gradients panel at the start of a run
     assert axis.logTickStrings(half_a_decade, 1, None) == ["0.07", "0.08", "0.09", "0.1"]
+
+
+# ------------------------------------------------------------------ cached text, converted images
+def test_texts_are_painted_from_a_cache_on_screen_and_as_real_text_in_an_svg(qtbot):
+    from PyQt6 import QtWidgets
+
+    from rnnviz.gui.export import _svg_bytes
+
+    panel = build(qtbot, ChainPanel, make_view())
+    texts = [item for item in panel.canvas.scene().items() if isinstance(item, QtWidgets.QGraphicsTextItem)]
+    assert texts and all(item.cacheMode() == style.TEXT_CACHE for item in texts)
+    svg = _svg_bytes(panel).decode("utf-8")
+    assert "<image" not in svg and svg.count("<text") >= len([t for t in texts if t.isVisible()]) // 2
+    assert all(item.cacheMode() == style.TEXT_CACHE for item in texts)  # cached again for the screen
+
+
+def test_unchanged_label_texts_are_not_set_again(qtbot):
+    label = pg.LabelItem("")
+    style.set_label_text(label, "VANISHING", color="#0072B2")
+    calls = []
+    label.setText = lambda *args, **kwargs: calls.append(args)
+    style.set_label_text(label, "VANISHING", color="#0072B2")
+    assert calls == []
+    style.set_label_text(label, "EXPLODING", color="#0072B2")
+    assert calls == [("EXPLODING",)]
+
+
+def test_a_converted_heatmap_draws_the_pixels_pyqtgraph_draws(qtbot):
+    from rnnviz.gui.plot.image import DRAWN, Image
+
+    values = np.random.default_rng(0).standard_normal((30, 40))
+    drawn = []
+    for item in (pg.ImageItem(axisOrder="row-major"), Image(axisOrder="row-major")):
+        item.setLookupTable(style.diverging_colormap().getLookupTable(nPts=256))
+        item.setImage(values, levels=(-2, 2))
+        target = QtGui.QImage(80, 60, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        target.fill(QtGui.QColor("white"))
+        painter = QtGui.QPainter(target)
+        painter.scale(2, 2)
+        item.paint(painter)
+        painter.end()
+        drawn.append(grey(target, 1))
+    assert item.qimage.format() == DRAWN  # converted once, when rendered
+    np.testing.assert_array_equal(drawn[0], drawn[1])

@@ -59,9 +59,9 @@ def test_hold_keeps_the_range_while_the_data_move_a_little_and_refits_when_they_
     curve.setData(np.arange(100), np.linspace(0.2, 9.7, 100))
     assert not steady.hold_items(plot)
     assert plot.vb.viewRange() == first
-    curve.setData(np.arange(120), np.linspace(0, 10, 120))  # one more step than the range shows
+    curve.setData(np.arange(140), np.linspace(0, 10, 140))  # more steps than the range shows
     assert steady.hold_items(plot)
-    assert plot.vb.viewRange()[0][1] >= 119
+    assert plot.vb.viewRange()[0][1] >= 139 + steady.GROW * 139  # room for the next steps
     curve.setData(np.arange(120), np.linspace(0, 1, 120))  # a tenth of the height: fit again
     assert steady.hold_items(plot)
     low, high = plot.vb.viewRange()[1]
@@ -72,6 +72,45 @@ def test_a_given_range_is_held_too_and_a_floor_keeps_it_off_negative_values(plot
     assert steady.hold(plot, y=(0.0, 1.15), y_floor=0.0)
     assert plot.vb.viewRange()[1][0] == 0.0
     assert not steady.hold(plot, y=(0.0, 1.2), y_floor=0.0)  # still inside, well filled
+
+
+def test_a_growing_step_axis_is_laid_out_again_a_few_times_per_decade(plot):
+    curve = plot.plot([0, 1], [0, 1])
+    refits = 0
+    for last in range(10, 1001):  # a run's history, one more step at every view
+        curve.setData(np.arange(last + 1), np.sin(np.arange(last + 1)))
+        refits += steady.hold_items(plot)
+        low, high = plot.vb.viewRange()[0]
+        assert low <= 0 and last <= high
+    assert refits <= 25  # every ~25 % more steps (it was every step or two: 3 % of room)
+
+
+def test_a_first_fit_and_a_fit_after_a_zoom_leave_no_room_to_grow(plot):
+    curve = plot.plot(np.arange(50), np.linspace(0, 1, 50))  # a time axis: always steps 0 .. 49
+    assert steady.hold_items(plot)
+    assert plot.vb.viewRange()[0] == list(steady.fitted(0, 49))
+    plot.vb.setRange(xRange=(10, 20), padding=0)  # the mouse zoomed in
+    curve.setData(np.arange(50), np.linspace(0, 2, 50))
+    assert steady.hold_items(plot)  # the data left the zoomed range: fitted again, tightly
+    assert plot.vb.viewRange()[0] == list(steady.fitted(0, 49))
+
+
+def test_a_log_axis_spans_a_decade_at_least(plot):
+    plot.setLogMode(x=False, y=True)
+    assert steady.hold(plot, y=(-1.2, -1.0))  # a profile within a factor of 1.6
+    low, high = plot.vb.viewRange()[1]
+    assert high - low >= steady.MIN_LOG_SPAN and low <= -1.2 and -1.0 <= high
+    assert not steady.hold(plot, y=(-1.25, -1.05))  # its noise leaves the range alone
+
+
+def test_a_colour_scale_holds_within_its_fill_and_ends_on_round_values():
+    assert steady.level(None, 0.9) == 1.0
+    assert steady.level(1.0, 0.75) == 1.0  # still 75 % of the way: held
+    assert steady.level(1.0, 0.5) == 0.5  # half: fitted again
+    assert steady.level(1.0, 1.1) == 1.2  # past the end: the next round value
+    for needed in (3e-7, 0.013, 7.7, 4.1e10):
+        end = steady.level(None, needed)
+        assert needed <= end <= 1.25 * needed
 
 
 def test_non_finite_bounds_leave_the_range_alone(plot):

@@ -16,6 +16,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.train.records import ViewData
 from rnnviz.gui.plot import curves
+from rnnviz.gui.plot.image import Image
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
 # what a table and a plot share is in the core: the panels draw those very numbers
@@ -139,6 +140,8 @@ class Panel(QtWidgets.QWidget):
         for item in self.canvas.scene().items():  # an empty legend would be a stray white box
             if isinstance(item, pg.PlotCurveItem):
                 curves.install(item)  # wide curves in pixels: also those _redraw just made
+            elif isinstance(item, QtWidgets.QGraphicsTextItem):
+                style.cache_text(item)  # titles, labels, keys: shaped once, then copied
             elif isinstance(item, pg.LegendItem):
                 item.setVisible(bool(item.items))
                 for sample, _ in item.items:  # samples copy their curve's look only when repainted
@@ -278,6 +281,20 @@ def printable_label(label) -> str:
     return text if len(text) <= 8 else text[:7] + "\u2026"
 
 
+WIDTHS: dict[str, float] = {}  # tick-font widths of the token texts seen: a new sample re-uses them
+MAX_WIDTHS = 20_000
+
+
+def text_width(text: str) -> float:
+    """Width in pixels of ``text`` in the tick font, remembered (a text's sample changes at every view)."""
+    width = WIDTHS.get(text)
+    if width is None:
+        if len(WIDTHS) >= MAX_WIDTHS:
+            WIDTHS.clear()
+        width = WIDTHS[text] = QtGui.QFontMetricsF(style.tick_font()).horizontalAdvance(text)
+    return width
+
+
 class TokenAxis(pg.AxisItem):
     """A time axis labelled with the input tokens, thinned to what fits its CURRENT length in
     pixels (pyqtgraph hands ``tickValues`` that length), so labels never overlap in a narrow
@@ -305,8 +322,7 @@ class TokenAxis(pg.AxisItem):
         if count == 0:
             return super().tickValues(minVal, maxVal, size)
         if self._widest is None:  # one text per step: measuring them all is most of a layout
-            metrics = QtGui.QFontMetricsF(style.tick_font())
-            self._widest = max(metrics.horizontalAdvance(text) for text in self.texts) + metrics.horizontalAdvance("  ")
+            self._widest = max(text_width(text) for text in set(self.texts)) + text_width("  ")
         widest = self._widest
         visible = max(maxVal - minVal, 1.0)
         fit = max(int(size / widest * count / visible), 1)  # labels that fit across all count steps
@@ -334,7 +350,7 @@ class Heatmap:
         self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, axisItems=axis_items)
         style.style_plot(self.plot, title, left, bottom)
         self.plot.showGrid(x=False, y=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = Image(axisOrder="row-major")  # converted once per new map, not at every paint
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap, label=bar_label,
                                    interactive=False, width=style.COLORBAR_WIDTH, colorMapMenu=False)

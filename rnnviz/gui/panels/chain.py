@@ -42,7 +42,7 @@ OFF_SCALE_DECADES = 3.0  # a bound this many decades above the chain's peak is c
 MIN_HEADROOM_DECADES = 1.0  # above the chain's peak when the bound is cut: room for the horizon label
 HEADROOM_FRACTION = 0.25  # ... or this share of the chain's own span, if larger
 LABEL_ROOM = 0.25  # of the span, above the highest curve: the horizon label's row at the top
-MIN_SPAN_DECADES = 0.2  # a nearly flat chain (IRNN) still gets a range a label fits in
+MIN_SPAN_DECADES = 1.0  # a nearly flat chain (IRNN) spans a decade: its noise does not move the range
 BOTTOM_ROOM = 0.08  # of the span, below the lowest curve: the label of the bottom tick is not cut off
 BOUND_DARKER = 170  # QColor.darker factor: the bound's dashes read on top of its chain's colour
 HORIZON_LABEL_POSITION = 0.985  # along the line from the bottom: at its top, above the curves' usual path
@@ -120,7 +120,7 @@ class ChainPanel(Panel):
             self.horizon.setVisible(False)
             self.markers.set([])
             message = NO_DIAGNOSTICS_DIVERGED if self.view.status == "diverged" else NO_DIAGNOSTICS
-            self.badge.setText(message, color=style.UNKNOWN_COLOR, size=style.LABEL_SIZE)
+            style.set_label_text(self.badge, message, color=style.UNKNOWN_COLOR, size=style.LABEL_SIZE)
             style.relax(self.badge)
             return
         diag, chain, bound = arrays
@@ -147,18 +147,21 @@ class ChainPanel(Panel):
         horizon = getattr(diag, "horizon", None)
         if horizon is not None and np.isfinite(float(horizon)):
             self.horizon.setVisible(True)  # first: a hidden label ignores new text
-            self.horizon.setValue(float(horizon))
-            self.horizon.label.setFormat(f"horizon k={int(horizon)}")
+            label = self.horizon.label
             right_half = float(horizon) > lags[-1] / 2  # text on the side with more room
             anchor = (1.0, 0.0) if right_half else (0.0, 0.0)
-            self.horizon.label.anchors = [anchor, anchor]
-            self.horizon.label.updatePosition()
+            text = f"horizon k={int(horizon)}"
+            if self.horizon.value() != float(horizon) or label.format != text or list(label.anchors) != [anchor, anchor]:
+                self.horizon.setValue(float(horizon))  # unchanged: the label keeps its laid-out text
+                label.setFormat(text)
+                label.anchors = [anchor, anchor]
+                label.updatePosition()
         else:
             self.horizon.setVisible(False)
         text = self._badge_text(diag)
         plain = re.sub(r"<[^>]+>", "", text.split("<br>")[0])  # the first line sets the size
         size = style.TITLE_SIZE if len(plain) <= BADGE_LONG else style.LABEL_SIZE  # a long badge stays whole
-        self.badge.setText(text, color=self._badge_color(diag), size=size)
+        style.set_label_text(self.badge, text, color=self._badge_color(diag), size=size)
         style.relax(self.badge)
 
     @staticmethod

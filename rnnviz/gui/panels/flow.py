@@ -36,6 +36,13 @@ class StepAxis(pg.AxisItem):
         super().__init__(*args, **kwargs)
         self.steps = np.zeros(0)
 
+    def set_steps(self, steps: np.ndarray) -> None:
+        """The step of each row; the tick labels are drawn again only when these change."""
+        if steps.shape != self.steps.shape or not np.array_equal(steps, self.steps):
+            self.steps = steps
+            self.picture = None  # pyqtgraph's cached drawing of the axis
+            self.update()
+
     def tickStrings(self, values, scale, spacing):
         out = []
         for value in values:
@@ -73,7 +80,7 @@ class FlowPanel(Panel):
 
     def _redraw(self) -> None:
         steps, flow = self.arrays()
-        self.step_axis.steps = steps
+        self.step_axis.set_steps(steps)
         if flow.size == 0:
             self.map.clear()
             self.empty.setVisible(True)
@@ -86,5 +93,3 @@ class FlowPanel(Panel):
         rows, steps_t = flow.shape
         # rows = recorded steps (y), cols = t (x); cells centred on the integers
         self.map.set(logs, levels, (-0.5, -0.5, steps_t, rows))
-        self.step_axis.picture = None  # tick labels depend on self.steps: redraw them
-        self.step_axis.update()

@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
@@ -39,6 +40,7 @@ class HiddenPanel(Panel):
     def _build(self) -> None:
         self.layer = self.add_layer_selector()
         self.selected: set[tuple[int, int]] = set()  # (layer, unit) chosen by clicks
+        self._level: float | None = None  # an unbounded cell's colour scale end (steady.level)
         self.off_button = QtWidgets.QPushButton("Switch off")
         self.off_button.setToolTip("hold the selected units (click a row of the map, Ctrl+click for more) "
                                    "at 0 or at their mean, as chosen in the Units off panel")
@@ -69,7 +71,10 @@ class HiddenPanel(Panel):
 
     def _levels(self, values: np.ndarray) -> tuple[float, float]:
         cell = str(self.view.model_config.get("cell", "tanh"))
-        return (-1.0, 1.0) if cell in BOUNDED_CELLS else symmetric_levels(values)
+        if cell in BOUNDED_CELLS:
+            return (-1.0, 1.0)
+        self._level = steady.level(self._level, symmetric_levels(values)[1])  # the bar's axis holds still
+        return (-self._level, self._level)
 
     def _redraw(self) -> None:
         hidden = self._hidden()

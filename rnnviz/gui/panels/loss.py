@@ -155,7 +155,7 @@ class LossPanel(Panel):
             y = [baseline, baseline]
             self.baseline.setData(x, for_log_axis(y, floor)[0] if log else y)
             legend_entry(self.plot, self.baseline, f"{BASELINE_NAME} = {baseline:.4g}", True)
-            self.baseline_label.setText(f"baseline {baseline:.4g}")
+            style.set_plain_text(self.baseline_label, f"baseline {baseline:.4g}")
             self.baseline_label.setPos(x[1], np.log10(baseline) if log and baseline > 0 else baseline)
             self.baseline_label.setVisible(True)
         else:

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.tables.prediction import TextShown, prediction
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, legend_entry, set_title
 from rnnviz.gui.panels.words import WordsView
@@ -184,8 +185,8 @@ class TextPanel(Panel):
             return
         self.target_curve.setData(x, target)
         self.output_curve.setData(x, output)
-        self.plot.getAxis("bottom").setTicks(None)  # numbered steps: pyqtgraph spaces them to fit
-        self.plot.enableAutoRange()
+        style.set_ticks(self.plot.getAxis("bottom"), None)  # numbered steps: pyqtgraph spaces them to fit
+        steady.hold_items(self.plot)  # the range moves when the curves leave it, not at every view
         for curve, name in ((self.target_curve, "target"), (self.output_curve, "prediction")):
             legend_entry(self.plot, curve, name, True)
 
@@ -200,12 +201,12 @@ class TextPanel(Panel):
         low, high = min(0.0, *values), max(0.0, *values)
         span = max(high - low, 1e-6)
         for x, (label, value, raw) in enumerate(zip(self.bar_labels, values, (target, prediction))):
-            label.setText(f"{raw:.3g}")
+            style.set_plain_text(label, f"{raw:.3g}")
             label.setAnchor((0.5, 1.0) if value >= 0 else (0.5, 0.0))  # above a bar, below a negative one
             label.setPos(float(x), value)
-        self.plot.setRange(xRange=(-0.6, 1.6), yRange=(low - (BAR_HEADROOM * span if low < 0 else 0),
-                                                        high + BAR_HEADROOM * span), padding=0)
-        self.plot.getAxis("bottom").setTicks([[(0.0, "target"), (1.0, "prediction")]])
+        steady.hold(self.plot, x=(-0.5, 1.5), y=(low - (BAR_HEADROOM * span if low < 0 else 0),
+                                                 high + BAR_HEADROOM * span))  # both bars, their values, 0
+        style.set_ticks(self.plot.getAxis("bottom"), [[(0.0, "target"), (1.0, "prediction")]])
 
     def _prediction(self):
         """The core's Prediction of the snapshot's sample, with the plot's labels set from it."""

@@ -142,7 +142,7 @@ class UnitsPanel(Panel):
             self.context_line.setVisible(False)
             # short titles: a title's width is its column's least, and the two plots share the dock
             set_title(self.profile_plot, "Gradient profile")
-            self.loss_label.setText("no unit is off")
+            style.set_label_text(self.loss_label, "no unit is off")
             set_title(self.chain_plot, "Jacobian chain")
             self.readout.setText(HINT)
         else:
@@ -169,8 +169,8 @@ class UnitsPanel(Panel):
             # which is which); where zeros were drawn goes under the losses in the plot's corner
             set_title(self.profile_plot, "Gradient profile")
             zeros = floor_note(bool(floored_a.any() or floored_b.any()), floor).strip(" ()")
-            self.loss_label.setText(f"loss {comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free"
-                                    + (f"<br>{zeros}" if zeros else ""))
+            style.set_label_text(self.loss_label, f"loss {comparison.loss_with:.4g} held, "
+                                 f"{comparison.loss_without:.4g} free" + (f"<br>{zeros}" if zeros else ""))
             # short: the title's width is its column's least ("Backward chain, layer 1")
             name = f"{part.capitalize()} chain" if part else "Jacobian chain"
             set_title(self.chain_plot, name + (f", layer {layer}" if units.num_layers > 1 else ""))
@@ -181,7 +181,8 @@ class UnitsPanel(Panel):
             self.readout.setText(f"{self.readout.text()} \u00b7 ranked on {ranking.samples} "
                                  f"sequence{'s' if ranking.samples != 1 else ''}")
         self._draw_ranking(units)
-        for plot in (self.profile_plot, self.chain_plot, self.rank_plot):
+        ranked = ranking is not None and np.isfinite(as_float(ranking.delta)).any()  # else the note's fixed frame
+        for plot in (self.profile_plot, self.chain_plot) + ((self.rank_plot,) if ranked else ()):
             steady.hold_items(plot)
 
     def _bars_that_fit(self, names) -> int:
@@ -207,11 +208,11 @@ class UnitsPanel(Panel):
             # an overflowed batch (a diverged run): every change is NaN; bars of 0 would say "not needed"
             note = (f"no ranking: the loss on this batch is {ranking.base_loss:.3g} with every unit on, and "
                     f"no finite number with one off (the network overflows)")
-            self.rank_note.setText(textwrap.fill(note, NOTE_WIDTH))
+            style.set_plain_text(self.rank_note, textwrap.fill(note, NOTE_WIDTH))
             ranking = None
         elif ranking is None:
-            self.rank_note.setText(textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
-                                   else "no ranking yet")
+            style.set_plain_text(self.rank_note, textwrap.fill(units.ranking_note, NOTE_WIDTH) if units is not None
+                                 else "no ranking yet")
         if ranking is None:
             self.bars_up.setOpts(x=[], height=[])
             self.bars_down.setOpts(x=[], height=[])

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PyQt6 import QtWidgets
 from PyQt6.QtCore import Qt
 
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Heatmap, Panel, as_float, symmetric_levels, sync_layer_selector
 
@@ -56,6 +57,7 @@ class WeightsPanel(Panel):
         self.controls.addWidget(self.direction)
         self.show_grads = self.add_checkbox("gradients", "show dL/dW (before clipping) instead of W")
         self.map = Heatmap(self.canvas.ci, "W_hh", "", "", style.diverging_colormap(), "")
+        self._level: float | None = None  # the colour scale's end m, levels (-m, m): steady.level
         self.map.plot.invertY(True)  # row 0 at the top, as a matrix is printed
         self.block_lines: list[pg.InfiniteLine] = []  # between gate blocks; made as a cell needs them
 
@@ -119,7 +121,8 @@ class WeightsPanel(Panel):
             self._show_gate_blocks((), 0)
             return
         rows, cols = matrix.shape
-        levels = symmetric_levels(matrix)
+        self._level = steady.level(self._level, symmetric_levels(matrix)[1])
+        levels = (-self._level, self._level)  # steady: the bar's axis is drawn again only when it changes
         self.map.set(matrix, levels, (-0.5, -0.5, cols, rows))  # entry (i, j) at y=i, x=j
         style.set_ticks(self.map.bar.getAxis("right"), style.symmetric_bar_ticks(levels[1]))
         self._show_gate_blocks(gates, rows)

@@ -17,6 +17,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.tables.prediction import labelled_answer
 from rnnviz.gui.panels.base import TimedCanvas, TokenAxis, as_float, for_log_axis, log_floor, set_title
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 
 SHADE_MIN_DECADES = 0.1  # a sentence whose gradients span less than this is shaded evenly
@@ -133,4 +134,4 @@ class WordsView(QtWidgets.QWidget):
         self.axis.set_labels(words, len(norms))
         title = labelled_answer(snapshot, self.classes) or WORD_TITLE  # short: the dock is narrow
         set_title(self.plot, title)
-        self.plot.enableAutoRange()
+        steady.hold_items(self.plot)  # laid out again when the words leave the range, not at every view

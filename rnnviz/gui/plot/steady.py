@@ -9,7 +9,10 @@ T = 200).
 A steady range therefore changes only when it must: when the data leave it, or when they fill
 less than SHRINK of it. It is then fitted again with a little room (PAD) and ends on round
 values (a 1, 2 or 5 x 10^k grid fine enough to waste little), so the ticks land on round
-numbers too. Every value here is in the view's own units: log10 of the data on a log axis.
+numbers too. Data that left the range on one side usually go on that way (the training steps
+grow, a vanishing gradient keeps falling), so the new range leaves GROW of room on that side:
+a run's step axis is laid out again once per 25 % more steps, not at every step. Every value
+here is in the view's own units: log10 of the data on a log axis.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ SHRINK = 0.5  # fit again when the data span less than half of the range (zoomed
 PAD = 0.03  # room at each end of a fitted range, as a share of the data's span
 DIVISIONS = 25  # the ends snap to a grid of about span / DIVISIONS: at most ~4 % more room per end
 ZERO_SPAN = 0.5  # half-width given to data that span nothing (one point, a flat line)
+GROW = 0.25  # room, as a share of the data's span, on the side where the data left the range
+MIN_LOG_SPAN = 1.0  # decades a log axis spans at least: a profile within a factor of two is flat, not
+#                     a jagged line whose ticks (and range) move with its noise at every view
 
 
 def round_step(span: float) -> float:
@@ -41,6 +47,28 @@ def fitted(low: float, high: float) -> tuple[float, float]:
             math.ceil((high + PAD * span) / step) * step)
 
 
+def refitted(current: tuple[float, float], low: float, high: float) -> tuple[float, float]:
+    """The ``fitted`` range of [low, high], with GROW of room on each side where the data left
+    ``current``, a range ``hold`` had set (a range the data merely shrank inside gets the tight fit)."""
+    start, end = fitted(low, high)
+    span = end - start
+    step = round_step(span)
+    if high > current[1]:
+        end = math.ceil((end + GROW * span) / step) * step
+    if low < current[0]:
+        start = math.floor((start - GROW * span) / step) * step
+    return start, end
+
+
+def at_least(pair: tuple[float, float], span: float) -> tuple[float, float]:
+    """``pair`` widened about its middle to ``span`` when it is narrower."""
+    low, high = pair
+    if high - low >= span:
+        return low, high
+    middle = (low + high) / 2
+    return middle - span / 2, middle + span / 2
+
+
 def holds(current: tuple[float, float], low: float, high: float) -> bool:
     """Does ``current`` show all of [low, high], and not so much more that the data look small?"""
     start, end = current
@@ -52,7 +80,7 @@ def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None) -> boo
 
     ``y_floor``: a fitted y range never starts below it (0 for values that cannot be negative).
 
-    Each given axis keeps its range while it ``holds`` its data, else gets a ``fitted`` one.
+    Each given axis keeps its range while it ``holds`` its data, else gets a ``refitted`` one.
     An aspect-locked plot (the complex plane) keeps both while both contain their data and
     one of them is well filled: the lock widens the other. Auto-ranging is switched off for
     the axes given, or pyqtgraph would fit them anew at every paint. Returns True if the range
@@ -60,6 +88,8 @@ def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None) -> boo
     """
     view = plot.vb
     current = view.viewRange()
+    if y is not None and view.state.get("logMode", (False, False))[1]:
+        y = at_least(y, MIN_LOG_SPAN)
     wanted = {axis: need for axis, need in ((0, x), (1, y))
               if need is not None and all(math.isfinite(v) for v in need)}
     if not wanted:
@@ -75,10 +105,13 @@ def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None) -> boo
         stale = [axis for axis, (lo, hi) in wanted.items() if not holds(current[axis], lo, hi)]
     if not stale:
         return False
-    ranges = {axis: fitted(*wanted[axis]) for axis in stale}
+    held = getattr(view, "_rnnviz_held", None)  # the range this function set last, if it still shows
+    ranges = {axis: refitted(tuple(current[axis]), *wanted[axis]) if held is not None and held[axis] == current[axis]
+              else fitted(*wanted[axis]) for axis in stale}  # a first fit, or after a zoom: no room to grow
     if 1 in ranges and y_floor is not None:
         ranges[1] = (max(ranges[1][0], y_floor), ranges[1][1])
     view.setRange(xRange=ranges.get(0), yRange=ranges.get(1), padding=0)
+    view._rnnviz_held = view.viewRange()
     return True
 
 
@@ -91,3 +124,20 @@ def hold_items(plot: pg.PlotItem, x: bool = True, y: bool = True) -> bool:
         return None if pair is None or pair[0] is None else (float(pair[0]), float(pair[1]))
 
     return hold(plot, x=need(0) if x else None, y=need(1) if y else None)
+
+
+LEVEL_FILL = 0.7  # a colour scale holds while its data reach at least this share of its end
+LEVEL_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)  # its ends: at most 25 % past the data
+
+
+def level(previous: float | None, needed: float) -> float:
+    """The end m of a symmetric colour scale (-m, m) for data reaching |value| = ``needed`` (> 0).
+
+    The same idea as a steady axis range, for a colour bar: its axis, ticks and labels are laid
+    out again only when the scale changes. ``previous`` holds while ``needed`` lies within
+    [LEVEL_FILL * previous, previous] (the colours of the largest values then stay at least 70 %
+    of the way to the ends); else ``needed`` rounded up to a LEVEL_STEPS x 10^k value."""
+    if previous is not None and LEVEL_FILL * previous <= needed <= previous:
+        return previous
+    power = 10.0 ** math.floor(math.log10(needed))
+    return next(m * power for m in LEVEL_STEPS if m * power >= needed * (1 - 1e-12))

@@ -6,6 +6,8 @@ headless exporter draw the same figure, and so that a panel never hard-codes a c
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -130,6 +132,46 @@ def set_label(plot: pg.PlotItem, axis: str, text: str, **label_style) -> None:
             and (not label_style or item.labelStyle == label_style):
         return
     plot.setLabel(axis, text, **label_style)
+
+
+def set_label_text(label: pg.LabelItem, text: str, **opts) -> None:
+    """``label.setText`` only when the text or its style change: each call re-parses the HTML
+    and lays the label (and the plot layout around it) out again."""
+    if label.text == text and all(label.opts.get(key) == value for key, value in opts.items()):
+        return
+    label.setText(text, **opts)
+
+
+def set_plain_text(item: pg.TextItem, text: str) -> None:
+    """``item.setText`` only when the text changes (a TextItem lays its document out again)."""
+    if item.toPlainText() != text:
+        item.setText(text)
+
+
+TEXT_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def cache_text(item: QtWidgets.QGraphicsItem) -> None:
+    """Paint a text item from a pixmap of itself, made again only when its text, size or scale
+    change. Qt shapes a QGraphicsTextItem's text anew at every paint (~30 µs each, 70 of them in
+    the twelve panels); the pixmap is a copy. Vector output (SVG) must draw real text: ``uncached``."""
+    if isinstance(item, QtWidgets.QGraphicsTextItem) and item.cacheMode() != TEXT_CACHE:
+        item.setCacheMode(TEXT_CACHE)
+
+
+@contextlib.contextmanager
+def uncached(scene: QtWidgets.QGraphicsScene):
+    """Every item of ``scene`` painted directly while the block runs (then cached again): a
+    painter that records vectors (an SVG file) would otherwise get the cached pixmaps."""
+    cached = [item for item in scene.items() if item.cacheMode() != QtWidgets.QGraphicsItem.CacheMode.NoCache]
+    modes = [item.cacheMode() for item in cached]
+    for item in cached:
+        item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield
+    finally:
+        for item, mode in zip(cached, modes):
+            item.setCacheMode(mode)
 
 
 NOT_SET = object()  # never equal to any ticks, so the first set_ticks always sets them
