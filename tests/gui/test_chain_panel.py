@@ -145,3 +145,13 @@ def test_a_chain_cut_to_zero_is_named_under_the_badge(qtbot):
     view = dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, diagnostics=diag))
     panel = build(qtbot, ChainPanel, view)
     assert "every unit off 5 steps back" in panel.badge.text
+
+
+def test_the_other_runs_chains_stay_inside_the_range(qtbot, view, monkeypatch):
+    """Runs compared: another run's chain (log10) far below and above this run's still fits."""
+    panel = build(qtbot, ChainPanel, view)
+    others = np.array([-60.0, 30.0])
+    monkeypatch.setattr(panel.runs, "values", lambda shown: others)
+    panel.update_view(dataclasses.replace(view))
+    low, high = panel.plot.vb.viewRange()[1]
+    assert low <= others.min() and others.max() <= high

@@ -58,6 +58,10 @@ def test_compare_with_tanh_on_a_shape(shape, make_window, qtbot, dialogs):
     assert [c.name for c in overlays[1].chains] == stacks
     legend = [label.text for _, label in dock.panel.plots["loss"].legend.items]
     assert legend[1].startswith("cell=tanh")
+    chain = next(p for p in window.panels if p.view_name == "chain")
+    others = chain.runs.values(window.latest_view)  # the tanh run's chains, log10, every stack
+    low, high = chain.plot.vb.viewRange()[1]
+    assert others.size and low <= others.min() and others.max() <= high
     assert f"horizon {'fwd' if shape == 'bidirectional' else 'enc'} " in legend[1]
     assert f"line style: {stacks[1]}" in legend  # the key to the line styles
     assert dock.panel.divider.isVisible() == (shape == "seq2seq")

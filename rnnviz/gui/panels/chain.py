@@ -126,7 +126,8 @@ class ChainPanel(Panel):
         diag, chain, bound = arrays
         layers = chain.shape[0]
         floor = log10_floor(chain, bound)
-        y_range, off_scale = chain_range(chain, bound, floor)
+        others = self.runs.values(self.view)  # (N,) log10: the other runs' chains stay in view too
+        y_range, off_scale = chain_range(np.concatenate([chain.ravel(), others])[None, :], bound, floor)
         self._ensure_curves(layers, np.isfinite(bound).any(axis=1), off_scale=off_scale, names=chain_names(diag))
         lags = np.arange(chain.shape[1])
         any_floored = False

@@ -245,6 +245,17 @@ class RunOverlay:
         curve.setZValue(5)
         return curve
 
+    def values(self, view) -> np.ndarray:
+        """(N,) every finite value the other runs' curves draw for ``view``: what the plot's own
+        range must also hold (empty for a single run)."""
+        group = getattr(view, "group", None)
+        if group is None:
+            return np.empty(0)
+        drawn = [self._clean(y) for k, o in enumerate(group.overlays) if k != group.selected
+                 for _, _, y in self._series(o)]
+        values = np.concatenate(drawn) if drawn else np.empty(0)
+        return values[np.isfinite(values)]
+
     def show(self, view) -> None:
         group = getattr(view, "group", None)
         overlays = tuple(group.overlays) if group is not None else ()
