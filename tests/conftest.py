@@ -27,3 +27,19 @@ def default_blas_threads():
     """The BLAS thread count the library started with, for the duration of one test."""
     with runtime.blas_threads(DEFAULT_BLAS_THREADS):
         yield
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a Dask scheduler with one single-threaded worker, on loopback, in this
+    process (no interpreter to start per point); stopped when the module's tests are done."""
+    import logging
+
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -24,19 +23,6 @@ def rnnviz(*args, cwd=None, timeout=180):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.run([sys.executable, "-m", "rnnviz", "sweep", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=cwd, env=env)
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """A scheduler and one single-threaded worker on loopback, in this process."""
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 def read_csv(path):

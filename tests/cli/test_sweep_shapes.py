@@ -4,7 +4,6 @@ keeps the chain and horizon of the stack that tells that shape's story, and the 
 from __future__ import annotations
 
 import csv
-import logging
 
 import pytest
 
@@ -19,19 +18,6 @@ SHAPES = {  # flags, the setting varied, what the rows must show
     "seq2seq": (["--task", "bottleneck", "--arch", "seq2seq"], "reverse_source=false,true"),
     "vec2seq": (["--task", "waveform", "--arch", "vec2seq", "--cell", "gru"], "context=init,every-step"),
 }
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """A scheduler and one worker thread in this process: no interpreter to start per point."""
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))

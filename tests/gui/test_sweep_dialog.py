@@ -3,24 +3,10 @@ diagram filled as points finish, and a clicked cell trained again in the main wi
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 def test_the_window_offers_a_sweep_from_its_settings(make_window):
