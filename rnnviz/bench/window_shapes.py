@@ -31,6 +31,7 @@ REDRAW_SIZE = (256, 200)  # hidden units, steps: the unidirectional redraw line'
 TRAIN_SIZE = (64, 25)  # the training-with-window line's size
 QUICK_SIZE = (16, 12)
 BATCH = 16
+MAX_EVENT_ROUNDS = 10  # rounds of Qt's events a redraw's repaints may take (two in practice)
 
 
 def shape_settings(shape: str, hidden: int, steps: int) -> tuple[dict, dict, dict]:
@@ -215,8 +216,16 @@ def redraw_all_docks(quick: bool = False):
                 window.latest_view = view
                 window.redraw()  # what the window's redraw timer calls
 
-            def paint():
-                pass  # the window paints what changed itself, when _time_redraw processes its events
+            def paint(canvases=[panel.canvas for panel in shown]):
+                """Qt's events until the docks' repaints are done: the scene's changes are
+                processed in one round of events and the repaint they ask for in a later one."""
+                start = sum(canvas.paints for canvas in canvases)
+                for _ in range(MAX_EVENT_ROUNDS):
+                    before = sum(canvas.paints for canvas in canvases)
+                    app.processEvents()
+                    after = sum(canvas.paints for canvas in canvases)
+                    if after == before and after > start:
+                        return
 
             times = [_time_redraw(app, draw, paint, view) for view in views]  # the first warms up, dropped
             rows.append(_redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
