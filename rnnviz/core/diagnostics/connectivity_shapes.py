@@ -228,9 +228,12 @@ def real_steps(model, inputs) -> int:
 
 
 def shaped_connectivity(model, inputs, state0=None, classify: bool = True) -> Connectivity:
-    """The connectivity map of one sample for any shape (see the module docstring)."""
+    """The connectivity map of one sample for any shape (see the module docstring); of the
+    network with its held units held, as every other view draws it."""
     from rnnviz.core.diagnostics.connectivity import connectivity
+    from rnnviz.core.nn.clamp import effective_model
 
+    model = effective_model(model)  # the helpers below read the parameters and stacks directly
     with np.errstate(all="ignore"):
         if isinstance(model, Seq2Seq):
             grads, out_step, direction = source_gradients(model, inputs)

@@ -153,3 +153,24 @@ def test_vector_to_sequence(cell, context):
     assert conn.matrix.shape == (steps, 1)
     np.testing.assert_allclose(conn.matrix, _expected(base, jac, False), rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(conn.by_distance[1:], conn.matrix[:, 0])
+
+
+@pytest.mark.parametrize("arch", ("bidirectional", "seq2seq", "vec2seq"))
+def test_units_held_are_held_in_the_map(arch):
+    """With units switched off, the map is the held network's: finite differences through the
+    model's own forward pass, which holds them."""
+    from rnnviz.core.nn.clamp import UnitClamp
+
+    shape = {"bidirectional": dict(bidirectional=True), "seq2seq": dict(arch="seq2seq", source_length=3),
+             "vec2seq": dict(arch="vec2seq")}[arch]
+    tokens = arch == "seq2seq"  # a source of tokens; the others read floats here
+    sizes = {} if tokens else dict(input_size=2, output_size=2)
+    model = make_model(_config(cell="tanh", num_layers=1, **sizes, **shape))
+    x = np.array([1, 4, 2, 0, 3]) if tokens else np.random.default_rng(1).normal(size=(5, 2))
+    free = shaped_connectivity(model, x, None, classify=tokens).matrix
+    model.clamp = UnitClamp(((0, 0), (0, 1)), (0.3, -0.2))
+    held = shaped_connectivity(model, x, None, classify=tokens).matrix
+    assert not np.allclose(held, free)  # holding two of three units changes what reaches the outputs
+    if arch == "bidirectional":  # the one shape whose map is a plain input x output Jacobian
+        base, jac = _jacobian(lambda v: model.forward(v[:, None])[0][:, 0], x)
+        np.testing.assert_allclose(held, _expected(base, jac, False), rtol=1e-6, atol=1e-9)
