@@ -166,3 +166,4 @@ def launch(args) -> int:
         wake.stop()
         signal.signal(signal.SIGINT, previous)
         qt_app.dispose(window)  # before the application goes, whatever ended the loop
+        qt_app.dispose_python_widgets(app)  # and any dialog or panel left over

@@ -39,3 +39,12 @@ def dispose(*widgets) -> None:
         if widget is not None and not sip.isdeleted(widget):
             widget.close()  # a MainWindow stops its worker thread here
             sip.delete(widget)
+
+
+def dispose_python_widgets(app) -> None:
+    """Every top-level widget that Python made and still owns, deleted now (``dispose``): also
+    those only a reference cycle keeps, which a garbage collection would otherwise delete at
+    whatever moment it ran, perhaps in the middle of Qt's work on them."""
+    from PyQt6 import sip
+
+    dispose(*(widget for widget in app.topLevelWidgets() if sip.ispyowned(widget)))

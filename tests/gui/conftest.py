@@ -44,15 +44,13 @@ def widgets_die_in_order(qapp):
     deleted here, whole, while Qt is idle; the collector then frees only Python objects."""
     import gc
 
-    from PyQt6 import sip
-
-    from rnnviz.gui.qt_app import dispose
+    from rnnviz.gui.qt_app import dispose_python_widgets
 
     gc.disable()
     try:
         yield
     finally:
-        dispose(*(widget for widget in qapp.topLevelWidgets() if sip.ispyowned(widget)))
+        dispose_python_widgets(qapp)
         gc.collect(0)  # all the test made is still in the youngest generation: nothing was collected since
         gc.enable()
 
