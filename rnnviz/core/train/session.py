@@ -39,7 +39,8 @@ from rnnviz.core.train.trainer import Trainer
 
 FORMAT = "rnnviz-session"
 FORMAT_VERSION = 2  # bump when the layout changes; older readers then refuse newer files
-# 2: held units are saved by name ("fwd 3"), no longer as [layer, unit]; format 1 is still read
+# 2: held units are saved by name ("fwd 3"), no longer as [layer, unit]; format 1 is still read.
+# A session holding no unit is the same in both formats and says 1, so older readers open it.
 
 
 # ---------------------------------------------------------------------- saving
@@ -64,7 +65,8 @@ def save(trainer: Trainer, path) -> Path:
         for i, part in enumerate(_parts(last.h0)):
             arrays[f"last/h0/{i}"] = part
     metadata = {
-        "format": FORMAT, "version": FORMAT_VERSION, "rnnviz_version": __version__,
+        "format": FORMAT, "version": FORMAT_VERSION if state["units_off"] is not None else 1,
+        "rnnviz_version": __version__,
         "model_config": trainer.model_config.to_dict(), "train_config": trainer.train_config.to_dict(),
         "optimizer": state["optimizer"], "step": state["step"], "status": trainer.status,
         "divergence": state["divergence"], "loss_smooth": state["loss_smooth"], "wall_time": state["wall_time"],

@@ -65,6 +65,7 @@ def test_a_session_holding_units_as_numbers_still_loads(tmp_path):
     run = _held_run(mode="mean")
     path = session.save(run, tmp_path / "old.npz")
     assert _metadata(path)["version"] == 2  # names: an older rnnviz says "newer", not "damaged"
+    assert _metadata(session.save(presets.make_trainer(*BIDIRECTIONAL), tmp_path / "free.npz"))["version"] == 1
     clamp = run.units_off
     _rewrite_units(path, {"units": [[0, 1], [1, 3]], "values": list(clamp.values), "mode": "mean"}, version=1)
     loaded = session.load(path)
