@@ -14,9 +14,8 @@ prints one line per run.
 from __future__ import annotations
 
 from rnnviz.core.errors import UserError
+from rnnviz.core.nn.units import SHORT  # stacks named as the units are
 from rnnviz.core.train.group import MAX_RUNS
-
-SHORT = {"forward": "fwd", "backward": "bwd", "encoder": "enc", "decoder": "dec"}  # as the units are named
 
 
 def add_arguments(group) -> None:

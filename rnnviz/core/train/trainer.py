@@ -29,11 +29,11 @@ from rnnviz.core.train.history import SERIES, History
 from rnnviz.core.nn.shapes import make_model
 from rnnviz.core.train.parts import check_shape_fits
 from rnnviz.core.nn.optim import Optimizer, clip, square_norm, sum_of_squares
+from rnnviz.core.nn.torch_names import READOUT_PREFIX  # the read-out's parameters in every shape
 from rnnviz.core.train.records import LastBatch, StepResult
 from rnnviz.core.train.state import RunState
 from rnnviz.core.train.viewing import Viewing
 
-READOUT_PREFIX = "out."  # the read-out layer's parameters (out.weight, out.bias) in every shape
 LOG_FLOOR = 1e-300  # a loss of exactly 0 (squared error) is averaged as this, not as log 0
 SMOOTHING = 0.98  # loss_smooth averages roughly the last 50 steps, like char-rnn's smooth_loss,
 #                   bias-corrected (as Adam's moments) so that it does not lag the first 50 steps

@@ -18,6 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from rnnviz.core.nn.units import SHORT  # the legend's horizons, named as the units are
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, as_float, for_log_axis, log_floor, show_item
 
@@ -32,7 +33,6 @@ BAND_ALPHA = 50  # of 255: the band reads as a range behind its median line
 RUN_COLORS = ("#000000", "#E69F00", "#56B4E9", "#8C564B")  # black, orange, sky blue, brown
 KEY_COLOR = "#555555"  # the line-style key's samples: grey, so they read as "which stack", not as a run
 # a run's colour says which run; the line says which of its stacks (solid for the first, or only, one)
-SHORT = {"forward": "fwd", "backward": "bwd", "encoder": "enc", "decoder": "dec"}  # the legend's horizons
 WIDE_PX = 760  # a panel narrower than this puts its plots two by two: a row of three cut the third off
 PROFILE_AXIS_SEQ2SEQ = "step: source | decoder"  # an encoder-decoder's one time axis, divided at the context
 
