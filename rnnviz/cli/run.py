@@ -312,13 +312,14 @@ def _resumed(args):
         trainer = load(_session_path(args.resume, "--resume"), allow_changed_data=args.allow_changed_data)
     except DataChangedError as exc:
         raise UserError(f"{exc}; add --allow-changed-data to go on anyway") from None
+    changes = _train_settings(args)
+    _refuse_one_run_changes_in_a_group(args, changes)
     if args.rollback:
         was = trainer.step_count
         now = trainer.rollback()
         print(f"rolled back from step {was} to step {now}" if now < was
               else f"no roll-back point before step {was}: resuming from it", flush=True)
     _refuse_seq_len_for_task(args, trainer.source)
-    changes = _train_settings(args)
     more = changes.pop("steps", None)
     if more is None:
         more = max(0, trainer.train_config.steps - trainer.step_count)
@@ -327,6 +328,20 @@ def _resumed(args):
     except ValueError as exc:
         raise UserError(_flagged(exc, TrainConfig, changes)) from None
     return trainer, more
+
+
+def _refuse_one_run_changes_in_a_group(args, changes: dict) -> None:
+    """--rollback and changed training settings apply to the session's own run only: with runs
+    compared beside it, they would leave the others on other batches. UserError then."""
+    from rnnviz.core.train.group_trainer import group_folder
+
+    folder = group_folder(args.resume)
+    settings = sorted(name for name in changes if name != "steps")
+    given = (["--rollback"] if args.rollback else []) + ([f"new training settings ({', '.join(settings)})"]
+                                                         if settings else [])
+    if given and (folder / "group.json").is_file():
+        raise UserError(f"{' and '.join(given)} would change only the first of the runs compared in {folder}; "
+                        f"resume them as saved, or move {folder} away to resume the run alone")
 
 
 def _train_settings(args) -> dict:

@@ -66,3 +66,18 @@ def test_a_resumed_session_whose_runs_cannot_be_read_says_how_to_go_on(tmp_path,
     assert main(["run", "--resume", str(path), "--steps", "1"]) == 2
     err = capsys.readouterr().err
     assert "not an rnnviz group file" in err and "move" in err and "to resume the run alone" in err
+
+
+@pytest.mark.parametrize("flags, named", [(["--rollback"], "--rollback"), (["--lr", "0.5"], "new training settings (lr)")])
+def test_changes_to_the_first_run_alone_are_refused_when_runs_are_compared(flags, named, tmp_path, capsys):
+    """--rollback or a new rate would put the first run on other batches than its companions."""
+    from rnnviz.cli.main import main
+
+    path = tmp_path / "runs.npz"
+    assert main(["run", "--task", "adding", "--length", "5", *SMALL, "--fork", "lr=0.001", "--save", str(path)]) == 0
+    saved = path.read_bytes()
+    capsys.readouterr()
+    assert main(["run", "--resume", str(path), "--steps", "1", *flags, "--save", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnviz: error: ") and named in err and "to resume the run alone" in err
+    assert path.read_bytes() == saved  # nothing trained, nothing written
