@@ -15,11 +15,11 @@ import textwrap
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title
+from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title, text_width
 
 NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
 
@@ -190,8 +190,7 @@ class UnitsPanel(Panel):
         width = self.rank_plot.vb.width()
         if width <= 0 or not names:  # not laid out yet (an export lays out at its own size first)
             return min(RANKED_SHOWN, len(names))
-        metrics = QtGui.QFontMetricsF(style.tick_font())
-        label = max(metrics.horizontalAdvance(name) for name in names) + metrics.horizontalAdvance("   ")
+        label = max(text_width(name) for name in set(names)) + text_width("   ")  # widths remembered
         return int(min(RANKED_SHOWN, max(FEWEST_SHOWN, width // label), len(names)))
 
     def _rank_resized(self) -> None:
