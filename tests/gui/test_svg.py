@@ -96,3 +96,28 @@ def test_a_scaled_stroke_and_shapes_move_into_page_coordinates():
     assert parse_transform(text.get("transform")) == (10, 0, 0, -20, 5, 90)
     assert text.get("font-family").endswith("sans-serif")
     assert transform_path("M1,2 H3 V4 Z", (1, 0, 0, 1, 1, 1)) == "M2,3 L4,3 L4,5 Z"
+
+
+def test_a_heatmap_is_embedded_at_its_drawn_size_with_each_cell_repeated(qapp):
+    """librsvg interpolates a 2 x 2 picture drawn 100 px wide into a blur; repeated cells stay cells."""
+    import base64
+
+    from PyQt6 import QtCore
+
+    cells = QtGui.QImage(2, 2, QtGui.QImage.Format.Format_RGB32)
+    for x, y, colour in ((0, 0, 0xFF0000), (1, 0, 0x00FF00), (0, 1, 0x0000FF), (1, 1, 0xFFFFFF)):
+        cells.setPixel(x, y, colour)
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    cells.save(buffer, "PNG")
+    href = "data:image/png;base64," + base64.b64encode(bytes(buffer.data())).decode("ascii")
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 200 100">'
+           f'<g transform="matrix(50,0,0,25,10,0)"><image x="0" y="0" width="2" height="2" preserveAspectRatio="none" '
+           f'image-rendering="optimizeSpeed" xlink:href="{href}"/></g></svg>')
+    image = ET.fromstring(page_coordinates(svg)).find(".//{http://www.w3.org/2000/svg}image")
+    data = image.get("{http://www.w3.org/1999/xlink}href").split(",", 1)[1]
+    scaled = QtGui.QImage.fromData(base64.b64decode(data), "PNG")
+    assert (scaled.width(), scaled.height()) == (100, 50)  # 2 cells drawn 100 x 50 px
+    assert image.get("width") == "2" and image.get("height") == "2"  # the geometry is unchanged
+    for x, y, colour in ((0, 0, 0xFF0000), (49, 24, 0xFF0000), (50, 0, 0x00FF00), (0, 25, 0x0000FF), (99, 49, 0xFFFFFF)):
+        assert scaled.pixel(x, y) & 0xFFFFFF == colour, (x, y)

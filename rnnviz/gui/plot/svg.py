@@ -9,6 +9,7 @@ shapes themselves, so that no stroke is ever drawn inside a scaling transform; t
 images keep a transform of their own (they have no stroke to distort). Qt names its default
 font "Sans Serif", a fontconfig alias that browsers do not know (they fall back to a serif
 face): every ``font-family`` gets real families and the generic ``sans-serif`` after it.
+Heatmaps are embedded at their drawn size (``svg_images``), or librsvg blurs their cells.
 The export asks Qt for SVG 1.1, whose clip paths (in page coordinates) end each curve at its
 plot box as the screen does; Tiny 1.2 drops them, and a spike ran over the title.
 """
@@ -42,6 +43,9 @@ def page_coordinates(svg_text: str) -> str:
     root = ET.fromstring(svg_text)
     _walk(root, IDENTITY, 1.0)
     _drop_stale_clips(root)
+    from rnnviz.gui.plot.svg_images import crisp_images  # Qt: a file of its own
+
+    crisp_images(root, lambda element: parse_transform(element.get("transform", "")))
     view_box = _numbers(root.get("viewBox", ""))
     if len(view_box) == 4:  # CSS pixels (1/96 in): the size Qt wrote in mm, in the unit every renderer reads
         root.set("width", _fmt(view_box[2]))
