@@ -75,11 +75,13 @@ def panel_update(quick: bool = False):
     """Median seconds to update (and to update and paint) every panel from one ViewData: views
     of successive training steps, and views jumping back and forth between two steps."""
     app = _app()
+    from rnnviz.bench import machine
     from rnnviz.gui.panels import PANEL_CLASSES
     from rnnviz.gui.qt_app import dispose
 
     hidden, seq_len = (64, 50) if quick else (HIDDEN, SEQ_LEN)
     repeats = 3 if quick else 9
+    speed = [machine.measure(1 if quick else 5)]
     trainer = _trainer(hidden, seq_len, BATCH)
     training = successive_views(trainer, repeats + 1)
     trainer.run(20)
@@ -93,12 +95,15 @@ def panel_update(quick: bool = False):
         jump_up, jump_pa = _redraw_times(app, panels, jumping)
     finally:
         dispose(*panels)
+    speed.append(machine.measure(1 if quick else 5))
     label = f"redraw of all {len(panels)} panels from one snapshot (H={hidden}, T={seq_len}, offscreen)"
     return [(label + ", successive training steps",
-             f"update_view {up * 1e3:.1f} ms; update and paint {pa * 1e3:.1f} ms", f"< 33 ms; median of {repeats}"),
+             f"update_view {up * 1e3:.1f} ms; update and paint {pa * 1e3:.1f} ms ({machine.in_units(pa, speed)})",
+             f"< 33 ms; median of {repeats}"),
             (label + ", two steps 20 apart in turn (every range moves)",
              f"update_view {jump_up * 1e3:.1f} ms; update and paint {jump_pa * 1e3:.1f} ms",
-             "worst case, for comparison")]
+             "worst case, for comparison"),
+            machine.row(speed)]
 
 
 def _count_steps(app, window, trainer, seconds: float, data: dict | None = None) -> tuple[float, float, float]:
@@ -158,10 +163,12 @@ def training_rate(quick: bool = False, front: tuple = ()):
     app = _app()
     from PyQt6 import QtCore
 
+    from rnnviz.bench import machine
     from rnnviz.gui.window.main import MainWindow
     from rnnviz.gui.qt_app import dispose
 
     seconds, rounds = (1.0, 1) if quick else (4.0, 3)
+    speed = [machine.measure(1 if quick else 5)]
     settings_dir = tempfile.TemporaryDirectory()  # never touch the user's saved layout
     settings = QtCore.QSettings(os.path.join(settings_dir.name, "bench.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(settings)
@@ -179,6 +186,7 @@ def training_rate(quick: bool = False, front: tuple = ()):
     finally:
         dispose(window)  # stops the worker thread; gone before the application can be
         settings_dir.cleanup()
+    speed.append(machine.measure(1 if quick else 5))
     w, h = statistics.median(windowed), statistics.median(headless)
     from rnnviz.runtime import blas_thread_count
 
@@ -187,4 +195,4 @@ def training_rate(quick: bool = False, front: tuple = ()):
     return [(f"training with the window open and redrawing vs headless (H=64, T=25, B=16, sample text{shown}, "
              f"{threads} BLAS thread{'s' if threads != 1 else ''} as the window sets)",
              f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%}); {statistics.median(views):.1f} views/s reached the window",
-             ">= 80%")]
+             ">= 80%"), machine.row(speed)]

@@ -101,10 +101,12 @@ def redraw_per_shape(quick: bool = False):
     """Rows: a full redraw of every panel, per shape, against the 33 ms budget; the shapes take
     turns, repeat by repeat, each with its own set of panels."""
     app = _app()
+    from rnnviz.bench import machine
     from rnnviz.gui.qt_app import dispose
 
     hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
     repeats = 1 if quick else 9
+    speed = [machine.measure(1 if quick else 5)]
     views = {shape: _training_views(_trainer(shape, hidden, steps), repeats + 2) for shape in SHAPES}
     panels = {shape: _panel_set(views[shape][0]) for shape in SHAPES}
     times = {shape: [] for shape in SHAPES}
@@ -123,13 +125,14 @@ def redraw_per_shape(quick: bool = False):
     finally:
         for shown in panels.values():
             dispose(*shown)
+    speed.append(machine.measure(1 if quick else 5))
     rows = []
     for shape in SHAPES:
         drawn = views[shape][0].snapshot.hidden.shape  # (T, L, H) of the sample drawn
         base = statistics.median(t[3] for t in times["unidirectional"][1:]) if shape != "unidirectional" else None
         rows.append(_redraw_row(f"redraw of all {len(panels[shape])} panels, {shape} (T={drawn[0]}, {drawn[-1]} "
                                 f"units, 640x420 each, offscreen)", times[shape], repeats, base))
-    return rows
+    return rows + [machine.row(speed)]
 
 
 def _window(settings_dir: str):
@@ -148,11 +151,13 @@ def training_per_shape(quick: bool = False):
     """Rows: steps/s with the window open and redrawing against headless, per shape, interleaved;
     also per CPU second of the process, which a neighbour's load moves far less than wall time."""
     app = _app()
+    from rnnviz.bench import machine
     from rnnviz.gui.qt_app import dispose
     from rnnviz.runtime import blas_thread_count
 
     hidden, steps = QUICK_SIZE if quick else TRAIN_SIZE
     seconds, rounds = (0.15, 1) if quick else (3.0, 3)
+    speed = [machine.measure(1 if quick else 5)]
     windowed = {shape: [] for shape in SHAPES}  # per round: (steps/s, views/s, steps per CPU s)
     headless = {shape: [] for shape in SHAPES}  # per round: (steps/s, steps per CPU s)
     folder = tempfile.TemporaryDirectory()  # never touch the user's saved layout
@@ -166,6 +171,7 @@ def training_per_shape(quick: bool = False):
     finally:
         dispose(window)  # stops the worker thread; gone before the application can be
         folder.cleanup()
+    speed.append(machine.measure(1 if quick else 5))
     threads = blas_thread_count()
     rows = []
     for shape in SHAPES:
@@ -176,7 +182,7 @@ def training_per_shape(quick: bool = False):
                      f"{w:.0f} vs {h:.0f} steps/s ({w / h:.0%}); per CPU second {w_cpu:.0f} vs {h_cpu:.0f} "
                      f"({w_cpu / h_cpu:.0%}); {views:.1f} views/s",
                      f">= 80%; medians of {rounds}, shapes interleaved"))
-    return rows
+    return rows + [machine.row(speed)]
 
 
 def open_every_dock(window) -> list:
@@ -192,15 +198,45 @@ def open_every_dock(window) -> list:
     return [panel for panel in window.panels if panel.view_name != "text"]
 
 
+def _count_paint_time(canvases) -> list:
+    """Make each canvas add the CPU seconds of its paint events to the returned one-item list
+    (on the instances only; ``_stop_counting`` puts them back)."""
+    spent = [0.0]
+    for canvas in canvases:
+        def paint_event(event, canvas=canvas, paint=type(canvas).paintEvent):
+            began = time.process_time()
+            paint(canvas, event)
+            spent[0] += time.process_time() - began
+        canvas.paintEvent = paint_event
+    return spent
+
+
+def _stop_counting(canvases) -> None:
+    for canvas in canvases:
+        del canvas.paintEvent
+
+
+def _split_row(shape: str, splits: list, repeats: int) -> tuple[str, str, str]:
+    """Where a redraw's CPU time goes: (redraw(), canvases' paint events, the rest of the paint phase)."""
+    redraw, canvases, rest = (statistics.median(column) * 1e3 for column in zip(*splits[1:]))
+    return (f"  {shape}: the window's redraw() / canvases' paint events / rest of the paint phase",
+            f"{redraw:.1f} / {canvases:.1f} / {rest:.1f} ms CPU",
+            "rest: Qt's repaint manager, dock frames, the scenes' update processing; "
+            f"medians of {repeats}")
+
+
 def redraw_all_docks(quick: bool = False):
-    """Rows: the real window's redraw with all twelve plot docks open, per shape, against 33 ms.
+    """Rows: the real window's redraw with all twelve plot docks open, per shape, against 33 ms,
+    each with its split (redraw() / canvases' paint / the rest), and the machine's speed.
     One window; the shapes one after the other (a window shows one run at a time)."""
     app = _app()
+    from rnnviz.bench import machine
     from rnnviz.gui.qt_app import dispose
     from rnnviz.gui.window.main import in_sight
 
     hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
     repeats = 1 if quick else 9
+    speed = [machine.measure(1 if quick else 5)]
     folder = tempfile.TemporaryDirectory()
     window = _window(folder.name)
     rows, base = [], None
@@ -208,7 +244,9 @@ def redraw_all_docks(quick: bool = False):
         plots = open_every_dock(window)
         app.processEvents()
         shown = [panel for panel in plots if in_sight(panel)]
+        canvases = [panel.canvas for panel in shown]
         size = f"{window.width()}x{window.height()}"
+        spent = _count_paint_time(canvases)
         for shape in ("bidirectional",) if quick else SHAPES:
             views = _training_views(_trainer(shape, hidden, steps), repeats + 1)
 
@@ -216,7 +254,7 @@ def redraw_all_docks(quick: bool = False):
                 window.latest_view = view
                 window.redraw()  # what the window's redraw timer calls
 
-            def paint(canvases=[panel.canvas for panel in shown]):
+            def paint():
                 """Qt's events until the docks' repaints are done: the scene's changes are
                 processed in one round of events and the repaint they ask for in a later one."""
                 start = sum(canvas.paints for canvas in canvases)
@@ -227,13 +265,23 @@ def redraw_all_docks(quick: bool = False):
                     if after == before and after > start:
                         return
 
-            times = [_time_redraw(app, draw, paint, view) for view in views]  # the first warms up, dropped
-            rows.append(_redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
-                                    f"sight, {shape} ({hidden} units, T={views[0].snapshot.hidden.shape[0]}, "
-                                    f"window {size}, offscreen)", times, repeats, base))
+            times, splits = [], []
+            for view in views:  # the first warms up, dropped
+                spent[0] = 0.0
+                times.append(_time_redraw(app, draw, paint, view))
+                _, _, redraw_cpu, whole_cpu = times[-1]
+                splits.append((redraw_cpu, spent[0], whole_cpu - redraw_cpu - spent[0]))
+            row = _redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
+                              f"sight, {shape} ({hidden} units, T={views[0].snapshot.hidden.shape[0]}, "
+                              f"window {size}, offscreen)", times, repeats, base)
+            whole_cpu = statistics.median(t[3] for t in times[1:])
+            rows += [(row[0], f"{row[1]}; {machine.in_units(whole_cpu, speed)}", row[2]),
+                     _split_row(shape, splits, repeats)]
             if shape == "unidirectional":
-                base = statistics.median(t[3] for t in times[1:])
+                base = whole_cpu
+        _stop_counting(canvases)
     finally:
         dispose(window)
         folder.cleanup()
-    return rows
+    speed.append(machine.measure(1 if quick else 5))
+    return rows + [machine.row(speed)]

@@ -69,3 +69,21 @@ def test_space_trains_after_choosing_a_cell_and_after_typing_a_rate(make_window,
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert fired == ["train", "train"]
     assert window.controls.key_hint.isVisible() and "Enter or Esc" in window.controls.key_hint.text()
+
+
+def test_only_the_focused_widget_is_watched_for_keys(make_window, qtbot):
+    """The keys' filter follows the focus: no Python runs for the other widgets' events (the
+    plots' paints among them)."""
+    window = make_window()
+    window.show()
+    window.activateWindow()
+    keys = window._keys_first
+    field = window.controls.lr
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=5000)
+    focused = window.focusWidget()
+    assert focused in keys._watched and all(w is focused or w is focused.parent() for w in keys._watched)
+    combo = window.controls.cell
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus, timeout=5000)
+    assert focused not in keys._watched and window.focusWidget() in keys._watched

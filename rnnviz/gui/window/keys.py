@@ -7,12 +7,17 @@ then takes the focus away, so that Space trains again: the hint under the button
 Combo boxes, sliders, check boxes and buttons keep only their navigation keys (arrows, Page
 Up/Down, Home, End); Space and S go to the training shortcuts, so choosing a cell and then
 pressing Space starts training instead of reopening the chooser. Ctrl shortcuts work everywhere.
+
+Only the focused widget is watched (and the spin box or combo box it belongs to): Qt sends both
+events to it. A filter on the whole application would run Python for every event of every
+widget, the plots' paint events among them, a cost paid at every redraw.
 """
 
 from __future__ import annotations
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
-from PyQt6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit
+from PyQt6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
+                             QTextEdit, QWidget)
 
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 ONE_LINE_FIELDS = (QLineEdit, QAbstractSpinBox)  # Enter commits these (a text edit takes a newline)
@@ -25,7 +30,32 @@ HINT = "Keys: Space train/pause · S step · Enter or Esc in a field gives the k
 
 
 class InputKeysFirst(QObject):
-    """Install on the QApplication: typing goes to text fields, training keys work elsewhere."""
+    """Typing goes to text fields, training keys work elsewhere: follows the application's focus
+    and watches the focused widget's events."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._watched: list[QWidget] = []
+        app = QApplication.instance()
+        app.focusChanged.connect(self._follow_focus)  # disconnected by Qt when this object goes
+        self._follow_focus(None, app.focusWidget())
+
+    def _follow_focus(self, _old, new) -> None:
+        """Watch ``new`` (and the spin box or combo box whose editor it is) instead of the last ones."""
+        for widget in self._watched:
+            try:
+                widget.removeEventFilter(self)
+            except RuntimeError:  # deleted meanwhile: nothing to remove
+                pass
+        self._watched = []
+        if new is None:
+            return
+        self._watched.append(new)
+        owner = new.parent()
+        if isinstance(owner, (QAbstractSpinBox, QComboBox)):
+            self._watched.append(owner)
+        for widget in self._watched:
+            widget.installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
         kind = event.type()

@@ -19,7 +19,7 @@ import sys
 import time
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox
+from PyQt6.QtWidgets import QMainWindow, QMessageBox
 
 from rnnviz import __version__, runtime
 from rnnviz.core.train import presets
@@ -79,7 +79,6 @@ class MainWindow(WindowLayout, FileActions, QMainWindow):
         super().__init__()
         runtime.one_thread_for_the_window()  # a core for painting; see rnnviz.runtime
         self._keys_first = InputKeysFirst(self)  # Space in a combo box edits it, not training
-        QApplication.instance().installEventFilter(self._keys_first)
         self.settings = settings if settings is not None else QSettings("rnnviz", "rnnviz")
         self.setWindowTitle("rnnviz")
         self.resize(*WINDOW_SIZE)
