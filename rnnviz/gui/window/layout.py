@@ -9,6 +9,7 @@ from PyQt6.QtWidgets import QDockWidget, QFrame, QScrollArea, QVBoxLayout, QWidg
 
 from rnnviz.core.train import presets
 from rnnviz.gui.panels.text import TextPanel
+from rnnviz.gui.window.canvases import skip_viewport_fills
 
 WINDOW_SIZE = (1600, 1000)  # every panel readable at once on a common laptop screen
 CONTROLS_WIDTH = 330  # the form's labels and spin boxes fit without a scroll bar
@@ -48,6 +49,7 @@ class WindowLayout:
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
         for panel in self.panels:
             self.docks[panel] = self._dock(panel.title, panel.view_name, panel)
+            skip_viewport_fills(panel)  # each redraw paints the plots once, not twice
         self._arrange_panels()
         self._panel_of = {}  # watched widget -> its panel, for eventFilter
         for panel in self.panels:
