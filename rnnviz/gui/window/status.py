@@ -7,6 +7,7 @@ view (the regime comes from its diagnostics), never once per training step.
 
 from __future__ import annotations
 
+from PyQt6.QtGui import QFont, QFontMetrics
 from PyQt6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from rnnviz.gui.plot import style
@@ -30,6 +31,7 @@ class StatusFields:
             label.setMinimumWidth(FIELD_WIDTH)
             bar.addPermanentWidget(label)
             self.labels[key] = label
+        self.labels["regime"].setMinimumWidth(regime_width(self.labels["regime"]))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
@@ -68,6 +70,17 @@ class StatusFields:
 
     def end_progress(self) -> None:
         self.progress.setVisible(False)
+
+
+def regime_width(label: QLabel) -> int:
+    """Pixels that hold the widest regime text in bold: a regime that changes while training
+    (stable, vanishing, ...) then never widens the field and re-lays out the whole status bar."""
+    font = QFont(label.font())
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    margins = label.contentsMargins()
+    widest = max(metrics.horizontalAdvance(f"regime: {regime}") for regime in style.REGIME_COLORS)
+    return max(FIELD_WIDTH, widest + margins.left() + margins.right() + 2 * label.margin() + 4)
 
 
 def _number(value: float, spec: str) -> str:
