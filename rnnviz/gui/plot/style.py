@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.plot import grid
+from rnnviz.gui.plot import bounds, grid
 
 # one colour per layer (layer 0 first); dark enough to read on white, distinct for colour-blind eyes
 # (Okabe & Ito 2008 palette)
@@ -190,11 +190,13 @@ def quiet_axes(widget: QtWidgets.QWidget) -> None:
     """No automatic SI prefix on any axis drawn inside ``widget``: pyqtgraph otherwise re-renders
     each axis's label HTML and re-sizes the axis at every range change, hidden label or not
     (~900 times in a few seconds of training across the colour bars and top axes), and a
-    "(x0.001)" beside a label only confuses."""
+    "(x0.001)" beside a label only confuses. Every item there also gets cheap bounding rects
+    (``bounds.install``): Qt asks for them several times per item at every paint."""
     for view in widget.findChildren(pg.GraphicsView):
         for item in view.scene().items():
             if isinstance(item, pg.AxisItem) and item.autoSIPrefix:
                 item.enableAutoSIPrefix(False)
+            bounds.install(item)
 
 
 def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
