@@ -158,3 +158,37 @@ def test_the_pixel_test_sees_a_stale_rect(qtbot, views):
         panel.update_view(views[1])
         images.append(panel.grab().toImage())
     assert images[0] != images[1]
+
+
+def test_a_scatter_rect_follows_its_data_symbols_zoom_and_view(qtbot):
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = widget.addPlot()
+    scatter = pg.ScatterPlotItem(x=[0.0, 1.0, 2.0], y=[0.0, 3.0, 1.0], size=10)
+    plot.addItem(scatter)
+    bounds.install(scatter)
+    assert "boundingRect" in vars(scatter)
+    assert scatter.boundingRect() == pyqtgraphs(scatter)  # no view shown yet: no pixel padding
+    widget.resize(400, 300)
+    widget.show()
+    qtbot.waitUntil(lambda: pyqtgraphs(scatter).width() > 2.0)  # shown: padded by the symbols
+    changes = [lambda: scatter.setData(x=[0.0, 5.0], y=[1.0, 2.0], size=10),
+               lambda: scatter.setSize(30),
+               lambda: plot.setXRange(-10, 20, padding=0),
+               lambda: widget.resize(600, 200),
+               lambda: scatter.setTransform(QtGui.QTransform.fromScale(2.0, 0.5)),
+               lambda: scatter.clear()]
+    for change in changes:
+        before = scatter.boundingRect()
+        change()
+        app_events(qtbot)
+        after = pyqtgraphs(scatter)
+        assert after != before  # each change moves the rect ...
+        assert scatter.boundingRect() == after  # ... and the kept one follows
+    scatter.setData(x=[0.0, 5.0], y=[1.0, 2.0], size=10)
+    scatter.setPos(1.0, 2.0)  # moved, not scaled: the same rect in its own coordinates
+    assert scatter.boundingRect() == pyqtgraphs(scatter)
+
+
+def app_events(qtbot) -> None:
+    qtbot.wait(1)

@@ -18,6 +18,11 @@ box's own Python ``boundingRect``, for a rect that changes only when the layout 
   widget's geometry mapped from its parent, or its size; both are Qt's own ``rect()`` while the
   widget has no transform, so Qt's C++ answers it (checked at install: an item whose answer
   differs keeps pyqtgraph's).
+- *a scatter plot*: pyqtgraph computes its rect anew at every call (its data bounds are kept,
+  but it maps a pixel into the item's coordinates each time, for the symbols' padding). The
+  rect is kept while the same data bounds stand (pyqtgraph makes that list anew whenever the
+  data, the symbol sizes or the view's transform change), with the same symbol padding, the
+  same scene transform and the same view (together: the same pixel in the item's coordinates).
 - *a view box*: its rect and the half pixel pyqtgraph adds, without the geometry cache and
   the second Python call of its parent class.
 """
@@ -40,6 +45,8 @@ def install(item: QtWidgets.QGraphicsItem) -> None:
     method = getattr(type(item), "boundingRect", None)
     if method is pg.AxisItem.boundingRect:
         item.boundingRect = axis_rect(item)
+    elif method is pg.ScatterPlotItem.boundingRect:
+        item.boundingRect = scatter_rect(item)
     elif method is pg.ViewBox.boundingRect and view_rect(item)() == method(item):
         item.boundingRect = view_rect(item)  # (not for a transformed view box: it keeps pyqtgraph's)
     elif method in WIDGET_RECTS and method(item) == QtWidgets.QGraphicsWidget.rect(item) \
@@ -72,6 +79,28 @@ def axis_rect(axis: pg.AxisItem):
             kept["key"], kept["rect"] = (key, QtCore.QRectF(rect)) if shared else (None, None)
             return rect
         return QtCore.QRectF(kept["rect"])  # a copy: a caller may adjust the rect it gets
+
+    return bounding_rect
+
+
+def scatter_rect(scatter: pg.ScatterPlotItem):
+    """The scatter's pyqtgraph ``boundingRect``, made again only when one of its inputs changes."""
+    compute = type(scatter).boundingRect
+    kept = {"bounds": None, "padding": None, "to_pixels": None, "rect": None}
+
+    def bounding_rect() -> QtCore.QRectF:
+        data_bounds = scatter.bounds  # pyqtgraph's [x, y] bounds: a new list after any change
+        view = None if scatter._viewWidget is None else scatter._viewWidget()  # pyqtgraph's cached view
+        if view is None:
+            return compute(scatter)
+        to_pixels = (scatter.sceneTransform(), view.viewportTransform())  # what a pixel is, in the item
+        if data_bounds is kept["bounds"] and scatter._maxSpotPxWidth == kept["padding"] \
+                and to_pixels == kept["to_pixels"]:
+            return QtCore.QRectF(kept["rect"])  # a copy: a caller may adjust the rect it gets
+        rect = compute(scatter)  # fills the bounds list: keep it after, not before
+        kept.update(bounds=scatter.bounds, padding=scatter._maxSpotPxWidth, to_pixels=to_pixels,
+                    rect=QtCore.QRectF(rect))
+        return rect
 
     return bounding_rect
 
