@@ -47,20 +47,19 @@ def install(item: QtWidgets.QGraphicsItem) -> None:
         item.boundingRect = axis_rect(item)
     elif method is pg.ScatterPlotItem.boundingRect:
         item.boundingRect = scatter_rect(item)
-    elif method is pg.ViewBox.boundingRect and view_rect(item)() == method(item):
-        item.boundingRect = view_rect(item)  # (not for a transformed view box: it keeps pyqtgraph's)
-    elif method in WIDGET_RECTS and method(item) == QtWidgets.QGraphicsWidget.rect(item) \
-            and item.transform().isIdentity() and not item.transformations():
+    elif method is pg.ViewBox.boundingRect and untransformed(item) and view_rect(item)() == method(item):
+        item.boundingRect = view_rect(item)
+    elif method in WIDGET_RECTS and untransformed(item) and method(item) == QtWidgets.QGraphicsWidget.rect(item):
         item.boundingRect = functools.partial(QtWidgets.QGraphicsWidget.boundingRect, item)  # unbound: no recursion
     else:
         return
     item._rnnviz_bounds = True
 
 
-def install_scene(scene: QtWidgets.QGraphicsScene) -> None:
-    """``install`` on every item of ``scene`` that can take it."""
-    for item in scene.items():
-        install(item)
+def untransformed(item: QtWidgets.QGraphicsItem) -> bool:
+    """No transform, rotation or scale of its own: its rect mapped from its parent is its rect()."""
+    return item.transform().isIdentity() and not item.transformations() and item.rotation() == 0 \
+        and item.scale() == 1
 
 
 def axis_rect(axis: pg.AxisItem):
