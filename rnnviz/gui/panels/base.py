@@ -16,12 +16,14 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.train.records import ViewData
 from rnnviz.gui.plot import curves
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot.image import Image
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
 # what a table and a plot share is in the core: the panels draw those very numbers
 from rnnviz.core.tables.cells import FLOOR_NOTE, as_float, log_floor  # noqa: F401
 
+SKIP_REPEATED_WORK = True  # _refresh prepares only new items, token axes skip the same labels (off: for tests)
 MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
 TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
 
@@ -72,6 +74,8 @@ class Panel(QtWidgets.QWidget):
         self.readout.setVisible(False)
         layout.addWidget(self.readout)
         self.setWindowTitle(self.title)
+        self._prepared: set = set()  # the scene's items _refresh has already prepared
+        self._legends: set = set()  # the legends among them
         self._build()
         style.quiet_axes(self)
         self.controls.addStretch(1)
@@ -139,15 +143,22 @@ class Panel(QtWidgets.QWidget):
 
     def _refresh(self) -> None:
         self._redraw()
-        for item in self.canvas.scene().items():  # an empty legend would be a stray white box
+        # each item is prepared once, when it first shows up (most are built in _build, some by
+        # _redraw): going through all ~100 items of a panel at every view cost ~1 ms per redraw
+        present = set(self.canvas.scene().items())
+        for item in present - self._prepared if SKIP_REPEATED_WORK else present:
             if isinstance(item, pg.PlotCurveItem):
                 curves.install(item)  # wide curves in pixels: also those _redraw just made
             elif isinstance(item, QtWidgets.QGraphicsTextItem):
                 style.cache_text(item)  # titles, labels, keys: shaped once, then copied
             elif isinstance(item, pg.LegendItem):
-                item.setVisible(bool(item.items))
-                for sample, _ in item.items:  # samples copy their curve's look only when repainted
-                    sample.update()
+                self._legends.add(item)
+        self._prepared = present  # (items gone from the scene are forgotten)
+        self._legends &= present
+        for legend in self._legends:  # an empty legend would be a stray white box
+            legend.setVisible(bool(legend.items))
+            for sample, _ in legend.items:  # samples copy their curve's look only when repainted
+                sample.update()
 
 
 MAX_CURVE_POINTS = 1500  # more points than a plot has pixels only costs paint time (~0.1 s per
@@ -185,6 +196,29 @@ def sync_layer_selector(combo: QtWidgets.QComboBox, num_layers: int) -> int:
     return max(combo.currentIndex(), 0)
 
 
+
+
+def set_points(scatter: pg.ScatterPlotItem, x, y) -> None:
+    """``scatter.setData(x, y)`` for markers of the item's one look (its own symbol, size, pen and
+    brush). setData builds every spot anew and looks its picture up in the symbol atlas; with as
+    many points as before and none styled on its own, only the positions change: they are written
+    in place, and the item is told what setData would tell it (new bounds, a new picture)."""
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    data = scatter.data
+    plain = len(data) == len(x) == len(y) > 0 and SKIP_REPEATED_WORK
+    if plain:  # pyqtgraph's defaults: a spot uses the item's own style
+        plain = bool((data["size"] == -1).all() and data["visible"].all()) and all(
+            np.equal(data[column], None).all() for column in ("symbol", "pen", "brush"))
+    if not plain:
+        scatter.setData(x, y)
+        return
+    data["x"], data["y"] = x, y
+    data["item"][...] = None  # spot objects handed out earlier described the old positions
+    scatter.prepareGeometryChange()
+    scatter.informViewBoundsChanged()
+    scatter.bounds = [None, None]
+    scatter.invalidate()
+    scatter.sigPlotChanged.emit(scatter)
 
 
 def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:
@@ -305,6 +339,7 @@ class TokenAxis(pg.AxisItem):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.texts: list[str] = []
+        self._given: tuple = (None, 0)  # the last labels and count set_labels was given
         self._widest: float | None = None  # pixels of the widest label plus a gap
         self.setTickFont(style.tick_font())
         self.setStyle(hideOverlappingLabels=False)  # the spacing below already keeps them apart
@@ -312,6 +347,9 @@ class TokenAxis(pg.AxisItem):
     def set_labels(self, labels, count: int) -> None:
         """Label steps 0..count-1 with ``labels`` (the step number where a label is missing)."""
         labels = list(labels or [])
+        if SKIP_REPEATED_WORK and self._given == (labels, count):
+            return  # the same tokens: nothing to turn into texts again (200 of them per view)
+        self._given = (labels, count)
         texts = [printable_label(labels[t]) if t < len(labels) else str(t) for t in range(count)]
         if texts != self.texts:
             self.texts = texts
@@ -380,8 +418,8 @@ class Heatmap:
         rows, cols = matrix.shape
         self.set_ticks("bottom", cols)
         self.set_ticks("left", rows)
-        # the whole map again after a zoom; the same range is a no-op that leaves the axes drawn
-        self.plot.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]), padding=0)
+        # the whole map again after a zoom; the range it already shows is left alone
+        steady.set_range(self.plot, x=(rect[0], rect[0] + rect[2]), y=(rect[1], rect[1] + rect[3]))
 
     def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
         """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)

@@ -126,7 +126,7 @@ class DistributionsPanel(Panel):
                 scatter.setData([], [])
             self.empty.setVisible(True)
             self.empty.setPos(0.5, 0.5)
-            self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            steady.set_range(self.plot, x=(0, 1), y=(0, 1))
             self._summary = HINT
             self.readout.setText(HINT)
             return
@@ -159,7 +159,8 @@ class DistributionsPanel(Panel):
                   color=style.THRESHOLD_COLOR if bad_any else None)
         # the bands' extremes and the marks, explicitly: a band of one step has no area to fit
         steady.hold(self.plot, x=(float(min(steps.min(), band_x.min(initial=np.inf))),
-                                  float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high))
+                                  float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high),
+                    steps=True)
 
     def _resized(self) -> None:
         """A taller or shorter dock: as many decades labelled as fit (only when that number changes)."""

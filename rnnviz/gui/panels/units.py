@@ -217,7 +217,7 @@ class UnitsPanel(Panel):
             self.bars_down.setOpts(x=[], height=[])
             self.rank_note.setVisible(True)
             self.rank_note.setPos(0.5, 0.5)
-            self.rank_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            steady.set_range(self.rank_plot, x=(0, 1), y=(0, 1))
             style.set_ticks(self.rank_plot.getAxis("bottom"), None)
             if self.rank_plot.getAxis("bottom").labelText != RANK_AXIS:  # no count of bars to give
                 self.rank_plot.setLabel("bottom", RANK_AXIS, **{"font-size": style.LABEL_SIZE})
