@@ -8,6 +8,7 @@ headless exporter and in tests, so they all show the same figure.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -221,6 +222,35 @@ def set_points(scatter: pg.ScatterPlotItem, x, y) -> None:
     scatter.sigPlotChanged.emit(scatter)
 
 
+def line(plot: pg.PlotItem, pen, log_y: bool = False) -> "Line":
+    """A ``Line`` added to ``plot`` (after the items already there, so drawn above them)."""
+    item = Line(pen=pen, connect="finite", log_y=log_y)
+    plot.addItem(item)
+    return item
+
+
+class Line(pg.PlotCurveItem):
+    """A plain line (no symbols, no downsampling) as ``plot.plot`` draws it, without the
+    PlotDataItem around it: its setData re-parses the data, maps it, re-sets the pen and
+    checks every point at each call, ~110 µs against ~10 µs here. On a log-y plot (``log_y``)
+    it draws log10 of the values with non-finite ones as gaps, as PlotDataItem does;
+    ``values`` keeps what it was given."""
+
+    def __init__(self, *args, log_y: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.log_y = log_y
+        self.values = np.zeros(0)
+
+    def set_values(self, x, y) -> None:
+        y = np.asarray(y, dtype=float)
+        self.values = y
+        if self.log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(y)
+            y[~np.isfinite(y)] = np.nan
+        self.setData(np.asarray(x, dtype=float), y)
+
+
 def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:
     """Show or hide a per-layer item together with its legend entry."""
     item.setVisible(visible)
@@ -312,7 +342,11 @@ def finite_range(values) -> tuple[float, float] | None:
 
 def printable_label(label) -> str:
     """A token as it can stand on an axis: whitespace made visible, long words cut."""
-    text = str(label)
+    return _printable(str(label))
+
+
+@functools.lru_cache(maxsize=4096)  # a sample's tokens come back at every view: each one made once
+def _printable(text: str) -> str:
     text = text.replace("\n", "\u23ce").replace("\t", "\u21e5").replace(" ", "\u2423")
     return text if len(text) <= 8 else text[:7] + "\u2026"
 
