@@ -132,3 +132,33 @@ def test_a_line_and_its_dots_draw_what_a_curve_with_symbols_drew(qtbot):
         steady.hold_items(plot)
         pictures.append(pixels(widget))
     np.testing.assert_array_equal(*pictures)
+
+
+@pytest.mark.parametrize("log_y", [True, False])
+def test_a_line_draws_what_a_plot_data_item_drew(qtbot, log_y):
+    """base.Line in place of ``plot.plot(pen=..., connect="finite")``: the same picture on a log
+    or linear plot, gaps (NaN, Inf, a zero on the log axis) and a second setData included."""
+    x = np.arange(60, dtype=float)
+    first = np.exp(-x / 9.0) + 1e-3
+    second = first * 1.7
+    second[[5, 30]] = np.nan
+    second[12], second[40] = np.inf, 0.0
+    pictures = []
+    for lean in (False, True):
+        widget = pg.PlotWidget()
+        qtbot.addWidget(widget)
+        widget.resize(400, 300)
+        plot = widget.getPlotItem()
+        plot.setLogMode(x=False, y=log_y)
+        pen = pg.mkPen("#d62728", width=2)
+        if lean:
+            curve = base.line(plot, pen, log_y=log_y)
+            curve.set_values(x, first)
+            curve.set_values(x, second)
+        else:
+            curve = plot.plot(pen=pen, connect="finite")
+            curve.setData(x, first)
+            curve.setData(x, second)
+        steady.hold_items(plot)
+        pictures.append(pixels(widget))
+    np.testing.assert_array_equal(*pictures)
