@@ -1,6 +1,7 @@
 """What makes a panel's update cheaper must not change its picture: a range it already shows is
-not set again, the scene's items are prepared once (curves in pixels, text from a pixmap), and
-a token axis given the same tokens keeps its texts. Each panel is drawn twice over the same
+not set again, the scene's items are prepared once (curves in pixels, text from a pixmap), a
+token axis given the same tokens keeps its texts, markers move in place and a band's fill is
+traced once per view. Each panel is drawn twice over the same
 views, resizes and zooms, once with that work skipped and once with it done every time, and the
 two pictures must be the same, pixel for pixel. Speed itself is shown by ``rnnviz bench --only
 window-redraw``, never asserted here."""
