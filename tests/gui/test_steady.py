@@ -202,7 +202,7 @@ def test_a_history_step_axis_grows_to_round_spans_three_times_a_decade(plot):
         assert low <= 1 and last <= high
         assert (last - 1) >= steady.STEP_SHRINK * (high - low)  # still tight enough to read
         spans.add(high - low)
-    assert refits <= 8  # 10 -> 20 -> 50 -> 100 -> 200 -> 500 -> 1000 (the GROW policy: ~22)
+    assert refits <= 8  # 10 -> 20 -> 50 -> 100 -> 200 -> 500 -> 1000 (the GROW policy: 16)
     assert all(any(abs(span - m * 10.0 ** k) < 1e-9 * span for m in steady.STEP_BOUNDS for k in range(4))
                for span in list(spans)[1:] if span != sorted(spans)[0])  # every grown span is 1, 2, 5 x 10^k
 
