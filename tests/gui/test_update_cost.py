@@ -163,3 +163,15 @@ def test_a_line_draws_what_a_plot_data_item_drew(qtbot, log_y):
         steady.hold_items(plot)
         pictures.append(pixels(widget))
     np.testing.assert_array_equal(*pictures)
+
+
+def test_symmetric_levels_end_at_the_largest_finite_magnitude():
+    """One pass over the values when all are finite; NaN and Inf are still left out."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(50, 40))
+    assert base.symmetric_levels(values) == (-np.abs(values).max(), np.abs(values).max())
+    assert base.symmetric_levels(np.array([np.nan, 1.0, -3.0, np.inf])) == (-3.0, 3.0)
+    assert base.symmetric_levels(np.array([-np.inf, np.nan])) == (-1.0, 1.0)  # nothing finite: any scale
+    assert base.symmetric_levels(np.zeros(4)) == (-1.0, 1.0)  # all zero: white
+    assert base.symmetric_levels(None) == base.symmetric_levels([]) == (-1.0, 1.0)
+    assert base.symmetric_levels([1.0, -2.5]) == (-2.5, 2.5)

@@ -321,9 +321,11 @@ def mark_short(curve: pg.PlotDataItem, points: int, color: str) -> None:
 
 def symmetric_levels(values) -> tuple[float, float]:
     """(-m, m) with m the largest finite |value|, so zero sits at the colormap's centre."""
-    values = as_float(values)
-    finite = np.abs(values[np.isfinite(values)])
-    m = float(finite.max()) if finite.size else 0.0
+    magnitudes = np.abs(np.asarray(values, dtype=float) if values is not None else np.zeros(0))
+    m = float(magnitudes.max()) if magnitudes.size else 0.0  # one pass when all are finite (usual)
+    if not np.isfinite(m):  # NaN or Inf somewhere: the largest of the finite ones
+        finite = magnitudes[np.isfinite(magnitudes)]
+        m = float(finite.max()) if finite.size else 0.0
     if m <= 0:
         m = 1.0  # all zero (or nothing finite): any symmetric range shows it as white
     return (-m, m)
