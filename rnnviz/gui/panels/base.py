@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.train.records import ViewData
-from rnnviz.gui.plot import curves
+from rnnviz.gui.plot import curves, samples
 from rnnviz.gui.plot.image import Image
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
@@ -146,8 +146,7 @@ class Panel(QtWidgets.QWidget):
                 style.cache_text(item)  # titles, labels, keys: shaped once, then copied
             elif isinstance(item, pg.LegendItem):
                 item.setVisible(bool(item.items))
-                for sample, _ in item.items:  # samples copy their curve's look only when repainted
-                    sample.update()
+                samples.refresh(item)  # samples copy their curve's look only when repainted: the changed ones
 
 
 MAX_CURVE_POINTS = 1500  # more points than a plot has pixels only costs paint time (~0.1 s per
