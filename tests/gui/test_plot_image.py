@@ -16,7 +16,7 @@ from PyQt6 import QtGui
 
 from rnnviz.gui.plot import image as image_module
 from rnnviz.gui.plot.image import DRAWN, Image
-from rnnviz.gui.panels import HiddenPanel, WeightsPanel
+from rnnviz.gui.panels import ConnectivityPanel, HiddenPanel, WeightsPanel
 from tests.gui.factories import make_view
 
 
@@ -87,13 +87,13 @@ def test_other_images_keep_pyqtgraphs_way(monkeypatch):
     assert item.qimage is not None and item.qimage.format() == DRAWN
 
 
-@pytest.mark.parametrize("panel_class", [HiddenPanel, WeightsPanel])
+@pytest.mark.parametrize("panel_class", [HiddenPanel, WeightsPanel, ConnectivityPanel])
 def test_panels_heatmaps_draw_the_same_grabs(qtbot, monkeypatch, panel_class):
     panel = panel_class()
     qtbot.addWidget(panel)
     panel.resize(640, 420)
     views = [make_view(steps=30, hidden=16, layers=1, seed=seed) for seed in range(3)]
-    images = []
+    blank = []
     for size, view in zip([(640, 420), (640, 420), (500, 380)], views):
         panel.resize(*size)
         panel.update_view(view)
@@ -107,4 +107,6 @@ def test_panels_heatmaps_draw_the_same_grabs(qtbot, monkeypatch, panel_class):
                 item._renderRequired = True
             grabs.append(pixels(panel.grab().toImage()))
         assert np.array_equal(grabs[0], grabs[1]) and np.array_equal(grabs[1], grabs[2])
-        assert all(item._colours is not None for item in images)  # the direct way drew them
+        assert all(item._table is not None for item in images)  # the direct way drew them
+        blank.append(any(np.isnan(item.image).any() for item in images))
+    assert blank[-1] == (panel_class is ConnectivityPanel)  # blank cells drawn too (masked connections)
