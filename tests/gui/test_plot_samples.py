@@ -59,14 +59,28 @@ def test_only_changed_samples_are_repainted_and_the_legend_looks_fully_repainted
         assert np.array_equal(kept, every)
 
 
-def test_look_compares_values_not_objects():
+def test_a_look_compares_by_value(qtbot, monkeypatch):
+    legend = pg.LegendItem()
     curve = pg.PlotDataItem([0, 1], [1, 0], pen=pg.mkPen("k", width=2))
-    before = samples.look(curve)
-    assert samples.look(curve) == before
-    curve.opts["pen"].setColor(QtGui.QColor("red"))
-    assert samples.look(curve) != before
     scatter = pg.ScatterPlotItem()
     scatter.opts["size"] = np.array([3.0, 4.0])  # an array compares by its values, without an error
-    before = samples.look(scatter)
+    legend.addItem(curve, "line")
+    legend.addItem(scatter, "dots")
+    updated = []
+    monkeypatch.setattr(pg.ItemSample, "update", lambda self, *a: updated.append(self.item))
+
+    def refreshed() -> list:
+        updated.clear()
+        samples.refresh(legend)
+        return list(updated)
+
+    assert refreshed() == [curve, scatter]  # first look
+    assert refreshed() == []
+    curve.opts["pen"].setColor(QtGui.QColor("red"))  # the same pen object, another colour
+    assert refreshed() == [curve]
     scatter.opts["size"] = np.array([3.0, 5.0])
-    assert samples.look(scatter) != before
+    assert refreshed() == [scatter]
+    scatter.opts["size"] = np.array([3.0, 5.0])  # a new array, the same values
+    assert refreshed() == []
+    curve.setVisible(False)
+    assert refreshed() == [curve]

@@ -19,21 +19,30 @@ SKIP = True  # repaint only changed samples (off only to compare pictures)
 def refresh(legend: pg.LegendItem) -> None:
     """Repaint each of ``legend``'s samples whose item looks different from what it drew."""
     for sample, _ in legend.items:
-        now = look(sample.item)
-        if not SKIP or getattr(sample, "_rnnviz_look", None) != now:
-            sample._rnnviz_look = now
-            sample.update()
+        now = _parts(sample.item)
+        kept = getattr(sample, "_rnnviz_look", None)
+        if SKIP and kept is not None and len(kept) == len(now) and all(map(_same, kept, now)):
+            continue
+        sample._rnnviz_look = tuple(_value(part) for part in now)
+        sample.update()
 
 
-def look(item) -> tuple:
-    """Everything pyqtgraph's ``ItemSample.paint`` reads from ``item``, as values (copies)."""
+def _parts(item) -> list:
+    """What ``ItemSample.paint`` reads from ``item``: the item's own objects, not copies."""
     opts = getattr(item, "opts", {})
     parts = [item.isVisible(), opts.get("antialias"), opts.get("pen"), opts.get("fillLevel"),
              opts.get("fillBrush"), opts.get("symbol"), opts.get("brush"), opts.get("size")]
     if isinstance(item, pg.PlotDataItem):
         symbols = item.scatter.opts  # a line's symbols are drawn with its scatter's pen and brush
         parts += [symbols.get("size"), symbols.get("pen"), symbols.get("brush")]
-    return tuple(_value(part) for part in parts)
+    return parts
+
+
+def _same(kept, part) -> bool:
+    """Whether a kept value (see ``_value``) equals the item's object now, without copying it."""
+    if isinstance(part, (np.ndarray, list)):
+        return kept == _value(part)
+    return type(kept) is type(part) and kept == part
 
 
 def _value(part):
