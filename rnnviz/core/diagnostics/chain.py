@@ -85,13 +85,20 @@ class JacobianSequence:
     def __init__(self, model, trace, layer: int = 0, sample: int = 0, dtype=None, dense: bool = False) -> None:
         w_hh, hidden, state0, extras = layer_sample(model, trace, layer, sample)
         cell = model.cell
+        self.held = None  # (n,) units held in this layer: J_t's rows and columns of h[held] are zero
+        if getattr(cell, "held_cell", None) is not None and not dense:  # units switched off
+            self.held = cell.held_units(w_hh)
+            cell = cell.held_cell  # applied fast, then masked (the dense reference builds the zeroed stack)
         self.dtype = np.dtype(dtype or w_hh.dtype)
         self.steps = hidden.shape[0]
         self._scratch = None  # reused buffer: the column-scaled product, or a gated cell's rows
+        self._masked = None  # reused buffer: a gated cell's product with the held units' columns zeroed
         self.diag = self.w_hh = self.stack = self.factors = None
         with np.errstate(all="ignore"):  # a diverged trace: non-finite values are flagged, not warned about
             if isinstance(cell, VanillaCell):
                 self.diag = cell.derivative(hidden).astype(self.dtype)  # (T, H) phi'(a_t)
+                if self.held is not None:
+                    self.diag[:, self.held] = 0  # diag(d) W_hh with the held rows zero
                 self.w_hh = np.ascontiguousarray(w_hh, dtype=self.dtype)  # (H, H)
                 self.size = w_hh.shape[1]
                 self.finite = np.isfinite(self.diag).all(axis=1) & np.isfinite(self.w_hh).all()  # (T,)
@@ -114,10 +121,15 @@ class JacobianSequence:
         if self.factors is not None:
             return self.right_multiply(np.eye(self.size, dtype=self.dtype), t, 1.0, np.empty((self.size, self.size),
                                                                                               dtype=self.dtype))
-        return self.diag[t][:, None] * self.w_hh
+        matrix = self.diag[t][:, None] * self.w_hh  # (H, H)
+        if self.held is not None:
+            matrix[:, self.held] = 0
+        return matrix
 
     def right_multiply(self, product: np.ndarray, t: int, factor: float, out: np.ndarray) -> np.ndarray:
-        """out = factor * product @ J_{t+1} (0-based t); the factor keeps the product near norm 1."""
+        """out = factor * product @ J_{t+1} (0-based t); the factor keeps the product near norm 1.
+        With units held, J_t's rows of h[held] are zero (the product's columns there are ignored)
+        and so are its columns (out's columns there are zero)."""
         if self.stack is not None:
             np.matmul(product, self.stack[t], out=out)
             out *= factor
@@ -126,15 +138,24 @@ class JacobianSequence:
             rows = (product.shape[0], self.w_hh.shape[0] + self.w_hh.shape[1])  # (r, G*H + H)
             if self._scratch is None or self._scratch.shape != rows:
                 self._scratch = np.empty(rows, dtype=self.dtype)
+            if self.held is not None:  # J's held rows zero: the product's held columns read as zero
+                if self._masked is None or self._masked.shape != product.shape:
+                    self._masked = np.empty_like(product)
+                np.copyto(self._masked, product)
+                self._masked[:, self.held] = 0
+                product = self._masked
             self._cell.apply_jacobian(product, self.factors[t], self.w_hh, out, self._scratch)
             if factor != 1.0:
                 out *= factor
-            return out
-        scaled = self._scratch
-        if scaled is None or scaled.shape != product.shape:
-            scaled = self._scratch = np.empty_like(product)
-        np.multiply(product, self.diag[t] * factor, out=scaled)  # (r, S) columns scaled by phi'(a_t) * factor
-        return np.matmul(scaled, self.w_hh, out=out)
+        else:
+            scaled = self._scratch
+            if scaled is None or scaled.shape != product.shape:
+                scaled = self._scratch = np.empty_like(product)
+            np.multiply(product, self.diag[t] * factor, out=scaled)  # (r, S) columns scaled by phi'(a_t) * factor
+            np.matmul(scaled, self.w_hh, out=out)
+        if self.held is not None:
+            out[:, self.held] = 0  # J's held columns
+        return out
 
 
 def _applies_its_jacobians(cell) -> bool:

@@ -137,6 +137,16 @@ class _HeldCell:
     def __getattr__(self, name):
         return getattr(self._cell, name)
 
+    @property
+    def held_cell(self):
+        """The cell wrapped: the chain applies its Jacobians with ``held_units`` masked."""
+        return self._cell
+
+    def held_units(self, w_hh) -> np.ndarray | None:
+        """(n,) the units held in the layer whose recurrent weights are ``w_hh`` (None if none):
+        the rows and columns of h in that layer's step Jacobians that are zero."""
+        return self._units.get(id(w_hh))
+
     def step_jacobians(self, w_hh, hidden, state0, extras) -> np.ndarray:
         jac = self._cell.step_jacobians(w_hh, hidden, state0, extras)  # (T, S, S), h first
         units = self._units.get(id(w_hh))

@@ -7,7 +7,11 @@ the rule itself changes. A new recurrent scale rescales the copied W_hh to that 
 singular value, so the fork still starts from the same weights. Any other model change (the
 cell, the sizes, the initialisation) cannot keep weights of another shape: that fork starts
 from fresh weights drawn with the same seeds at the same data position, and its label says so
-("fresh weights"). Comparing with a tanh network is the fork ``cell=tanh``.
+("fresh weights"). Comparing with a tanh network is the fork ``cell=tanh``. Units switched off
+in the run stay off in a fresh fork (and in seed companions), by name and at the same values,
+so that the fork changes only what was asked; when the fork's stacks differ (a one-way net's
+"0:3" has no counterpart among a bidirectional fork's "fwd 3" / "bwd 3") or lack a unit of that
+name (fewer units), every unit of the fork is free and its label says "units freed".
 
 Every shape forks. A bidirectional net's recurrent scale rescales both directions' W_hh, an
 encoder-decoder's both stacks' (the scale is applied so when such a network is built); turning
@@ -145,7 +149,10 @@ class RunGroup:
             raise UserError(f"cannot fork with {', '.join(unknown)}: not a model or training setting")
         parent = self.members[index].trainer
         trainer, fresh = fork_trainer(parent, changes)
-        label = describe_changes(changes) + (" (fresh weights)" if fresh else "")
+        label = describe_changes(changes)
+        if fresh:
+            carried = carry_held_units(parent, trainer)
+            label += " (fresh weights" + ("; units freed)" if carried is False else ")")
         member = Member(label, trainer, [], fresh, parent.step_count if fresh else 0)
         for k in range(1, self.seed_count):
             member.seeds.append(_seed_companion(trainer, k))
@@ -288,6 +295,29 @@ def fork_trainer(parent, changes: dict):
     return trainer, fresh
 
 
+def carry_held_units(parent, trainer) -> bool | None:
+    """Hold in ``trainer``'s network the units held in ``parent``'s, by name and at the same
+    values (the mode kept as a note of how they were chosen). None when none is held; True when
+    carried; False when ``trainer``'s stacks differ or lack one of those units (all its units free)."""
+    from rnnviz.core.nn.clamp import UnitClamp
+    from rnnviz.core.nn.units import held_record, read_held_record, unit_parts
+
+    clamp = getattr(parent.model, "clamp", None)
+    if clamp is None:
+        return None
+    stacks = [[name for name, _ in unit_parts(t.model_config)] for t in (parent, trainer)]
+    if stacks[0] != stacks[1]:  # a unit number would name another stack's unit there
+        return False
+    record = held_record(parent.model_config, clamp.units, clamp.values, clamp.mode)
+    try:
+        units, values, mode = read_held_record(trainer.model_config, record)
+    except ValueError:
+        return False
+    trainer.model.clamp = UnitClamp(tuple(units), tuple(values), mode)
+    trainer.units_mode = getattr(parent, "units_mode", mode)
+    return True
+
+
 def _rescale_recurrent(trainer, sigma: float) -> None:
     """Every W_hh of the (copied) model scaled so its largest singular value is ``sigma``: each
     layer's, of both directions of a bidirectional net and of both stacks of an encoder-decoder
@@ -326,10 +356,13 @@ def _seed_companion(trainer, k: int):
 
     spec = trainer.source_spec
     if spec is None:  # data with no recipe: a copy, from where this run's data is now
-        return Trainer(copy.deepcopy(trainer.source), model, train)
-    if spec.get("kind") == "task":  # a task's sequences come from its seed: the next one
-        spec = {**spec, "seed": int(spec.get("seed", 0)) + k}
-    return Trainer(build_source(spec), model, train, source_spec=spec)
+        companion = Trainer(copy.deepcopy(trainer.source), model, train)
+    else:
+        if spec.get("kind") == "task":  # a task's sequences come from its seed: the next one
+            spec = {**spec, "seed": int(spec.get("seed", 0)) + k}
+        companion = Trainer(build_source(spec), model, train, source_spec=spec)
+    carry_held_units(trainer, companion)  # the same shape: always carried
+    return companion
 
 
 def shared_batch(trainer) -> tuple[np.ndarray, np.ndarray]:

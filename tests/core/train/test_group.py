@@ -101,3 +101,24 @@ def test_an_lstm_keeps_a_longer_horizon_than_its_tanh_fork_on_adding_t50():
     assert lstm.profile.shape == tanh.profile.shape == (50,)
     assert tanh.label == "cell=tanh (fresh weights)"
     assert lstm.horizons[0] > tanh.horizons[0], (lstm.horizons, tanh.horizons)
+
+
+def test_units_held_in_the_run_stay_held_in_a_fresh_fork_and_in_seed_companions():
+    first = trained()
+    first.switch_units_off([(0, 2), (0, 4)], "zero")
+    group = RunGroup(first)
+    lstm = group.fork(cell="lstm")
+    assert lstm.label == "cell=lstm (fresh weights)"
+    assert lstm.trainer.model.clamp.units == ((0, 2), (0, 4)) and lstm.trainer.model.clamp.values == (0.0, 0.0)
+    lstm.trainer.run(2)
+    hidden = lstm.trainer.view_data().snapshot.hidden  # (T, L, H) of the last batch's first sequence
+    assert np.all(hidden[:, 0, [2, 4]] == 0.0) and np.any(hidden[:, 0, 3] != 0.0)
+    both_ways = group.fork(bidirectional=True)  # its units are "fwd 2", "bwd 2": other stacks
+    assert both_ways.label == "bidirectional (fresh weights; units freed)"
+    assert both_ways.trainer.model.clamp is None
+    group.with_seeds(2)
+    companion = group.members[1].seeds[0]
+    assert companion.model.clamp == lstm.trainer.model.clamp
+    assert group.members[2].seeds[0].model.clamp is None
+    smaller = RunGroup(first).fork(hidden_size=3)  # no unit 0:4 any more
+    assert smaller.label.endswith("(fresh weights; units freed)") and smaller.trainer.model.clamp is None
