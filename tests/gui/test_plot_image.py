@@ -10,7 +10,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PyQt6 import QtGui
 
@@ -40,11 +39,11 @@ def item_with(matrix: np.ndarray, levels, lut: np.ndarray) -> Image:
     return item
 
 
-@pytest.mark.parametrize("columns", [3, 4])
-def test_direct_picture_matches_pyqtgraphs_converted_one(monkeypatch, columns):
+@pytest.mark.parametrize("columns, dtype", [(3, np.float64), (4, np.float64), (3, np.float32)])
+def test_direct_picture_matches_pyqtgraphs_converted_one(monkeypatch, columns, dtype):
     rng = np.random.default_rng(columns)
     lut = rng.integers(0, 256, size=(256, columns)).astype(np.uint8)  # translucent colours too
-    matrix = rng.normal(0, 1.5, size=(37, 23))
+    matrix = rng.normal(0, 1.5, size=(37, 23)).astype(dtype)
     matrix[3, 4] = matrix[10, :5].mean()
     for levels in [(-1.0, 1.0), (-3.0, 0.5), (2.0, 2.0)]:  # clipping both ends, an empty range
         item = item_with(matrix, levels, lut)
@@ -61,11 +60,21 @@ def test_direct_picture_matches_pyqtgraphs_converted_one(monkeypatch, columns):
 
 def test_each_level_boundary_gets_pyqtgraphs_colour(monkeypatch):
     lut = np.stack([np.arange(256), 255 - np.arange(256), np.full(256, 7)], axis=1).astype(np.uint8)
-    values = np.linspace(-1.0, 1.0, 256 * 8 + 1)[None, :]  # every colour's first and last value
+    values = np.linspace(-1.0, 1.0, 256 * 64 + 1)[None, :]  # every colour's first and last value
     item = item_with(values, (-1.0, 1.0), lut)
     fast = rendered(item, True, monkeypatch)
     assert len(np.unique(fast)) == 256
     assert np.array_equal(fast, rendered(item, False, monkeypatch))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_at_colour_boundaries_get_pyqtgraphs_colour_in_its_precision(monkeypatch, dtype):
+    low, high = -0.3, 0.8  # boundaries that float32 and float64 arithmetic round apart
+    edges = (low + np.arange(257) * (high - low) / 256).astype(dtype)
+    values = np.concatenate([edges, np.nextafter(edges, dtype(np.inf)), np.nextafter(edges, dtype(-np.inf))])
+    lut = np.stack([np.arange(256), np.arange(256)[::-1], np.full(256, 9)], axis=1).astype(np.uint8)
+    item = item_with(values[None, :], (low, high), lut)
+    assert np.array_equal(rendered(item, True, monkeypatch), rendered(item, False, monkeypatch))
 
 
 def test_a_new_lookup_table_is_used(monkeypatch):

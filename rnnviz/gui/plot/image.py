@@ -4,11 +4,11 @@ pyqtgraph turns a float map into an 8-bit indexed image (its lookup table as the
 table, rebuilt from Python at every new map) or, when some cells are blank (NaN), a
 non-premultiplied RGBA one looked up in numpy; Qt blends neither directly, so every paint
 would convert it to premultiplied colour first. ``Image`` computes each cell's colour index
-exactly as pyqtgraph does ((value - low) * n / (high - low) in float64, clipped to the n
-colours, truncated), hands Qt that indexed image with a colour table kept per lookup table,
-lets Qt convert it once to premultiplied colour, and clears blank cells (transparent). Same
-pixels as pyqtgraph's picture converted by Qt; any other case (no levels, no table, colour
-images, downsampling) goes pyqtgraph's way and is converted once.
+exactly as pyqtgraph does ((value - low) * n / (high - low), in float32 for a float32 map and
+in float64 otherwise, clipped to the n colours, truncated), hands Qt that indexed image with a
+colour table kept per lookup table, lets Qt convert it once to premultiplied colour, and clears
+blank cells (transparent). Same pixels as pyqtgraph's picture converted by Qt; any other case
+(no levels, no table, colour images, downsampling) goes pyqtgraph's way and is converted once.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class Image(pg.ImageItem):
             return False
         low, high = (float(v) for v in levels)
         span = high - low
-        index = np.empty(image.shape)  # (rows, cols) C-ordered, in float64 as pyqtgraph computes
+        work = np.float32 if np.can_cast(image.dtype, np.float32) else np.float64  # pyqtgraph's precision
+        index = np.empty(image.shape, dtype=work)  # (rows, cols) C-ordered
         np.subtract(image, low, out=index)
         index *= len(lut) / (1.0 if span == 0 else span)
         blanks = bool(np.isnan(index.min()))
