@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.train.records import ViewData
-from rnnviz.gui.plot import curves
+from rnnviz.gui.plot import curves, samples
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot.image import Image
 from rnnviz.gui.plot import style
@@ -158,8 +158,7 @@ class Panel(QtWidgets.QWidget):
         self._legends &= present
         for legend in self._legends:  # an empty legend would be a stray white box
             legend.setVisible(bool(legend.items))
-            for sample, _ in legend.items:  # samples copy their curve's look only when repainted
-                sample.update()
+            samples.refresh(legend)  # samples copy their curve's look only when repainted: the changed ones
 
 
 MAX_CURVE_POINTS = 1500  # more points than a plot has pixels only costs paint time (~0.1 s per
