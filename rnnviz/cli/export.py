@@ -9,7 +9,10 @@ DIR/metadata.json (version, configuration, steps, status, final loss, wall time)
 DIR/history.npz (the training history arrays).
 
 Qt is imported only when a file is drawn (and by ``rnnviz export --help``, which lists the
-views the panels define), so ``rnnviz --help`` and ``rnnviz run`` stay fast and Qt-free.
+views the panels define), so ``rnnviz --help`` and ``rnnviz run`` stay fast and Qt-free. It is
+imported with signals held (``drawing_modules``): PyQt6 runs Python code while it sets up its
+modules, and a Ctrl-C raised in there left Qt half set up, which crashed the process a moment
+later (a second Ctrl-C while ``rnnviz run --export`` begins its export).
 """
 
 from __future__ import annotations
@@ -20,9 +23,21 @@ from pathlib import Path
 from rnnviz.core.errors import UserError
 from rnnviz.core.exports import run_metadata, weights_finite
 
+def drawing_modules():
+    """``rnnviz.gui.export``, with Qt, pyqtgraph and the panels imported while signals wait
+    (``rnnviz.interrupts.held_signals``); a signal that arrived is delivered once they are whole."""
+    from rnnviz.interrupts import held_signals
+
+    with held_signals():
+        import rnnviz.gui.export as drawing
+        import rnnviz.gui.panels  # noqa: F401 - pyqtgraph and every panel class
+    return drawing
+
+
 def view_names() -> tuple[str, ...]:
     """The exported views, in file order: read from the panels themselves (imports Qt), so the
     list here, in --help and in metadata.json can never drift from what is written."""
+    drawing_modules()
     from rnnviz.gui.panels import PANEL_CLASSES
 
     return tuple(panel.view_name for panel in PANEL_CLASSES)
@@ -30,9 +45,7 @@ def view_names() -> tuple[str, ...]:
 
 def exported_files() -> list[str]:
     """Every file name export_all writes into the folder, in its order."""
-    from rnnviz.gui.export import exported_files as files
-
-    return files()
+    return drawing_modules().exported_files()
 
 
 def _views_help() -> str:
@@ -171,7 +184,7 @@ def export_trainer(trainer, out_dir, wall_time: float | None = None, sample: int
     Returns the paths written. A diverged trainer exports what it has, status "diverged";
     ``status`` overrides the recorded one (``rnnviz run`` says "interrupted" after Ctrl-C)."""
     make_export_folder(out_dir)
-    from rnnviz.gui.export import export_all  # imports Qt (offscreen when there is no app yet)
+    export_all = drawing_modules().export_all  # imports Qt (offscreen when there is no app yet)
 
     check_sample(trainer, sample)
     view = trainer.view_data(sample, ranking="always")  # a one-off: the units ranked whatever the size

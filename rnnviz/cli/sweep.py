@@ -230,7 +230,9 @@ def _manifest(args, grid, metric, where, finished, total, interrupted) -> dict:
 def _figures(folder, grid, rows, metric, axes) -> list:
     """phase.* and success.* through the panels' own export; none when Qt is not available."""
     try:
-        from rnnviz.gui import export
+        from rnnviz.cli.export import drawing_modules
+
+        export = drawing_modules()  # Qt set up with signals held
         from rnnviz.gui.panels.sweep import PhasePanel, SuccessPanel
     except ImportError:
         print("rnnviz: the figures need PyQt6 and pyqtgraph; results.csv is written", file=sys.stderr)

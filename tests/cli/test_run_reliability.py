@@ -306,3 +306,33 @@ def test_a_reader_that_goes_away_costs_nothing(tmp_path):
     assert child.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert session.load(saved).step_count == 30
+
+
+SIGNAL_DURING_QT_IMPORT = """
+import os, signal, sys, threading
+from rnnviz.interrupts import StopOnSignals
+from rnnviz.cli.export import drawing_modules
+assert "PyQt6.QtGui" not in sys.modules
+with StopOnSignals() as stop:
+    stop.signum = signal.SIGINT  # the first Ctrl-C was pressed: the next one raises at once
+    threading.Timer(0.03, lambda: os.kill(os.getpid(), signal.SIGINT)).start()  # lands inside the imports
+    try:
+        drawing_modules()
+    except KeyboardInterrupt:
+        import pyqtgraph
+        from PyQt6 import QtGui
+        print("whole" if "pyqtgraph.functions" in sys.modules and "rnnviz.gui.panels" in sys.modules else "partial",
+              QtGui.QColor(1, 2, 3).red())
+        sys.exit(130)
+print("no signal arrived")
+"""
+
+
+def test_a_second_ctrl_c_while_qt_is_imported_waits_until_qt_is_whole():
+    # PyQt6 runs Python while it sets up its modules: a Ctrl-C raised in there left it half set up
+    # and the process crashed a moment later (at random, about 1 run in 10 on a busy machine)
+    pytest.importorskip("PyQt6")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
+    child = subprocess.run([sys.executable, "-c", SIGNAL_DURING_QT_IMPORT], capture_output=True, text=True,
+                           timeout=120, env=env)
+    assert child.returncode == 130 and child.stdout.split() == ["whole", "1"], (child.stdout, child.stderr)

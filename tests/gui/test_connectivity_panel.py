@@ -25,7 +25,7 @@ def test_map_and_curve_are_the_core_numbers(qtbot):
     top = np.ceil(np.nanmax(logs))  # levels on whole decades
     np.testing.assert_allclose(shown[lower], np.maximum(logs[lower], max(np.floor(np.nanmin(logs)), top - DECADES_SHOWN)))
     assert np.isnan(shown[np.triu_indices(9, 1)]).all()  # the future is left blank
-    np.testing.assert_allclose(panel.curve.yData, conn.by_distance)
+    np.testing.assert_allclose(panel.curve.values, conn.by_distance)
     assert panel.map.plot.titleLabel.text == "C = \u2016\u2202\u0177_t,k/\u2202x_s\u2016"  # k: the predicted class
     assert panel.readout.text().startswith("C: the logit of k, the class predicted at t; hover")
 

@@ -26,15 +26,15 @@ def view():
 def test_gradient_curves_are_the_norms_per_layer(qtbot, view):
     panel = build(qtbot, GradientsPanel, view)
     for k in range(L):
-        np.testing.assert_allclose(panel.sample_curves[k].yData,
+        np.testing.assert_allclose(panel.sample_curves[k].values,
                                    np.linalg.norm(view.snapshot.grad_hidden[:, k], axis=-1))
-        np.testing.assert_allclose(panel.mean_curves[k].yData, view.snapshot.grad_hidden_mean[:, k])
+        np.testing.assert_allclose(panel.mean_curves[k].values, view.snapshot.grad_hidden_mean[:, k])
     assert panel.plot.getAxis("left").logMode
 
 
 def test_zero_gradients_are_floored_and_said_so(qtbot):
     panel = build(qtbot, GradientsPanel, zero_gradient_view(steps=T, hidden=H, layers=1))
-    y = panel.sample_curves[0].yData
+    y = panel.sample_curves[0].values
     assert np.all(y > 0) and np.ptp(y) == 0
     rows = panel.csv_table()[1]
     assert all(row[3] == 0.0 and row[5] == FLOOR_NOTE for row in rows)

@@ -16,6 +16,7 @@ import pytest
 from PyQt6 import QtCore
 
 from rnnviz.gui.export import prepared_scene
+from rnnviz.gui.panels.base import Line
 from rnnviz.gui.panels import (PANEL_CLASSES, ChainPanel, ConnectivityPanel, DistributionsPanel, FlowPanel,
                                GatesPanel, GradientsPanel, HiddenPanel, LossPanel, NormsPanel, SpectrumPanel,
                                UnitsPanel, WeightsPanel)
@@ -37,8 +38,8 @@ def drawn(panel) -> list[np.ndarray]:
     """Every array the panel's canvas currently draws: curve and scatter y data, images."""
     arrays = []
     for item in panel.graphics().scene().items():
-        if isinstance(item, pg.PlotDataItem) and item.isVisible():
-            y = item.yData  # the data as given, before any log mapping
+        if isinstance(item, (pg.PlotDataItem, Line)) and item.isVisible():
+            y = item.values if isinstance(item, Line) else item.yData  # as given, before any log mapping
             if y is not None and len(y):
                 arrays.append(np.asarray(y, dtype=float))
         elif isinstance(item, pg.ScatterPlotItem) and item.isVisible() and item.parentItem() is not None:

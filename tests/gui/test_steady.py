@@ -192,3 +192,30 @@ def test_a_history_panel_follows_training_past_its_range(qtbot, panel_class):
     for plot in plots:
         low, high = plot.vb.viewRange()[0]
         assert high >= last_step and low <= last_step / 100
+
+
+def test_a_history_step_axis_grows_to_round_spans_three_times_a_decade(plot):
+    refits, spans = 0, set()
+    for last in range(10, 1001):  # a run's history, one more step at every view
+        refits += steady.hold(plot, x=(1.0, float(last)), steps=True)
+        low, high = plot.vb.viewRange()[0]
+        assert low <= 1 and last <= high
+        assert (last - 1) >= steady.STEP_SHRINK * (high - low)  # still tight enough to read
+        spans.add(high - low)
+    assert refits <= 8  # 10 -> 20 -> 50 -> 100 -> 200 -> 500 -> 1000 (the GROW policy: 16)
+    assert all(any(abs(span - m * 10.0 ** k) < 1e-9 * span for m in steady.STEP_BOUNDS for k in range(4))
+               for span in list(spans)[1:] if span != sorted(spans)[0])  # every grown span is 1, 2, 5 x 10^k
+
+
+def test_step_bounds_are_the_next_round_span():
+    assert [steady.step_bound(s) for s in (1, 1.01, 2, 2.2, 5, 7, 10.5, 4e4)] == [1, 2, 2, 5, 5, 10, 20, 5e4]
+    assert steady.grown_steps((0.0, 10.0), 1.0, 10.0) == steady.fitted(1.0, 10.0)  # did not leave: tight
+    start, end = steady.grown_steps((0.0, 10.0), 1.0, 11.0)
+    assert start == steady.fitted(1.0, 11.0)[0] and end - start == 20
+
+
+def test_a_zoomed_out_step_axis_is_fitted_again(plot):
+    steady.hold(plot, x=(0.0, 100.0), steps=True)
+    plot.vb.setRange(xRange=(0, 1000), padding=0)  # the data fill a tenth
+    assert steady.hold(plot, x=(0.0, 101.0), steps=True)
+    assert plot.vb.viewRange()[0] == list(steady.fitted(0.0, 101.0))

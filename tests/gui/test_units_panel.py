@@ -17,9 +17,9 @@ def test_held_and_free_curves_and_the_ranking(qtbot):
     view = make_view(steps=7, hidden=20, layers=1)
     panel = build(qtbot, UnitsPanel, view)
     comparison, ranking = view.units.comparison, view.units.ranking
-    np.testing.assert_allclose(panel.profile_held.yData, comparison.profile_with[:, 0])
-    np.testing.assert_allclose(panel.profile_free.yData, comparison.profile_without[:, 0])
-    np.testing.assert_allclose(np.log10(panel.chain_free.yData), comparison.chain_without[0], atol=1e-12)
+    np.testing.assert_allclose(panel.profile_held.values, comparison.profile_with[:, 0])
+    np.testing.assert_allclose(panel.profile_free.values, comparison.profile_without[:, 0])
+    np.testing.assert_allclose(np.log10(panel.chain_free.values), comparison.chain_without[0], atol=1e-12)
     assert f"{comparison.loss_with:.4g} held" in panel.loss_label.text
     heights = np.concatenate([panel.bars_up.opts["height"], panel.bars_down.opts["height"]])
     assert FEWEST_SHOWN <= panel._shown_bars <= RANKED_SHOWN  # as many as their names fit

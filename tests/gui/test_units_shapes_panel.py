@@ -78,15 +78,15 @@ def test_a_unit_selected_in_the_map_is_switched_off_and_compared(qtbot, shape):
     assert not units.part.isHidden() and units.part.count() == 2
     part = units.part.currentData()
     chain_with, chain_without = comparison.part_chains[part]
-    np.testing.assert_allclose(np.log10(units.chain_free.yData), chain_without[0], atol=1e-12)
-    np.testing.assert_allclose(units.profile_held.yData, comparison.profile_with[:, 0])
-    np.testing.assert_allclose(units.profile_free.yData, comparison.profile_without[:, 0])
+    np.testing.assert_allclose(np.log10(units.chain_free.values), chain_without[0], atol=1e-12)
+    np.testing.assert_allclose(units.profile_held.values, comparison.profile_with[:, 0])
+    np.testing.assert_allclose(units.profile_free.values, comparison.profile_without[:, 0])
     assert f"{comparison.loss_with:.4g} held, {comparison.loss_without:.4g} free" in units.loss_label.text
     assert units.readout.text() == f"2 unit(s) off (mean): {', '.join(names)} \u00b7 ranked on 4 sequences"
     other = 1 - units.part.currentIndex()
     units.part.setCurrentIndex(other)  # the other stack's chain
     chain_without = comparison.part_chains[units.part.itemData(other)][1]
-    np.testing.assert_allclose(np.log10(units.chain_free.yData), chain_without[0], atol=1e-12)
+    np.testing.assert_allclose(np.log10(units.chain_free.values), chain_without[0], atol=1e-12)
     assert units.part.itemData(other) in units.chain_plot.titleLabel.text.lower()
 
     ranking = view.units.ranking
@@ -155,7 +155,7 @@ def test_an_encoder_decoder_profile_has_a_line_at_the_context(qtbot):
     view = run.view_data(ranking="never")
     panel = build(qtbot, UnitsPanel, view)
     assert panel.context_line.isVisible() and panel.context_line.value() == view.snapshot.part_steps[0] - 0.5
-    assert len(panel.profile_held.yData) == sum(view.snapshot.part_steps)
+    assert len(panel.profile_held.values) == sum(view.snapshot.part_steps)
     bidirectional = _run("bidirectional")
     bidirectional.switch_units_off([(0, 1)])
     panel.update_view(bidirectional.view_data(ranking="never"))

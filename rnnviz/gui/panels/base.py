@@ -8,6 +8,7 @@ headless exporter and in tests, so they all show the same figure.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -15,13 +16,15 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.train.records import ViewData
-from rnnviz.gui.plot import curves
+from rnnviz.gui.plot import curves, samples
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot.image import Image
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
 # what a table and a plot share is in the core: the panels draw those very numbers
 from rnnviz.core.tables.cells import FLOOR_NOTE, as_float, log_floor  # noqa: F401
 
+SKIP_REPEATED_WORK = True  # _refresh prepares only new items, token axes skip the same labels (off: for tests)
 MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
 TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
 
@@ -72,6 +75,8 @@ class Panel(QtWidgets.QWidget):
         self.readout.setVisible(False)
         layout.addWidget(self.readout)
         self.setWindowTitle(self.title)
+        self._prepared: set = set()  # the scene's items _refresh has already prepared
+        self._legends: set = set()  # the legends among them
         self._build()
         style.quiet_axes(self)
         self.controls.addStretch(1)
@@ -139,15 +144,21 @@ class Panel(QtWidgets.QWidget):
 
     def _refresh(self) -> None:
         self._redraw()
-        for item in self.canvas.scene().items():  # an empty legend would be a stray white box
+        # each item is prepared once, when it first shows up (most are built in _build, some by
+        # _redraw): going through all ~100 items of a panel at every view cost ~1 ms per redraw
+        present = set(self.canvas.scene().items())
+        for item in present - self._prepared if SKIP_REPEATED_WORK else present:
             if isinstance(item, pg.PlotCurveItem):
                 curves.install(item)  # wide curves in pixels: also those _redraw just made
             elif isinstance(item, QtWidgets.QGraphicsTextItem):
                 style.cache_text(item)  # titles, labels, keys: shaped once, then copied
             elif isinstance(item, pg.LegendItem):
-                item.setVisible(bool(item.items))
-                for sample, _ in item.items:  # samples copy their curve's look only when repainted
-                    sample.update()
+                self._legends.add(item)
+        self._prepared = present  # (items gone from the scene are forgotten)
+        self._legends &= present
+        for legend in self._legends:  # an empty legend would be a stray white box
+            legend.setVisible(bool(legend.items))
+            samples.refresh(legend)  # samples copy their curve's look only when repainted: the changed ones
 
 
 MAX_CURVE_POINTS = 1500  # more points than a plot has pixels only costs paint time (~0.1 s per
@@ -185,6 +196,58 @@ def sync_layer_selector(combo: QtWidgets.QComboBox, num_layers: int) -> int:
     return max(combo.currentIndex(), 0)
 
 
+
+
+def set_points(scatter: pg.ScatterPlotItem, x, y) -> None:
+    """``scatter.setData(x, y)`` for markers of the item's one look (its own symbol, size, pen and
+    brush). setData builds every spot anew and looks its picture up in the symbol atlas; with as
+    many points as before and none styled on its own, only the positions change: they are written
+    in place, and the item is told what setData would tell it (new bounds, a new picture)."""
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    data = scatter.data
+    plain = len(data) == len(x) == len(y) > 0 and SKIP_REPEATED_WORK
+    if plain:  # pyqtgraph's defaults: a spot uses the item's own style
+        plain = bool((data["size"] == -1).all() and data["visible"].all()) and all(
+            np.equal(data[column], None).all() for column in ("symbol", "pen", "brush"))
+    if not plain:
+        scatter.setData(x, y)
+        return
+    data["x"], data["y"] = x, y
+    data["item"][...] = None  # spot objects handed out earlier described the old positions
+    scatter.prepareGeometryChange()
+    scatter.informViewBoundsChanged()
+    scatter.bounds = [None, None]
+    scatter.invalidate()
+    scatter.sigPlotChanged.emit(scatter)
+
+
+def line(plot: pg.PlotItem, pen, log_y: bool = False) -> "Line":
+    """A ``Line`` added to ``plot`` (after the items already there, so drawn above them)."""
+    item = Line(pen=pen, connect="finite", log_y=log_y)
+    plot.addItem(item)
+    return item
+
+
+class Line(pg.PlotCurveItem):
+    """A plain line (no symbols, no downsampling) as ``plot.plot`` draws it, without the
+    PlotDataItem around it: its setData re-parses the data, maps it, re-sets the pen and
+    checks every point at each call, ~110 µs against ~10 µs here. On a log-y plot (``log_y``)
+    it draws log10 of the values with non-finite ones as gaps, as PlotDataItem does;
+    ``values`` keeps what it was given."""
+
+    def __init__(self, *args, log_y: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.log_y = log_y
+        self.values = np.zeros(0)
+
+    def set_values(self, x, y) -> None:
+        y = np.asarray(y, dtype=float)
+        self.values = y
+        if self.log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(y)
+            y[~np.isfinite(y)] = np.nan
+        self.setData(np.asarray(x, dtype=float), y)
 
 
 def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:
@@ -257,9 +320,11 @@ def mark_short(curve: pg.PlotDataItem, points: int, color: str) -> None:
 
 def symmetric_levels(values) -> tuple[float, float]:
     """(-m, m) with m the largest finite |value|, so zero sits at the colormap's centre."""
-    values = as_float(values)
-    finite = np.abs(values[np.isfinite(values)])
-    m = float(finite.max()) if finite.size else 0.0
+    magnitudes = np.abs(np.asarray(values, dtype=float) if values is not None else np.zeros(0))
+    m = float(magnitudes.max()) if magnitudes.size else 0.0  # one pass when all are finite (usual)
+    if not np.isfinite(m):  # NaN or Inf somewhere: the largest of the finite ones
+        finite = magnitudes[np.isfinite(magnitudes)]
+        m = float(finite.max()) if finite.size else 0.0
     if m <= 0:
         m = 1.0  # all zero (or nothing finite): any symmetric range shows it as white
     return (-m, m)
@@ -278,7 +343,11 @@ def finite_range(values) -> tuple[float, float] | None:
 
 def printable_label(label) -> str:
     """A token as it can stand on an axis: whitespace made visible, long words cut."""
-    text = str(label)
+    return _printable(str(label))
+
+
+@functools.lru_cache(maxsize=4096)  # a sample's tokens come back at every view: each one made once
+def _printable(text: str) -> str:
     text = text.replace("\n", "\u23ce").replace("\t", "\u21e5").replace(" ", "\u2423")
     return text if len(text) <= 8 else text[:7] + "\u2026"
 
@@ -305,6 +374,7 @@ class TokenAxis(pg.AxisItem):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.texts: list[str] = []
+        self._given: tuple = (None, 0)  # the last labels and count set_labels was given
         self._widest: float | None = None  # pixels of the widest label plus a gap
         self.setTickFont(style.tick_font())
         self.setStyle(hideOverlappingLabels=False)  # the spacing below already keeps them apart
@@ -312,6 +382,9 @@ class TokenAxis(pg.AxisItem):
     def set_labels(self, labels, count: int) -> None:
         """Label steps 0..count-1 with ``labels`` (the step number where a label is missing)."""
         labels = list(labels or [])
+        if SKIP_REPEATED_WORK and self._given == (labels, count):
+            return  # the same tokens: nothing to turn into texts again (200 of them per view)
+        self._given = (labels, count)
         texts = [printable_label(labels[t]) if t < len(labels) else str(t) for t in range(count)]
         if texts != self.texts:
             self.texts = texts
@@ -380,8 +453,8 @@ class Heatmap:
         rows, cols = matrix.shape
         self.set_ticks("bottom", cols)
         self.set_ticks("left", rows)
-        # the whole map again after a zoom; the same range is a no-op that leaves the axes drawn
-        self.plot.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]), padding=0)
+        # the whole map again after a zoom; the range it already shows is left alone
+        steady.set_range(self.plot, x=(rect[0], rect[0] + rect[2]), y=(rect[1], rect[1] + rect[3]))
 
     def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
         """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)

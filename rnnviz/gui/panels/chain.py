@@ -30,7 +30,7 @@ from rnnviz.core.tables.gradients import chain_arrays, chain_names
 from rnnviz.core.diagnostics import summary as diagnostics
 from rnnviz.core.train import lessons
 from rnnviz.gui.panels.group import RunOverlay
-from rnnviz.gui.panels.base import Panel, as_float, set_title, show_item
+from rnnviz.gui.panels.base import Line, Panel, as_float, line, set_title, show_item
 
 TITLE = "How h_T depends on h_{T\u2212k}"  # short: the dock is ~400 px; the axis says the rest
 BADGE_TIP = ("regime from the chain's mean growth per step g: vanishing below 0.9, exploding above 1.1; "
@@ -82,8 +82,8 @@ class ChainPanel(Panel):
         self.plot.vb.setLogMode("y", False)
         style.add_legend(self.plot, self.canvas.ci, row=2)  # below the plot: never over the curves
         self.runs = RunOverlay(self.plot, "chain")  # the other runs, when runs are compared
-        self.chain_curves: list[pg.PlotDataItem] = []
-        self.bound_curves: list[pg.PlotDataItem] = []
+        self.chain_curves: list[Line] = []
+        self.bound_curves: list[Line] = []
         self.horizon = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
                                        label="horizon", labelOpts={"position": HORIZON_LABEL_POSITION,
                                                                    "color": style.MARKER_COLOR,
@@ -97,9 +97,8 @@ class ChainPanel(Panel):
         the diagnostics could not give (gated cells) is hidden, legend entry included."""
         while len(self.chain_curves) < layers:
             color = style.layer_color(len(self.chain_curves))
-            self.chain_curves.append(self.plot.plot(pen=style.pen(color, 3), connect="finite"))
-            bound = self.plot.plot(pen=style.pen(QtGui.QColor(color).darker(BOUND_DARKER), 1.5, dashed=True),
-                                   connect="finite")
+            self.chain_curves.append(line(self.plot, style.pen(color, 3)))  # log10 already: a linear view
+            bound = line(self.plot, style.pen(QtGui.QColor(color).darker(BOUND_DARKER), 1.5, dashed=True))
             bound.setZValue(1)  # over the chain: a tight bound would hide under it
             self.bound_curves.append(bound)
         for k, (chain, bound) in enumerate(zip(self.chain_curves, self.bound_curves)):
@@ -134,8 +133,8 @@ class ChainPanel(Panel):
         for k in range(layers):
             shown_chain, floored_chain = at_floor(chain[k], floor)
             shown_bound, floored_bound = at_floor(bound[k], floor)
-            self.chain_curves[k].setData(lags, shown_chain)
-            self.bound_curves[k].setData(lags, shown_bound)
+            self.chain_curves[k].set_values(lags, shown_chain)
+            self.bound_curves[k].set_values(lags, shown_bound)
             any_floored |= bool(floored_chain.any() or floored_bound.any())
         set_title(self.plot, TITLE + (f" (zeros drawn at 1e{floor:.0f})" if any_floored else ""))
         steps = chain.shape[1] - 1  # T: lag k reaches h_{T-k}; timestep t (from 0) holds h_{t+1}

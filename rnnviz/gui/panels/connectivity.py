@@ -18,7 +18,7 @@ import pyqtgraph as pg
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import (Heatmap, Panel, TokenAxis, as_float, floor_note, for_log_axis, log_floor,
+from rnnviz.gui.panels.base import (Heatmap, Panel, TokenAxis, as_float, floor_note, for_log_axis, line, log_floor,
                                     printable_label, set_title)
 
 MAP_TITLE = "C = \u2016\u2202\u0177_t/\u2202x_s\u2016"
@@ -44,7 +44,7 @@ class ConnectivityPanel(Panel):
         self.curve_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems=style.log_axis())
         style.style_plot(self.curve_plot, CURVE_TITLE, "mean C over t (log)", "distance t \u2212 s")
         self.curve_plot.setLogMode(x=False, y=True)
-        self.curve = self.curve_plot.plot(pen=style.pen(style.layer_color(0)), connect="finite")
+        self.curve = line(self.curve_plot, style.pen(style.layer_color(0)), log_y=True)
         self.canvas.ci.layout.setColumnStretchFactor(0, 3)
         self.canvas.ci.layout.setColumnStretchFactor(1, 2)
         self.empty = pg.TextItem("no connectivity yet", color=style.UNKNOWN_COLOR, anchor=(0.5, 0.5))
@@ -67,7 +67,7 @@ class ConnectivityPanel(Panel):
         matrix = as_float(conn.matrix) if conn is not None else np.zeros((0, 0))
         if matrix.ndim != 2 or matrix.size == 0:
             self.map.clear()
-            self.curve.setData([], [])
+            self.curve.set_values([], [])
             self.empty.setVisible(True)
             return
         self.empty.setVisible(False)
@@ -86,7 +86,7 @@ class ConnectivityPanel(Panel):
         distance = as_float(conn.by_distance)
         floor = log_floor(distance)
         shown, floored = for_log_axis(distance, floor)
-        self.curve.setData(np.arange(distance.size), shown)
+        self.curve.set_values(np.arange(distance.size), shown)
         # short (a title's width is its column's least): k, the class predicted at t; else every output
         classes = conn.readout == "predicted logit"
         set_title(self.map.plot, CLASS_TITLE if classes else MAP_TITLE)

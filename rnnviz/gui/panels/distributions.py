@@ -20,6 +20,7 @@ from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, S
 from rnnviz.core.tables.history import distribution_order
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
+from rnnviz.gui.panels import base
 from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title
 
 BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
@@ -40,6 +41,17 @@ def quantity_label(name: str) -> str:
     if name.startswith("hidden/l"):
         return f"hidden states, layer {name[8:]}"
     return name
+
+
+def set_band(lower: pg.PlotCurveItem, upper: pg.PlotCurveItem, x, low, high) -> None:
+    """Both edges of a band, its fill traced once: the fill follows each edge, and traced its
+    outline twice a view, the first time from one new edge and one old."""
+    lower.blockSignals(base.SKIP_REPEATED_WORK)  # the edges have no other listener
+    try:
+        lower.setData(x, low)
+    finally:
+        lower.blockSignals(False)
+    upper.setData(x, high)
 
 
 class DistributionsPanel(Panel):
@@ -126,7 +138,7 @@ class DistributionsPanel(Panel):
                 scatter.setData([], [])
             self.empty.setVisible(True)
             self.empty.setPos(0.5, 0.5)
-            self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            steady.set_range(self.plot, x=(0, 1), y=(0, 1))
             self._summary = HINT
             self.readout.setText(HINT)
             return
@@ -137,8 +149,7 @@ class DistributionsPanel(Panel):
         xs, ys = steps[whole], y[whole]
         band_x, band_y = (xs, ys) if xs.size != 1 else (xs[0] + np.array([-0.3, 0.3]), np.repeat(ys, 2, axis=0))
         for (low, high), (lower, upper) in zip(BANDS, self.edges):  # one step: a box, not a line
-            lower.setData(band_x, band_y[:, low])
-            upper.setData(band_x, band_y[:, high])
+            set_band(lower, upper, band_x, band_y[:, low], band_y[:, high])
         self.median.setData(xs, ys[:, 4])
         mark_short(self.median, xs.size, style.SMOOTH_COLOR)  # one or two steps draw no band: a marker
         top = float(np.nanmax(ys)) if ys.size else 1.0
@@ -159,7 +170,8 @@ class DistributionsPanel(Panel):
                   color=style.THRESHOLD_COLOR if bad_any else None)
         # the bands' extremes and the marks, explicitly: a band of one step has no area to fit
         steady.hold(self.plot, x=(float(min(steps.min(), band_x.min(initial=np.inf))),
-                                  float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high))
+                                  float(max(steps.max(), band_x.max(initial=-np.inf)))), y=(bottom, high),
+                    steps=True)
 
     def _resized(self) -> None:
         """A taller or shorter dock: as many decades labelled as fit (only when that number changes)."""

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.core.tables.history import flow_logs
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range
 
@@ -84,7 +85,7 @@ class FlowPanel(Panel):
         if flow.size == 0:
             self.map.clear()
             self.empty.setVisible(True)
-            self.map.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            steady.set_range(self.map.plot, x=(0, 1), y=(0, 1))
             self.empty.setPos(0.5, 0.5)
             return
         self.empty.setVisible(False)

@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.core.diagnostics import gating
+from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, for_log_axis, log_floor, show_item,
                                     sync_layer_selector)
@@ -155,7 +156,7 @@ class GatesPanel(Panel):
         cell = str(self.view.model_config.get("cell", "vanilla")) if self.view is not None else "vanilla"
         self.map.clear()
         style.set_title(self.map.plot, "No gates")
-        self.map.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        steady.set_range(self.map.plot, x=(0, 1), y=(0, 1))
         self.message.setText(NO_GATES.format(cell=cell))
         self.message.setPos(0.5, 0.5)
         self._show_axes(False)

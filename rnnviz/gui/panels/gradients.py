@@ -15,8 +15,8 @@ from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.group import RunOverlay
-from rnnviz.gui.panels.base import (Panel, as_float, divergence_note, floor_note, for_log_axis, log_floor,
-                                    set_title, show_item)
+from rnnviz.gui.panels.base import (Line, Panel, as_float, divergence_note, floor_note, for_log_axis, line,
+                                    log_floor, set_title, show_item)
 
 TITLE = "Gradient reaching each timestep"
 NOTHING_FINITE = "All NaN/Inf"  # the title when every dL/dh_t overflowed; short, to fit the dock
@@ -33,8 +33,8 @@ class GradientsPanel(Panel):
         self.plot.setLogMode(x=False, y=True)
         self.legend = style.add_legend(self.plot, self.canvas.ci, row=1)  # below: never over the curves
         self.runs = RunOverlay(self.plot, "profile")  # the other runs, when runs are compared
-        self.sample_curves: list[pg.PlotDataItem] = []
-        self.mean_curves: list[pg.PlotDataItem] = []
+        self.sample_curves: list[Line] = []
+        self.mean_curves: list[Line] = []
         self.markers = StepMarkers(self.plot)
         # an encoder-decoder's one time axis: the source's steps, the context, the decoder's steps
         self.divider = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True),
@@ -51,8 +51,8 @@ class GradientsPanel(Panel):
         when a deeper model first appears."""
         while len(self.sample_curves) < layers:
             color = style.layer_color(len(self.sample_curves))
-            self.sample_curves.append(self.plot.plot(pen=style.pen(color), connect="finite"))
-            self.mean_curves.append(self.plot.plot(pen=style.pen(color, dashed=True), connect="finite"))
+            self.sample_curves.append(line(self.plot, style.pen(color), log_y=True))
+            self.mean_curves.append(line(self.plot, style.pen(color, dashed=True), log_y=True))
         for k, (sample, mean) in enumerate(zip(self.sample_curves, self.mean_curves)):
             name = names[k] if names is not None and k < len(names) else f"layer {k}"
             show_item(self.plot, sample, f"{name}, this sample", k < layers)
@@ -80,8 +80,8 @@ class GradientsPanel(Panel):
         for k in range(layers):
             shown_sample, floored_sample = for_log_axis(sample[:, k], floor)
             shown_mean, floored_mean = for_log_axis(mean[:, k], floor)
-            self.sample_curves[k].setData(t, shown_sample)
-            self.mean_curves[k].setData(t, shown_mean)
+            self.sample_curves[k].set_values(t, shown_sample)
+            self.mean_curves[k].set_values(t, shown_mean)
             any_floored |= bool(floored_sample.any() or floored_mean.any())
         self.markers.set(marked_steps(self.view.snapshot.labels))
         if sample.size and not (np.isfinite(sample).any() or np.isfinite(mean).any()):

@@ -171,7 +171,7 @@ class LossPanel(Panel):
         x comes from the steps themselves: the raw curve is clipped to the view, so its bounds
         would only ever be the range it already has.
         """
-        steady.hold(self.plot, x=finite_range(all_steps))
+        steady.hold(self.plot, x=finite_range(all_steps), steps=True)
         steps = np.concatenate([data[name][0] for name in RANGE_SERIES])
         values = np.concatenate([data[name][1] for name in RANGE_SERIES])
         y_range = recent_log_range(values, steps, baseline) if log else robust_range(values, steps, baseline)

@@ -122,6 +122,6 @@ class NormsPanel(Panel):
             legend_entry(self.top, self.threshold, "", False)
         # x from the steps themselves (the curves are clipped to the view, so their bounds would be
         # the range they already have); the top plot's x ranges the bottom one too (linked)
-        steady.hold(self.top, x=finite_range(np.concatenate(all_steps)))
+        steady.hold(self.top, x=finite_range(np.concatenate(all_steps)), steps=True)
         steady.hold_items(self.top, x=False)
         steady.hold_items(self.bottom, x=False)

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.core.tables.network import spectrum_of as _spectrum
-from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_title
+from rnnviz.gui.panels.base import Panel, as_float, legend_entry, set_points, set_title
 
 PLANE_TITLE = "Eigenvalues of W_hh"
 SINGULAR_TITLE = "Singular values"  # of W_hh too: the tooltip says so, the dock has no room
@@ -65,7 +65,8 @@ class SpectrumPanel(Panel):
         self.legend = style.add_legend(self.plane, self.canvas.ci, row=1, col=0, columns=2,
                                        colspan=2)  # layers > 1 only
         self.eig_points: list[pg.ScatterPlotItem] = []
-        self.sv_curves: list[pg.PlotDataItem] = []
+        self.sv_curves: list[pg.PlotCurveItem] = []  # the line through each layer's singular values
+        self.sv_points: list[pg.ScatterPlotItem] = []  # ... and its dots
 
     def _ensure_items(self, layers: int, has_points=(), names=None) -> None:
         while len(self.eig_points) < layers:
@@ -74,14 +75,21 @@ class SpectrumPanel(Panel):
             points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), brush=pg.mkBrush(color))
             self.plane.addItem(points)
             self.eig_points.append(points)
-            self.sv_curves.append(self.singular.plot(pen=style.pen(color), symbol="o", symbolSize=4,
-                                                     symbolBrush=color, symbolPen=None, connect="finite"))
-        for k, (points, curve) in enumerate(zip(self.eig_points, self.sv_curves)):
+            # a line and its dots as two items (what a PlotDataItem with symbols holds), so the dots'
+            # positions alone change at a new view (set_points); the line ranges the plot, as before
+            line = pg.PlotCurveItem(pen=style.pen(color), connect="finite")
+            dots = pg.ScatterPlotItem(symbol="o", size=4, pen=pg.mkPen(None), brush=pg.mkBrush(color))
+            self.singular.addItem(line)
+            self.singular.addItem(dots, ignoreBounds=True)
+            self.sv_curves.append(line)
+            self.sv_points.append(dots)
+        for k, (points, curve, dots) in enumerate(zip(self.eig_points, self.sv_curves, self.sv_points)):
             shown = k < layers and k < len(has_points) and bool(has_points[k])
             points.setVisible(shown)
             name = names[k] if names is not None and k < len(names) else f"layer {k}"
             legend_entry(self.plane, points, name, shown and layers > 1)  # one layer needs no key
             curve.setVisible(k < layers)
+            dots.setVisible(k < layers)
 
     def names(self) -> list | None:
         """For a network of several stacks, a name per spectrum (part and layer); None for one stack."""
@@ -121,9 +129,10 @@ class SpectrumPanel(Panel):
         self._ensure_items(len(spectra), [eig.size > 0 for eig, _ in spectra], self.names())
         for k, (eig, sv) in enumerate(spectra):
             keep = np.isfinite(eig)
-            self.eig_points[k].setData(eig.real[keep], eig.imag[keep])
+            set_points(self.eig_points[k], eig.real[keep], eig.imag[keep])
             shown = np.where(np.isfinite(sv), sv, np.nan)
             self.sv_curves[k].setData(np.arange(1, sv.size + 1), shown)
+            set_points(self.sv_points[k], np.arange(1, sv.size + 1), shown)
         missing = not any(sv.size for _, sv in spectra)
         note = " (not finite)" if missing else ""
         block = CANDIDATE_BLOCK.get(str(self.view.model_config.get("cell", "")).lower())

@@ -19,7 +19,8 @@ from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, as_float, floor_note, for_log_axis, log_floor, set_title, text_width
+from rnnviz.gui.panels.base import (Panel, as_float, floor_note, for_log_axis, line, log_floor, set_title,
+                                    text_width)
 
 NOTE_WIDTH = 56  # characters per line of the ranking's note: a dock is narrow
 
@@ -68,10 +69,10 @@ class UnitsPanel(Panel):
         self.chain_plot: pg.PlotItem = self.canvas.addPlot(row=0, col=1, axisItems=style.log_axis())
         style.style_plot(self.chain_plot, "Jacobian chain", "\u2016\u2202h_T/\u2202h_{T\u2212k}\u2016 (log)", "lag k")
         self.chain_plot.setLogMode(x=False, y=True)
-        self.profile_held = self.profile_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
-        self.profile_free = self.profile_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
-        self.chain_held = self.chain_plot.plot(pen=style.pen(HELD_COLOR), connect="finite")
-        self.chain_free = self.chain_plot.plot(pen=style.pen(FREE_COLOR, dashed=True), connect="finite")
+        self.profile_held = line(self.profile_plot, style.pen(HELD_COLOR), log_y=True)
+        self.profile_free = line(self.profile_plot, style.pen(FREE_COLOR, dashed=True), log_y=True)
+        self.chain_held = line(self.chain_plot, style.pen(HELD_COLOR), log_y=True)
+        self.chain_free = line(self.chain_plot, style.pen(FREE_COLOR, dashed=True), log_y=True)
         # an encoder-decoder's profile runs over the source steps, then the decoder's: a line at the context
         self.context_line = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.MARKER_COLOR, dotted=True))
         self.context_line.setToolTip("the context: the encoder's steps on the left, the decoder's on the right")
@@ -138,7 +139,7 @@ class UnitsPanel(Panel):
         part = self._sync_parts(comparison)
         if comparison is None:
             for curve in (self.profile_held, self.profile_free, self.chain_held, self.chain_free):
-                curve.setData([], [])
+                curve.set_values([], [])
             self.context_line.setVisible(False)
             # short titles: a title's width is its column's least, and the two plots share the dock
             set_title(self.profile_plot, "Gradient profile")
@@ -155,16 +156,16 @@ class UnitsPanel(Panel):
             self.context_line.setVisible(len(steps) > 1)
             if len(steps) > 1:
                 self.context_line.setValue(steps[0] - 0.5)
-            self.profile_held.setData(t, shown_held)
-            self.profile_free.setData(t, shown_free)
+            self.profile_held.set_values(t, shown_held)
+            self.profile_free.set_values(t, shown_free)
             chain_with, chain_without = comparison.part_chains.get(part, (comparison.chain_with,
                                                                           comparison.chain_without))
             chain_held = 10.0 ** as_float(chain_with)[layer]
             chain_free = 10.0 ** as_float(chain_without)[layer]
             chain_floor = log_floor(chain_held, chain_free)
             k = np.arange(chain_held.size)
-            self.chain_held.setData(k, for_log_axis(chain_held, chain_floor)[0])
-            self.chain_free.setData(k, for_log_axis(chain_free, chain_floor)[0])
+            self.chain_held.set_values(k, for_log_axis(chain_held, chain_floor)[0])
+            self.chain_free.set_values(k, for_log_axis(chain_free, chain_floor)[0])
             # the title stays short (its width is its column's least; held vs free: the legend says
             # which is which); where zeros were drawn goes under the losses in the plot's corner
             set_title(self.profile_plot, "Gradient profile")
@@ -217,7 +218,7 @@ class UnitsPanel(Panel):
             self.bars_down.setOpts(x=[], height=[])
             self.rank_note.setVisible(True)
             self.rank_note.setPos(0.5, 0.5)
-            self.rank_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            steady.set_range(self.rank_plot, x=(0, 1), y=(0, 1))
             style.set_ticks(self.rank_plot.getAxis("bottom"), None)
             if self.rank_plot.getAxis("bottom").labelText != RANK_AXIS:  # no count of bars to give
                 self.rank_plot.setLabel("bottom", RANK_AXIS, **{"font-size": style.LABEL_SIZE})

@@ -9,6 +9,11 @@ segments (pyqtgraph's segmentedLineMode) and 0.35 ms as segments in pixels; its 
 redraw. ``install`` gives a curve a paint that maps its points to pixels with numpy and draws
 the same segments (or dashes) there. Anything else (thin, translucent or dotted pens, fills,
 steps, non-raster painters such as the SVG export) keeps pyqtgraph's own paint.
+
+A curve is repainted more often than its data changes (a window repaint, a neighbour's new
+range, a legend above it): the segments in pixels are kept per curve with what they were cut
+from (the data arrays themselves, the painter's scale and shift, the pen), so such a repaint
+draws the kept segments without any numpy.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from rnnviz.gui.plot.segments import dashed_segments, solid_segments
+
 PenStyle = QtCore.Qt.PenStyle
+KEEP = True  # keep each curve's segments between paints (off only to compare pictures)
 FAR = 1e5  # pixels: points further off than this (a plot zoomed in on a huge value) go the slow way
 
 
@@ -39,6 +47,21 @@ def install(curve: pg.PlotCurveItem) -> None:
     curve._rnnviz_pixels = True
 
 
+class Cut:
+    """One curve's segments in pixels and what they were cut from."""
+
+    __slots__ = ("x", "y", "place", "pen", "solid", "lines", "count")
+
+    def __init__(self) -> None:
+        self.x = self.y = self.place = self.pen = None
+        self.solid = QtGui.QPen()
+        self.lines = pg.Qt.internals.PrimitiveArray(QtCore.QLineF, 4)  # re-used: grows, never shrinks
+        self.count = -1  # segments held; -1: too far out to draw in pixels
+
+    def holds(self, x, y, place, pen: QtGui.QPen) -> bool:
+        return x is self.x and y is self.y and place == self.place and pen == self.pen
+
+
 def draw_in_pixels(curve: pg.PlotCurveItem, painter: QtGui.QPainter) -> bool:
     """Draw ``curve`` with an untransformed painter; False (nothing drawn) when it cannot."""
     pen = curve.opts["pen"]
@@ -48,31 +71,49 @@ def draw_in_pixels(curve: pg.PlotCurveItem, painter: QtGui.QPainter) -> bool:
     if x is None or len(x) < 2:
         return False
     t = painter.transform()
-    px = np.asarray(x, dtype=float) * t.m11() + t.dx()  # scale and shift only (checked above)
-    py = np.asarray(y, dtype=float) * t.m22() + t.dy()
-    with np.errstate(invalid="ignore"):
-        if np.nanmax(np.abs(np.r_[px, py]), initial=0.0) > FAR:
-            return False  # zoomed far in: pyqtgraph's own path clips such points safely
-    if pen.style() == PenStyle.SolidLine:
-        lines = solid_segments(px, py)
-    else:
-        pattern = np.asarray(pen.dashPattern(), dtype=float) * pen.widthF()  # Qt: in pen widths
-        lines = dashed_segments(px, py, pattern, pen.dashOffset() * pen.widthF())
-    solid = QtGui.QPen(pen)
-    solid.setStyle(PenStyle.SolidLine)  # the dashes are cut already
+    place = (t.m11(), t.m22(), t.dx(), t.dy(), curve.opts["connect"])  # scale and shift only (checked)
+    cut = curve.__dict__.get("_rnnviz_cut")
+    if cut is None or not KEEP or not cut.holds(x, y, place, pen):
+        cut = _cut(curve, x, y, place, pen)
+    if cut.count < 0:
+        return False  # zoomed far in: pyqtgraph's own path clips such points safely
     painter.save()
     try:
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(solid)
-        if len(lines):
-            array = pg.Qt.internals.PrimitiveArray(QtCore.QLineF, 4)
-            array.resize(len(lines))
-            array.ndarray()[:] = lines
-            painter.drawLines(*array.drawargs())
+        painter.setPen(cut.solid)
+        if cut.count:
+            painter.drawLines(*cut.lines.drawargs())
     finally:
         painter.restore()
     return True
+
+
+def _cut(curve: pg.PlotCurveItem, x, y, place, pen: QtGui.QPen) -> Cut:
+    """Cut the curve into segments in pixels for ``place`` and keep them on the curve."""
+    cut = curve.__dict__.get("_rnnviz_cut") or Cut()
+    cut.x = cut.y = None  # nothing held while cutting: an exception leaves no stale segments
+    m11, m22, dx, dy, _ = place
+    px = np.asarray(x, dtype=float) * m11 + dx  # (n,)
+    py = np.asarray(y, dtype=float) * m22 + dy  # (n,)
+    if (np.abs(px) > FAR).any() or (np.abs(py) > FAR).any():  # a NaN compares False: a gap
+        cut.count = -1
+    else:
+        if pen.style() == PenStyle.SolidLine:
+            lines = solid_segments(px, py)  # (k, 4)
+        else:
+            pattern = np.asarray(pen.dashPattern(), dtype=float) * pen.widthF()  # Qt: in pen widths
+            lines = dashed_segments(px, py, pattern, pen.dashOffset() * pen.widthF())
+        cut.lines.resize(len(lines))
+        if len(lines):
+            cut.lines.ndarray()[:] = lines
+        cut.count = len(lines)
+    cut.solid = QtGui.QPen(pen)
+    cut.solid.setStyle(PenStyle.SolidLine)  # the dashes are cut already
+    cut.pen = QtGui.QPen(pen)  # a copy: a pen changed in place is a new pen
+    cut.x, cut.y, cut.place = x, y, place
+    curve._rnnviz_cut = cut
+    return cut
 
 
 def _eligible(curve: pg.PlotCurveItem, pen: QtGui.QPen, painter: QtGui.QPainter) -> bool:
@@ -86,41 +127,3 @@ def _eligible(curve: pg.PlotCurveItem, pen: QtGui.QPen, painter: QtGui.QPainter)
             and isinstance(opts["connect"], str) and opts["connect"] in ("all", "finite")
             and engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster
             and painter.transform().type().value <= QtGui.QTransform.TransformationType.TxScale.value)
-
-
-def solid_segments(px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """(n, 4) lines x0, y0, x1, y1 joining neighbours that are both finite (a NaN is a gap)."""
-    points = np.column_stack([px, py])
-    lines = np.concatenate([points[:-1], points[1:]], axis=1)
-    return lines[np.isfinite(lines).all(axis=1)]
-
-
-def dashed_segments(px: np.ndarray, py: np.ndarray, pattern: np.ndarray, offset: float = 0.0) -> np.ndarray:
-    """(n, 4) lines covering the 'on' stretches of ``pattern`` (on, off, on, off ... in pixels)
-    along the polyline, restarting the pattern after each gap, as Qt does per subpath."""
-    if pattern.size < 2 or pattern.sum() <= 0:
-        return solid_segments(px, py)
-    finite = np.isfinite(px) & np.isfinite(py)
-    edges = np.flatnonzero(np.diff(np.r_[0, finite.astype(np.int8), 0]))  # run starts and ends
-    pieces = [_dash_run(px[a:b], py[a:b], pattern, offset) for a, b in zip(edges[::2], edges[1::2])]
-    pieces = [p for p in pieces if len(p)]
-    return np.concatenate(pieces) if pieces else np.zeros((0, 4))
-
-
-def _dash_run(px: np.ndarray, py: np.ndarray, pattern: np.ndarray, offset: float) -> np.ndarray:
-    """Dashes along one finite polyline."""
-    if px.size < 2:
-        return np.zeros((0, 4))
-    along = np.r_[0.0, np.cumsum(np.hypot(np.diff(px), np.diff(py)))]  # arc length at each point
-    total, period = along[-1], pattern.sum()
-    bounds = np.cumsum(np.r_[0.0, pattern])  # where each on/off stretch starts within a period
-    first = np.floor(offset / period)
-    repeats = np.arange(first, first + np.ceil(total / period) + 2) * period - offset
-    cuts = (repeats[:, None] + bounds[None, :]).ravel()
-    breaks = np.unique(np.r_[along, cuts[(cuts > 0) & (cuts < total)]])
-    middle = (breaks[:-1] + breaks[1:]) / 2
-    stretch = np.searchsorted(bounds, np.mod(middle + offset, period), side="right") - 1
-    on = (stretch % 2 == 0) & (np.diff(breaks) > 0)
-    bx, by = np.interp(breaks, along, px), np.interp(breaks, along, py)
-    lines = np.column_stack([bx[:-1], by[:-1], bx[1:], by[1:]])
-    return lines[on]

@@ -11,8 +11,12 @@ less than SHRINK of it. It is then fitted again with a little room (PAD) and end
 values (a 1, 2 or 5 x 10^k grid fine enough to waste little), so the ticks land on round
 numbers too. Data that left the range on one side usually go on that way (the training steps
 grow, a vanishing gradient keeps falling), so the new range leaves GROW of room on that side:
-a run's step axis is laid out again once per 25 % more steps, not at every step. Every value
-here is in the view's own units: log10 of the data on a log axis.
+a run's step axis is laid out again once per 25 % more steps, not at every step. A history's
+training-step axis (``hold(..., steps=True)``) goes further: it grows to the next 1, 2 or 5 x 10^k
+steps past its start (0 -> 10 -> 20 -> 50 -> 100 ...), three layouts per decade of training
+instead of about ten; the data still fill at least STEP_SHRINK of it. Every value here is in the view's own units: log10 of the data on a log axis.
+
+``set_range`` is pyqtgraph's ``setRange`` minus the work when the plot already shows that range.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ PAD = 0.03  # room at each end of a fitted range, as a share of the data's span
 DIVISIONS = 25  # the ends snap to a grid of about span / DIVISIONS: at most ~4 % more room per end
 ZERO_SPAN = 0.5  # half-width given to data that span nothing (one point, a flat line)
 GROW = 0.25  # room, as a share of the data's span, on the side where the data left the range
+STEP_BOUNDS = (1, 2, 5, 10)  # a step axis spans 1, 2 or 5 x 10^k steps: at most 2.5x what it needs
+STEP_SHRINK = 0.3  # a step axis is fitted again when its data span less than this share of it: a
+#                    grown span is at most 2.5x the fitted one (itself at most 1.14x the data's: PAD
+#                    and rounding), so the data fill > 0.35 of it and growing never triggers a refit
+SKIP_SAME_RANGE = True  # set_range leaves a range that is already shown alone (off: always set, for tests)
 MIN_LOG_SPAN = 1.0  # decades a log axis spans at least: a profile within a factor of two is flat, not
 #                     a jagged line whose ticks (and range) move with its noise at every view
 
@@ -60,6 +69,21 @@ def refitted(current: tuple[float, float], low: float, high: float) -> tuple[flo
     return start, end
 
 
+def step_bound(span: float) -> float:
+    """The smallest 1, 2 or 5 x 10^k at least ``span`` (> 0): how far a growing step axis reaches."""
+    power = 10.0 ** math.floor(math.log10(span))
+    return next(m * power for m in STEP_BOUNDS if m * power >= span * (1 - 1e-12))
+
+
+def grown_steps(current: tuple[float, float], low: float, high: float) -> tuple[float, float]:
+    """A step axis's range for steps [low, high] that left ``current`` at the top: from the fitted
+    start, a round span of ``step_bound`` steps (0 -> 10 -> 20 -> 50 -> 100 for a run from step 0)."""
+    start, end = fitted(low, high)
+    if high > current[1]:
+        end = start + step_bound(end - start)
+    return start, end
+
+
 def at_least(pair: tuple[float, float], span: float) -> tuple[float, float]:
     """``pair`` widened about its middle to ``span`` when it is narrower."""
     low, high = pair
@@ -69,16 +93,32 @@ def at_least(pair: tuple[float, float], span: float) -> tuple[float, float]:
     return middle - span / 2, middle + span / 2
 
 
-def holds(current: tuple[float, float], low: float, high: float) -> bool:
+def holds(current: tuple[float, float], low: float, high: float, shrink: float = SHRINK) -> bool:
     """Does ``current`` show all of [low, high], and not so much more that the data look small?"""
     start, end = current
-    return start <= low and high <= end and (high - low) >= SHRINK * (end - start)
+    return start <= low and high <= end and (high - low) >= shrink * (end - start)
 
 
-def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None) -> bool:
+def set_range(plot: pg.PlotItem, x=None, y=None) -> bool:
+    """``plot.setRange(xRange=x, yRange=y, padding=0)`` unless the plot already shows exactly
+    that with auto-ranging off: pyqtgraph would compute the view again and tell every listener
+    (a heatmap sets its whole map at every view). Returns True if the range was set."""
+    view = plot.vb
+    state = view.state
+    asked = [(axis, pair) for axis, pair in ((0, x), (1, y)) if pair is not None]
+    if SKIP_SAME_RANGE and not state["aspectLocked"] and all(
+            state["autoRange"][axis] is False and state["targetRange"][axis] == [float(pair[0]), float(pair[1])]
+            and list(view.viewRange()[axis]) == [float(pair[0]), float(pair[1])] for axis, pair in asked):
+        return False
+    view.setRange(xRange=x, yRange=y, padding=0)
+    return True
+
+
+def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None, steps: bool = False) -> bool:
     """Show at least x = (low, high) and y = (low, high) (None: leave that axis), steadily.
 
     ``y_floor``: a fitted y range never starts below it (0 for values that cannot be negative).
+    ``steps``: x is a history's training steps, which grow: see ``grown_steps``.
 
     Each given axis keeps its range while it ``holds`` its data, else gets a ``refitted`` one.
     An aspect-locked plot (the complex plane) keeps both while both contain their data and
@@ -102,11 +142,13 @@ def hold(plot: pg.PlotItem, x=None, y=None, y_floor: float | None = None) -> boo
         filled = any(holds(current[a], lo, hi) for a, (lo, hi) in wanted.items())
         stale = [] if inside and filled else list(wanted)
     else:
-        stale = [axis for axis, (lo, hi) in wanted.items() if not holds(current[axis], lo, hi)]
+        stale = [axis for axis, (lo, hi) in wanted.items()
+                 if not holds(current[axis], lo, hi, STEP_SHRINK if steps and axis == 0 else SHRINK)]
     if not stale:
         return False
     held = getattr(view, "_rnnviz_held", None)  # the range this function set last, if it still shows
-    ranges = {axis: refitted(tuple(current[axis]), *wanted[axis]) if held is not None and held[axis] == current[axis]
+    grow = {axis: grown_steps if steps and axis == 0 else refitted for axis in stale}
+    ranges = {axis: grow[axis](tuple(current[axis]), *wanted[axis]) if held is not None and held[axis] == current[axis]
               else fitted(*wanted[axis]) for axis in stale}  # a first fit, or after a zoom: no room to grow
     if 1 in ranges and y_floor is not None:
         ranges[1] = (max(ranges[1][0], y_floor), ranges[1][1])

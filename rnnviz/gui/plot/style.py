@@ -7,12 +7,13 @@ headless exporter draw the same figure, and so that a panel never hard-codes a c
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.plot import grid
+from rnnviz.gui.plot import axes, bounds, grid
 
 # one colour per layer (layer 0 first); dark enough to read on white, distinct for colour-blind eyes
 # (Okabe & Ito 2008 palette)
@@ -190,11 +191,16 @@ def quiet_axes(widget: QtWidgets.QWidget) -> None:
     """No automatic SI prefix on any axis drawn inside ``widget``: pyqtgraph otherwise re-renders
     each axis's label HTML and re-sizes the axis at every range change, hidden label or not
     (~900 times in a few seconds of training across the colour bars and top axes), and a
-    "(x0.001)" beside a label only confuses."""
+    "(x0.001)" beside a label only confuses. Every item there also gets cheap bounding rects
+    (``bounds.install``): Qt asks for them several times per item at every paint; every axis
+    measures its tick texts once per font (``axes.remember_text_sizes``)."""
     for view in widget.findChildren(pg.GraphicsView):
         for item in view.scene().items():
-            if isinstance(item, pg.AxisItem) and item.autoSIPrefix:
-                item.enableAutoSIPrefix(False)
+            if isinstance(item, pg.AxisItem):
+                if item.autoSIPrefix:
+                    item.enableAutoSIPrefix(False)
+                axes.remember_text_sizes(item)
+            bounds.install(item)
 
 
 def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
@@ -225,16 +231,21 @@ class LogAxis(pg.AxisItem):
         strings = [log_tick_text(float(value), scale) for value in values]
         if len(values) <= 3:
             return strings
-        kept = []
-        for value, text in zip(values, strings):
-            mantissa = 10 ** (float(value) - np.floor(float(value)))
-            kept.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
+        kept = [text if one_two_five(float(value)) else "" for value, text in zip(values, strings)]
         return kept if sum(1 for text in kept if text) >= 2 else strings
+
+
+@functools.lru_cache(maxsize=4096)  # the same few exponents come back at every layout of a log axis
+def one_two_five(exponent: float) -> bool:
+    """Whether 10**exponent is 1, 2 or 5 times a power of ten."""
+    mantissa = 10 ** (exponent - np.floor(exponent))
+    return any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10))
 
 
 SUPERSCRIPTS = str.maketrans("0123456789-", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b")
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of two numbers, asked again at every layout
 def log_tick_text(exponent: float, scale: float = 1.0) -> str:
     """The text of a log-axis tick at 10**exponent: plain numbers from 0.001 to 5000 ("20", "0.05",
     not pyqtgraph's "2\u00b710\u00b9"), powers of ten beyond ("10\u2076", "2\u00b710\u207b\u2078")."""

@@ -1,0 +1,112 @@
+"""Axes laid out with remembered tick-text sizes (``rnnviz.gui.plot.axes``) and log tick texts
+computed once per exponent lay out and draw exactly what pyqtgraph's own measuring gives, and
+a new font is measured anew."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6 import QtGui
+
+from rnnviz.gui.panels import ChainPanel, ConnectivityPanel, GradientsPanel, LossPanel, NormsPanel
+from rnnviz.gui.plot import axes, style
+from tests.gui.factories import make_view
+from tests.gui.test_plot_bounds import grabs
+
+
+@pytest.fixture(scope="module")
+def views():
+    return [make_view(steps=40, hidden=16, layers=2, history=30 + 10 * k, seed=k) for k in range(3)]
+
+
+def measuring_axes(panel) -> list:
+    return [item for item in panel.canvas.scene().items() if "generateDrawSpecs" in vars(item)]
+
+
+def layouts(axis) -> tuple:
+    """The axis laid out on a picture's painter, with remembered sizes and with pyqtgraph's own."""
+    out = []
+    for generate in (axis.generateDrawSpecs, lambda p: pg.AxisItem.generateDrawSpecs(axis, p)):
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        painter.setFont(axis.style["tickFont"] or painter.font())
+        specs = generate(painter)
+        painter.end()
+        out.append(None if specs is None else (specs[1], [(r, int(f.value), t) for r, f, t in specs[2]]))
+    return tuple(out)
+
+
+def test_every_axis_of_a_panel_measures_with_remembered_sizes(qtbot, views):
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    found = measuring_axes(panel)
+    assert found and all(isinstance(axis, pg.AxisItem) for axis in found)
+
+
+def test_layouts_are_pyqtgraphs_own_for_every_view_and_after_a_font_change(qtbot, views):
+    axes.SIZES.clear()
+    panel = GradientsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(640, 420)
+    panel.show()
+    compared = 0
+    for view in views:
+        panel.update_view(view)
+        panel.grab()
+        for axis in measuring_axes(panel):
+            remembered, own = layouts(axis)
+            assert remembered == own
+            compared += own is not None and len(own[1]) > 0
+    assert compared > 0 and len(axes.SIZES) > 0
+    for axis in measuring_axes(panel):  # the same texts, twice the size: each measured anew
+        font = QtGui.QFont(axis.style["tickFont"] or QtGui.QFont())
+        font.setPointSize(2 * max(font.pointSize(), 9))
+        axis.setTickFont(font)
+        remembered, own = layouts(axis)
+        assert remembered == own
+
+
+def test_remembered_sizes_stay_bounded(qtbot):
+    axes.SIZES.clear()
+    picture = QtGui.QPicture()
+    painter = QtGui.QPainter(picture)
+    measuring = axes.MeasuringPainter(painter)
+    box = pg.QtCore.QRectF(0, 0, 100, 100)
+    for k in range(axes.MAX_SIZES + 50):
+        measuring.boundingRect(box, pg.QtCore.Qt.AlignmentFlag.AlignCenter, str(k))
+    painter.end()
+    assert len(axes.SIZES) == axes.MAX_SIZES
+    assert ("0" not in {key[-1] for key in axes.SIZES}) and str(axes.MAX_SIZES + 49) in {key[-1] for key in axes.SIZES}
+
+
+@pytest.mark.parametrize("panel_class", [LossPanel, ChainPanel, NormsPanel, ConnectivityPanel])
+def test_the_picture_is_the_same_bit_for_bit(qtbot, views, panel_class):
+    remembered = panel_class()
+    own = panel_class()
+    for panel in (remembered, own):
+        qtbot.addWidget(panel)
+        panel.show()
+    for axis in measuring_axes(own):
+        del axis.generateDrawSpecs  # pyqtgraph's measuring again
+    assert measuring_axes(remembered) and not measuring_axes(own)
+    for k, (a, b) in enumerate(zip(grabs(remembered, views), grabs(own, views))):
+        assert a == b, f"{panel_class.__name__}: picture {k} differs"
+
+
+def test_log_tick_texts_are_the_uncached_ones():
+    axis = style.LogAxis("left")
+    exponents = [float(e) for e in np.log10(np.outer(10.0 ** np.arange(-12, 8), np.arange(1, 10)).ravel())]
+    exponents += [0.3, -7.25, 1e-9]
+    for exponent in exponents:
+        for scale in (1.0, 0.5):
+            assert style.log_tick_text(exponent, scale) == style.log_tick_text.__wrapped__(exponent, scale)
+        assert style.one_two_five(exponent) == style.one_two_five.__wrapped__(exponent)
+    texts = axis.logTickStrings(exponents[:27], 1.0, None)  # 1e-12 .. 9e-10: 1, 2 and 5 keep their text
+    assert [t for t in texts if t] == ["10\u207b\u00b9\u00b2", "2\u00b710\u207b\u00b9\u00b2", "5\u00b710\u207b\u00b9\u00b2",
+                                       "10\u207b\u00b9\u00b9", "2\u00b710\u207b\u00b9\u00b9", "5\u00b710\u207b\u00b9\u00b9",
+                                       "10\u207b\u00b9\u2070", "2\u00b710\u207b\u00b9\u2070", "5\u00b710\u207b\u00b9\u2070"]
