@@ -16,20 +16,17 @@ from PyQt6 import QtGui
 from rnnviz.gui.plot import image as image_module
 from rnnviz.gui.plot.image import DRAWN, Image
 from rnnviz.gui.panels import ConnectivityPanel, HiddenPanel, WeightsPanel
+from tests.gui.pictures import pixels
 from tests.gui.factories import make_view
 
 
-def pixels(qimage: QtGui.QImage) -> np.ndarray:
-    qimage = qimage.convertToFormat(DRAWN)
-    raw = np.frombuffer(qimage.constBits().asstring(qimage.sizeInBytes()), np.uint32)
-    return raw.reshape(qimage.height(), qimage.bytesPerLine() // 4)[:, :qimage.width()].copy()
 
 
 def rendered(item: Image, direct: bool, monkeypatch) -> np.ndarray:
     monkeypatch.setattr(image_module, "DIRECT", direct)
     item.render()
     assert item.qimage.format() == DRAWN  # drawn without a conversion at every paint
-    return pixels(item.qimage)
+    return pixels(item.qimage, DRAWN)
 
 
 def item_with(matrix: np.ndarray, levels, lut: np.ndarray) -> Image:
@@ -114,7 +111,7 @@ def test_panels_heatmaps_draw_the_same_grabs(qtbot, monkeypatch, panel_class):
             for item in images:
                 item.qimage = None  # rendered again at the next paint
                 item._renderRequired = True
-            grabs.append(pixels(panel.grab().toImage()))
+            grabs.append(pixels(panel.grab().toImage(), DRAWN))
         assert np.array_equal(grabs[0], grabs[1]) and np.array_equal(grabs[1], grabs[2])
         assert all(item._table is not None for item in images)  # the direct way drew them
         blank.append(any(np.isnan(item.image).any() for item in images))

@@ -14,13 +14,10 @@ from PyQt6 import QtGui
 
 from rnnviz.gui.plot import samples
 from rnnviz.gui.panels import NormsPanel
+from tests.gui.pictures import pixels
 from tests.gui.factories import make_view
 
 
-def pixels(image: QtGui.QImage) -> np.ndarray:
-    image = image.convertToFormat(QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-    raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint32)
-    return raw.reshape(image.height(), image.bytesPerLine() // 4)[:, :image.width()].copy()
 
 
 def legend_items(panel) -> list:
