@@ -1,5 +1,6 @@
-"""What every plot panel shares: the Panel widget, a heatmap with its colour bar, and the
-small numeric guards (NaN, Inf, log of zero) that keep a bad step from crashing a redraw.
+"""What every plot panel shares: the Panel widget, its plain lines and token axes (the heatmap
+is in ``heatmap``), and the small numeric guards (NaN, Inf, log of zero) that keep a bad step
+from crashing a redraw.
 
 A panel is built once (plot items made in ``__init__``) and then only fed new numbers with
 ``setData`` / ``setImage`` in ``update_view``. The same panel object draws on screen, in the
@@ -13,14 +14,14 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtGui, QtWidgets
 
 from rnnviz.core.train.records import ViewData
 from rnnviz.gui.plot import curves, samples
 from rnnviz.gui.plot import steady
-from rnnviz.gui.plot.image import Image
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.legend import legend_entry  # noqa: F401 (the panels' one way to name a line)
+from rnnviz.gui.panels.heatmap import Heatmap  # noqa: F401 (the panels' one heatmap)
 # what a table and a plot share is in the core: the panels draw those very numbers
 from rnnviz.core.tables.cells import FLOOR_NOTE, as_float, log_floor  # noqa: F401
 
@@ -413,66 +414,3 @@ class TokenAxis(pg.AxisItem):
             t = int(round(value))
             out.append(self.texts[t] if 0 <= t < len(self.texts) else "")
         return out
-
-
-# --------------------------------------------------------------------- heatmap
-class Heatmap:
-    """A PlotItem holding one row-major ImageItem and a (non-interactive) colour bar."""
-
-    def __init__(self, layout: pg.GraphicsLayout, title: str, left: str, bottom: str,
-                 colormap: pg.ColorMap, bar_label: str, row: int | None = None, col: int | None = None,
-                 axis_items: dict | None = None, rowspan: int = 1) -> None:
-        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, axisItems=axis_items)
-        style.style_plot(self.plot, title, left, bottom)
-        self.plot.showGrid(x=False, y=False)
-        self.image = Image(axisOrder="row-major")  # converted once per new map, not at every paint
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap, label=bar_label,
-                                   interactive=False, width=style.COLORBAR_WIDTH, colorMapMenu=False)
-        self.bar.setImageItem(self.image, insert_in=self.plot)
-        self.bar.getAxis("right").setTickFont(style.tick_font())
-        self._frame = None  # (shape, rect) the image was last placed for
-        self._ticks: dict[str, tuple[int, int]] = {}  # axis -> (major, minor) tick spacing
-        self.tick_targets = {"bottom": 8, "left": 8}  # labelled ticks wanted along each axis
-
-    def set(self, matrix: np.ndarray, levels: tuple[float, float], rect: tuple[float, float, float, float]) -> None:
-        """Show ``matrix`` (rows = y, cols = x) over ``rect`` = (x, y, width, height)."""
-        matrix = as_float(matrix)
-        if matrix.ndim != 2 or matrix.size == 0:
-            self.clear()
-            return
-        matrix[~np.isfinite(matrix)] = np.nan  # drawn transparent, never stretches the levels
-        self.image.setImage(matrix, autoLevels=False)  # keeps the image's levels, the bar's
-        levels = (float(levels[0]), float(levels[1]))
-        if tuple(self.bar.levels()) != levels:  # unchanged levels: the bar's axis keeps its drawing
-            self.bar.setLevels(levels)
-        frame = (matrix.shape, tuple(float(v) for v in rect))
-        if frame != self._frame:  # new numbers in the same frame: nothing to place again
-            self._frame = frame
-            self.image.setRect(QtCore.QRectF(*rect))
-        rows, cols = matrix.shape
-        self.set_ticks("bottom", cols)
-        self.set_ticks("left", rows)
-        # the whole map again after a zoom; the range it already shows is left alone
-        steady.set_range(self.plot, x=(rect[0], rect[0] + rect[2]), y=(rect[1], rect[1] + rect[3]))
-
-    def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
-        """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)
-        labelled across ``count`` cells. Setting them makes pyqtgraph draw the axis again, so
-        only when they change."""
-        major = style.nice_step(count, target or self.tick_targets.get(axis, 8))
-        spacing = (major, style.minor_step(major))
-        if self._ticks.get(axis) != spacing:
-            self._ticks[axis] = spacing
-            self.plot.getAxis(axis).setTickSpacing(*spacing)
-
-    def clear(self) -> None:
-        self.image.clear()
-        self._frame = None
-
-    def cell_at(self, scene_pos) -> tuple[float, float] | None:
-        """The (x, y) data coordinates under a scene position, or None outside the plot."""
-        if not self.plot.sceneBoundingRect().contains(scene_pos):
-            return None
-        point = self.plot.vb.mapSceneToView(scene_pos)
-        return point.x(), point.y()

@@ -1,0 +1,78 @@
+"""A heatmap as the panels draw one: a PlotItem holding one row-major image and its colour bar.
+
+Built once per panel; each new matrix is set with ``Heatmap.set`` (the image converted once per
+new map, the bar's levels and the whole map's range set only when they change), with ticks on
+whole cell indices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore
+
+from rnnviz.core.tables.cells import as_float
+from rnnviz.gui.plot import steady, style
+from rnnviz.gui.plot.image import Image
+
+
+class Heatmap:
+    """A PlotItem holding one row-major ImageItem and a (non-interactive) colour bar."""
+
+    def __init__(self, layout: pg.GraphicsLayout, title: str, left: str, bottom: str,
+                 colormap: pg.ColorMap, bar_label: str, row: int | None = None, col: int | None = None,
+                 axis_items: dict | None = None, rowspan: int = 1) -> None:
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, axisItems=axis_items)
+        style.style_plot(self.plot, title, left, bottom)
+        self.plot.showGrid(x=False, y=False)
+        self.image = Image(axisOrder="row-major")  # converted once per new map, not at every paint
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap, label=bar_label,
+                                   interactive=False, width=style.COLORBAR_WIDTH, colorMapMenu=False)
+        self.bar.setImageItem(self.image, insert_in=self.plot)
+        self.bar.getAxis("right").setTickFont(style.tick_font())
+        self._frame = None  # (shape, rect) the image was last placed for
+        self._ticks: dict[str, tuple[int, int]] = {}  # axis -> (major, minor) tick spacing
+        self.tick_targets = {"bottom": 8, "left": 8}  # labelled ticks wanted along each axis
+
+    def set(self, matrix: np.ndarray, levels: tuple[float, float], rect: tuple[float, float, float, float]) -> None:
+        """Show ``matrix`` (rows = y, cols = x) over ``rect`` = (x, y, width, height)."""
+        matrix = as_float(matrix)
+        if matrix.ndim != 2 or matrix.size == 0:
+            self.clear()
+            return
+        matrix[~np.isfinite(matrix)] = np.nan  # drawn transparent, never stretches the levels
+        self.image.setImage(matrix, autoLevels=False)  # keeps the image's levels, the bar's
+        levels = (float(levels[0]), float(levels[1]))
+        if tuple(self.bar.levels()) != levels:  # unchanged levels: the bar's axis keeps its drawing
+            self.bar.setLevels(levels)
+        frame = (matrix.shape, tuple(float(v) for v in rect))
+        if frame != self._frame:  # new numbers in the same frame: nothing to place again
+            self._frame = frame
+            self.image.setRect(QtCore.QRectF(*rect))
+        rows, cols = matrix.shape
+        self.set_ticks("bottom", cols)
+        self.set_ticks("left", rows)
+        # the whole map again after a zoom; the range it already shows is left alone
+        steady.set_range(self.plot, x=(rect[0], rect[0] + rect[2]), y=(rect[1], rect[1] + rect[3]))
+
+    def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
+        """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)
+        labelled across ``count`` cells. Setting them makes pyqtgraph draw the axis again, so
+        only when they change."""
+        major = style.nice_step(count, target or self.tick_targets.get(axis, 8))
+        spacing = (major, style.minor_step(major))
+        if self._ticks.get(axis) != spacing:
+            self._ticks[axis] = spacing
+            self.plot.getAxis(axis).setTickSpacing(*spacing)
+
+    def clear(self) -> None:
+        self.image.clear()
+        self._frame = None
+
+    def cell_at(self, scene_pos) -> tuple[float, float] | None:
+        """The (x, y) data coordinates under a scene position, or None outside the plot."""
+        if not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        return point.x(), point.y()
