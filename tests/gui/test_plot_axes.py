@@ -16,7 +16,7 @@ from PyQt6 import QtGui
 from rnnviz.gui.panels import ChainPanel, ConnectivityPanel, GradientsPanel, LossPanel, NormsPanel
 from rnnviz.gui.plot import axes, style
 from tests.gui.factories import make_view
-from tests.gui.test_plot_bounds import grabs
+from tests.gui.pictures import assert_same_pictures
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +86,13 @@ def test_remembered_sizes_stay_bounded(qtbot):
 
 @pytest.mark.parametrize("panel_class", [LossPanel, ChainPanel, NormsPanel, ConnectivityPanel])
 def test_the_picture_is_the_same_bit_for_bit(qtbot, views, panel_class):
-    remembered = panel_class()
-    own = panel_class()
-    for panel in (remembered, own):
-        qtbot.addWidget(panel)
-        panel.show()
-    for axis in measuring_axes(own):
-        del axis.generateDrawSpecs  # pyqtgraph's measuring again
-    assert measuring_axes(remembered) and not measuring_axes(own)
-    for k, (a, b) in enumerate(zip(grabs(remembered, views), grabs(own, views))):
-        assert a == b, f"{panel_class.__name__}: picture {k} differs"
+    def measuring_again(panel):
+        assert measuring_axes(panel)
+        for axis in measuring_axes(panel):
+            del axis.generateDrawSpecs  # pyqtgraph's measuring again
+        assert not measuring_axes(panel)
+
+    assert_same_pictures(qtbot, panel_class, views, measuring_again)
 
 
 def test_log_tick_texts_are_the_uncached_ones():

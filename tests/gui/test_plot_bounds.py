@@ -16,8 +16,8 @@ from PyQt6 import QtCore, QtGui
 from rnnviz.gui.panels import PANEL_CLASSES, ChainPanel, GradientsPanel, LossPanel, SpectrumPanel
 from rnnviz.gui.plot import bounds
 from tests.gui.factories import make_view
+from tests.gui.pictures import SIZES, assert_same_pictures, grabs
 
-SIZES = ((640, 420), (520, 360), (700, 300))
 
 
 @pytest.fixture(scope="module")
@@ -105,36 +105,15 @@ def test_a_transformed_widget_keeps_pyqtgraphs_rect(qtbot):
     assert "boundingRect" not in vars(label)  # Qt's rect() would not be pyqtgraph's mapped geometry
 
 
-def grabs(panel, views) -> list[QtGui.QImage]:
-    """The panel over successive views, a resize and a zoom of every plot, grabbed after each."""
-    images = []
-    for view, size in zip(views, SIZES):
-        panel.resize(*size)
-        panel.update_view(view)
-        images.append(panel.grab().toImage())
-    for item in panel.canvas.scene().items():
-        if isinstance(item, pg.ViewBox) and item.isVisible():
-            x, _ = item.viewRange()
-            item.setXRange(x[0], x[0] + (x[1] - x[0]) / 2, padding=0)
-    images.append(panel.grab().toImage())
-    panel.reset_zoom()
-    images.append(panel.grab().toImage())
-    return images
-
-
 @pytest.mark.parametrize("panel_class", [LossPanel, GradientsPanel, ChainPanel, SpectrumPanel])
 def test_the_picture_is_the_same_bit_for_bit(qtbot, views, panel_class):
-    cheap = panel_class()
-    plain = panel_class()
-    for panel in (cheap, plain):
-        qtbot.addWidget(panel)
-        panel.show()
-    for item in installed(plain):
-        del item.boundingRect  # pyqtgraph's own again
-    assert installed(cheap) and not installed(plain)
-    for k, (a, b) in enumerate(zip(grabs(cheap, views), grabs(plain, views))):
-        assert a.size() == b.size()
-        assert a == b, f"{panel_class.__name__}: picture {k} differs"
+    def plain(panel):
+        assert installed(panel)
+        for item in installed(panel):
+            del item.boundingRect  # pyqtgraph's own again
+        assert not installed(panel)
+
+    assert_same_pictures(qtbot, panel_class, views, plain)
 
 
 def test_the_pixel_test_sees_a_stale_rect(qtbot, views):
