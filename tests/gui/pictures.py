@@ -6,6 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui
 
+from tests.gui.factories import make_view
+
 PREMULTIPLIED = QtGui.QImage.Format.Format_ARGB32_Premultiplied
 SIZES = ((640, 420), (520, 360), (700, 300))  # panel sizes the pictures are grabbed at, in turn
 
@@ -45,3 +47,13 @@ def assert_same_pictures(qtbot, panel_class, views, undo) -> None:
     for k, (a, b) in enumerate(zip(grabs(quick, views), grabs(plain, views))):
         assert a.size() == b.size()
         assert a == b, f"{panel_class.__name__}: picture {k} differs"
+
+
+def three_views() -> list:
+    """Three views of a two-layer network, each with a longer history: what ``grabs`` draws."""
+    return [make_view(steps=40, hidden=16, layers=2, history=30 + 10 * k, seed=k) for k in range(3)]
+
+
+def items_with_own(panel, method: str) -> list:
+    """The panel's scene items that have their own ``method`` (installed on the instance)."""
+    return [item for item in panel.canvas.scene().items() if method in vars(item)]

@@ -15,17 +15,16 @@ from PyQt6 import QtGui
 
 from rnnviz.gui.panels import ChainPanel, ConnectivityPanel, GradientsPanel, LossPanel, NormsPanel
 from rnnviz.gui.plot import axes, style
-from tests.gui.factories import make_view
-from tests.gui.pictures import assert_same_pictures
+from tests.gui.pictures import assert_same_pictures, items_with_own, three_views
 
 
 @pytest.fixture(scope="module")
 def views():
-    return [make_view(steps=40, hidden=16, layers=2, history=30 + 10 * k, seed=k) for k in range(3)]
+    return three_views()
 
 
 def measuring_axes(panel) -> list:
-    return [item for item in panel.canvas.scene().items() if "generateDrawSpecs" in vars(item)]
+    return items_with_own(panel, "generateDrawSpecs")
 
 
 def layouts(axis) -> tuple:

@@ -15,18 +15,17 @@ from PyQt6 import QtCore, QtGui
 
 from rnnviz.gui.panels import PANEL_CLASSES, ChainPanel, GradientsPanel, LossPanel, SpectrumPanel
 from rnnviz.gui.plot import bounds
-from tests.gui.factories import make_view
-from tests.gui.pictures import SIZES, assert_same_pictures, grabs
+from tests.gui.pictures import SIZES, assert_same_pictures, grabs, items_with_own, three_views
 
 
 
 @pytest.fixture(scope="module")
 def views():
-    return [make_view(steps=40, hidden=16, layers=2, history=30 + 10 * k, seed=k) for k in range(3)]
+    return three_views()
 
 
 def installed(panel) -> list:
-    return [item for item in panel.canvas.scene().items() if "boundingRect" in vars(item)]
+    return items_with_own(panel, "boundingRect")
 
 
 def pyqtgraphs(item) -> QtCore.QRectF:
