@@ -70,18 +70,23 @@ def reference_seconds(python: float, numpy_: float) -> float:
     return python + numpy_
 
 
+def unit_seconds(samples: list[tuple[float, float]]) -> float:
+    """The unit figures are divided by: the median of the measures' totals."""
+    return statistics.median(reference_seconds(*s) for s in samples)
+
+
 def row(samples: list[tuple[float, float]]) -> tuple[str, str, str]:
     """The bench row of ``measure`` results taken during one benchmark (before and after it)."""
     python = statistics.median(s[0] for s in samples)
     numpy_ = statistics.median(s[1] for s in samples)
     spread = [reference_seconds(*s) * 1e3 for s in samples]
     return ("machine speed reference: fixed Python + small-numpy work, CPU time",
-            f"Python {python * 1e3:.1f} ms + numpy {numpy_ * 1e3:.1f} ms = 1 unit of {(python + numpy_) * 1e3:.1f} ms",
+            f"Python {python * 1e3:.1f} ms + numpy {numpy_ * 1e3:.1f} ms; 1 unit of {unit_seconds(samples) * 1e3:.1f} ms",
             f"same work every day: divide a figure by it to compare runs; {len(samples)} measures "
             f"{min(spread):.1f} .. {max(spread):.1f} ms")
 
 
 def in_units(seconds: float, samples: list[tuple[float, float]]) -> str:
     """``seconds`` in reference units of ``samples`` (their median)."""
-    unit = statistics.median(reference_seconds(*s) for s in samples)
+    unit = unit_seconds(samples)
     return f"{seconds / unit:.2f} units" if unit > 0 else "n/a"

@@ -23,6 +23,7 @@ from pathlib import Path
 from rnnviz.core.errors import UserError
 from rnnviz.core.exports import run_metadata, weights_finite
 
+
 def drawing_modules():
     """``rnnviz.gui.export``, with Qt, pyqtgraph and the panels imported while signals wait
     (``rnnviz.interrupts.held_signals``); a signal that arrived is delivered once they are whole."""

@@ -149,6 +149,7 @@ class Panel(QtWidgets.QWidget):
         # _redraw): going through all ~100 items of a panel at every view cost ~1 ms per redraw
         present = set(self.canvas.scene().items())
         for item in present - self._prepared if SKIP_REPEATED_WORK else present:
+            style.prepare_item(item)  # cheap rects and tick sizes: also for items _redraw just made
             if isinstance(item, pg.PlotCurveItem):
                 curves.install(item)  # wide curves in pixels: also those _redraw just made
             elif isinstance(item, QtWidgets.QGraphicsTextItem):

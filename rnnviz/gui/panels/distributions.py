@@ -20,7 +20,6 @@ from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, S
 from rnnviz.core.tables.history import distribution_order
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels import base
 from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title
 
 BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
@@ -46,11 +45,11 @@ def quantity_label(name: str) -> str:
 def set_band(lower: pg.PlotCurveItem, upper: pg.PlotCurveItem, x, low, high) -> None:
     """Both edges of a band, its fill traced once: the fill follows each edge, and traced its
     outline twice a view, the first time from one new edge and one old."""
-    lower.blockSignals(base.SKIP_REPEATED_WORK)  # the edges have no other listener
+    was_blocked = lower.blockSignals(True)  # the edges have no other listener
     try:
         lower.setData(x, low)
     finally:
-        lower.blockSignals(False)
+        lower.blockSignals(was_blocked)
     upper.setData(x, high)
 
 

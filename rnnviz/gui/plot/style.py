@@ -196,11 +196,17 @@ def quiet_axes(widget: QtWidgets.QWidget) -> None:
     measures its tick texts once per font (``axes.remember_text_sizes``)."""
     for view in widget.findChildren(pg.GraphicsView):
         for item in view.scene().items():
-            if isinstance(item, pg.AxisItem):
-                if item.autoSIPrefix:
-                    item.enableAutoSIPrefix(False)
-                axes.remember_text_sizes(item)
-            bounds.install(item)
+            prepare_item(item)
+
+
+def prepare_item(item) -> None:
+    """One item as ``quiet_axes`` prepares it (an axis without SI prefix, measuring its tick texts
+    once; cheap bounding rects); an item prepared already is left as it is."""
+    if isinstance(item, pg.AxisItem):
+        if item.autoSIPrefix:
+            item.enableAutoSIPrefix(False)
+        axes.remember_text_sizes(item)
+    bounds.install(item)
 
 
 def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
