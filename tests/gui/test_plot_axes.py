@@ -1,4 +1,4 @@
-"""Axes laid out with remembered tick-text sizes (``rnnviz.gui.plot.axes``) and log tick texts
+"""Axes laid out lean with remembered tick-text sizes (``rnnviz.gui.plot.axes``) and log tick texts
 computed once per exponent lay out and draw exactly what pyqtgraph's own measuring gives, and
 a new font is measured anew."""
 
@@ -14,7 +14,7 @@ import pytest
 from PyQt6 import QtGui
 
 from rnnviz.gui.panels import ChainPanel, ConnectivityPanel, GradientsPanel, LossPanel, NormsPanel
-from rnnviz.gui.plot import axes, style
+from rnnviz.gui.plot import axes, axis_layout, style
 from tests.gui.pictures import assert_same_pictures, items_with_own, three_views
 
 
@@ -48,7 +48,7 @@ def test_every_axis_of_a_panel_measures_with_remembered_sizes(qtbot, views):
 
 
 def test_layouts_are_pyqtgraphs_own_for_every_view_and_after_a_font_change(qtbot, views):
-    axes.SIZES.clear()
+    axis_layout.SIZES.clear()
     panel = GradientsPanel()
     qtbot.addWidget(panel)
     panel.resize(640, 420)
@@ -61,7 +61,7 @@ def test_layouts_are_pyqtgraphs_own_for_every_view_and_after_a_font_change(qtbot
             remembered, own = layouts(axis)
             assert remembered == own
             compared += own is not None and len(own[1]) > 0
-    assert compared > 0 and len(axes.SIZES) > 0
+    assert compared > 0 and len(axis_layout.SIZES) > 0
     for axis in measuring_axes(panel):  # the same texts, twice the size: each measured anew
         font = QtGui.QFont(axis.style["tickFont"] or QtGui.QFont())
         font.setPointSize(2 * max(font.pointSize(), 9))
@@ -70,25 +70,12 @@ def test_layouts_are_pyqtgraphs_own_for_every_view_and_after_a_font_change(qtbot
         assert remembered == own
 
 
-def test_remembered_sizes_stay_bounded(qtbot):
-    axes.SIZES.clear()
-    picture = QtGui.QPicture()
-    painter = QtGui.QPainter(picture)
-    measuring = axes.MeasuringPainter(painter)
-    box = pg.QtCore.QRectF(0, 0, 100, 100)
-    for k in range(axes.MAX_SIZES + 50):
-        measuring.boundingRect(box, pg.QtCore.Qt.AlignmentFlag.AlignCenter, str(k))
-    painter.end()
-    assert len(axes.SIZES) == axes.MAX_SIZES
-    assert ("0" not in {key[-1] for key in axes.SIZES}) and str(axes.MAX_SIZES + 49) in {key[-1] for key in axes.SIZES}
-
-
 @pytest.mark.parametrize("panel_class", [LossPanel, ChainPanel, NormsPanel, ConnectivityPanel])
 def test_the_picture_is_the_same_bit_for_bit(qtbot, views, panel_class):
     def measuring_again(panel):
         assert measuring_axes(panel)
         for axis in measuring_axes(panel):
-            del axis.generateDrawSpecs  # pyqtgraph's measuring again
+            axes.uninstall(axis)  # pyqtgraph's layout and measuring again
         assert not measuring_axes(panel)
 
     assert_same_pictures(qtbot, panel_class, views, measuring_again)

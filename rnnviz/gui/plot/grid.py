@@ -22,6 +22,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from rnnviz.gui.plot import axis_layout
+
 GRID_Z = -200  # below the view box (z -100) and its curves; vertical lines one lower still
 AXIS_Z = 0.5  # pyqtgraph's own place for axes: above the view box
 MIN_VISIBLE_ALPHA = 5  # of 255: a grid line fainter than ~2 % grey on white cannot be seen
@@ -58,7 +60,8 @@ def cheap_grid(axis: pg.AxisItem) -> None:
         return draw(axis, painter, axis_spec, [], text_specs)  # axis line and labels as pyqtgraph
 
     def tick_values(low, high, size):
-        levels = values(axis, low, high, size)
+        lean = values is pg.AxisItem.tickValues and getattr(axis, "_rnnviz_layout", False)
+        levels = (axis_layout.tick_values if lean else values)(axis, low, high, size)  # lean: pyqtgraph's, cheaper
         if axis.grid is False or axis.style.get("tickAlpha") is not None:
             return levels
         return visible_levels(levels, axis.grid, size)

@@ -193,19 +193,19 @@ def quiet_axes(widget: QtWidgets.QWidget) -> None:
     (~900 times in a few seconds of training across the colour bars and top axes), and a
     "(x0.001)" beside a label only confuses. Every item there also gets cheap bounding rects
     (``bounds.install``): Qt asks for them several times per item at every paint; every axis
-    measures its tick texts once per font (``axes.remember_text_sizes``)."""
+    is laid out lean, measuring its tick texts once per font (``axes.install``)."""
     for view in widget.findChildren(pg.GraphicsView):
         for item in view.scene().items():
             prepare_item(item)
 
 
 def prepare_item(item) -> None:
-    """One item as ``quiet_axes`` prepares it (an axis without SI prefix, measuring its tick texts
-    once; cheap bounding rects); an item prepared already is left as it is."""
+    """One item as ``quiet_axes`` prepares it (an axis without SI prefix, laid out lean and
+    measuring its tick texts once; cheap bounding rects); an item prepared already is left as it is."""
     if isinstance(item, pg.AxisItem):
         if item.autoSIPrefix:
             item.enableAutoSIPrefix(False)
-        axes.remember_text_sizes(item)
+        axes.install(item)
     bounds.install(item)
 
 
@@ -277,7 +277,10 @@ def compact_number(value: float) -> str:
         return "0" if value == 0 else str(value)
     if 1e-3 <= abs(value) < 1e4:
         return f"{value:.3g}"
-    mantissa, exponent = f"{value:.2g}".split("e")
+    text = f"{value:.2g}"
+    if "e" not in text:  # rounded into the plain range: 0.00099999 -> "0.001"
+        return text
+    mantissa, exponent = text.split("e")
     return f"{mantissa}e{int(exponent)}"
 
 
