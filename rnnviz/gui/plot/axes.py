@@ -31,16 +31,22 @@ def install(axis: pg.AxisItem) -> None:
 
     if type(axis).generateDrawSpecs is pg.AxisItem.generateDrawSpecs:
         axis.generateDrawSpecs = lean_draw_specs
+    def lean_draw_picture(painter, axis_spec, tick_specs, text_specs):
+        return axis_layout.draw_picture(axis, painter, axis_spec, tick_specs, text_specs)
+
+    if type(axis).drawPicture is pg.AxisItem.drawPicture and "drawPicture" not in vars(axis):
+        axis.drawPicture = lean_draw_picture  # an axis with a grid has the grid's, which calls the lean one
     if type(axis).tickValues is pg.AxisItem.tickValues and "tickValues" not in vars(axis):
         axis.tickValues = lean_tick_values  # an axis with a grid has the grid's, which calls the lean one
-    axis._rnnviz_layout = True
+    axis._rnnviz_layout = True  # installed: never again
+    axis._rnnviz_lean = True  # the grid's drawing and tick values lean too
 
 
 def uninstall(axis: pg.AxisItem) -> None:
-    """pyqtgraph's own layout again (the pixel tests compare both)."""
-    if getattr(axis, "_rnnviz_layout", False):
-        for name in ("generateDrawSpecs", "tickValues"):
+    """pyqtgraph's own layout and drawing again, for good (the pixel tests compare both)."""
+    if getattr(axis, "_rnnviz_lean", False):
+        for name in ("generateDrawSpecs", "tickValues", "drawPicture"):
             if getattr(vars(axis).get(name), "__name__", "").startswith("lean_"):
                 delattr(axis, name)
-        axis._rnnviz_layout = False
+        axis._rnnviz_lean = False
         axis.picture = None

@@ -267,3 +267,41 @@ def level_alpha(tick_alpha, grid, level: int, length: float, count: int):
             raise ValueError("lineAlpha should be [0..255]")
         return tick_alpha
     raise TypeError("Line Alpha should be of type None, float or int")
+
+
+def pen_runs(tick_specs: list) -> list:
+    """The tick specs as runs of consecutive ticks drawn with the same pen, in their order:
+    [(pen, [(start, stop), ...]), ...] (a level's ticks share one pen)."""
+    runs = []
+    last = None
+    for pen, start, stop in tick_specs:
+        if pen is not last:
+            runs.append((pen, []))
+            last = pen
+        runs[-1][1].append((start, stop))
+    return runs
+
+
+def draw_picture(axis: pg.AxisItem, p: QtGui.QPainter, axis_spec, tick_specs, text_specs) -> None:
+    """``pg.AxisItem.drawPicture``, each run of ticks with one pen in one ``drawLines`` call: a
+    picture records one line per line either way, so it plays back the same."""
+    p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+    p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
+    pen, start, stop = axis_spec
+    p.setPen(pen)
+    p.drawLine(start, stop)
+    line = QtCore.QLineF
+    for pen, ends in pen_runs(tick_specs):
+        p.setPen(pen)
+        p.drawLines([line(a, b) for a, b in ends])
+    draw_texts(axis, p, text_specs)
+
+
+def draw_texts(axis: pg.AxisItem, p: QtGui.QPainter, text_specs) -> None:
+    """The tick texts as ``pg.AxisItem.drawPicture`` draws them."""
+    if axis.style["tickFont"] is not None:
+        p.setFont(axis.style["tickFont"])
+    p.setPen(axis.textPen())
+    p.setClipRect(axis.boundingRect().toAlignedRect())
+    for rect, flags, text in text_specs:
+        p.drawText(rect, int(flags), text)

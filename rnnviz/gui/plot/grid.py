@@ -40,27 +40,34 @@ def cheap_grid(axis: pg.AxisItem) -> None:
     paper = pg.mkColor(pg.getConfigOption("background"))
 
     def draw_picture(painter, axis_spec, tick_specs, text_specs):
+        lean = getattr(axis, "_rnnviz_lean", False)  # one call per level, not per tick
         if axis.grid is False:
+            if lean and draw is pg.AxisItem.drawPicture:
+                return axis_layout.draw_picture(axis, painter, axis_spec, tick_specs, text_specs)
             return draw(axis, painter, axis_spec, tick_specs, text_specs)
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        runs = axis_layout.pen_runs(tick_specs) if lean else [(pen, [(a, b)]) for pen, a, b in tick_specs]
         if axis.orientation in ("left", "right"):
-            for pen, start, stop in tick_specs:  # horizontal: a translucent row of pixels
+            for pen, ends in runs:  # horizontal: a translucent row of pixels
                 width = max(pen.widthF(), 1.0)
-                painter.fillRect(QtCore.QRectF(min(start.x(), stop.x()), start.y() - width / 2,
-                                               abs(stop.x() - start.x()), width), pen.color())
+                rects = [QtCore.QRectF(min(a.x(), b.x()), a.y() - width / 2, abs(b.x() - a.x()), width)
+                         for a, b in ends]
+                fill_rects(painter, rects, pen.color())
         else:
             opaque = {}  # one pen per tick level: the levels differ in alpha
-            for pen, start, stop in tick_specs:
+            for pen, ends in runs:
                 key = pen.color().rgba()
                 if key not in opaque:
                     opaque[key] = QtGui.QPen(pen)
                     opaque[key].setColor(over_paper(pen.color(), paper))
                 painter.setPen(opaque[key])
-                painter.drawLine(start, stop)
+                painter.drawLines([QtCore.QLineF(a, b) for a, b in ends])
+        if lean and draw is pg.AxisItem.drawPicture:
+            return axis_layout.draw_picture(axis, painter, axis_spec, [], text_specs)
         return draw(axis, painter, axis_spec, [], text_specs)  # axis line and labels as pyqtgraph
 
     def tick_values(low, high, size):
-        lean = values is pg.AxisItem.tickValues and getattr(axis, "_rnnviz_layout", False)
+        lean = values is pg.AxisItem.tickValues and getattr(axis, "_rnnviz_lean", False)
         levels = (axis_layout.tick_values if lean else values)(axis, low, high, size)  # lean: pyqtgraph's, cheaper
         if axis.grid is False or axis.style.get("tickAlpha") is not None:
             return levels
@@ -76,6 +83,20 @@ def cheap_grid(axis: pg.AxisItem) -> None:
     axis._rnnviz_cheap_grid = True
     layer(axis)
     axis.picture = None
+
+
+def fill_rects(painter: QtGui.QPainter, rects: list, color: QtGui.QColor) -> None:
+    """``painter.fillRect(rect, color)`` for each rect, in one call: what ``fillRect`` does on a
+    picture's painter (no pen, a solid brush, the rect), with the pen and brush set once."""
+    if len(rects) == 1:
+        painter.fillRect(rects[0], color)
+        return
+    pen, brush = painter.pen(), painter.brush()
+    painter.setPen(QtCore.Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawRects(rects)
+    painter.setBrush(brush)
+    painter.setPen(pen)
 
 
 def layer(axis: pg.AxisItem) -> None:
