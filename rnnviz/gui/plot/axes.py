@@ -7,8 +7,9 @@ each tick text measured by Qt, which shapes it to measure it. The same few dozen
 
 ``install`` gives one axis, per instance (pyqtgraph's classes are left alone), the layout of
 ``axis_layout``: pyqtgraph's algorithm on the same numbers, without its per-tick overhead, with
-each text measured once per font and resolution. Only an axis whose class keeps pyqtgraph's
-layout gets it (a subclass's own ``tickValues`` or ``tickStrings`` is called as before).
+each text measured once per font and resolution, its ticks recorded one call per level
+(``axis_layout.draw_picture``). Only an axis whose class keeps pyqtgraph's methods gets each
+lean one (a subclass's own ``tickValues`` or ``tickStrings`` is called as before).
 """
 
 from __future__ import annotations

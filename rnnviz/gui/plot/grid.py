@@ -15,6 +15,10 @@ module, the axes were two thirds of a redraw's paint time, and two things in the
 - Invisible levels: pyqtgraph fades each finer tick level by how crowded it is, down to
   alpha 2 or 3 of 255 (the 2..9 minor ticks of a log axis spanning many decades, a third
   level 6 px apart), yet still builds every one of those ticks each time.
+
+An axis laid out lean (``axes.install``) records each level's lines or rows in one call
+(``drawLines``; ``drawRects`` with the pen and brush ``fillRect`` sets on a picture's painter):
+the picture holds the same lines and rows and plays back the same pixels.
 """
 
 from __future__ import annotations
