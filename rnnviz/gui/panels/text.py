@@ -22,7 +22,7 @@ from rnnviz.core.tables.prediction import TextShown, prediction
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, legend_entry, set_title
-from rnnviz.gui.panels.markers import MarkedLine
+from rnnviz.gui.panels.marked import MarkedLine
 from rnnviz.gui.panels.words import WordsView
 
 SAMPLE_SECONDS = 3.0  # a new sample every few seconds: time to read it, cheap to generate

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.tables.prediction import labelled_answer
-from rnnviz.gui.panels.markers import MarkedLine
+from rnnviz.gui.panels.marked import MarkedLine
 from rnnviz.gui.panels.base import TimedCanvas, TokenAxis, as_float, for_log_axis, log_floor, set_title
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style

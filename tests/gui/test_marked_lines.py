@@ -52,7 +52,7 @@ def labelled_views() -> list:
 
 def two_panels(qtbot, monkeypatch, labelled: bool = False):
     """(split, plain): Text panels with the marked lines as two items, and as PlotDataItems."""
-    from rnnviz.gui.panels import markers
+    from rnnviz.gui.panels import marked as markers
     from rnnviz.gui.panels.text import TextPanel
 
     panels = []
@@ -166,3 +166,32 @@ def test_one_step_samples_and_bars_in_between_draw_as_before(qtbot, monkeypatch)
             images.append(panel.grab().toImage())
         assert images[0] == images[1]
     assert legend_names(split.plot) == legend_names(plain.plot) == ["target", "prediction"]
+
+
+def test_the_code_vectors_gradient_draws_the_same_pictures_as_a_plot_data_item(qtbot, monkeypatch):
+    """The Gradients panel's ||dL_t/dv|| of a vector-to-sequence net's code: a marked line on a log axis."""
+    from rnnviz.gui.panels import marked
+    from rnnviz.gui.panels.gradients import GradientsPanel
+
+    views = []
+    for k in range(3):
+        view = make_view(steps=T, hidden=6, layers=2, history=30 + 10 * k, seed=k)
+        vector = np.abs(np.random.default_rng(k).standard_normal(T)) * 10.0 ** (-k)  # (T,)
+        vector[3] = 0.0  # drawn at the floor
+        views.append(dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, vector_grads=vector)))
+    panels = []
+    for split in (True, False):
+        monkeypatch.setattr(marked, "SPLIT", split)
+        panel = GradientsPanel()
+        qtbot.addWidget(panel)
+        panel.show()
+        panels.append(panel)
+    monkeypatch.undo()
+    assert_same(grabs(panels[0], views), grabs(panels[1], views))
+    assert panels[0].vector_curve.isVisible() and len(panels[0].vector_curve.getData()[0]) == T
+    assert legend_names(panels[0].plot) == legend_names(panels[1].plot)
+    no_vector = dataclasses.replace(views[0], snapshot=dataclasses.replace(views[0].snapshot, vector_grads=None))
+    for panel in panels:
+        panel.update_view(no_vector)
+    assert not panels[0].vector_curve.line.isVisible() and not panels[0].vector_curve.dots.isVisible()
+    assert panels[0].grab().toImage() == panels[1].grab().toImage()
