@@ -97,7 +97,8 @@ class GradientsPanel(Panel):
 
     def _show_vector(self, floor: float) -> None:
         vector = getattr(self.view.snapshot, "vector_grads", None)
-        show_item(self.plot, self.vector_curve.key, "\u2016\u2202L_t/\u2202v\u2016, the code vector", vector is not None)
+        show_item(self.plot, self.vector_curve.key, "\u2016\u2202L_t/\u2202v\u2016, the code vector",
+                  vector is not None)
         if vector is not None:
             shown, _ = for_log_axis(as_float(vector), floor)
             self.vector_curve.set_data(np.arange(len(shown), dtype=float), shown)
