@@ -32,6 +32,8 @@ TRAIN_SIZE = (64, 25)  # the training-with-window line's size
 QUICK_SIZE = (16, 12)
 BATCH = 16
 MAX_EVENT_ROUNDS = 10  # rounds of Qt's events a redraw's repaints may take (two in practice)
+EARLY_WARMUP = 5  # a run's first views are drawn after this many steps: ranges still being found
+LATER_STEP = 40  # and again from about this step of the same run on, where they mostly hold
 
 
 def shape_settings(shape: str, hidden: int, steps: int) -> tuple[dict, dict, dict]:
@@ -64,7 +66,19 @@ def _trainer(shape: str, hidden: int, steps: int):
 
 def _training_views(trainer, count: int) -> list:
     """``count`` snapshots of successive training steps: every one new numbers, none skippable."""
-    return successive_views(trainer, count, warmup=5)
+    return successive_views(trainer, count, warmup=EARLY_WARMUP)
+
+
+def _phases(trainer, count: int, untimed: int, quick: bool = False) -> list[tuple[str, list]]:
+    """(label, views) for the two phases a run is drawn in, ``count`` successive views each: its
+    first steps, where each plot's ranges are still being found (axes laid out again at most
+    redraws), then later in the same run, where the ranges mostly hold. The label names the
+    training steps of the views timed: all but the first ``untimed``."""
+    early = _training_views(trainer, count)
+    later_warmup = 1 if quick else max(LATER_STEP - EARLY_WARMUP - count, 0)
+    later = successive_views(trainer, count, warmup=later_warmup)
+    return [(f"training steps {views[untimed].snapshot.step}-{views[-1].snapshot.step}", views)
+            for views in (early, later)]
 
 
 def _time_redraw(app, draw, paint, view) -> tuple[float, float, float, float]:
@@ -107,31 +121,36 @@ def redraw_per_shape(quick: bool = False):
     hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
     repeats = 1 if quick else 9
     speed = [machine.measure(1 if quick else 5)]
-    views = {shape: _training_views(_trainer(shape, hidden, steps), repeats + 2) for shape in SHAPES}
-    panels = {shape: _panel_set(views[shape][0]) for shape in SHAPES}
-    times = {shape: [] for shape in SHAPES}
+    phases = {shape: _phases(_trainer(shape, hidden, steps), repeats + 2, 2, quick) for shape in SHAPES}
+    panels = {shape: _panel_set(phases[shape][0][1][0]) for shape in SHAPES}
+    times = {(shape, phase): [] for shape in SHAPES for phase in range(2)}
     try:
-        for i in range(repeats + 1):
-            for shape in SHAPES:
-                def draw(view, shown=panels[shape]):
-                    for panel in shown:
-                        panel.update_view(view)
+        for phase in range(2):
+            for i in range(repeats + 1):
+                for shape in SHAPES:
+                    def draw(view, shown=panels[shape]):
+                        for panel in shown:
+                            panel.update_view(view)
 
-                def paint(shown=panels[shape]):
-                    for panel in shown:
-                        panel.grab()
+                    def paint(shown=panels[shape]):
+                        for panel in shown:
+                            panel.grab()
 
-                times[shape].append(_time_redraw(app, draw, paint, views[shape][i + 1]))
+                    views = phases[shape][phase][1]
+                    times[shape, phase].append(_time_redraw(app, draw, paint, views[i + 1]))
     finally:
         for shown in panels.values():
             dispose(*shown)
     speed.append(machine.measure(1 if quick else 5))
     rows = []
-    for shape in SHAPES:
-        drawn = views[shape][0].snapshot.hidden.shape  # (T, L, H) of the sample drawn
-        base = statistics.median(t[3] for t in times["unidirectional"][1:]) if shape != "unidirectional" else None
-        rows.append(_redraw_row(f"redraw of all {len(panels[shape])} panels, {shape} (T={drawn[0]}, {drawn[-1]} "
-                                f"units, 640x420 each, offscreen)", times[shape], repeats, base))
+    for phase in range(2):
+        for shape in SHAPES:
+            label, views = phases[shape][phase]
+            drawn = views[0].snapshot.hidden.shape  # (T, L, H) of the sample drawn
+            base = (statistics.median(t[3] for t in times["unidirectional", phase][1:])
+                    if shape != "unidirectional" else None)
+            rows.append(_redraw_row(f"redraw of all {len(panels[shape])} panels, {shape}, {label} (T={drawn[0]}, "
+                                    f"{drawn[-1]} units, 640x420 each, offscreen)", times[shape, phase], repeats, base))
     return rows + [machine.row(speed)]
 
 
@@ -225,10 +244,37 @@ def _split_row(shape: str, splits: list, repeats: int) -> tuple[str, str, str]:
             f"medians of {repeats}")
 
 
+def _window_redraws(app, window, canvases, spent, views) -> tuple[list, list]:
+    """The window drawing ``views`` one after the other: per view, ``_time_redraw``'s seconds and
+    the CPU split (redraw(), canvases' paint events, the rest); ``spent`` counts the paint events."""
+    def draw(view):
+        window.latest_view = view
+        window.redraw()  # what the window's redraw timer calls
+
+    def paint():
+        """Qt's events until the docks' repaints are done: the scene's changes are processed in
+        one round of events and the repaint they ask for in a later one."""
+        start = sum(canvas.paints for canvas in canvases)
+        for _ in range(MAX_EVENT_ROUNDS):
+            before = sum(canvas.paints for canvas in canvases)
+            app.processEvents()
+            after = sum(canvas.paints for canvas in canvases)
+            if after == before and after > start:
+                return
+
+    times, splits = [], []
+    for view in views:
+        spent[0] = 0.0
+        times.append(_time_redraw(app, draw, paint, view))
+        _, _, redraw_cpu, whole_cpu = times[-1]
+        splits.append((redraw_cpu, spent[0], whole_cpu - redraw_cpu - spent[0]))
+    return times, splits
+
+
 def redraw_all_docks(quick: bool = False):
-    """Rows: the real window's redraw with all twelve plot docks open, per shape, against 33 ms,
-    each with its split (redraw() / canvases' paint / the rest), and the machine's speed.
-    One window; the shapes one after the other (a window shows one run at a time)."""
+    """Rows: the real window's redraw with all twelve plot docks open, per shape and phase of a run,
+    against 33 ms, each with its split (redraw() / canvases' paint / the rest), and the machine's
+    speed. One window; the shapes one after the other (a window shows one run at a time)."""
     app = _app()
     from rnnviz.bench import machine
     from rnnviz.gui.qt_app import dispose
@@ -239,7 +285,7 @@ def redraw_all_docks(quick: bool = False):
     speed = [machine.measure(1 if quick else 5)]
     folder = tempfile.TemporaryDirectory()
     window = _window(folder.name)
-    rows, base = [], None
+    rows, base = [], {}  # phase -> the unidirectional's CPU time
     try:
         plots = open_every_dock(window)
         app.processEvents()
@@ -248,37 +294,16 @@ def redraw_all_docks(quick: bool = False):
         size = f"{window.width()}x{window.height()}"
         spent = _count_paint_time(canvases)
         for shape in ("bidirectional",) if quick else SHAPES:
-            views = _training_views(_trainer(shape, hidden, steps), repeats + 1)
-
-            def draw(view):
-                window.latest_view = view
-                window.redraw()  # what the window's redraw timer calls
-
-            def paint():
-                """Qt's events until the docks' repaints are done: the scene's changes are
-                processed in one round of events and the repaint they ask for in a later one."""
-                start = sum(canvas.paints for canvas in canvases)
-                for _ in range(MAX_EVENT_ROUNDS):
-                    before = sum(canvas.paints for canvas in canvases)
-                    app.processEvents()
-                    after = sum(canvas.paints for canvas in canvases)
-                    if after == before and after > start:
-                        return
-
-            times, splits = [], []
-            for view in views:  # the first warms up, dropped
-                spent[0] = 0.0
-                times.append(_time_redraw(app, draw, paint, view))
-                _, _, redraw_cpu, whole_cpu = times[-1]
-                splits.append((redraw_cpu, spent[0], whole_cpu - redraw_cpu - spent[0]))
-            row = _redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
-                              f"sight, {shape} ({hidden} units, T={views[0].snapshot.hidden.shape[0]}, "
-                              f"window {size}, offscreen)", times, repeats, base)
-            whole_cpu = statistics.median(t[3] for t in times[1:])
-            rows += [(row[0], f"{row[1]}; {machine.in_units(whole_cpu, speed)}", row[2]),
-                     _split_row(shape, splits, repeats)]
-            if shape == "unidirectional":
-                base = whole_cpu
+            for phase, (label, views) in enumerate(_phases(_trainer(shape, hidden, steps), repeats + 1, 1, quick)):
+                times, splits = _window_redraws(app, window, canvases, spent, views)  # the first warms up
+                row = _redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
+                                  f"sight, {shape}, {label} ({hidden} units, T={views[0].snapshot.hidden.shape[0]}, "
+                                  f"window {size}, offscreen)", times, repeats, base.get(phase))
+                whole_cpu = statistics.median(t[3] for t in times[1:])
+                rows += [(row[0], f"{row[1]}; {machine.in_units(whole_cpu, speed)}", row[2]),
+                         _split_row(f"{shape}, {label}", splits, repeats)]
+                if shape == "unidirectional":
+                    base[phase] = whole_cpu
         _stop_counting(canvases)
     finally:
         dispose(window)

@@ -27,7 +27,7 @@ def test_quick_bench_prints_the_machine_and_the_ratio():
     ceiling = [line for line in out.splitlines() if "ceiling: reference / the step's matrix products alone" in line]
     assert len(ceiling) == 1 and "% of the step)" in ceiling[0]
     for shape in ("unidirectional", "bidirectional", "seq2seq", "vec2seq", "many-to-one text"):
-        assert f"redraw of all 12 panels, {shape} (" in out
+        assert f"redraw of all 12 panels, {shape}, training steps " in out  # a run's first steps, then later ones
         assert f"training with the window open vs headless, {shape} (" in out
     assert "the window's redraw with all 12 of 12 plot docks in sight, bidirectional" in out
     assert "ratio bidirectional / unidirectional, lstm" in out

@@ -91,6 +91,9 @@ class Panel(QtWidgets.QWidget):
         """Show ``view``: only setData / setImage on the items built in ``__init__``."""
         self.view = view
         self._refresh()
+        # pyqtgraph applies a moved range to its items' transforms when the paint begins, and the
+        # items then ask for a second paint of what they cover: applied now, one paint does
+        self.canvas.scene().prepareForPaint()
 
     def reset_zoom(self) -> None:
         """Undo the mouse's zoom and pan: each plot is fitted to what it shows, then the panel
