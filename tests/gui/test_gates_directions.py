@@ -36,8 +36,8 @@ def test_bidirectional_gates_show_both_directions(qtbot, cell, gate_name):
     assert "fwd | bwd" in panel.map.plot.titleLabel.text
     forward, _ = gating.keep_paths(gate[:, :3])
     backward, _ = gating.keep_paths(gate[:, 3:], reverse=True)
-    np.testing.assert_allclose(panel.best.yData, forward)
-    np.testing.assert_allclose(panel.best_back.yData, backward)
+    np.testing.assert_allclose(panel.best.values, forward)
+    np.testing.assert_allclose(panel.best_back.values, backward)
     assert panel.best_back.isVisible()
     labels = [label.text for _, label in panel.path.legend.items]
     assert "backward: best-kept unit" in labels and "forward: median unit" in labels
@@ -67,8 +67,8 @@ def test_encoder_decoder_gates_split_at_the_context(qtbot, reverse):
     assert "encoder | decoder" in panel.map.plot.titleLabel.text
     encoder, _ = gating.keep_paths(gate[:5, :3], reverse=reverse)
     decoder, _ = gating.keep_paths(gate[5:])
-    np.testing.assert_allclose(panel.best.yData, encoder)
-    np.testing.assert_allclose(panel.best_back.yData, decoder)
+    np.testing.assert_allclose(panel.best.values, encoder)
+    np.testing.assert_allclose(panel.best_back.values, decoder)
     labels = [label.text for _, label in panel.path.legend.items]
     assert "encoder: best-kept unit" in labels and "decoder: median unit" in labels
 

@@ -24,13 +24,13 @@ def test_gates_show_the_keep_gate_and_its_direct_path(qtbot, cell, gate):
     values = view.snapshot.extras[gate]  # (T, L, H)
     np.testing.assert_allclose(panel.map.image.image, values[:, 0, :].T)  # rows = units, cols = t
     assert tuple(panel.map.image.getLevels()) == (0.0, 1.0)
-    np.testing.assert_allclose(panel.best.yData, gating.path_norms(values[:, 0, :]))
-    np.testing.assert_allclose(panel.median.yData, np.median(gating.path_products(values[:, 0, :]), axis=1))
+    np.testing.assert_allclose(panel.best.values, gating.path_norms(values[:, 0, :]))
+    np.testing.assert_allclose(panel.median.values, np.median(gating.path_products(values[:, 0, :]), axis=1))
     assert gate.split("_")[0] in panel.map.plot.titleLabel.text.lower()
     assert len(legend_names(panel.path)) == 2 and not panel.message.isVisible()
     panel.layer.setCurrentIndex(1)
     np.testing.assert_allclose(panel.map.image.image, values[:, 1, :].T)
-    np.testing.assert_allclose(panel.best.yData, gating.path_norms(values[:, 1, :]))
+    np.testing.assert_allclose(panel.best.values, gating.path_norms(values[:, 1, :]))
 
 
 def test_a_vanilla_cell_gets_a_note_instead_of_gates(qtbot):

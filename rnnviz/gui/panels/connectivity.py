@@ -11,6 +11,7 @@ colours the input tokens by their share in that prediction. The numbers come fro
 
 from __future__ import annotations
 
+import functools
 import html
 
 import numpy as np
@@ -164,8 +165,16 @@ class ConnectivityPanel(Panel):
 
 def log_connectivity(matrix: np.ndarray, causal: bool = True) -> np.ndarray:
     """log10 of the map; zeros, and for a causal map the upper triangle (s > t), are NaN: drawn blank."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log10(np.where(matrix > 0, matrix, np.nan))
+    shown = matrix > 0  # (T, S)
     if causal:
-        logs[np.triu_indices(matrix.shape[0], 1, matrix.shape[1])] = np.nan
-    return logs
+        shown &= _causal_cells(*matrix.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.where(shown, matrix, np.nan))
+
+
+@functools.lru_cache(maxsize=8)  # one map size per run: the same (T, S) at every redraw
+def _causal_cells(rows: int, cols: int) -> np.ndarray:
+    """(rows, cols) bool, read-only: True where s <= t, the cells a causal map can fill."""
+    cells = np.tril(np.ones((rows, cols), dtype=bool))
+    cells.setflags(write=False)
+    return cells

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from rnnviz.core.diagnostics import gating
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, for_log_axis, log_floor, show_item,
+from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, for_log_axis, line, log_floor, show_item,
                                     sync_layer_selector)
 
 GATE_SYMBOL = {"forget_gate": "f_t", "update_gate": "z_t"}  # the paper's letter for each keep gate
@@ -58,11 +58,11 @@ class GatesPanel(Panel):
                              "alone lets through (largest unit solid, median unit dashed)")
         self.path.setLogMode(x=False, y=True)
         style.add_legend(self.path, self.canvas.ci, row=1, col=1, columns=1)
-        self.best = self.path.plot(pen=style.pen(PATH_COLOR), connect="finite")
-        self.median = self.path.plot(pen=style.pen(MEDIAN_COLOR, dashed=True), connect="finite")
+        self.best = line(self.path, style.pen(PATH_COLOR), log_y=True)
+        self.median = line(self.path, style.pen(MEDIAN_COLOR, dashed=True), log_y=True)
         # a bidirectional net: the backward direction's own products, counted from the input's start
-        self.best_back = self.path.plot(pen=style.pen(BACKWARD_COLOR), connect="finite")
-        self.median_back = self.path.plot(pen=style.pen(BACKWARD_COLOR, dashed=True), connect="finite")
+        self.best_back = line(self.path, style.pen(BACKWARD_COLOR), log_y=True)
+        self.median_back = line(self.path, style.pen(BACKWARD_COLOR, dashed=True), log_y=True)
         self.divider = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#FFFFFF", width=2))
         self.divider.setVisible(False)
         self.map.plot.addItem(self.divider)
@@ -145,8 +145,8 @@ class GatesPanel(Panel):
             if shown:
                 best, median = found[k]
                 lags = np.arange(best.size)
-                best_item.setData(lags, for_log_axis(best, floor)[0])
-                median_item.setData(lags, for_log_axis(median, floor)[0])
+                best_item.set_values(lags, for_log_axis(best, floor)[0])
+                median_item.set_values(lags, for_log_axis(median, floor)[0])
             name = f"{directions[k][0]}: " if shown and two else ""
             show_item(self.path, best_item, f"{name}best-kept unit", shown)
             show_item(self.path, median_item, f"{name}median unit", shown)

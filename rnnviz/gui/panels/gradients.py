@@ -15,6 +15,7 @@ from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
 from rnnviz.gui.panels.group import RunOverlay
+from rnnviz.gui.panels.marked import MarkedLine
 from rnnviz.gui.panels.base import (Line, Panel, as_float, divergence_note, floor_note, for_log_axis, line,
                                     log_floor, set_title, show_item)
 
@@ -43,8 +44,8 @@ class GradientsPanel(Panel):
         self.plot.addItem(self.divider, ignoreBounds=True)
         self.divider.setVisible(False)
         # a vector-to-sequence net: how strongly step t's own loss reaches the code vector
-        self.vector_curve = self.plot.plot(pen=style.pen(style.MARKER_COLOR, 2), symbol="o", symbolSize=4,
-                                           symbolBrush=style.MARKER_COLOR, symbolPen=None, connect="finite")
+        self.vector_curve = MarkedLine(self.plot, style.pen(style.MARKER_COLOR, 2), "o", 4, brush=style.MARKER_COLOR,
+                                       log_y=True)
 
     def _ensure_curves(self, layers: int, names=None) -> None:
         """One solid and one dashed curve per layer (or per part and layer: ``names``); made
@@ -96,10 +97,11 @@ class GradientsPanel(Panel):
 
     def _show_vector(self, floor: float) -> None:
         vector = getattr(self.view.snapshot, "vector_grads", None)
-        show_item(self.plot, self.vector_curve, "\u2016\u2202L_t/\u2202v\u2016, the code vector", vector is not None)
+        show_item(self.plot, self.vector_curve.key, "\u2016\u2202L_t/\u2202v\u2016, the code vector",
+                  vector is not None)
         if vector is not None:
             shown, _ = for_log_axis(as_float(vector), floor)
-            self.vector_curve.setData(np.arange(len(shown), dtype=float), shown)
+            self.vector_curve.set_data(np.arange(len(shown), dtype=float), shown)
 
     def _show_divider(self) -> None:
         """A line at the context, between an encoder's steps and its decoder's (one time axis)."""

@@ -22,6 +22,7 @@ from rnnviz.core.tables.prediction import TextShown, prediction
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.panels.base import Panel, legend_entry, set_title
+from rnnviz.gui.panels.marked import MarkedLine
 from rnnviz.gui.panels.words import WordsView
 
 SAMPLE_SECONDS = 3.0  # a new sample every few seconds: time to read it, cheap to generate
@@ -87,11 +88,10 @@ class TextPanel(Panel):
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
         style.style_plot(self.plot, "Prediction vs target", "value", "time step t")
         style.add_legend(self.plot, self.canvas.ci, row=1)  # below the plot: never over the data
-        self.target_curve = self.plot.plot(pen=style.pen(TARGET_COLOR, 1.5, dashed=True), symbol="o",
-                                           symbolSize=5, symbolBrush=TARGET_COLOR, symbolPen=None,
-                                           connect="finite")
-        self.output_curve = self.plot.plot(pen=style.pen(PREDICTION_COLOR, 1.5), symbol="x", symbolSize=7,
-                                           symbolPen=PREDICTION_COLOR, connect="finite")
+        self.target_curve = MarkedLine(self.plot, style.pen(TARGET_COLOR, 1.5, dashed=True), "o", 5,
+                                       brush=TARGET_COLOR)
+        self.output_curve = MarkedLine(self.plot, style.pen(PREDICTION_COLOR, 1.5), "x", 7,
+                                       symbol_pen=PREDICTION_COLOR)
         # a last-step value: two bars (target, prediction) with their numbers on top
         self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=BAR_WIDTH,
                                     brushes=[pg.mkBrush(TARGET_COLOR), pg.mkBrush(PREDICTION_COLOR)], pen=None)
@@ -183,19 +183,19 @@ class TextPanel(Panel):
         if bars:
             self._draw_bars(float(target[0]), float(output[0]))
             return
-        self.target_curve.setData(x, target)
-        self.output_curve.setData(x, output)
+        self.target_curve.set_data(x, target)
+        self.output_curve.set_data(x, output)
         style.set_ticks(self.plot.getAxis("bottom"), None)  # numbered steps: pyqtgraph spaces them to fit
         steady.hold_items(self.plot)  # the range moves when the curves leave it, not at every view
         for curve, name in ((self.target_curve, "target"), (self.output_curve, "prediction")):
-            legend_entry(self.plot, curve, name, True)
+            legend_entry(self.plot, curve.key, name, True)
 
     def _draw_bars(self, target: float, prediction: float) -> None:
         """Target and prediction as two bars with their values, on a range holding both and 0."""
-        self.target_curve.setData([], [])
-        self.output_curve.setData([], [])
+        self.target_curve.set_data([], [])
+        self.output_curve.set_data([], [])
         for curve in (self.target_curve, self.output_curve):
-            legend_entry(self.plot, curve, "", False)  # the axis names the bars
+            legend_entry(self.plot, curve.key, "", False)  # the axis names the bars
         values = [v if np.isfinite(v) else 0.0 for v in (target, prediction)]
         self.bars.setOpts(height=values)
         low, high = min(0.0, *values), max(0.0, *values)

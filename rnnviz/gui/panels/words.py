@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from rnnviz.core.tables.prediction import labelled_answer
+from rnnviz.gui.panels.marked import MarkedLine
 from rnnviz.gui.panels.base import TimedCanvas, TokenAxis, as_float, for_log_axis, log_floor, set_title
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
@@ -96,8 +97,8 @@ class WordsView(QtWidgets.QWidget):
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0, axisItems={**style.log_axis(), "bottom": self.axis})
         style.style_plot(self.plot, WORD_TITLE, "\u2016\u2202L/\u2202h_t\u2016 (log scale)", "word")
         self.plot.setLogMode(x=False, y=True)
-        self.curve = self.plot.plot(pen=style.pen(style.LAYER_COLORS[0]), symbol="o", symbolSize=6,
-                                    symbolBrush=style.LAYER_COLORS[0], symbolPen=None, connect="finite")
+        self.curve = MarkedLine(self.plot, style.pen(style.LAYER_COLORS[0]), "o", 6, brush=style.LAYER_COLORS[0],
+                                log_y=True)
         column.addWidget(self.canvas, 1)
         self.classes: list[str] = []
         self.result = None  # the last Classification shown
@@ -130,7 +131,7 @@ class WordsView(QtWidgets.QWidget):
         words = list(snapshot.labels or [])
         self.sample_rows = list(zip(words, norms.tolist()))
         shown, _ = for_log_axis(norms, log_floor(norms))
-        self.curve.setData(np.arange(len(norms), dtype=float), shown)
+        self.curve.set_data(np.arange(len(norms), dtype=float), shown)
         self.axis.set_labels(words, len(norms))
         title = labelled_answer(snapshot, self.classes) or WORD_TITLE  # short: the dock is narrow
         set_title(self.plot, title)
