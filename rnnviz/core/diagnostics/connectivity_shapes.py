@@ -256,7 +256,8 @@ def shaped_connectivity(model, inputs, state0=None, classify: bool = True) -> Co
                                  note="vector-to-sequence: \u2016\u2202\u0177_t/\u2202v\u2016 along the sequence")
         n = real_steps(model, inputs)
         padded = getattr(model.config, "pad_id", None) is not None
-        cut = f"; the sample's {n} real steps (the pads after it reach nothing)" if padded else ""
+        # no count in the note: the panel shows it as a line of text, laid out again whenever it changes
+        cut = "; the sample's real steps only (the pads after it reach nothing)" if padded else ""
         inputs = np.asarray(inputs)[:n]  # pads after the end reach nothing: the map is n x n
         if isinstance(model, BiRNN):
             grads, out_step, direction = bidirectional_gradients(model, inputs, classify)
