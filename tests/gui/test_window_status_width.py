@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from PyQt6.QtGui import QColor, QPalette
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
 from rnnviz.gui.plot import style
@@ -32,3 +33,16 @@ def test_a_changing_regime_moves_no_field(qtbot):
         fields.show_regime(_view(regime))
         QApplication.processEvents()
         assert {key: label.geometry() for key, label in fields.labels.items()} == where, regime
+
+
+def test_the_regime_is_shown_bold_in_its_colour(qtbot):
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    fields = StatusFields(window.statusBar())
+    label = fields.labels["regime"]
+    for regime, color in style.REGIME_COLORS.items():
+        fields.show_regime(_view(regime))
+        assert label.text() == f"regime: {regime}" and label.font().bold()
+        assert label.palette().color(QPalette.ColorRole.WindowText) == QColor(color), regime
+    fields.show_regime(_view(""))
+    assert label.text() == "" and label.palette().color(QPalette.ColorRole.WindowText) == QColor(style.UNKNOWN_COLOR)

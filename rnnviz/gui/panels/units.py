@@ -145,7 +145,7 @@ class UnitsPanel(Panel):
             set_title(self.profile_plot, "Gradient profile")
             style.set_label_text(self.loss_label, "no unit is off")
             set_title(self.chain_plot, "Jacobian chain")
-            self.readout.setText(HINT)
+            note = HINT
         else:
             held_p, free_p = as_float(comparison.profile_with)[:, layer], as_float(comparison.profile_without)[:, layer]
             floor = log_floor(held_p, free_p)
@@ -176,11 +176,12 @@ class UnitsPanel(Panel):
             name = f"{part.capitalize()} chain" if part else "Jacobian chain"
             set_title(self.chain_plot, name + (f", layer {layer}" if units.num_layers > 1 else ""))
             off = ", ".join(comparison.names or [f"{lay}:{unit}" for lay, unit in comparison.units])
-            self.readout.setText(f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}")
+            note = f"{len(comparison.units)} unit(s) off ({comparison.mode}): {off}"
         ranking = None if units is None else units.ranking
         if ranking is not None and np.isfinite(as_float(ranking.delta)).any():  # what the bars stand on
-            self.readout.setText(f"{self.readout.text()} \u00b7 ranked on {ranking.samples} "
-                                 f"sequence{'s' if ranking.samples != 1 else ''}")
+            note += f" \u00b7 ranked on {ranking.samples} sequence{'s' if ranking.samples != 1 else ''}"
+        # set once: a wrapped line set to another text and back lays out the dock and the window again
+        self.readout.setText(note)
         self._draw_ranking(units)
         ranked = ranking is not None and np.isfinite(as_float(ranking.delta)).any()  # else the note's fixed frame
         for plot in (self.profile_plot, self.chain_plot) + ((self.rank_plot,) if ranked else ()):

@@ -7,7 +7,7 @@ view (the regime comes from its diagnostics), never once per training step.
 
 from __future__ import annotations
 
-from PyQt6.QtGui import QFont, QFontMetrics
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PyQt6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from rnnviz.gui.plot import style
@@ -17,21 +17,34 @@ FIELDS = (("state", "what the trainer is doing"), ("step", "updates applied"),
           ("grad", "global gradient norm before clipping"),
           ("lr", "learning rate of the next update: shown while LR growth raises it"),
           ("regime", "vanishing / stable / exploding, from the Jacobian chain"))
-FIELD_WIDTH = 90  # pixels: "step 123456" and "1234 steps/s" fit without the bar jumping
+# the widest text each field shows: its width is fixed to hold it
+WIDEST = {"state": ("running", "ready", "diverged", "paused", "finished"), "step": ("step 99999999",),
+          "rate": ("99999 steps/s",), "loss": ("loss -8.888e+888",), "grad": ("\u2016g\u2016 8.88e+888",),
+          "lr": ("lr 8.88e-888",), "regime": tuple(f"regime: {regime}" for regime in style.REGIME_COLORS)}
+FIELD_WIDTH = 90  # pixels at least
 
 
 class StatusFields:
-    """Adds the fields to ``bar`` and keeps them up to date."""
+    """Adds the fields to ``bar`` and keeps them up to date.
+
+    Every field has a fixed size that holds its widest text. A label whose size may change asks
+    its parents' layouts to run again whenever its text does: the status bar's, then the main
+    window's, which repaints the whole window, plots included, several times a second while a
+    network trains.
+    """
 
     def __init__(self, bar: QStatusBar) -> None:
         self.labels: dict[str, QLabel] = {}
         for key, tip in FIELDS:
             label = QLabel("")
             label.setToolTip(tip)
-            label.setMinimumWidth(FIELD_WIDTH)
+            if key == "regime":
+                bold = QFont(label.font())
+                bold.setBold(True)
+                label.setFont(bold)
+            label.setFixedSize(field_width(label, WIDEST[key]), label.sizeHint().height())
             bar.addPermanentWidget(label)
             self.labels[key] = label
-        self.labels["regime"].setMinimumWidth(regime_width(self.labels["regime"]))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
@@ -53,11 +66,14 @@ class StatusFields:
         regime = getattr(diagnostics, "regime", "") if diagnostics is not None else ""
         label = self.labels["regime"]
         text = f"regime: {regime}" if regime else ""
-        if label.text() == text and label.styleSheet():
-            return  # a style sheet set again re-styles and re-lays out the status bar at every redraw
-        label.setText(text)
-        color = style.REGIME_COLORS.get(regime, style.UNKNOWN_COLOR)
-        label.setStyleSheet(f"color: {color}; font-weight: bold;")
+        label.setText(text)  # the same text: Qt does nothing
+        # the colour by palette, not style sheet: a style sheet re-styles and re-lays out the whole
+        # status bar (and repaints its every field) whenever it changes
+        color = QColor(style.REGIME_COLORS.get(regime, style.UNKNOWN_COLOR))
+        palette = label.palette()
+        if palette.color(QPalette.ColorRole.WindowText) != color:
+            palette.setColor(QPalette.ColorRole.WindowText, color)
+            label.setPalette(palette)
 
     def start_progress(self, total: int) -> None:
         self.progress.setRange(0, int(total))
@@ -72,14 +88,11 @@ class StatusFields:
         self.progress.setVisible(False)
 
 
-def regime_width(label: QLabel) -> int:
-    """Pixels that hold the widest regime text in bold: a regime that changes while training
-    (stable, vanishing, ...) then never widens the field and re-lays out the whole status bar."""
-    font = QFont(label.font())
-    font.setBold(True)
-    metrics = QFontMetrics(font)
+def field_width(label: QLabel, texts) -> int:
+    """Pixels that hold the widest of ``texts`` in the label's font, and at least FIELD_WIDTH."""
+    metrics = QFontMetrics(label.font())
     margins = label.contentsMargins()
-    widest = max(metrics.horizontalAdvance(f"regime: {regime}") for regime in style.REGIME_COLORS)
+    widest = max(metrics.horizontalAdvance(text) for text in texts)
     return max(FIELD_WIDTH, widest + margins.left() + margins.right() + 2 * label.margin() + 4)
 
 
