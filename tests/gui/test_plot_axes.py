@@ -11,7 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6 import QtGui
+from PyQt6 import QtGui, QtWidgets
 
 from rnnviz.gui.panels import ChainPanel, ConnectivityPanel, GradientsPanel, LossPanel, NormsPanel
 from rnnviz.gui.plot import axes, axis_layout, style
@@ -93,3 +93,32 @@ def test_log_tick_texts_are_the_uncached_ones():
     assert [t for t in texts if t] == ["10\u207b\u00b9\u00b2", "2\u00b710\u207b\u00b9\u00b2", "5\u00b710\u207b\u00b9\u00b2",
                                        "10\u207b\u00b9\u00b9", "2\u00b710\u207b\u00b9\u00b9", "5\u00b710\u207b\u00b9\u00b9",
                                        "10\u207b\u00b9\u2070", "2\u00b710\u207b\u00b9\u2070", "5\u00b710\u207b\u00b9\u2070"]
+
+
+def test_the_room_for_tick_texts_only_grows(qtbot):
+    """Labels narrower at one view than at the one before leave the plot where it was: a plot
+    resized at every view is found out while painting and painted twice."""
+    canvas = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    plot = canvas.addPlot()
+    for item in canvas.scene().items():
+        style.prepare_item(item)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    places = []
+    for low, high in ((0.0, 1.0), (-123456.0, 123456.0), (0.0, 1.0), (-123456.0, 123456.0)):
+        plot.setYRange(low, high, padding=0)
+        canvas.grab()  # painted: the left axis measures its texts and asks for the room they need
+        QtWidgets.QApplication.processEvents()  # laid out again for that room
+        places.append(plot.vb.geometry().left())
+    narrow, wide = places[0], places[1]
+    assert wide > narrow + 10  # "-100000" takes more room than "0.5"
+    assert places[2:] == [wide, wide]  # and keeps it when the texts narrow again
+    plot.setYRange(0.0, 1.0, padding=0)
+    canvas.resize(400, 280)  # a plot resized: the room is measured afresh
+    QtWidgets.QApplication.processEvents()
+    for _ in range(2):
+        canvas.grab()
+        QtWidgets.QApplication.processEvents()
+    assert plot.vb.geometry().left() == narrow

@@ -43,6 +43,36 @@ def install(axis: pg.AxisItem) -> None:
     axis._rnnviz_lean = True  # the grid's drawing and tick values lean too
 
 
+def hold_text_room(axis: pg.AxisItem) -> None:
+    """The room ``axis`` keeps for its tick texts only grows while the axis keeps its length.
+
+    pyqtgraph gives it back when the texts narrow by 10 px. Labels narrower at one view and
+    wider at the next (a log axis over each review's own gradients) then resize the plot at
+    every view, which the axis finds out while it is being painted: the plot is painted twice.
+    When the plot itself is resized (the axis's length changes), the room is measured afresh,
+    once, so a narrower dock gets back what the texts no longer need."""
+    if getattr(axis, "_rnnviz_held_room", False):
+        return
+    axis._rnnviz_held_room = True
+    axis.setStyle(autoReduceTextSpace=False)
+    resize = axis.resizeEvent
+    measure = axis._updateMaxTextSize
+
+    def resized(event):
+        old, new = event.oldSize(), event.newSize()
+        vertical = axis.orientation in ("left", "right")
+        if (old.height() != new.height()) if vertical else (old.width() != new.width()):
+            axis.style["autoReduceTextSpace"] = True  # for the next layout only
+        resize(event)
+
+    def measured(size):
+        measure(size)
+        axis.style["autoReduceTextSpace"] = False
+
+    axis.resizeEvent = resized
+    axis._updateMaxTextSize = measured
+
+
 def uninstall(axis: pg.AxisItem) -> None:
     """pyqtgraph's own layout and drawing again, for good (the pixel tests compare both)."""
     if getattr(axis, "_rnnviz_lean", False):

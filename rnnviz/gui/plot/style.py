@@ -205,6 +205,7 @@ def prepare_item(item) -> None:
     if isinstance(item, pg.AxisItem):
         if item.autoSIPrefix:
             item.enableAutoSIPrefix(False)
+        axes.hold_text_room(item)
         axes.install(item)
     bounds.install(item)
 
