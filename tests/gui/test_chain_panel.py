@@ -155,3 +155,21 @@ def test_the_other_runs_chains_stay_inside_the_range(qtbot, view, monkeypatch):
     panel.update_view(dataclasses.replace(view))
     low, high = panel.plot.vb.viewRange()[1]
     assert low <= others.min() and others.max() <= high
+
+
+def test_a_badge_keeps_the_small_size_while_only_its_numbers_change(qtbot):
+    """A long badge takes the label size; the same words with shorter numbers keep it (a badge
+    changing size at every view lays the plot out again); other words are sized afresh."""
+    from rnnviz.gui.panels.chain import BADGE_LONG
+    from rnnviz.gui.plot import style
+
+    panel = ChainPanel()
+    qtbot.addWidget(panel)
+    short = "\u2192 <b>STABLE</b> \u00d70.98 \u00b7 \u2190 <b>VANISHING</b> \u00d70.5"
+    long = "\u2192 <b>STABLE</b> \u00d71.1e+02 \u00b7 \u2190 <b>VANISHING</b> \u00d7-0.00123"
+    assert len(short.replace("<b>", "").replace("</b>", "")) <= BADGE_LONG < len(long.replace("<b>", "").replace("</b>", ""))
+    assert panel._badge_size(short) == style.TITLE_SIZE
+    assert panel._badge_size(long) == style.LABEL_SIZE
+    assert panel._badge_size(short) == style.LABEL_SIZE  # the same words: held
+    assert panel._badge_size("<b>STABLE</b> \u00d70.98 per step") == style.TITLE_SIZE  # other words
+    assert panel._badge_size(short) == style.TITLE_SIZE

@@ -72,6 +72,7 @@ class ChainPanel(Panel):
 
     def _build(self) -> None:
         self.badge = self.canvas.addLabel("", row=0, col=0, size=style.TITLE_SIZE)
+        self._small_badge: str | None = None  # the badge, numbers left out, that had to take the label size
         self.badge.setToolTip(BADGE_TIP)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems={"left": ChainAxis("left")})
         style.style_plot(self.plot, TITLE,
@@ -159,10 +160,20 @@ class ChainPanel(Panel):
         else:
             self.horizon.setVisible(False)
         text = self._badge_text(diag)
-        plain = re.sub(r"<[^>]+>", "", text.split("<br>")[0])  # the first line sets the size
-        size = style.TITLE_SIZE if len(plain) <= BADGE_LONG else style.LABEL_SIZE  # a long badge stays whole
-        style.set_label_text(self.badge, text, color=self._badge_color(diag), size=size)
+        style.set_label_text(self.badge, text, color=self._badge_color(diag), size=self._badge_size(text))
         style.relax(self.badge)
+
+    def _badge_size(self, text: str) -> str:
+        """The title size, or the label size for a long badge (a ~400 px dock would cut it).
+
+        A badge whose numbers change width from view to view (x0.98, then x1.1e+02) keeps the
+        smaller size once it had to take it, while its words stay the same: a badge changing size
+        at every view would lay out the plot below it again, and paint it twice."""
+        plain = re.sub(r"<[^>]+>", "", text.split("<br>")[0])  # the first line sets the size
+        words = re.sub(r"[-+]?[\d.]+(e[-+]?\d+)?", "#", plain)  # the badge without its numbers
+        small = len(plain) > BADGE_LONG or self._small_badge == words
+        self._small_badge = words if small else None
+        return style.LABEL_SIZE if small else style.TITLE_SIZE
 
     @staticmethod
     def _badge_color(diag) -> str:
