@@ -101,3 +101,21 @@ def test_the_singular_values_are_drawn_in_the_spectrum_svg(tmp_path, qapp):
     png_right = png.copy(png.width() // 2, 0, png.width() // 2, png.height() * 9 // 10)
     # the blue curve, beside the red σ = 1 line and its label: as many coloured pixels as in the PNG
     assert coloured(right, right.height()) > 0.5 * coloured(png_right, png_right.height())
+
+
+def test_a_curve_after_a_label_in_its_plot_gets_the_plots_clip_again():
+    """Qt leaves the horizon label's box on the chain's off-scale bound, painted after the label
+    in the same plot: the bound must end at the plot box, not run over the title above it."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><defs>'
+           '<clipPath id="plot"><path d="M10,20 L90,20 L90,90 L10,90 Z"/></clipPath>'
+           '<clipPath id="label"><path d="M70,22 L88,22 L88,28 L70,28 Z"/></clipPath></defs>'
+           '<g clip-path="url(#plot)"><polyline points="10,80 90,60"/></g>'
+           '<g clip-path="url(#label)"><polyline points="71,23 87,27"/></g>'
+           '<g clip-path="url(#label)"><polyline points="12,85 40,40 60,5"/></g>'
+           '<g clip-path="url(#label)"><polyline points="20,96 30,96"/></g></svg>')
+    text = page_coordinates(svg)
+    curve, label, bound, sample = text.split("<polyline")[1:]
+    assert text.count('clip-path="url(#plot)"') == 2  # the curve's own, and the bound's again
+    assert text.count('clip-path="url(#label)"') == 1  # the label keeps its box
+    assert "60,5" in bound and 'url(#plot)' in text.split("<polyline")[2]  # the group around the bound
+    assert "20,96" in sample  # below the plot: no clip at all, as before

@@ -144,7 +144,8 @@ def _drop_stale_clips(root) -> None:
     title's box, the singular values clipped to the "σ = 1" label's, and so invisible. A clip
     is such a leftover when the group's shapes lie wholly outside it, or when none of their
     points lies in it and it is a small part of their extent (a label's box under a curve);
-    a plot's own clip holds its curves' points, or is as large as a line across it."""
+    a plot's own clip holds its curves' points, or is as large as a line across it. A leftover
+    clip on shapes that start inside a plot whose clip was used before is that plot's again."""
     boxes = {}
     for clip in root.iter(f"{{{SVG_NS}}}clipPath"):
         for shape in clip.iter():  # an outline, never stroked: no stroke effect to keep
@@ -152,13 +153,32 @@ def _drop_stale_clips(root) -> None:
         box = _bounding_box(clip)
         if box is not None:
             boxes[clip.get("id")] = box
+    used: list[str] = []  # the clips kept so far, the latest last
     for element in root.iter():
         found = re.fullmatch(r"\s*url\(#([^)]+)\)\s*", element.get("clip-path", ""))
         if not found or found.group(1) not in boxes:
             continue
         xs, ys = _points(element)
-        if xs and _stale(boxes[found.group(1)], xs, ys):
+        if not xs or not _stale(boxes[found.group(1)], xs, ys):
+            used.append(found.group(1))
+            continue
+        clip = _clip_before(used, boxes, xs, ys)
+        if clip is None:
             del element.attrib["clip-path"]
+        else:
+            element.set("clip-path", f"url(#{clip})")
+
+
+def _clip_before(used: list, boxes: dict, xs: list, ys: list):
+    """The latest clip kept before a leftover one that holds the shapes' first point and fits
+    them: the plot's own clip, which Qt did not write again for a curve painted after a label
+    in its plot (an off-scale bound ran over the title); None for shapes outside any (a legend
+    sample below its plot)."""
+    for clip in reversed(used):
+        x0, y0, x1, y1 = boxes[clip]
+        if x0 <= xs[0] <= x1 and y0 <= ys[0] <= y1 and not _stale(boxes[clip], xs, ys):
+            return clip
+    return None
 
 
 def _stale(clip, xs: list, ys: list) -> bool:
