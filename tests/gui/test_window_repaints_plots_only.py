@@ -22,7 +22,7 @@ pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
 
 class PaintLog(QtCore.QObject):
-    """Counts paint events of every widget that is not a plot's canvas nor in the status bar."""
+    """Records the paint events of every widget that is neither a plot's canvas nor in the status bar."""
 
     def __init__(self, window: QtWidgets.QMainWindow) -> None:
         super().__init__()
