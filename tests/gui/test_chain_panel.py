@@ -134,6 +134,22 @@ def test_the_badge_adds_nothing_when_it_agrees_with_the_horizon(qtbot):
     assert np.isfinite(float(panel.view.snapshot.diagnostics.growth))
 
 
+def test_the_caveat_line_keeps_its_room_while_the_regime_flips_in_one_run(qtbot):
+    """A regime flipping early in a run would add and remove the caveat's line at every flip, and
+    the plot below would be laid out again each time: the line stays (empty) for the rest of the
+    run, and a new run starts without it."""
+    view = make_view(steps=BADGE_T, hidden=8, layers=1)
+    panel = build(qtbot, ChainPanel, with_regime(view, "vanishing", BADGE_T - 1, scored=BADGE_T))
+    with_caveat = panel.badge.item.boundingRect().height()
+    panel.update_view(with_regime(view, "stable", BADGE_T - 1, scored=BADGE_T))
+    assert "loss at every step" not in panel.badge.text and "<br>" in panel.badge.text
+    assert panel.badge.item.boundingRect().height() == with_caveat
+    other_run = dataclasses.replace(view, model_config={**view.model_config, "hidden_size": 9})
+    panel.update_view(with_regime(other_run, "stable", BADGE_T - 1, scored=BADGE_T))
+    assert "<br>" not in panel.badge.text
+    assert panel.badge.item.boundingRect().height() < with_caveat
+
+
 def test_a_chain_cut_to_zero_is_named_under_the_badge(qtbot):
     """Every unit off 5 steps back: the chain is exactly 0 from there (log10 -inf), and the badge
     says so instead of leaving its growth unexplained."""

@@ -73,6 +73,7 @@ class ChainPanel(Panel):
     def _build(self) -> None:
         self.badge = self.canvas.addLabel("", row=0, col=0, size=style.TITLE_SIZE)
         self._small_badge: str | None = None  # the badge, numbers left out, that had to take the label size
+        self._caveat_run = None  # (source, model settings) of the run whose badge last had a caveat line
         self.badge.setToolTip(BADGE_TIP)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=1, col=0, axisItems={"left": ChainAxis("left")})
         style.style_plot(self.plot, TITLE,
@@ -200,6 +201,11 @@ class ChainPanel(Panel):
             parts.append(f"dead units {float(dead.max()):.0%}")
         text = " \u00b7 ".join(parts)
         caveat = self._caveat(diag)
+        run = (self.view.source_name, self.view.model_config)
+        if caveat:
+            self._caveat_run = run
+        elif self._caveat_run == run:  # a regime flipping early in a run: the line's room stays
+            caveat = "&nbsp;"  # else the plot below is laid out again, and painted twice, at each flip
         if caveat:  # what the badge's numbers leave out (the core's note), on a line of its own
             text += f"<br><span style='font-size:{style.LEGEND_SIZE}; font-weight:normal'>{caveat}</span>"
         return text
