@@ -35,10 +35,18 @@ def _app():
     return qt_app.application(["rnnviz-bench"], offscreen=True)
 
 
-def _trainer(hidden: int, seq_len: int, batch: int):
+# the redraw lines' trainers record a gradient profile and the distributions at every step: each
+# view is then new to every panel (at the default, every 10 steps, the flow and distributions
+# panels would skip the views between records), as when the window draws views 10 or more steps
+# apart, the usual case: it redraws at most every 33 ms, less often when a redraw costs more
+EVERY_VIEW_NEW = {"diag_every": 1}
+
+
+def _trainer(hidden: int, seq_len: int, batch: int, every_view_new: bool = False):
     from rnnviz.core.train.presets import make_trainer
 
-    return make_trainer({"hidden_size": hidden}, {"seq_len": seq_len, "batch_size": batch, "steps": 10**9},
+    train = {"seq_len": seq_len, "batch_size": batch, "steps": 10**9, **(EVERY_VIEW_NEW if every_view_new else {})}
+    return make_trainer({"hidden_size": hidden}, train,
                         {"kind": "sample", "name": None})
 
 
@@ -82,7 +90,7 @@ def panel_update(quick: bool = False):
     hidden, seq_len = (64, 50) if quick else (HIDDEN, SEQ_LEN)
     repeats = 3 if quick else 9
     speed = [machine.measure(1 if quick else 5)]
-    trainer = _trainer(hidden, seq_len, BATCH)
+    trainer = _trainer(hidden, seq_len, BATCH, every_view_new=True)
     training = successive_views(trainer, repeats + 1)
     trainer.run(20)
     jumping = [training[-1], trainer.view_data()] * ((repeats + 2) // 2)

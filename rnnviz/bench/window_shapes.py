@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 
-from rnnviz.bench.window import _app, _count_steps, headless_rate, successive_views
+from rnnviz.bench.window import EVERY_VIEW_NEW, _app, _count_steps, headless_rate, successive_views
 
 REDRAW_SIZE = (256, 200)  # hidden units, steps: the unidirectional redraw line's size
 TRAIN_SIZE = (64, 25)  # the training-with-window line's size
@@ -58,10 +58,13 @@ def shape_settings(shape: str, hidden: int, steps: int) -> tuple[dict, dict, dic
 SHAPES = ("unidirectional", "bidirectional", "seq2seq", "vec2seq", "many-to-one text")
 
 
-def _trainer(shape: str, hidden: int, steps: int):
+def _trainer(shape: str, hidden: int, steps: int, every_view_new: bool = False):
+    """The trainer of ``shape``; ``every_view_new``: recording at every step, for the redraw lines
+    (see rnnviz.bench.window.EVERY_VIEW_NEW)."""
     from rnnviz.core.train.presets import make_trainer
 
-    return make_trainer(*shape_settings(shape, hidden, steps))
+    model, train, data = shape_settings(shape, hidden, steps)
+    return make_trainer(model, {**train, **(EVERY_VIEW_NEW if every_view_new else {})}, data)
 
 
 def _training_views(trainer, count: int) -> list:
@@ -121,7 +124,8 @@ def redraw_per_shape(quick: bool = False):
     hidden, steps = QUICK_SIZE if quick else REDRAW_SIZE
     repeats = 1 if quick else 9
     speed = [machine.measure(1 if quick else 5)]
-    phases = {shape: _phases(_trainer(shape, hidden, steps), repeats + 2, 2, quick) for shape in SHAPES}
+    phases = {shape: _phases(_trainer(shape, hidden, steps, every_view_new=True), repeats + 2, 2, quick)
+              for shape in SHAPES}
     panels = {shape: _panel_set(phases[shape][0][1][0]) for shape in SHAPES}
     times = {(shape, phase): [] for shape in SHAPES for phase in range(2)}
     try:
@@ -294,7 +298,8 @@ def redraw_all_docks(quick: bool = False):
         size = f"{window.width()}x{window.height()}"
         spent = _count_paint_time(canvases)
         for shape in ("bidirectional",) if quick else SHAPES:
-            for phase, (label, views) in enumerate(_phases(_trainer(shape, hidden, steps), repeats + 1, 1, quick)):
+            trainer = _trainer(shape, hidden, steps, every_view_new=True)
+            for phase, (label, views) in enumerate(_phases(trainer, repeats + 1, 1, quick)):
                 times, splits = _window_redraws(app, window, canvases, spent, views)  # the first warms up
                 row = _redraw_row(f"the window's redraw with all {len(shown)} of {len(plots)} plot docks in "
                                   f"sight, {shape}, {label} ({hidden} units, T={views[0].snapshot.hidden.shape[0]}, "

@@ -31,6 +31,25 @@ def test_each_shape_trains_its_own_network_on_its_own_data(shape):
     assert first.snapshot.hidden.shape[-1] == units
 
 
+@pytest.mark.parametrize("shape", ["unidirectional", "seq2seq"])
+def test_the_redraw_lines_views_are_new_to_every_panel(qtbot, shape):
+    """The redraw lines record at every step, so no panel may skip a view as unchanged (the flow
+    and distributions panels would, between records, at the default of every 10 steps)."""
+    from rnnviz.gui.panels import PANEL_CLASSES
+
+    views = window_shapes._training_views(window_shapes._trainer(shape, UNITS, STEPS, every_view_new=True), 3)
+    for cls in PANEL_CLASSES:
+        panel = cls()
+        qtbot.addWidget(panel)
+        panel.update_view(views[0])
+        for before, after in zip(views, views[1:]):
+            assert not panel._draws_the_same(before, after), cls.__name__
+    default = window_shapes._training_views(window_shapes._trainer(shape, UNITS, STEPS), 3)
+    flow = next(cls for cls in PANEL_CLASSES if cls.view_name == "flow")()
+    qtbot.addWidget(flow)
+    assert flow._draws_the_same(default[1], default[2])  # what the setting is there for
+
+
 def test_every_plot_dock_is_brought_into_sight(qtbot, tmp_path):
     from rnnviz.gui.window.main import MainWindow, in_sight
 

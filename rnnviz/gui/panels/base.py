@@ -25,7 +25,8 @@ from rnnviz.gui.panels.heatmap import Heatmap  # noqa: F401 (the panels' one hea
 # what a table and a plot share is in the core: the panels draw those very numbers
 from rnnviz.core.tables.cells import FLOOR_NOTE, as_float, log_floor  # noqa: F401
 
-SKIP_REPEATED_WORK = True  # _refresh prepares only new items, token axes skip the same labels (off: for tests)
+SKIP_REPEATED_WORK = True  # _refresh prepares only new items, token axes skip the same labels, a view with
+#                            nothing new for a panel is not drawn again (off: for tests)
 MAX_TIME_LABELS = 64  # more token labels than this overlap at a dock's usual width
 TIME_LABEL_CHARS = 130  # characters of token labels that fit along the time axis of a dock
 
@@ -88,12 +89,21 @@ class Panel(QtWidgets.QWidget):
         return self.canvas
 
     def update_view(self, view: ViewData) -> None:
-        """Show ``view``: only setData / setImage on the items built in ``__init__``."""
-        self.view = view
+        """Show ``view``: only setData / setImage on the items built in ``__init__``. A view that
+        shows this panel nothing new (``_draws_the_same``) leaves its plots as they are: not
+        updated, not painted again."""
+        previous, self.view = self.view, view
+        if SKIP_REPEATED_WORK and previous is not None and self._draws_the_same(previous, view):
+            return
         self._refresh()
         # pyqtgraph applies a moved range to its items' transforms when the paint begins, and the
         # items then ask for a second paint of what they cover: applied now, one paint does
         self.canvas.scene().prepareForPaint()
+
+    def _draws_the_same(self, previous: ViewData, view: ViewData) -> bool:
+        """True if this panel would draw ``view`` exactly as it drew ``previous``. Never, unless a
+        panel whose numbers are recorded only now and then (every ``diag_every`` steps) says so."""
+        return False
 
     def reset_zoom(self) -> None:
         """Undo the mouse's zoom and pan: each plot is fitted to what it shows, then the panel
@@ -262,6 +272,14 @@ def show_item(plot: pg.PlotItem, item, name: str, visible: bool) -> None:
 
 
 # --------------------------------------------------------------------- numeric guards
+
+
+def same_values(a, b) -> bool:
+    """Equal shapes, types and values, a NaN equal to a NaN (a recorded NaN is the same record)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 def finite_or_nan(values) -> np.ndarray:

@@ -20,7 +20,7 @@ from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, S
 from rnnviz.core.tables.history import distribution_order
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, set_title
+from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, same_values, set_title
 
 BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
 BAND_ALPHAS = (40, 70, 100, 140)
@@ -103,6 +103,15 @@ class DistributionsPanel(Panel):
 
     def distributions(self) -> dict:
         return {} if self.view is None else dict(getattr(self.view, "distributions", None) or {})
+
+    def _draws_the_same(self, previous, view) -> bool:
+        """The bands grow only when a step is recorded (every ``diag_every`` steps): the same
+        quantities, and the same rows of the one shown."""
+        before, now = dict(previous.distributions or {}), dict(view.distributions or {})
+        name = self.choice.currentText() or None
+        if sorted(before) != sorted(now) or name not in now:
+            return False
+        return all(same_values(a, b) for a, b in zip(before[name], now[name]))
 
     def _sync_choice(self, names: list[str]) -> str | None:
         if names != self._names:

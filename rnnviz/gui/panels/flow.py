@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from rnnviz.core.tables.history import flow_logs
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range
+from rnnviz.gui.panels.base import Heatmap, Panel, as_float, finite_range, same_values
 
 
 RECENT_ROWS = 0.3  # colour levels follow the latest 30 % of the recorded steps (at least MIN_RECENT_ROWS)
@@ -74,6 +74,10 @@ class FlowPanel(Panel):
         if flow.ndim != 2 or flow.shape[0] != steps.size:
             return np.zeros(0), np.zeros((0, 0))
         return steps, flow
+
+    def _draws_the_same(self, previous, view) -> bool:
+        """The history grows only when a profile is recorded (every ``diag_every`` steps)."""
+        return same_values(previous.flow_steps, view.flow_steps) and same_values(previous.flow, view.flow)
 
     def log_norms(self, flow: np.ndarray) -> np.ndarray:
         """log10 of the norms; 0 drawn at the log floor, NaN/Inf left out (transparent)."""
