@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.plot import axes, bounds, grid
+from rnnviz.gui.plot import axes, bounds, empty, grid
 
 # one colour per layer (layer 0 first); dark enough to read on white, distinct for colour-blind eyes
 # (Okabe & Ito 2008 palette)
@@ -201,12 +201,15 @@ def quiet_axes(widget: QtWidgets.QWidget) -> None:
 
 def prepare_item(item) -> None:
     """One item as ``quiet_axes`` prepares it (an axis without SI prefix, laid out lean and
-    measuring its tick texts once; cheap bounding rects); an item prepared already is left as it is."""
+    measuring its tick texts once; a scatter plot not painted while it has no points; cheap
+    bounding rects); an item prepared already is left as it is."""
     if isinstance(item, pg.AxisItem):
         if item.autoSIPrefix:
             item.enableAutoSIPrefix(False)
         axes.hold_text_room(item)
         axes.install(item)
+    elif isinstance(item, pg.ScatterPlotItem):
+        empty.skip_when_empty(item)
     bounds.install(item)
 
 
