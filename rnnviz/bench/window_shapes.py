@@ -133,6 +133,7 @@ def redraw_per_shape(quick: bool = False):
         for shape in SHAPES:
             views = phases[shape][phase][1]
             shown = _panel_set(views[0])  # the phase's first view builds what the shape needs
+            count = len(shown)
 
             def draw(view):
                 for panel in shown:
@@ -146,7 +147,6 @@ def redraw_per_shape(quick: bool = False):
                 for i in range(repeats + 1):
                     times[shape, phase].append(_time_redraw(app, draw, paint, views[i + 1]))
             finally:
-                count = len(shown)
                 dispose(*shown)
     speed.append(machine.measure(1 if quick else 5))
     rows = []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rnnviz.gui.panels import ConnectivityPanel
-from rnnviz.gui.panels.connectivity import DECADES_SHOWN, log_connectivity
+from rnnviz.gui.panels.connectivity import DECADES_SHOWN, colour_decades, log_connectivity
 from rnnviz.gui.panels.base import printable_label
 from tests.gui.factories import build, make_view
 
@@ -113,3 +113,18 @@ def test_a_real_text_colours_its_own_words_or_characters(qtbot, data, joined):
     labels = view.snapshot.labels[:t + 1]
     assert text.count("<span") == t + 1 and "<pad>" not in text and "&lt;pad&gt;" not in text
     assert f">{html.escape(printable_label(labels[0]))}</span>{joined}<span" in text
+
+
+def test_the_colour_levels_hold_while_the_smallest_values_keep_falling():
+    """Whole decades; a first fit is tight; the bottom holds while the smallest value stays within
+    two decades above it, moves a decade further when the values fall below it, and comes back
+    up when they rise two decades clear; never more than DECADES_SHOWN under the top."""
+    levels = colour_decades(None, -5.3, -0.2)
+    assert levels == (-6.0, 0.0)
+    assert colour_decades(levels, -5.9, -0.4) == levels  # within: held
+    assert colour_decades(levels, -4.1, -0.4) == levels  # up to two decades clear: held
+    assert colour_decades(levels, -3.9, -0.4) == (-4.0, 0.0)  # more: fitted again, tight
+    assert colour_decades(levels, -6.2, -0.4) == (-8.0, 0.0)  # below: a decade of room
+    assert colour_decades(levels, -6.2, 1.5) == (-8.0, 2.0)  # the top follows the largest value
+    assert colour_decades(levels, -40.0, -0.4) == (-DECADES_SHOWN, 0.0)
+    assert colour_decades(None, -3.0, -3.0) == (-3.0, -2.0)  # one value: a decade, never an empty range

@@ -30,6 +30,25 @@ DECADES_SHOWN = 12  # colour range of the map: values further below the top are 
 SHARE_COLOR = (213, 94, 0)  # the palette's orange, as in the other panels' highlights
 
 
+def colour_decades(previous: tuple[float, float] | None, low: float, high: float) -> tuple[float, float]:
+    """The map's colour levels, on whole decades, for finite log10 values spanning [low, high].
+
+    The top is the decade above the largest value; the bottom the decade below the smallest, at
+    most DECADES_SHOWN under the top. So that the colour bar's axis is not laid out again at
+    nearly every view early in a run, while the smallest values keep falling, a bottom once set
+    holds while the smallest value stays above it and within two decades of it, and when it
+    must move down it moves a decade further, leaving room (a first fit stays tight)."""
+    top = float(np.ceil(high))
+    bottom = float(np.floor(low))
+    if previous is not None:
+        if previous[0] <= low < previous[0] + 2:
+            bottom = previous[0]
+        elif low < previous[0]:
+            bottom -= 1.0
+    bottom = max(bottom, top - DECADES_SHOWN)
+    return bottom, (top if top > bottom else bottom + 1.0)
+
+
 class ConnectivityPanel(Panel):
     view_name = "connectivity"
     title = "Connectivity"
@@ -59,6 +78,8 @@ class ConnectivityPanel(Panel):
         self.readout.setWordWrap(True)
         self.canvas.scene().sigMouseMoved.connect(self._hover)
 
+    _levels: tuple[float, float] | None = None  # the map's colour levels, last set
+
     def data(self):
         """The view's Connectivity, or None."""
         return None if self.view is None else getattr(self.view, "connectivity", None)
@@ -75,10 +96,11 @@ class ConnectivityPanel(Panel):
         rows, cols = matrix.shape
         logs = log_connectivity(matrix, conn.causal)
         finite = logs[np.isfinite(logs)]
-        # whole decades: the colour bar's axis is laid out again only when a decade is crossed
-        top = float(np.ceil(finite.max())) if finite.size else 0.0
-        low = float(np.floor(finite.min())) if finite.size else top - 1.0
-        levels = (max(low, top - DECADES_SHOWN), top if top > low else low + 1.0)
+        if finite.size:
+            levels = colour_decades(self._levels, float(finite.min()), float(finite.max()))
+        else:
+            levels = (-1.0, 0.0)
+        self._levels = levels
         # rows = output step t (y), cols = input step s (x); cells centred on the integers
         self.map.set(np.maximum(logs, levels[0]), levels, (-0.5, -0.5, cols, rows))
         labels = self.view.snapshot.labels if cols > 1 else ["v"]
