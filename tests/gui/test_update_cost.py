@@ -175,3 +175,20 @@ def test_symmetric_levels_end_at_the_largest_finite_magnitude():
     assert base.symmetric_levels(np.zeros(4)) == (-1.0, 1.0)  # all zero: white
     assert base.symmetric_levels(None) == base.symmetric_levels([]) == (-1.0, 1.0)
     assert base.symmetric_levels([1.0, -2.5]) == (-2.5, 2.5)
+
+
+def test_marks_with_nothing_to_mark_are_left_alone(qtbot):
+    """Empty before and after: set_points tells no one (no setData, no signal, no repaint);
+    points arriving, moving and leaving are all drawn."""
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    dots = pg.ScatterPlotItem(symbol="x", size=10, brush=pg.mkBrush("#000000"))
+    widget.getPlotItem().addItem(dots)
+    changed = []
+    dots.sigPlotChanged.connect(changed.append)
+    base.set_points(dots, [], [])
+    assert changed == [] and len(dots.data) == 0
+    base.set_points(dots, [1.0, 2.0], [3.0, 4.0])
+    base.set_points(dots, [1.5, 2.5], [3.0, 4.0])
+    base.set_points(dots, [], [])
+    assert len(changed) == 3 and len(dots.data) == 0

@@ -220,6 +220,8 @@ def set_points(scatter: pg.ScatterPlotItem, x, y) -> None:
     in place, and the item is told what setData would tell it (new bounds, a new picture)."""
     x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
     data = scatter.data
+    if len(data) == len(x) == len(y) == 0 and SKIP_REPEATED_WORK:
+        return  # empty before and after (marks that have nothing to mark): nothing to tell anyone
     plain = len(data) == len(x) == len(y) > 0 and SKIP_REPEATED_WORK
     if plain:  # pyqtgraph's defaults: a spot uses the item's own style
         plain = bool((data["size"] == -1).all() and data["visible"].all()) and all(

@@ -20,7 +20,7 @@ from rnnviz.core.train.distributions import (NAN, NEGINF, PERCENTILES, POSINF, S
 from rnnviz.core.tables.history import distribution_order
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
-from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, same_values, set_title
+from rnnviz.gui.panels.base import Panel, legend_entry, mark_short, same_values, set_points, set_title
 
 BANDS = ((0, 8), (1, 7), (2, 6), (3, 5))  # indices into PERCENTILES: 0-100, 7-93, 16-84, 31-69
 BAND_ALPHAS = (40, 70, 100, 140)
@@ -143,7 +143,7 @@ class DistributionsPanel(Panel):
                 upper.setData([], [])
             self.median.setData([], [])
             for scatter, _ in self.marks.values():
-                scatter.setData([], [])
+                set_points(scatter, [], [])
             self.empty.setVisible(True)
             self.empty.setPos(0.5, 0.5)
             steady.set_range(self.plot, x=(0, 1), y=(0, 1))
@@ -167,7 +167,7 @@ class DistributionsPanel(Panel):
         for column, (scatter, label) in self.marks.items():
             bad = rows[:, column] > 0
             bad_any |= bool(bad.any())
-            scatter.setData(steps[bad], np.full(int(bad.sum()), top + 0.06 * span))
+            set_points(scatter, steps[bad], np.full(int(bad.sum()), top + 0.06 * span))
             legend_entry(self.plot, scatter, label, bool(bad.any()))
         high = top + (0.1 * span if bad_any else 0.0)
         self._set_axis(bottom, high, threshold)

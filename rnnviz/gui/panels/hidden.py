@@ -22,7 +22,7 @@ from PyQt6 import QtCore, QtWidgets
 from rnnviz.gui.plot import steady
 from rnnviz.gui.plot import style
 from rnnviz.gui.plot.markers import StepMarkers, marked_steps
-from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, symmetric_levels,
+from rnnviz.gui.panels.base import (Heatmap, Panel, as_float, printable_label, set_points, symmetric_levels,
                                     sync_layer_selector, TokenAxis)
 
 BOUNDED_CELLS = ("tanh", "lstm", "gru")  # their h lies in [-1, 1]: fixed levels make runs comparable
@@ -164,8 +164,8 @@ class HiddenPanel(Panel):
         steps = self._hidden().shape[0] if self.view is not None else 0
         chosen = [self._row_and_span(unit, steps) for lay, unit in sorted(self.selected) if lay == layer]
         held = [self._row_and_span(unit, steps) for lay, unit in self.held_units() if lay == layer]
-        self.selected_marks.setData([left for _, left, _ in chosen], [row for row, _, _ in chosen])
-        self.held_marks.setData([right for _, _, right in held], [row for row, _, _ in held])
+        set_points(self.selected_marks, [left for _, left, _ in chosen], [row for row, _, _ in chosen])
+        set_points(self.held_marks, [right for _, _, right in held], [row for row, _, _ in held])
         self.off_button.setEnabled(bool(self.selected))
         self.off_button.setText(f"Switch off ({len(self.selected)})" if self.selected else "Switch off")
 
