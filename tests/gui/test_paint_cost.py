@@ -179,6 +179,34 @@ def test_heatmap_ticks_every_few_indices_not_every_one(qtbot):
     assert [style.minor_step(m) for m in (1, 2, 5, 10, 20, 50, 100, 200)] == [1, 1, 1, 2, 5, 10, 20, 50]
 
 
+def test_a_narrow_map_labels_no_more_ticks_than_fit(qtbot):
+    """pyqtgraph labels every major tick of a fixed spacing, overlapping or not ("51015" under a
+    narrow map): the spacing leaves each label MIN_TICK_PIXELS, and a wider map gets its ticks
+    back, also when it is resized between views."""
+    from rnnviz.gui.panels.heatmap import MIN_TICK_PIXELS
+
+    panel = HiddenPanel()
+    qtbot.addWidget(panel)
+    panel.resize(640, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.update_view(make_view(steps=40, layers=1))
+    axis = panel.map.plot.getAxis("bottom")
+    qtbot.waitUntil(lambda: panel.map.plot.vb.width() > 300)
+    wide = axis._tickSpacing[0][0]
+
+    def labels_fit() -> bool:
+        width = panel.map.plot.vb.width()
+        return 40 / axis._tickSpacing[0][0] <= max(1, width // MIN_TICK_PIXELS) + 1
+
+    assert labels_fit()
+    panel.resize(160, 420)
+    qtbot.waitUntil(lambda: panel.map.plot.vb.width() < 100)
+    assert axis._tickSpacing[0][0] > wide and labels_fit()
+    panel.resize(640, 420)
+    qtbot.waitUntil(lambda: axis._tickSpacing[0][0] == wide)
+
+
 @pytest.mark.parametrize("panel_class, cell", [(HiddenPanel, "tanh"), (GatesPanel, "lstm")])
 def test_same_frame_keeps_the_drawn_axes_and_titles(qtbot, monkeypatch, panel_class, cell):
     view = make_view(layers=1, cell=cell)

@@ -16,6 +16,9 @@ from rnnviz.gui.plot import steady, style
 from rnnviz.gui.plot.image import Image
 
 
+MIN_TICK_PIXELS = 30  # room one labelled tick needs along a map's axis ("100" and a gap)
+
+
 class Heatmap:
     """A PlotItem holding one row-major ImageItem and a (non-interactive) colour bar."""
 
@@ -33,7 +36,9 @@ class Heatmap:
         self.bar.getAxis("right").setTickFont(style.tick_font())
         self._frame = None  # (shape, rect) the image was last placed for
         self._ticks: dict[str, tuple[int, int]] = {}  # axis -> (major, minor) tick spacing
+        self._asked: dict[str, tuple[int, int | None]] = {}  # axis -> (cells, target) last asked for
         self.tick_targets = {"bottom": 8, "left": 8}  # labelled ticks wanted along each axis
+        self.plot.vb.sigResized.connect(self._fit_ticks)  # a narrower map: fewer labels
 
     def set(self, matrix: np.ndarray, levels: tuple[float, float], rect: tuple[float, float, float, float]) -> None:
         """Show ``matrix`` (rows = y, cols = x) over ``rect`` = (x, y, width, height)."""
@@ -58,13 +63,23 @@ class Heatmap:
 
     def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
         """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)
-        labelled across ``count`` cells. Setting them makes pyqtgraph draw the axis again, so
-        only when they change."""
-        major = style.nice_step(count, target or self.tick_targets.get(axis, 8))
+        labelled across ``count`` cells, and no more than the map's length has room for
+        (pyqtgraph labels every major tick, overlapping or not: "51015" on a narrow map).
+        Setting them makes pyqtgraph draw the axis again, so only when they change."""
+        self._asked[axis] = (count, target)
+        wanted = target or self.tick_targets.get(axis, 8)
+        length = self.plot.vb.width() if axis in ("bottom", "top") else self.plot.vb.height()
+        if length > 0:  # 0 before the first layout
+            wanted = max(1, min(wanted, int(length // MIN_TICK_PIXELS)))
+        major = style.nice_step(count, wanted)
         spacing = (major, style.minor_step(major))
         if self._ticks.get(axis) != spacing:
             self._ticks[axis] = spacing
             self.plot.getAxis(axis).setTickSpacing(*spacing)
+
+    def _fit_ticks(self, *_args) -> None:
+        for axis, (count, target) in list(self._asked.items()):
+            self.set_ticks(axis, count, target)
 
     def clear(self) -> None:
         self.image.clear()
