@@ -181,28 +181,31 @@ def test_heatmap_ticks_every_few_indices_not_every_one(qtbot):
 
 def test_a_narrow_map_labels_no_more_ticks_than_fit(qtbot):
     """pyqtgraph labels every major tick of a fixed spacing, overlapping or not ("51015" under a
-    narrow map): the spacing leaves each label MIN_TICK_PIXELS, and a wider map gets its ticks
-    back, also when it is resized between views."""
-    from rnnviz.gui.panels.heatmap import MIN_TICK_PIXELS
+    narrow map): the labels (the widest index) keep a gap between them, two are always left, and
+    a wider map gets its ticks back, also when it is resized between views."""
+    from rnnviz.gui.panels.heatmap import TICK_GAP_PIXELS
 
+    steps = 40
     panel = HiddenPanel()
     qtbot.addWidget(panel)
     panel.resize(640, 420)
     panel.show()
     qtbot.waitExposed(panel)
-    panel.update_view(make_view(steps=40, layers=1))
+    panel.update_view(make_view(steps=steps, layers=1))
     axis = panel.map.plot.getAxis("bottom")
     qtbot.waitUntil(lambda: panel.map.plot.vb.width() > 300)
     wide = axis._tickSpacing[0][0]
+    label = QtGui.QFontMetricsF(axis.style["tickFont"]).horizontalAdvance(str(steps - 1)) + TICK_GAP_PIXELS
 
     def labels_fit() -> bool:
-        width = panel.map.plot.vb.width()
-        return 40 / axis._tickSpacing[0][0] <= max(1, width // MIN_TICK_PIXELS) + 1
+        labelled = steps / axis._tickSpacing[0][0]  # major ticks across the map
+        return labelled <= max(2, panel.map.plot.vb.width() // label) + 1
 
     assert labels_fit()
-    panel.resize(160, 420)
-    qtbot.waitUntil(lambda: panel.map.plot.vb.width() < 100)
+    panel.resize(200, 420)
+    qtbot.waitUntil(lambda: panel.map.plot.vb.width() < 120)
     assert axis._tickSpacing[0][0] > wide and labels_fit()
+    assert steps / axis._tickSpacing[0][0] >= 2  # two labels at least: the axis keeps a scale
     panel.resize(640, 420)
     qtbot.waitUntil(lambda: axis._tickSpacing[0][0] == wide)
 

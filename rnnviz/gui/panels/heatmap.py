@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtGui
 
 from rnnviz.core.tables.cells import as_float
 from rnnviz.gui.plot import steady, style
 from rnnviz.gui.plot.image import Image
 
 
-MIN_TICK_PIXELS = 30  # room one labelled tick needs along a map's axis ("100" and a gap)
+TICK_GAP_PIXELS = 10  # between two tick labels of a map's axis, besides the labels themselves
 
 
 class Heatmap:
@@ -63,14 +63,19 @@ class Heatmap:
 
     def set_ticks(self, axis: str, count: int, target: int | None = None) -> None:
         """Ticks on whole indices only, about ``target`` of them (default: ``tick_targets``)
-        labelled across ``count`` cells, and no more than the map's length has room for
-        (pyqtgraph labels every major tick, overlapping or not: "51015" on a narrow map).
+        labelled across ``count`` cells, and no more than the map's length has room for, two at
+        least (pyqtgraph labels every major tick, overlapping or not: "51015" on a narrow map).
         Setting them makes pyqtgraph draw the axis again, so only when they change."""
         self._asked[axis] = (count, target)
         wanted = target or self.tick_targets.get(axis, 8)
-        length = self.plot.vb.width() if axis in ("bottom", "top") else self.plot.vb.height()
+        along = axis in ("bottom", "top")
+        length = self.plot.vb.width() if along else self.plot.vb.height()
         if length > 0:  # 0 before the first layout
-            wanted = max(1, min(wanted, int(length // MIN_TICK_PIXELS)))
+            item = self.plot.getAxis(axis)
+            metrics = QtGui.QFontMetricsF(item.style.get("tickFont") or item.font())
+            # the widest label (the last index) and a gap, or a line of text and a gap
+            room = metrics.horizontalAdvance(str(max(count - 1, 0))) if along else metrics.height()
+            wanted = max(2, min(wanted, int(length // (room + TICK_GAP_PIXELS))))
         major = style.nice_step(count, wanted)
         spacing = (major, style.minor_step(major))
         if self._ticks.get(axis) != spacing:
