@@ -37,6 +37,7 @@ class Heatmap:
         self._frame = None  # (shape, rect) the image was last placed for
         self._ticks: dict[str, tuple[int, int]] = {}  # axis -> (major, minor) tick spacing
         self._asked: dict[str, tuple[int, int | None]] = {}  # axis -> (cells, target) last asked for
+        self._rooms: dict[tuple[str, int], float] = {}  # (axis, cells) -> pixels one label needs
         self.tick_targets = {"bottom": 8, "left": 8}  # labelled ticks wanted along each axis
         self.plot.vb.sigResized.connect(self._fit_ticks)  # a narrower map: fewer labels
 
@@ -68,19 +69,26 @@ class Heatmap:
         Setting them makes pyqtgraph draw the axis again, so only when they change."""
         self._asked[axis] = (count, target)
         wanted = target or self.tick_targets.get(axis, 8)
-        along = axis in ("bottom", "top")
-        length = self.plot.vb.width() if along else self.plot.vb.height()
+        length = self.plot.vb.width() if axis in ("bottom", "top") else self.plot.vb.height()
         if length > 0:  # 0 before the first layout
-            item = self.plot.getAxis(axis)
-            metrics = QtGui.QFontMetricsF(item.style.get("tickFont") or item.font())
-            # the widest label (the last index) and a gap, or a line of text and a gap
-            room = metrics.horizontalAdvance(str(max(count - 1, 0))) if along else metrics.height()
-            wanted = max(2, min(wanted, int(length // (room + TICK_GAP_PIXELS))))
+            wanted = max(2, min(wanted, int(length // self._label_room(axis, count))))
         major = style.nice_step(count, wanted)
         spacing = (major, style.minor_step(major))
         if self._ticks.get(axis) != spacing:
             self._ticks[axis] = spacing
             self.plot.getAxis(axis).setTickSpacing(*spacing)
+
+    def _label_room(self, axis: str, count: int) -> float:
+        """Pixels one label needs along ``axis``: the widest (the last index) and a gap, or a
+        line of text and a gap on a vertical axis; measured once per axis and cell count."""
+        key = (axis, count)
+        if key not in self._rooms:
+            item = self.plot.getAxis(axis)
+            metrics = QtGui.QFontMetricsF(item.style.get("tickFont") or item.font())
+            along = axis in ("bottom", "top")
+            text = metrics.horizontalAdvance(str(max(count - 1, 0))) if along else metrics.height()
+            self._rooms[key] = text + TICK_GAP_PIXELS
+        return self._rooms[key]
 
     def _fit_ticks(self, *_args) -> None:
         for axis, (count, target) in list(self._asked.items()):
