@@ -77,8 +77,7 @@ class ConnectivityPanel(Panel):
         # if one character wide, as tall as that needs, and the plots get no height.)
         self.readout.setWordWrap(True)
         self.canvas.scene().sigMouseMoved.connect(self._hover)
-
-    _levels: tuple[float, float] | None = None  # the map's colour levels, last set
+        self._levels: tuple[float, float] | None = None  # the map's colour levels, last set
 
     def data(self):
         """The view's Connectivity, or None."""
