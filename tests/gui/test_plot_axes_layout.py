@@ -159,3 +159,29 @@ def test_remembered_sizes_stay_bounded(qtbot):
     assert len(axis_layout.SIZES) == axis_layout.MAX_SIZES
     kept = {key[-1] for key in axis_layout.SIZES}
     assert "0" not in kept and str(axis_layout.MAX_SIZES + 49) in kept
+
+
+@pytest.mark.parametrize("stop_at", [(True, True), (True, False), (False, True)])
+def test_an_axis_stopped_at_its_ticks_is_pyqtgraphs(qtbot, stop_at):
+    """``stopAxisAtTick``: the axis line runs from the first tick and/or to the last, along either
+    direction (a range whose every tick level has ticks: pyqtgraph fails on an empty level)."""
+    window = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(window)
+    plot = window.addPlot()
+    for name in ORIENTATIONS:
+        plot.showAxis(name)
+    window.resize(500, 400)
+    window.show()
+    plot.setXRange(-0.37, 9.61, padding=0)
+    plot.setYRange(0.23, 87.4, padding=0)
+    window.grab()
+    free = {name: both_layouts(plot.getAxis(name))[1][0] for name in ORIENTATIONS}  # the whole line
+    for name in ORIENTATIONS:
+        plot.getAxis(name).setStyle(stopAxisAtTick=stop_at)
+    window.grab()
+    for name in ORIENTATIONS:
+        lean, own = both_layouts(plot.getAxis(name))
+        assert own is not None and lean == own, name
+        start, end = (own[0][1:3], own[0][3:5])
+        whole_start, whole_end = (free[name][1:3], free[name][3:5])
+        assert (start != whole_start) == stop_at[0] and (end != whole_end) == stop_at[1], name

@@ -85,6 +85,15 @@ def near(sorted_values: list[float], v: float, atol: float) -> bool:
     return i > 0 and abs(sorted_values[i - 1] - v) <= atol
 
 
+def _stop_at(end, along: int, tick: float, keep) -> None:
+    """Move the axis line's ``end`` (a QPointF) along the axis (y when ``along`` is 0, else x) to
+    ``tick`` if ``keep`` (max at the start, min at the end) says the tick lies within the line."""
+    if along == 0:
+        end.setY(keep(end.y(), tick))
+    else:
+        end.setX(keep(end.x(), tick))
+
+
 def draw_specs(axis: pg.AxisItem, p: QtGui.QPainter):
     """``pg.AxisItem.generateDrawSpecs`` for ``axis``: (axis spec, tick specs, text specs), or None."""
     style = axis.style
@@ -169,19 +178,11 @@ def draw_specs(axis: pg.AxisItem, p: QtGui.QPainter):
                 tick_specs.append((pen, qpoint(x, tick_start), qpoint(x, stop)))
         positions.append(level)
 
-    stop_at = style["stopAxisAtTick"]
+    stop_at = style["stopAxisAtTick"]  # the axis line from the first tick, to the last
     if stop_at[0] is True:
-        lowest = min(map(min, positions))
-        if along == 0:
-            span[0].setY(max(span[0].y(), lowest))
-        else:
-            span[0].setX(max(span[0].x(), lowest))
+        _stop_at(span[0], along, min(map(min, positions)), max)
     if stop_at[1] is True:
-        highest = max(map(max, positions))
-        if along == 0:
-            span[1].setY(min(span[1].y(), highest))
-        else:
-            span[1].setX(min(span[1].x(), highest))
+        _stop_at(span[1], along, max(map(max, positions)), min)
     axis_spec = (axis.pen(), span[0], span[1])
 
     text_specs = []
