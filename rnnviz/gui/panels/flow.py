@@ -39,7 +39,7 @@ class StepAxis(pg.AxisItem):
 
     def set_steps(self, steps: np.ndarray) -> None:
         """The step of each row; the tick labels are drawn again only when these change."""
-        if steps.shape != self.steps.shape or not np.array_equal(steps, self.steps):
+        if not same_values(steps, self.steps):
             self.steps = steps
             self.picture = None  # pyqtgraph's cached drawing of the axis
             self.update()
